@@ -1,0 +1,212 @@
+"""Trajectory -> MP4 / GIF animation or PNG still, drawn by the same `render_frame` as the window.
+
+Frames are rendered offscreen (a plain pygame.Surface needs no display), read back as (H, W, 3)
+uint8 and streamed to imageio-ffmpeg (H.264, yuv420p) or collected for a GIF with one shared
+palette (so colours do not flicker between frames). Motion is smooth at any frame rate because
+`render_frame` interpolates between sampler steps. Files are written to a temporary name in the
+target folder and moved into place with `os.replace`, so a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import pygame  # noqa: E402
+
+from sandbox.errors import UserError  # noqa: E402
+from sandbox.view import RenderCache, Theme, ViewOptions, Viewport, render_frame  # noqa: E402
+
+ANIMATION_EXTS = (".mp4", ".gif")
+MAX_SIDE = 3840
+MIN_SIDE = 16
+
+
+def parse_size(text: str | tuple[int, int]) -> tuple[int, int]:
+    """'1280x720' (or a (w, h) pair) -> (1280, 720); UserError unless 16 <= w, h <= 3840."""
+    if isinstance(text, str):
+        parts = text.lower().replace("×", "x").split("x")
+        try:
+            w, h = (int(p) for p in parts)
+        except ValueError:
+            raise UserError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    else:
+        w, h = (int(v) for v in text)
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise UserError(f"size {w}x{h} is out of range; width and height must be "
+                        f"{MIN_SIDE}..{MAX_SIDE} pixels")
+    return w, h
+
+
+def progress_plan(fps: float, seconds: float | None = None, frames: int | None = None,
+                  hold_start: float = 0.5, hold_end: float = 1.0) -> np.ndarray:
+    """Progress (0 noise -> 1 data) of every frame: a still start, the motion, a still end.
+
+    frames (motion frames) wins over seconds; holds are in seconds. Returns (F,) float64.
+    """
+    if not (0 < fps <= 120):
+        raise UserError(f"frame rate must be in (0, 120], got {fps}")
+    if frames is None:
+        if seconds is None or not (0 < seconds <= 600):
+            raise UserError(f"seconds must be in (0, 600], got {seconds}")
+        frames = int(round(seconds * fps))
+    if frames < 2:
+        raise UserError(f"an animation needs at least 2 frames of motion, got {frames}")
+    if hold_start < 0 or hold_end < 0:
+        raise UserError("hold times must be >= 0")
+    motion = np.linspace(0.0, 1.0, frames)
+    return np.concatenate([np.zeros(int(round(hold_start * fps))), motion,
+                           np.ones(int(round(hold_end * fps)))])
+
+
+def fit_viewport(size: tuple[int, int], traj=None, data=None, margin: float = 1.1) -> Viewport:
+    """A viewport showing the noise, the samples and the data (robust to a few far outliers)."""
+    clouds = []
+    if traj is not None:
+        xs = traj.xs.detach().cpu().numpy() if hasattr(traj.xs, "detach") else np.asarray(traj.xs)
+        clouds += [xs[0], xs[-1]]
+    if data is not None:
+        clouds.append(np.asarray(getattr(data, "points", data)))
+    w, h = size
+    if not clouds:
+        return Viewport((0, 0, w, h), (0.0, 0.0), 3.0)
+    p = np.concatenate([c.reshape(-1, 2) for c in clouds]).astype(np.float64)
+    p = p[np.isfinite(p).all(axis=1)]
+    if len(p) == 0:
+        return Viewport((0, 0, w, h), (0.0, 0.0), 3.0)
+    lo, hi = np.quantile(p, 0.002, axis=0), np.quantile(p, 0.998, axis=0)
+    center = 0.5 * (lo + hi)
+    half = 0.5 * (hi - lo) * margin
+    # the shorter side spans 2 * half_extent (Viewport): fit both axes into the frame
+    he = max(half[0] * min(w, h) / w, half[1] * min(w, h) / h, 0.5)
+    return Viewport((0, 0, w, h), (float(center[0]), float(center[1])), float(he))
+
+
+def _theme_for(theme: Theme | None, size: tuple[int, int]) -> Theme:
+    theme = Theme() if theme is None else theme
+    return theme.scaled(theme.scale * min(size) / 720)  # text and lines keep their share of the frame
+
+
+def surface_pixels(surface: pygame.Surface) -> np.ndarray:
+    """(H, W, 3) uint8 copy of the surface's pixels."""
+    return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))
+
+
+def iter_frames(traj, progresses, *, size: tuple[int, int] = (1280, 720), data=None,
+                options: ViewOptions = ViewOptions(), theme: Theme | None = None,
+                label: str | None = None, traces: int = 100,
+                viewport: Viewport | None = None) -> Iterator[np.ndarray]:
+    """Yield one (H, W, 3) uint8 frame per progress value; repeated values are not redrawn.
+
+    traj and data are in canonical coordinates (the model's), as everywhere in the view.
+    """
+    size = parse_size(size)
+    theme = _theme_for(theme, size)
+    vp = viewport or fit_viewport(size, traj, data)
+    surface = pygame.Surface(size, 0, 32)
+    cache = RenderCache()
+    last_p, last = None, None
+    for p in progresses:
+        if p != last_p:
+            render_frame(surface, vp, traj, float(p), data=data, options=options, theme=theme,
+                         label=label, traces=traces, cache=cache)
+            last_p, last = p, surface_pixels(surface)
+        yield last
+
+
+@contextmanager
+def _atomic_target(out: Path):
+    """Yield a temporary path next to `out` (same extension); move it to `out` on success."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{out}: folder '{folder}' does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.stem}.", suffix=out.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps: float = 30,
+                     seconds: float | None = 6.0, frames: int | None = None,
+                     hold_start: float = 0.5, hold_end: float = 1.0, data=None,
+                     options: ViewOptions = ViewOptions(), theme: Theme | None = None,
+                     label: str | None = None, traces: int = 100,
+                     viewport: Viewport | None = None, progress_bar: bool = True) -> Path:
+    """Write the animation of `traj` (noise -> data) to .mp4 or .gif; returns the path.
+
+    size: (W, H) or 'WxH'; seconds or frames: duration of the motion; hold_start/hold_end:
+    seconds of still frames at noise / at the samples.
+    """
+    out = Path(out_path)
+    ext = out.suffix.lower()
+    if ext not in ANIMATION_EXTS:
+        raise UserError(f"{out}: unknown animation type '{ext or '(none)'}'; use .mp4 or .gif")
+    size = parse_size(size)
+    if ext == ".mp4" and (size[0] % 2 or size[1] % 2):
+        raise UserError(f"MP4 (H.264) needs an even width and height, got {size[0]}x{size[1]}")
+    plan = progress_plan(fps, seconds, frames, hold_start, hold_end)
+    frames_iter = iter_frames(traj, plan, size=size, data=data, options=options, theme=theme,
+                              label=label, traces=traces, viewport=viewport)
+    from tqdm import tqdm
+
+    bar = tqdm(frames_iter, total=len(plan), unit="frame", desc=f"render {out.name}",
+               disable=not progress_bar, leave=False)
+    with _atomic_target(out) as tmp:
+        (_write_mp4 if ext == ".mp4" else _write_gif)(bar, tmp, fps)
+    return out
+
+
+def _write_mp4(frames, path: Path, fps: float) -> None:
+    import imageio.v2 as imageio
+
+    writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                pixelformat="yuv420p", quality=6.5, macro_block_size=2,
+                                output_params=["-movflags", "+faststart"], ffmpeg_log_level="error")
+    try:
+        for frame in frames:
+            writer.append_data(frame)
+    finally:
+        writer.close()
+
+
+def _write_gif(frames, path: Path, fps: float) -> None:
+    """GIF through Pillow: one palette for all frames, loop forever, exact average frame rate."""
+    from PIL import Image
+
+    images, palette = [], None
+    for frame in frames:
+        img = Image.fromarray(frame)
+        if palette is None:  # the first frame has the background, the data, text and the noise
+            palette = img.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        images.append(img.quantize(palette=palette, dither=Image.Dither.NONE))
+    # GIF delays are in 1/100 s: round the cumulative time so the average rate is exact
+    stamps = np.round(np.arange(len(images) + 1) * 100.0 / fps).astype(int)
+    durations = (np.diff(stamps) * 10).tolist()
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], loop=0,
+                   duration=durations, optimize=False, disposal=1)
+
+
+def export_frame(traj, out_path: str | os.PathLike, *, progress: float = 1.0, size=(1280, 720),
+                 data=None, options: ViewOptions = ViewOptions(), theme: Theme | None = None,
+                 label: str | None = None, traces: int = 100,
+                 viewport: Viewport | None = None) -> Path:
+    """Write one frame at `progress` as a PNG (screenshots, README pictures); returns the path."""
+    out = Path(out_path)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"{out}: a still frame is saved as .png, not '{out.suffix or '(none)'}'")
+    frame = next(iter_frames(traj, [progress], size=size, data=data, options=options, theme=theme,
+                             label=label, traces=traces, viewport=viewport))
+    from PIL import Image
+
+    with _atomic_target(out) as tmp:
+        Image.fromarray(frame).save(tmp, format="PNG")
+    return out

@@ -1,0 +1,180 @@
+"""Training objectives: what the network sees and what it must predict.
+
+Every objective trains on the Gaussian path of `paths.py`, `x_t = alpha(t) x0 + sigma(t) eps`
+(t = 1 noise, t = 0 data), with a plain MSE between the network output and a target. A small base
+class holds the loop; each objective overrides one or two methods (TorchCFM's layout):
+
+- `sample_time(n)`: which t to train on;
+- `couple(x0, eps)`: how noise is paired with data (independent, or minibatch OT);
+- `target(x0, eps, t)`: what the network predicts;
+- `to_x0(out, x, t)`: the inverse, network output -> denoiser E[x0 | x_t] (the `Field` contract).
+
+Shapes: `x0, eps, x_t, out: (B, D)`; `t: (B,)`; `labels: (B,)` int64 or None.
+"""
+from __future__ import annotations
+
+import torch
+
+from sandbox import ot as _ot
+from sandbox.paths import DDPMPath, FlowPath
+
+PREDICTIONS = ("eps", "x0", "v")
+
+
+def _t(t: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
+    """Times as a tensor on `like`'s device: `(B,)` or 0-d."""
+    return torch.as_tensor(t, dtype=like.dtype, device=like.device)
+
+
+def _col(v: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
+    """Broadcast a per-sample coefficient `(B,)` (or scalar) against `(B, D)`."""
+    v = torch.as_tensor(v, dtype=like.dtype, device=like.device)
+    return v[:, None] if v.ndim == 1 else v
+
+
+def drop_labels(labels: torch.Tensor | None, num_classes: int, p: float, n: int, device,
+                generator: torch.Generator | None = None) -> torch.Tensor | None:
+    """Labels for a conditional net: each replaced by the null class `num_classes` with prob. `p`.
+
+    `None` labels with a conditional net mean "all null". Unconditional nets (num_classes = 0) get None.
+    """
+    if num_classes <= 0:
+        return None
+    if labels is None:
+        return torch.full((n,), num_classes, dtype=torch.long, device=device)
+    if p <= 0:
+        return labels
+    drop = torch.rand(n, generator=generator, device=device) < p
+    return torch.where(drop, torch.full_like(labels, num_classes), labels)
+
+
+class Objective:
+    """Base class. Subclasses set `self.path` and override `sample_time`, `target`, `to_x0`."""
+
+    path = None
+    kind = "base"
+
+    def sample_time(self, n: int, generator: torch.Generator | None, device) -> torch.Tensor:
+        """Training times `(n,)`."""
+        return torch.rand(n, generator=generator, device=device)
+
+    def couple(self, x0: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """Noise paired with `x0`: independent by default."""
+        return eps
+
+    def sample_xt(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """`x_t = alpha(t) x0 + sigma(t) eps`."""
+        return _col(self.path.alpha(t), x0) * x0 + _col(self.path.sigma(t), x0) * eps
+
+    def target(self, x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def to_x0(self, out: torch.Tensor, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        raise NotImplementedError
+
+    def training_batch(self, x0: torch.Tensor, generator: torch.Generator | None = None):
+        """`(x_t, t, target)` for a batch of data `x0 (B, D)`."""
+        n = x0.shape[0]
+        t = self.sample_time(n, generator, x0.device)
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        eps = self.couple(x0, eps)
+        return self.sample_xt(x0, eps, t), t, self.target(x0, eps, t)
+
+    def loss(self, net, x0: torch.Tensor, labels: torch.Tensor | None = None,
+             generator: torch.Generator | None = None, label_dropout: float = 0.1,
+             num_classes: int = 0) -> torch.Tensor:
+        """Scalar MSE `mean |net(x_t, t, labels') - target|^2` (labels' = labels with CFG dropout)."""
+        x_t, t, tgt = self.training_batch(x0, generator)
+        lab = drop_labels(labels, num_classes, label_dropout, x0.shape[0], x0.device, generator)
+        return torch.mean((net(x_t, t, lab) - tgt) ** 2)
+
+    def config(self) -> dict:
+        """Plain JSON-able description; `make_objective(config)` rebuilds the objective."""
+        return {"type": self.kind}
+
+
+class DDPMObjective(Objective):
+    """DDPM (Ho et al. 2020, Algorithm 1): `i ~ U{0..T-1}`, `t = (i + 1) / T`,
+    `x_t = sqrt(ab_i) x0 + sqrt(1 - ab_i) eps` (eq. 4). Targets by `prediction`:
+
+    - `eps`: eps (eq. 14, the "simple" loss);
+    - `x0`: x0;
+    - `v`: `alpha eps - sigma x0` (Salimans & Ho 2022, sec. 4; diffusers' `get_velocity`).
+    """
+
+    kind = "ddpm"
+
+    def __init__(self, schedule, prediction: str = "eps", schedule_name: str | None = None):
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+        self.schedule = schedule
+        self.prediction = prediction
+        self.path = DDPMPath(schedule)
+        self.T = int(schedule.alphas_cumprod.shape[0])
+        self.schedule_name = schedule_name or getattr(schedule, "name", None)
+
+    def sample_time(self, n, generator, device):
+        i = torch.randint(0, self.T, (n,), generator=generator, device=device)
+        return (i + 1).float() / self.T
+
+    def target(self, x0, eps, t):
+        if self.prediction == "eps":
+            return eps
+        if self.prediction == "x0":
+            return x0
+        return _col(self.path.alpha(t), x0) * eps - _col(self.path.sigma(t), x0) * x0
+
+    def to_x0(self, out, x, t):
+        if self.prediction == "x0":
+            return out
+        t = _t(t, x)
+        a, s = _col(self.path.alpha(t), x), _col(self.path.sigma(t), x)
+        if self.prediction == "eps":
+            return (x - s * out) / a
+        # v = a eps - s x0 and x = a x0 + s eps with a^2 + s^2 = 1  =>  x0 = a x - s v
+        return a * x - s * out
+
+    def config(self):
+        return {"type": "ddpm", "prediction": self.prediction, "schedule": self.schedule_name, "T": self.T}
+
+
+class FlowObjective(Objective):
+    """Flow matching on the straight path (Lipman et al. 2023 with sigma_min = 0; Liu et al. 2023):
+    `t ~ U(0, 1)`, `x_t = (1 - t) x0 + t eps`, target the velocity `dx_t/dt = eps - x0`.
+    With `ot=True` the noise of a batch is paired with the data by exact minibatch OT
+    (Tong et al. 2023, `ot.py`). The denoiser is `x0 = x_t - t v`.
+    """
+
+    kind = "flow"
+
+    def __init__(self, ot: bool = False):
+        self.ot = bool(ot)
+        self.path = FlowPath()
+
+    def couple(self, x0, eps):
+        return _ot.ot_couple(x0, eps) if self.ot else eps
+
+    def target(self, x0, eps, t):
+        return eps - x0
+
+    def to_x0(self, out, x, t):
+        return x - _col(_t(t, x), x) * out
+
+    def config(self):
+        return {"type": "flow", "ot": self.ot}
+
+
+def make_objective(config: dict) -> Objective:
+    """Rebuild an objective from `Objective.config()` (used by model files)."""
+    from sandbox import schedules
+
+    kind = config.get("type")
+    if kind == "flow":
+        return FlowObjective(ot=bool(config.get("ot", False)))
+    if kind == "ddpm":
+        name, T = config.get("schedule", "linear"), int(config.get("T", 1000))
+        makers = {"linear": schedules.linear, "cosine": schedules.cosine}
+        if name not in makers:
+            raise ValueError(f"unknown schedule {name!r}")
+        return DDPMObjective(makers[name](T), prediction=config.get("prediction", "eps"), schedule_name=name)
+    raise ValueError(f"unknown objective type {kind!r}")

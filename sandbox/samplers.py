@@ -1,0 +1,400 @@
+"""Samplers as generators: each yields `(t, x)` for every step, from noise to data.
+
+    gen = ddim(field, None, x_T, steps=50)
+    for t, x in gen: ...                       # t: float, x: (N, D) tensor; first is (t_start, x_T)
+    traj = collect(ddim(field, None, x_T, 50), "ddim")   # or keep everything, with its nfe
+
+The generator's return value (StopIteration.value, or `nfe = yield from gen`) is the number of
+network evaluations per particle; `collect` stores it in the Trajectory. t_start is 1.0 except
+for DDPM timesteps with spacing="leading", which never start at pure noise.
+
+Every sampler only calls `field.x0(x, t, labels)` (field.py). DDPM-family samplers use the exact
+discrete coefficients between consecutive timesteps tau_k > tau_{k+1} of the chosen grid (so 100
+steps on a 1000-step chain are as correct as 1000 steps); see `ddpm_coefficients`.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Callable, Generator, Iterator
+
+import torch
+
+from sandbox.errors import UserError
+from sandbox.field import Field, evaluations
+from sandbox.paths import DDPMPath, FlowPath, velocity_from_x0
+from sandbox.schedules import DDPMSchedule
+from sandbox.trajectory import Trajectory
+
+SamplerGen = Generator[tuple[float, torch.Tensor], None, int]
+Deriv = Callable[[torch.Tensor, float], torch.Tensor]
+
+
+# --- single ODE steps: pure functions of f(x, t) = dx/dt -----------------------------------------
+def euler_step(f: Deriv, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
+    """First order: x + h f(x, t), h = t_next - t (negative when integrating towards data)."""
+    return x + (t_next - t) * f(x, t)
+
+
+def midpoint_step(f: Deriv, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
+    """Second order, 2 evaluations: slope at the Euler half-step (explicit midpoint / RK2)."""
+    h = t_next - t
+    x_mid = x + 0.5 * h * f(x, t)
+    return x + h * f(x_mid, t + 0.5 * h)
+
+
+def heun_step(f: Deriv, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
+    """Second order, 2 evaluations: average of the slopes at both ends (trapezoid predictor-corrector)."""
+    h = t_next - t
+    d = f(x, t)
+    d_next = f(x + h * d, t_next)
+    return x + 0.5 * h * (d + d_next)
+
+
+ODE_STEPS: dict[str, Callable[[Deriv, torch.Tensor, float, float], torch.Tensor]] = {
+    "euler": euler_step, "midpoint": midpoint_step, "heun": heun_step,
+}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+class _Denoiser:
+    """Calls field.x0 with t as an (N,) tensor and counts evaluations per particle."""
+
+    def __init__(self, field: Field, labels: torch.Tensor | None):
+        self.field, self.labels, self.nfe = field, labels, 0
+        self.cost = evaluations(field, labels)
+
+    def __call__(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        self.nfe += self.cost
+        tt = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(x.shape[0])
+        return self.field.x0(x, tt, self.labels)
+
+
+def _randn(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    # drawn on the generator's device, as diffusers' randn_tensor, so seeded runs match it
+    device = generator.device if generator is not None else x.device
+    return torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+
+
+def _check_steps(steps: int) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+        raise UserError(f"steps must be a positive integer, got {steps}")
+
+
+def _ddpm_path(field: Field, schedule: DDPMSchedule | None, sampler: str) -> DDPMSchedule:
+    if not isinstance(field.path, DDPMPath):
+        raise UserError(f"{sampler} needs a DDPM model; this one is on {field.path!r}: "
+                        f"use {', '.join(n for n, i in SAMPLERS.items() if 'flow' in i.paths)}")
+    if schedule is None:
+        return field.path.schedule
+    if not schedule.same_as(field.path.schedule):
+        raise UserError(f"{sampler}: the schedule given differs from the model's ({field.path!r})")
+    return schedule
+
+
+def _ddpm_grid(schedule: DDPMSchedule, steps: int, spacing: str) -> tuple[list[float], list[float]]:
+    """Times t_k = (tau_k + 1) / T and alphas_cumprod ab_k for the timesteps, then (0.0, 1.0)."""
+    taus = schedule.timesteps(steps, spacing).tolist()
+    ac = schedule.alphas_cumprod
+    return [(i + 1) / schedule.T for i in taus] + [0.0], [float(ac[i]) for i in taus] + [1.0]
+
+
+def ddpm_coefficients(ab_t: float, ab_prev: float) -> tuple[float, float, float]:
+    """q(x_prev | x_t, x0) = N(c_x0 x0 + c_xt x_t, var) between ANY two levels ab_t < ab_prev.
+
+    beta_eff = 1 - ab_t / ab_prev replaces beta_t (the step may span many chain steps):
+    c_x0 = sqrt(ab_prev) beta_eff / (1 - ab_t), c_xt = sqrt(1 - beta_eff) (1 - ab_prev) / (1 - ab_t),
+    var = (1 - ab_prev) / (1 - ab_t) beta_eff ("fixed_small"). As diffusers' DDPMScheduler.step.
+    """
+    beta_eff = 1.0 - ab_t / ab_prev
+    c_x0 = math.sqrt(ab_prev) * beta_eff / (1.0 - ab_t)
+    c_xt = math.sqrt(1.0 - beta_eff) * (1.0 - ab_prev) / (1.0 - ab_t)
+    var = max((1.0 - ab_prev) / (1.0 - ab_t) * beta_eff, 1e-20)
+    return c_x0, c_xt, var
+
+
+# --- DDPM family ------------------------------------------------------------------------------
+def ddpm(field: Field, schedule: DDPMSchedule | None, x_T: torch.Tensor, steps: int,
+         spacing: str = "trailing", generator: torch.Generator | None = None,
+         labels: torch.Tensor | None = None) -> SamplerGen:
+    """Ancestral sampling (Ho et al. 2020) on `steps` timesteps of the chain, strided correctly.
+
+    schedule: None = the field's (must be the same anyway). Noise is drawn after every step but
+    the last, with `generator`, so a seeded run equals diffusers' DDPMScheduler with that seed.
+    """
+    _check_steps(steps)
+    schedule = _ddpm_path(field, schedule, "ddpm")
+    ts, abs_ = _ddpm_grid(schedule, steps, spacing)
+    return _ddim_family(field, x_T, ts, abs_, None, generator, labels)
+
+
+def ddim(field: Field, schedule: DDPMSchedule | None, x_T: torch.Tensor, steps: int, eta: float = 0.0,
+         spacing: str = "trailing", generator: torch.Generator | None = None,
+         labels: torch.Tensor | None = None) -> SamplerGen:
+    """DDIM (Song et al. 2021, eq. 12): eta = 0 deterministic, eta = 1 has DDPM's variance.
+
+    As diffusers' DDIMScheduler.step with set_alpha_to_one (the last step goes to ab = 1), except
+    that the previous timestep is the next one of the grid; diffusers takes tau - T // steps,
+    which is the same whenever the grid is evenly spaced (e.g. steps divides T, not "linspace").
+    """
+    _check_steps(steps)
+    if eta < 0:
+        raise UserError(f"eta must be >= 0, got {eta}")
+    schedule = _ddpm_path(field, schedule, "ddim")
+    ts, abs_ = _ddpm_grid(schedule, steps, spacing)
+    return _ddim_family(field, x_T, ts, abs_, float(eta), generator, labels)
+
+
+def _ddim_family(field, x, ts, abs_, eta, generator, labels) -> SamplerGen:
+    """eta=None: DDPM posterior mean and variance; eta=float: DDIM."""
+    den = _Denoiser(field, labels)
+    last = len(ts) - 2
+    yield ts[0], x
+    for k in range(last + 1):
+        ab_t, ab_prev = abs_[k], abs_[k + 1]
+        x0 = den(x, ts[k])
+        if eta is None:
+            c_x0, c_xt, var = ddpm_coefficients(ab_t, ab_prev)
+            x_next = c_x0 * x0 + c_xt * x
+            if k < last:
+                x_next = x_next + math.sqrt(var) * _randn(x, generator)
+        else:
+            eps = (x - math.sqrt(ab_t) * x0) / math.sqrt(1.0 - ab_t)
+            std = eta * math.sqrt((1.0 - ab_prev) / (1.0 - ab_t) * (1.0 - ab_t / ab_prev))
+            x_next = math.sqrt(ab_prev) * x0 + math.sqrt(max(1.0 - ab_prev - std ** 2, 0.0)) * eps
+            if eta > 0 and k < last:
+                x_next = x_next + std * _randn(x, generator)
+        x = x_next
+        yield ts[k + 1], x
+    return den.nfe
+
+
+# --- probability-flow ODE -----------------------------------------------------------------------
+class _KarrasGrid:
+    """The DDPM path in Karras variables: y = x / alpha, s = sigma / alpha, where dy/ds = eps_hat.
+
+    Grid levels (the DDPM timesteps, then s = 0) use the schedule's exact alphas_cumprod;
+    in-between levels (midpoint) map back to t through `DDPMPath.t_from_sigma_ratio`.
+    """
+
+    def __init__(self, path: DDPMPath, ts: list[float], abs_: list[float]):
+        self.path = path
+        self.s = [math.sqrt(1.0 / ab - 1.0) for ab in abs_]  # descending, last 0
+        self.level = {s: (t, math.sqrt(ab), math.sqrt(1.0 - ab)) for s, t, ab in zip(self.s, ts, abs_)}
+
+    def at(self, s: float) -> tuple[float, float, float]:
+        """(t, alpha, sigma) at Karras level s."""
+        if s in self.level:
+            return self.level[s]
+        t = float(self.path.t_from_sigma_ratio(s))
+        return t, float(self.path.alpha(t)), float(self.path.sigma(t))
+
+    def eps_fn(self, den: _Denoiser) -> Deriv:
+        def f(y: torch.Tensor, s: float) -> torch.Tensor:
+            t, a, sig = self.at(s)
+            x = a * y
+            return (x - a * den(x, t)) / sig
+        return f
+
+
+def ode(field: Field, x_T: torch.Tensor, steps: int, method: str = "euler", spacing: str = "trailing",
+        labels: torch.Tensor | None = None) -> SamplerGen:
+    """Probability-flow ODE dx/dt = d_alpha x0_hat + d_sigma eps_hat from t = 1 to 0.
+
+    FlowPath (and any other non-DDPM path): integrate in t on a uniform grid; Euler here is DDIM
+    of the straight path. DDPMPath: integrate dy/ds = eps_hat in Karras variables (y = x/alpha,
+    s = sigma/alpha) on the DDPM timesteps (`spacing`), then to s = 0; Euler here is DDIM eta=0.
+    Heun takes a plain Euler step into sigma = 0 (the slope is undefined there; Karras et al.).
+    Cost: euler 1 evaluation a step, midpoint 2, heun 2 (1 on the last step).
+    """
+    _check_steps(steps)
+    if method not in ODE_STEPS:
+        raise UserError(f"unknown ODE method {method!r}; choose one of {', '.join(ODE_STEPS)}")
+    if isinstance(field.path, DDPMPath):
+        ts, abs_ = _ddpm_grid(field.path.schedule, steps, spacing)
+        return _ode_karras(field, x_T, ts, abs_, method, labels)
+    return _ode_t(field, x_T, steps, method, labels)
+
+
+def _ode_t(field, x, steps, method, labels) -> SamplerGen:
+    den = _Denoiser(field, labels)
+    path = field.path
+
+    def f(x: torch.Tensor, t: float) -> torch.Tensor:
+        return velocity_from_x0(path, x, t, den(x, t))
+
+    ts = [1.0 - k / steps for k in range(steps)] + [0.0]
+    yield ts[0], x
+    for t, t_next in zip(ts[:-1], ts[1:]):
+        step = ODE_STEPS[method]
+        if method == "heun" and float(path.sigma(t_next)) == 0.0:
+            step = euler_step
+        x = step(f, x, t, t_next)
+        yield t_next, x
+    return den.nfe
+
+
+def _ode_karras(field, x, ts, abs_, method, labels) -> SamplerGen:
+    den = _Denoiser(field, labels)
+    grid = _KarrasGrid(field.path, ts, abs_)
+    f = grid.eps_fn(den)
+    yield ts[0], x
+    for k in range(len(ts) - 1):
+        s, s_next = grid.s[k], grid.s[k + 1]
+        step = euler_step if (method == "heun" and s_next == 0.0) else ODE_STEPS[method]
+        y = step(f, x / grid.at(s)[1], s, s_next)
+        x = grid.at(s_next)[1] * y
+        yield ts[k + 1], x
+    return den.nfe
+
+
+# --- stochastic sampler ---------------------------------------------------------------------
+def euler_maruyama(field: Field, x_T: torch.Tensor, steps: int, noise: float = 1.0,
+                   generator: torch.Generator | None = None, spacing: str = "trailing",
+                   labels: torch.Tensor | None = None) -> SamplerGen:
+    """Euler–Maruyama on a reverse-time SDE with the path's marginals, run from t = 1 to 0:
+
+        dx = [v(x,t) - g(t)^2 / 2 * score(x,t)] dt + g(t) dW,   dt < 0,
+        g(t)^2 = 2 * noise * sigma * (alpha d_sigma - sigma d_alpha)
+
+    For any g, the Fokker–Planck equation of this SDE (run backwards) is the continuity equation
+    of the ODE, so the marginals are the path's. With score = -eps_hat/sigma the drift is
+    v + noise * (alpha d_sigma - sigma d_alpha) * eps_hat; this g is finite on both paths
+    (FlowPath: g^2 = 2 noise t, drift v + noise eps_hat). noise = 0 is the ODE, bit for bit equal
+    to `ode(..., "euler")`. Grids as `ode`: uniform in t, or in Karras variables on the DDPM
+    timesteps, where the same SDE reads dy = (1 + noise alpha) eps_hat ds + sqrt(2 noise sigma) dW_s.
+    The last step (into sigma = 0) is deterministic: a noisy step there would leave noise of the
+    size of the last sigma that no later step removes (as Karras et al.).
+    """
+    _check_steps(steps)
+    if noise < 0:
+        raise UserError(f"noise must be >= 0, got {noise}")
+    noise = float(noise)
+    if isinstance(field.path, DDPMPath):
+        ts, abs_ = _ddpm_grid(field.path.schedule, steps, spacing)
+        return _em_karras(field, x_T, ts, abs_, noise, generator, labels)
+    return _em_t(field, x_T, steps, noise, generator, labels)
+
+
+def _em_t(field, x, steps, noise, generator, labels) -> SamplerGen:
+    den = _Denoiser(field, labels)
+    path = field.path
+    ts = [1.0 - k / steps for k in range(steps)] + [0.0]
+    yield ts[0], x
+    for k in range(steps):
+        t, t_next = ts[k], ts[k + 1]
+        x0 = den(x, t)
+        drift = velocity_from_x0(path, x, t, x0)
+        if noise > 0 and k < steps - 1:
+            a, s, da, ds = (float(fn(t)) for fn in (path.alpha, path.sigma, path.d_alpha, path.d_sigma))
+            c = a * ds - s * da
+            drift = drift + noise * c * (x - a * x0) / s
+            x = x + (t_next - t) * drift + math.sqrt(2.0 * noise * s * c * (t - t_next)) * _randn(x, generator)
+        else:
+            x = x + (t_next - t) * drift
+        yield t_next, x
+    return den.nfe
+
+
+def _em_karras(field, x, ts, abs_, noise, generator, labels) -> SamplerGen:
+    den = _Denoiser(field, labels)
+    grid = _KarrasGrid(field.path, ts, abs_)
+    f = grid.eps_fn(den)
+    last = len(ts) - 2
+    yield ts[0], x
+    for k in range(last + 1):
+        s, s_next = grid.s[k], grid.s[k + 1]
+        _, a, sig = grid.at(s)
+        y = x / a
+        if noise > 0 and k < last:
+            y = y + (1.0 + noise * a) * (s_next - s) * f(y, s) \
+                + math.sqrt(2.0 * noise * sig * (s - s_next)) * _randn(x, generator)
+        else:
+            y = euler_step(f, y, s, s_next)
+        x = grid.at(s_next)[1] * y
+        yield ts[k + 1], x
+    return den.nfe
+
+
+# --- registry -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SamplerInfo:
+    """name; paths: which model kinds it runs on ("ddpm", "flow"); stochastic; evaluations per
+    step (guidance doubles them); fn(field, x_T, steps, **options) -> generator; one-line summary."""
+
+    name: str
+    paths: tuple[str, ...]
+    stochastic: bool
+    evals_per_step: int
+    fn: Callable[..., SamplerGen]
+    summary: str
+
+
+def _ode_method(method: str) -> Callable[..., SamplerGen]:
+    def fn(field, x_T, steps, **kw):
+        return ode(field, x_T, steps, method=method, **kw)
+    return fn
+
+
+SAMPLERS: dict[str, SamplerInfo] = {
+    "ddpm": SamplerInfo("ddpm", ("ddpm",), True, 1, lambda f, x, n, **kw: ddpm(f, None, x, n, **kw),
+                        "DDPM ancestral sampling, exact strided posterior"),
+    "ddim": SamplerInfo("ddim", ("ddpm",), False, 1, lambda f, x, n, **kw: ddim(f, None, x, n, **kw),
+                        "DDIM; eta=0 deterministic, eta=1 as stochastic as DDPM"),
+    "euler": SamplerInfo("euler", ("ddpm", "flow"), False, 1, _ode_method("euler"),
+                         "probability-flow ODE, Euler (1st order)"),
+    "midpoint": SamplerInfo("midpoint", ("ddpm", "flow"), False, 2, _ode_method("midpoint"),
+                            "probability-flow ODE, explicit midpoint (2nd order)"),
+    "heun": SamplerInfo("heun", ("ddpm", "flow"), False, 2, _ode_method("heun"),
+                        "probability-flow ODE, Heun (2nd order)"),
+    "euler_maruyama": SamplerInfo("euler_maruyama", ("ddpm", "flow"), True, 1, euler_maruyama,
+                                  "reverse SDE with the same marginals, Euler–Maruyama"),
+}
+_OPTIONS = {"ddpm": ddpm, "ddim": ddim, "euler_maruyama": euler_maruyama}
+
+
+def path_kind(field: Field) -> str:
+    return "ddpm" if isinstance(field.path, DDPMPath) else "flow" if isinstance(field.path, FlowPath) else "other"
+
+
+def sample(field: Field, name: str, x_T: torch.Tensor, steps: int, **options) -> SamplerGen:
+    """The generator of sampler `name` (a key of SAMPLERS) from x_T (N, D) with `steps` steps.
+
+    options: generator, labels, spacing (DDPM timesteps), eta (ddim), noise (euler_maruyama).
+    Unknown sampler, option or model kind, or steps <= 0: UserError.
+    """
+    if name not in SAMPLERS:
+        raise UserError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    info = SAMPLERS[name]
+    kind = path_kind(field)
+    if kind != "other" and kind not in info.paths:
+        ok = [n for n, i in SAMPLERS.items() if kind in i.paths]
+        raise UserError(f"sampler {name!r} does not run on a {kind} model; choose one of {', '.join(ok)}")
+    sig = inspect.signature(_OPTIONS.get(name, ode))
+    allowed = [n for n in sig.parameters if n not in ("field", "schedule", "x_T", "steps", "method")]
+    bad = [k for k in options if k not in allowed]
+    if bad:
+        raise UserError(f"sampler {name!r} takes no option {bad[0]!r}; it takes {', '.join(allowed)}")
+    return info.fn(field, x_T, steps, **options)
+
+
+def collect(gen: Iterator[tuple[float, torch.Tensor]], sampler: str = "",
+            labels: torch.Tensor | None = None) -> Trajectory:
+    """Run a sampler generator to the end and keep every step as a Trajectory (its nfe included)."""
+    ts, xs = [], []
+    while True:
+        try:
+            t, x = next(gen)
+        except StopIteration as stop:
+            nfe = int(stop.value or 0)
+            break
+        ts.append(t)
+        xs.append(x)
+    return Trajectory(xs=torch.stack(xs), ts=torch.tensor(ts, dtype=torch.float32), nfe=nfe,
+                      labels=labels, sampler=sampler)
+
+
+def run(field: Field, name: str, x_T: torch.Tensor, steps: int, **options) -> Trajectory:
+    """`collect(sample(...))`: the whole trajectory of sampler `name`."""
+    return collect(sample(field, name, x_T, steps, **options), name, options.get("labels"))

@@ -1,0 +1,305 @@
+"""`render_frame`: one complete picture of a trajectory at a given progress (0 noise -> 1 data).
+
+Shared by the window (every frame, both compare panes) and the exporter (GIF/MP4). Whatever
+depends only on the trajectory and the viewport is cached in a `RenderCache`: the background with
+the data, trace pixels, density contours per progress quantum, field arrows per time.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pygame
+
+from . import density
+from .draw import (class_color_array, clean_polylines, draw_arrows, draw_points, draw_polylines,
+                   draw_text)
+from .field_view import Mesh, arrow_segments, field_vectors, grid_points, mesh_lines
+from .options import ViewOptions
+from .theme import Theme, blend
+from .viewport import Viewport
+
+
+def as_numpy(a) -> np.ndarray | None:
+    """Tensor or array-like -> float32 numpy (None stays None)."""
+    if a is None:
+        return None
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def locate(ts: np.ndarray, progress: float) -> tuple[int, float]:
+    """Step index i and fraction f in [0, 1] with the position at `progress` between steps i, i+1.
+
+    Progress is the step index / S, as in `Trajectory.at` (0 = noise, 1 = data; clamped).
+    """
+    S = len(ts) - 1
+    p = float(np.clip(progress, 0.0, 1.0)) if np.isfinite(progress) else 0.0
+    if S <= 0:
+        return 0, 0.0
+    s = p * S
+    i = min(int(np.floor(s)), S - 1)
+    return i, float(s - i)
+
+
+def positions(xs: np.ndarray, ts: np.ndarray, progress: float) -> np.ndarray:
+    """Linear interpolation between sampler steps: (S+1, N, 2) -> (N, 2)."""
+    i, f = locate(ts, progress)
+    if len(xs) == 1:
+        return xs[0]
+    return xs[i] * (1.0 - f) + xs[i + 1] * f
+
+
+def time_at(ts: np.ndarray, progress: float) -> float:
+    i, f = locate(ts, progress)
+    if len(ts) == 1:
+        return float(ts[0])
+    return float(ts[i] * (1.0 - f) + ts[i + 1] * f)
+
+
+def _data_arrays(data):
+    """PointSet-like (with .points/.labels) or an (N, 2) array -> (points, labels)."""
+    if data is None:
+        return None, None
+    if hasattr(data, "points"):
+        return as_numpy(data.points).astype(np.float32), as_numpy(getattr(data, "labels", None))
+    return as_numpy(data).astype(np.float32).reshape(-1, 2), None
+
+
+def _fingerprint(a) -> tuple:
+    if a is None:
+        return (None,)
+    a = np.ascontiguousarray(a)
+    return (a.shape, hash(a.tobytes()))
+
+
+class RenderCache:
+    """Everything reusable between frames of one pane. Pass the same one for a pane's frames."""
+
+    def __init__(self, max_items: int = 256):
+        self.max_items = max_items
+        self.clear()
+
+    def clear(self) -> None:
+        self._traj = None
+        self._tarr: tuple | None = None
+        self._static_key = None
+        self._static: pygame.Surface | None = None
+        self._trace_key = None
+        self._trace_px: np.ndarray | None = None
+        self.contours: OrderedDict = OrderedDict()
+        self.arrows: OrderedDict = OrderedDict()
+        self.stats = {"contour_miss": 0, "arrow_miss": 0}
+
+    def arrays(self, traj):
+        """(xs (S+1,N,2), ts (S+1,), labels (N,) | None) as numpy, computed once per trajectory."""
+        if traj is not self._traj:
+            self._traj = traj
+            xs = as_numpy(traj.xs).astype(np.float32)
+            ts = as_numpy(traj.ts).astype(np.float64).reshape(-1)
+            labels = as_numpy(getattr(traj, "labels", None))
+            self._tarr = (xs, ts, labels)
+            self._trace_key = None
+            self.contours.clear()
+            self.arrows.clear()
+        return self._tarr
+
+    def remember(self, table: OrderedDict, key, make):
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+        val = make()
+        table[key] = val
+        while len(table) > self.max_items:
+            table.popitem(last=False)
+        return val
+
+
+_DEFAULT_CACHE = RenderCache()
+
+
+def _static_layer(cache: RenderCache, vp: Viewport, theme: Theme, data, options: ViewOptions,
+                  data_labels) -> pygame.Surface:
+    pts, labels = _data_arrays(data)
+    if data_labels is not None:
+        labels = as_numpy(data_labels)
+    key = (vp.key, theme.key, options.data, options.axes, _fingerprint(pts), _fingerprint(labels))
+    if key == cache._static_key and cache._static is not None:
+        return cache._static
+    x, y, w, h = vp.rect
+    layer = pygame.Surface((w, h))
+    layer.fill(theme.background)
+    local = Viewport((0, 0, w, h), vp.center, vp.half_extent)
+    if options.axes:
+        xmin, xmax, ymin, ymax = local.world_bounds()
+        for gx in range(int(np.ceil(xmin)), int(np.floor(xmax)) + 1):
+            p = local.to_pixels([(gx, 0.0)])[0]
+            pygame.draw.line(layer, theme.grid, (float(p[0]), 0), (float(p[0]), h), 1)
+        for gy in range(int(np.ceil(ymin)), int(np.floor(ymax)) + 1):
+            p = local.to_pixels([(0.0, gy)])[0]
+            pygame.draw.line(layer, theme.grid, (0, float(p[1])), (w, float(p[1])), 1)
+    if options.data and pts is not None and len(pts):
+        if labels is not None and len(labels) == len(pts):
+            cols = class_color_array(labels, theme, theme.data).astype(np.float32)
+            bg = np.array(theme.background, dtype=np.float32)
+            cols = (bg + (cols - bg) * theme.data_strength).round().astype(np.uint8)
+        else:
+            cols = blend(theme.background, theme.data, theme.data_strength)
+        draw_points(layer, local.to_pixels(pts), cols, max(theme.point_px, 1))
+    cache._static_key, cache._static = key, layer
+    return layer
+
+
+def _contours_px(cache: RenderCache, vp: Viewport, xs, ts, progress: float, theme: Theme):
+    S = len(ts) - 1
+    q = max(S, 60)
+    qk = int(round(progress * q))
+    key = ("c", qk, vp.key, theme.scale)
+
+    def make():
+        cache.stats["contour_miss"] += 1
+        pts = positions(xs, ts, qk / q)
+        bounds = vp.world_bounds()
+        _, _, w, h = vp.rect
+        cell = 8.0 * max(theme.scale, 1.0) ** 0.5
+        nx, ny = int(np.clip(w / cell, 24, 200)), int(np.clip(h / cell, 24, 200))
+        grid = density.density_grid(pts, bounds, (ny, nx), sigma_cells=1.6)
+        levels = density.mass_thresholds(grid)
+        lines = density.contour_lines(grid, bounds, levels) if levels else []
+        return [clean_polylines([vp.to_pixels(ln) for ln in lev]) for lev in lines]
+
+    return cache.remember(cache.contours, key, make)
+
+
+def _arrows_px(cache: RenderCache, vp: Viewport, field, t: float, theme: Theme, kind: str,
+               labels):
+    tq = round(float(t), 3)
+    key = ("a", tq, vp.key, theme.scale, id(field), kind, None if labels is None else int(labels))
+
+    def make():
+        cache.stats["arrow_miss"] += 1
+        _, _, w, h = vp.rect
+        spacing = 34.0 * theme.scale
+        cols, rows = max(int(w / spacing), 2), max(int(h / spacing), 2)
+        xmin, xmax, ymin, ymax = vp.world_bounds()
+        mx, my = 0.5 * (xmax - xmin) / cols, 0.5 * (ymax - ymin) / rows
+        pts = grid_points((xmin + mx, xmax - mx, ymin + my, ymax - my), rows, cols)
+        vec = field_vectors(field, tq, pts, kind, labels)
+        start = vp.to_pixels(pts)
+        end_world = arrow_segments(pts, vec, spacing / vp.scale)
+        return start, vp.to_pixels(end_world)
+
+    # keep the field object alive while its id is in a key
+    cache._field_ref = field
+    return cache.remember(cache.arrows, key, make)
+
+
+def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *, data=None,
+                 options: ViewOptions = ViewOptions(), theme: Theme = Theme(),
+                 label: str | None = None, traces: int = 200, data_labels=None, field=None,
+                 field_kind: str = "velocity", field_labels=None, mesh: Mesh | None = None,
+                 highlights=(), cache: RenderCache | None = None) -> None:
+    """Draw the whole frame into `vp.rect` of `surface`.
+
+    traj: a Trajectory (xs (S+1,N,2), ts (S+1,), labels) or None (data only); progress in [0, 1]
+    (0 = noise, 1 = data); data: (M, 2) points or a PointSet drawn faintly behind; field: a Field
+    for the arrows layer; mesh: a Mesh (grid carried by the sampler); highlights: world paths
+    (S+1, 2) of released particles on the same time grid as traj; label: a title (top left).
+    """
+    cache = _DEFAULT_CACHE if cache is None else cache
+    if cache._traj is not traj and traj is not None:
+        cache.arrays(traj)
+    x, y, w, h = vp.rect
+    surface.blit(_static_layer(cache, vp, theme, data, options, data_labels), (x, y))
+    prev_clip = surface.get_clip()
+    surface.set_clip(pygame.Rect(vp.rect))
+    try:
+        lw = theme.line_px
+        t_now = 1.0 - float(np.clip(progress, 0.0, 1.0))
+        xs = ts = labels = None
+        if traj is not None:
+            xs, ts, labels = cache.arrays(traj)
+            t_now = time_at(ts, progress)
+        if options.mesh and mesh is not None:
+            mxs = as_numpy(mesh.traj.xs).astype(np.float32)
+            mts = as_numpy(mesh.traj.ts).astype(np.float64).reshape(-1)
+            lines = mesh_lines(vp.to_pixels(positions(mxs, mts, progress)), mesh.rows, mesh.cols)
+            draw_polylines(surface, lines, blend(theme.background, theme.mesh, 0.7), lw)
+        if options.field and field is not None:
+            start, end = _arrows_px(cache, vp, field, t_now, theme, field_kind, field_labels)
+            draw_arrows(surface, start, end, blend(theme.background, theme.field, 0.8), lw,
+                        head=4.0 * theme.scale)
+        if xs is not None and xs.shape[1] > 0:
+            if options.trajectories and traces > 0:
+                _draw_traces(surface, cache, vp, xs, ts, progress, traces, theme)
+        for path in highlights or ():
+            _draw_highlight(surface, vp, as_numpy(path).astype(np.float32), ts, progress, theme)
+        if xs is not None and options.particles and xs.shape[1] > 0:
+            cols = class_color_array(labels, theme, theme.particle)
+            draw_points(surface, vp.to_pixels(positions(xs, ts, progress)), cols, theme.point_px,
+                        clip=vp.rect)
+        if xs is not None and options.contours and xs.shape[1] > 0:
+            # over the particles: the distribution summary stays readable in a dense cloud
+            levels = _contours_px(cache, vp, xs, ts, progress, theme)
+            n = len(theme.contour)
+            for k, lev in enumerate(levels):
+                col = theme.contour[min(n - 1, (len(levels) - 1 - k) * n // max(len(levels), 1))]
+                draw_polylines(surface, lev, col, lw, clean=True)
+        pad = int(8 * theme.scale)
+        if label:
+            draw_text(surface, label, (x + pad, y + pad), theme, bold=True, backdrop=True)
+        if options.label:
+            draw_text(surface, time_label(ts, progress), (x + pad, y + h - pad), theme,
+                      anchor="bottomleft", backdrop=True)
+    finally:
+        surface.set_clip(prev_clip)
+
+
+def time_label(ts, progress: float) -> str:
+    """'t = 0.42  ·  step 12/50' for the sampler times `ts` (S+1,) at `progress`."""
+    if ts is None:
+        return f"t = {1.0 - progress:.2f}"
+    S = len(ts) - 1
+    i, f = locate(ts, progress)
+    step = min(S, i + int(round(f)))
+    return f"t = {time_at(ts, progress):.2f}  \u00b7  step {step}/{S}"
+
+
+def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, traces, theme):
+    S1, N, _ = xs.shape
+    if S1 == 1:
+        return
+    key = (id(xs), vp.key, traces)
+    if cache._trace_key != key:
+        idx = np.unique(np.linspace(0, N - 1, min(traces, N)).round().astype(np.int64))
+        px = vp.to_pixels(xs[:, idx].reshape(-1, 2)).reshape(S1, len(idx), 2).transpose(1, 0, 2)
+        ok = np.isfinite(px).all(axis=(1, 2))
+        px = np.clip(px[ok], -1e5, 1e5)
+        # python lists once: per frame only a slice and the moving end point are new
+        cache._trace_px = (px, px.tolist())
+        cache._trace_key = key
+    px, lists = cache._trace_px
+    i, f = locate(ts, progress)
+    cur = (px[:, i] * (1 - f) + px[:, i + 1] * f).tolist()
+    col = blend(theme.background, theme.trace, theme.trace_strength)
+    lw = theme.line_px
+    for full, end in zip(lists, cur):
+        pygame.draw.lines(surface, col, False, full[: i + 1] + [end], lw)
+
+
+def _draw_highlight(surface, vp: Viewport, path, ts, progress, theme: Theme):
+    """A released particle: its future path faint, its past bright, start ring, current disc."""
+    px = vp.to_pixels(path)
+    if ts is None or len(ts) != len(px):
+        ts = np.linspace(1.0, 0.0, len(px))
+    i, f = locate(ts, progress)
+    cur = px[i] * (1 - f) + px[min(i + 1, len(px) - 1)] * f
+    lw = theme.line_px
+    draw_polylines(surface, [px], blend(theme.background, theme.highlight, 0.35), lw)
+    draw_polylines(surface, [np.concatenate([px[: i + 1], cur[None]])], theme.highlight, lw + 1)
+    r = max(3, int(4 * theme.scale))
+    if np.isfinite(px[0]).all():
+        pygame.draw.circle(surface, theme.highlight, px[0].tolist(), r, max(1, lw))
+    if np.isfinite(cur).all():
+        pygame.draw.circle(surface, theme.highlight, cur.tolist(), r)

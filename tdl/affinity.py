@@ -1,0 +1,136 @@
+"""Per-step t-SNE input affinities P, every step at once.
+
+For each step s the conditional p_{j|i} = exp(-beta_i d_ij^2) / sum_k exp(-beta_i d_ik^2) is calibrated
+by binary search on beta_i so that its entropy is log(perplexity) (van der Maaten's `x2p`, used by the
+reference code), then symmetrised and normalised within the step: P_s = (P + P^T) / sum(P + P^T).
+Each step's P sums to 1; there is no affinity between different steps.
+
+- `dense_affinities`: exact, all pairs, `(S, I, I)`; for up to a few thousand instances per step.
+- `knn_affinities`: only the k = 3 * perplexity exact nearest neighbours (chunked `torch.cdist`),
+  returned as `SparseAffinity` (COO over the S * I points, indices `s * I + i`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from sandbox.errors import UserError
+
+
+def calibrate(d2: torch.Tensor, perplexity: float, tol: float = 1e-5, max_iter: int = 200) -> torch.Tensor:
+    """Conditional affinities from squared distances `d2 (..., m)` (self excluded: pass +inf there).
+
+    Binary search on the precision beta of every row at once, exactly as `x2p` in the reference: start at
+    beta = 1, double (or halve) until bracketed, then bisect until |H - log(perplexity)| <= tol.
+    Rows are shifted by their minimum first (H and p do not change; exp cannot underflow). Returns rows
+    summing to 1, same shape as `d2`."""
+    d = d2 - d2.min(dim=-1, keepdim=True).values
+    d = torch.where(torch.isfinite(d), d, torch.full_like(d, math.inf))
+    dz = torch.where(torch.isfinite(d), d, torch.zeros_like(d))  # for d * p where p = 0
+    shape = d.shape[:-1] + (1,)
+    beta = torch.ones(shape, dtype=d.dtype, device=d.device)
+    lo = torch.full_like(beta, -math.inf)
+    hi = torch.full_like(beta, math.inf)
+    log_u = math.log(perplexity)
+    done = torch.zeros(shape, dtype=torch.bool, device=d.device)
+    for _ in range(max_iter):
+        p = torch.exp(-d * beta)
+        sum_p = p.sum(dim=-1, keepdim=True)
+        H = torch.log(sum_p) + beta * (dz * p).sum(dim=-1, keepdim=True) / sum_p
+        diff = H - log_u
+        done = done | (diff.abs() <= tol)
+        if bool(done.all()):
+            break
+        up = (diff > 0) & ~done  # entropy too high: sharpen (larger beta)
+        down = (diff <= 0) & ~done
+        lo = torch.where(up, beta, lo)
+        hi = torch.where(down, beta, hi)
+        beta_up = torch.where(torch.isinf(hi), beta * 2, (beta + hi) / 2)
+        beta_down = torch.where(torch.isinf(lo), beta / 2, (beta + lo) / 2)
+        beta = torch.where(up, beta_up, torch.where(down, beta_down, beta))
+    p = torch.exp(-d * beta)
+    return p / p.sum(dim=-1, keepdim=True)
+
+
+def _check(x: torch.Tensor, perplexity: float) -> None:
+    if x.ndim != 3:
+        raise UserError(f"intermediate features must be (steps, instances, dim), got {tuple(x.shape)}")
+    if x.shape[1] < 3:
+        raise UserError(f"need at least 3 instances per step for t-SNE, got {x.shape[1]}")
+    if not (perplexity > 0 and 3 * perplexity < x.shape[1]):
+        raise UserError(f"perplexity must be > 0 and below instances/3 = {x.shape[1] / 3:.1f}, got {perplexity} "
+                        "(use fewer neighbours: --perplexity)")
+
+
+def sq_distances(x: torch.Tensor) -> torch.Tensor:
+    """`(S, I, d)` -> squared Euclidean distances `(S, I, I)` (exact: no matmul cancellation)."""
+    return torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist") ** 2
+
+
+def dense_affinities(x: torch.Tensor, perplexity: float = 30.0, tol: float = 1e-5) -> torch.Tensor:
+    """Intermediate points `(S, I, d)` -> joint affinities `P (S, I, I)`, symmetric, zero diagonal,
+    each step summing to 1."""
+    _check(x, perplexity)
+    S, I, _ = x.shape
+    d2 = sq_distances(x)
+    d2.diagonal(dim1=1, dim2=2).fill_(math.inf)
+    p = calibrate(d2, perplexity, tol)
+    p = p + p.transpose(1, 2)
+    return p / p.sum(dim=(1, 2), keepdim=True)
+
+
+@dataclass
+class SparseAffinity:
+    """Joint affinities of S steps x I instances as COO over the S * I points (index `s * I + i`).
+
+    `rows, cols (E,) int64`, `vals (E,)`; symmetric; each step's values sum to 1; never across steps."""
+    rows: torch.Tensor
+    cols: torch.Tensor
+    vals: torch.Tensor
+    num_steps: int
+    num_instances: int
+
+    def to_dense(self) -> torch.Tensor:
+        """`(S, I, I)` (for tests and small sizes)."""
+        S, I = self.num_steps, self.num_instances
+        out = torch.zeros(S * I * I, dtype=self.vals.dtype, device=self.vals.device)
+        s = self.rows // I
+        out.index_add_(0, s * I * I + (self.rows % I) * I + self.cols % I, self.vals)
+        return out.view(S, I, I)
+
+
+def knn(x: torch.Tensor, k: int, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact k nearest neighbours within each step (self excluded).
+
+    `x (S, I, d)` -> `(d2 (S, I, k), idx (S, I, k))`, nearest first; rows in chunks to bound memory."""
+    S, I, _ = x.shape
+    d2s, idxs = [], []
+    for start in range(0, I, chunk):
+        q = x[:, start:start + chunk]
+        d2 = torch.cdist(q, x, compute_mode="donot_use_mm_for_euclid_dist") ** 2  # (S, c, I)
+        r = torch.arange(q.shape[1], device=x.device)
+        d2[:, r, start + r] = math.inf
+        v, i = torch.topk(d2, k, dim=-1, largest=False, sorted=True)
+        d2s.append(v), idxs.append(i)
+    return torch.cat(d2s, dim=1), torch.cat(idxs, dim=1)
+
+
+def knn_affinities(x: torch.Tensor, perplexity: float = 30.0, k: int | None = None,
+                   tol: float = 1e-5) -> SparseAffinity:
+    """Intermediate points `(S, I, d)` -> sparse joint affinities on the k nearest neighbours
+    (default k = 3 * perplexity, as in Barnes-Hut t-SNE), symmetrised: P = (P + P^T) / (2 I) per step."""
+    _check(x, perplexity)
+    S, I, _ = x.shape
+    k = min(I - 1, int(3 * perplexity) if k is None else k)
+    d2, idx = knn(x, k)
+    p = calibrate(d2, perplexity, tol)  # (S, I, k), rows sum to 1
+    offset = (torch.arange(S, device=x.device) * I)[:, None, None]
+    rows = (offset + torch.arange(I, device=x.device)[None, :, None]).expand(S, I, k).reshape(-1)
+    cols = (offset + idx).reshape(-1)
+    vals = p.reshape(-1) / (2 * I)
+    both = torch.sparse_coo_tensor(torch.stack((torch.cat((rows, cols)), torch.cat((cols, rows)))),
+                                   torch.cat((vals, vals)), (S * I, S * I)).coalesce()
+    r, c = both.indices()
+    return SparseAffinity(r, c, both.values(), S, I)

@@ -1,0 +1,223 @@
+"""The TDL explorer window (pygame-ce): a thin shell over `tdl.explorer_state.ExplorerState`.
+
+It turns pygame events into state calls and draws what the state says. The tree (lines, points,
+step guides) is drawn once into a cached layer and redrawn only when the view, the step limit or the
+prompt filter changes; hover, selection, panel and slider are drawn every frame.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from sandbox.errors import UserError
+from tdl.explorer_state import HELP_LINES, ExplorerState
+from tdl.plot import label_steps
+
+BG = (250, 250, 250)
+INK = (40, 40, 40)
+FAINT = (170, 170, 170)
+GUIDE = (222, 222, 222)
+HEADLESS_DRIVERS = ("dummy", "offscreen")
+
+
+def init_display(allow_headless: bool = False) -> None:
+    """Start pygame's display; UserError (one line) where there is no screen to open a window on."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+    hint = "make a static figure instead: tdl plot tree.npz --out tree.png"
+    try:
+        pygame.display.init()
+    except pygame.error as e:
+        raise UserError(f"no display to open the explorer window on ({e}); {hint}") from None
+    if pygame.display.get_driver() in HEADLESS_DRIVERS and not allow_headless:
+        pygame.display.quit()
+        raise UserError(f"no display to open the explorer window on; {hint}")
+
+
+class Explorer:
+    """The window. `frame()` handles pending events and draws once; `run()` loops until closed."""
+
+    def __init__(self, state: ExplorerState):
+        import pygame
+        pygame.display.init()
+        pygame.font.init()
+        self.pg = pygame
+        self.state = state
+        self.screen = pygame.display.set_mode(state.size, pygame.RESIZABLE)
+        pygame.display.set_caption(state.title or "Tree of Diffusion Life")
+        self.font = pygame.font.Font(None, 18)
+        self.small = pygame.font.Font(None, 15)
+        self.running = True
+        self._layer = None
+        self._layer_key = None
+
+    # --- events -------------------------------------------------------------------------------
+    def handle(self, ev) -> None:
+        pg, st = self.pg, self.state
+        if ev.type == pg.QUIT:
+            self.running = False
+        elif ev.type == pg.VIDEORESIZE:
+            st.resize(ev.size)
+            self.screen = pg.display.set_mode(st.size, pg.RESIZABLE)
+        elif ev.type == pg.MOUSEMOTION:
+            st.motion(ev.pos)
+        elif ev.type == pg.MOUSEBUTTONDOWN and ev.button == 1:
+            st.press(ev.pos)
+        elif ev.type == pg.MOUSEBUTTONUP and ev.button == 1:
+            st.release(ev.pos)
+        elif ev.type == pg.MOUSEWHEEL:
+            st.zoom_at(pg.mouse.get_pos(), 1.15 ** ev.y)
+        elif ev.type == pg.KEYDOWN:
+            name = pg.key.name(ev.key)
+            if not st.key(name) and name in ("escape", "q"):
+                self.running = False
+
+    def frame(self) -> None:
+        for ev in self.pg.event.get():
+            self.handle(ev)
+        if self.running:
+            self.draw()
+            self.pg.display.flip()
+
+    def run(self, max_frames: int | None = None) -> None:
+        clock = self.pg.time.Clock()
+        n = 0
+        while self.running and (max_frames is None or n < max_frames):
+            self.frame()
+            clock.tick(60)
+            n += 1
+        self.pg.display.quit()
+
+    # --- drawing ------------------------------------------------------------------------------
+    def draw(self) -> None:
+        st, screen = self.state, self.screen
+        screen.fill(BG)
+        screen.blit(self._tree_layer(), (0, 0))
+        self._draw_selection()
+        self._draw_panel()
+        self._draw_slider()
+        if st.show_help:
+            self._draw_help()
+
+    def _tree_layer(self):
+        st, pg = self.state, self.pg
+        key = (st.size, st.zoom, tuple(st.pan), st.step_limit, tuple(st.visible))
+        if self._layer is not None and self._layer_key == key:
+            return self._layer
+        r = st.plot_rect
+        layer = pg.Surface((int(r.w), int(r.h)), pg.SRCALPHA)
+        self._draw_guides(layer)
+        mask = st.point_mask()
+        xy = st.to_screen(st.Y)  # (S, I, 2)
+        k = st.step_limit
+        lines = pg.Surface(layer.get_size(), pg.SRCALPHA)
+        if k > 0:
+            for i in np.flatnonzero(mask[0]):
+                c = st.colors[st.prompt_index[i]]
+                pg.draw.lines(lines, (*c, 70), False, xy[: k + 1, i].tolist(), 1)
+        layer.blit(lines, (0, 0))
+        radius = 3 if st.S * st.I < 4000 else 2
+        for s, i in zip(*np.nonzero(mask)):
+            pg.draw.circle(layer, st.colors[st.prompt_index[i]], xy[s, i], radius)
+        self._layer, self._layer_key = layer, key
+        return layer
+
+    def _draw_guides(self, layer) -> None:
+        st, pg = self.state, self.pg
+        g = st.guides
+        for s in label_steps(st.S):
+            text = self.small.render(f"t={st.times[s]:.2f}", True, FAINT)
+            if g.kind == "ring":
+                c = st.to_screen(g.center)
+                rad = g.values[s] * st._scale()
+                if rad > 1:
+                    pg.draw.circle(layer, GUIDE, c, rad, 1)
+                layer.blit(text, (c[0] - text.get_width() / 2, c[1] - rad - text.get_height()))
+            else:
+                p = np.array(g.center, dtype=np.float64)
+                p[g.axis] = g.values[s]
+                x, y = st.to_screen(p)
+                if g.axis == 0:
+                    pg.draw.line(layer, GUIDE, (x, 0), (x, st.plot_rect.h), 1)
+                    layer.blit(text, (x + 2, 4))
+                else:
+                    pg.draw.line(layer, GUIDE, (0, y), (st.plot_rect.w, y), 1)
+                    layer.blit(text, (4, y - text.get_height()))
+
+    def _draw_selection(self) -> None:
+        st, pg = self.state, self.pg
+        path = st.selected_path()
+        if path is not None:
+            xy = st.to_screen(path)
+            if len(xy) > 1:
+                pg.draw.lines(self.screen, INK, False, xy.tolist(), 3)
+            for p in xy:
+                pg.draw.circle(self.screen, INK, p, 4)
+        if st.hovered is not None:
+            s, i = st.hovered
+            pg.draw.circle(self.screen, INK, st.to_screen(st.Y[s, i]), 7, 2)
+
+    def _draw_panel(self) -> None:
+        st, pg, screen = self.state, self.pg, self.screen
+        p = st.panel_rect
+        pg.draw.rect(screen, (238, 238, 238), (p.x, p.y, p.w, p.h))
+        screen.blit(self.font.render("prompts (click or 1-9)", True, INK), (p.x + 10, 14))
+        for k, rect in st.legend_entries():
+            on = st.visible[k]
+            color = st.colors[k] if on else FAINT
+            pg.draw.rect(screen, color, (rect.x, rect.y + 4, 12, 12), 0 if on else 1)
+            label = f"{k + 1}  {st.prompts[k]}" if k < 9 else f"   {st.prompts[k]}"
+            screen.blit(self.font.render(label[:30], True, INK if on else FAINT), (rect.x + 18, rect.y + 3))
+        y = 40 + len(st.prompts) * 22 + 14
+        for line in st.info_lines():
+            screen.blit(self.font.render(line[:34], True, INK), (p.x + 10, y))
+            y += 18
+        img = st.hovered_image()
+        if img is not None:
+            side = int(min(p.w - 20, p.h - y - 40))
+            if side > 8:
+                screen.blit(self._image_surface(img, side), (p.x + 10, y + 6))
+        screen.blit(self.small.render("H: help", True, FAINT), (p.x + 10, p.h - 20))
+
+    def _image_surface(self, img: np.ndarray, side: int):
+        """(H, W, C) uint8 -> a pygame surface scaled up to `side` pixels, pixelated."""
+        img = np.asarray(img)
+        if img.ndim == 2:
+            img = img[..., None]
+        if img.shape[-1] == 1:
+            img = np.repeat(img, 3, axis=-1)
+        surf = self.pg.surfarray.make_surface(np.ascontiguousarray(img[..., :3].transpose(1, 0, 2)))
+        h, w = img.shape[:2]
+        scale = side / max(h, w)
+        return self.pg.transform.scale(surf, (max(1, round(w * scale)), max(1, round(h * scale))))
+
+    def _draw_slider(self) -> None:
+        st, pg, screen = self.state, self.pg, self.screen
+        r = st.slider_rect
+        pg.draw.rect(screen, (225, 225, 225), (r.x, r.y + r.h / 2 - 2, r.w, 4))
+        for s in range(st.S):
+            x = r.x + r.w * s / max(st.S - 1, 1)
+            pg.draw.line(screen, FAINT, (x, r.y + r.h / 2 - 5), (x, r.y + r.h / 2 + 5))
+        pg.draw.circle(screen, INK, (st.slider_knob_x(), r.y + r.h / 2), 7)
+        k = st.step_limit
+        text = f"steps 0-{k} of {st.S - 1}   (t down to {st.times[k]:.2f})   left/right to scrub"
+        screen.blit(self.small.render(text, True, INK), (r.x, r.y - 12))
+
+    def _draw_help(self) -> None:
+        pg = self.pg
+        w, h = 420, 24 + 20 * len(HELP_LINES)
+        box = pg.Surface((w, h), pg.SRCALPHA)
+        box.fill((255, 255, 255, 235))
+        pg.draw.rect(box, INK, (0, 0, w, h), 1)
+        for n, line in enumerate(HELP_LINES):
+            box.blit(self.font.render(line, True, INK), (14, 12 + 20 * n))
+        r = self.state.plot_rect
+        self.screen.blit(box, (r.x + (r.w - w) / 2, r.y + (r.h - h) / 2))
+
+
+def open_explorer(tree, traj=None, size=(1100, 760), max_frames: int | None = None,
+                  allow_headless: bool = False) -> None:
+    """Open the window on `tree` (TreeData) with `traj` (TrajectoryData, for images)."""
+    init_display(allow_headless=allow_headless)
+    Explorer(ExplorerState.from_tree(tree, traj, size=size)).run(max_frames=max_frames)

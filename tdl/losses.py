@@ -1,0 +1,104 @@
+"""The three losses of the evolutionary embedding, each with its analytic gradient, batched over steps.
+
+Transcribed from the reference code (vidyaprsd/evolved, evolutionary_embedding/evol_embed_radial.py):
+- semantic: per step s, KL(P_s || Q_s) with Student-t Q_s within the step
+  (`semantic_dist_grad`). Returned gradients are the true dKL/dy = 4 sum_j (p_ij - q_ij) w_ij (y_i - y_j);
+  the reference (like van der Maaten's tsne.py) drops the 4, which `embedding.py` accounts for.
+- displacement: D = -sum_i N(a_si; r_s, sigma^2), a = the step-axis coordinate (radius / x), r_s the
+  step's target (`displacement_dist_grad`).
+- alignment: A = -sum_{s<S-1} sum_i k(theta_si - theta_{s+1,i}) with theta_{s+1} held fixed (the
+  reference moves only step s towards step s+1); k = cos for angles (`alignment_dist_grad`), a Gaussian
+  exp(-x^2/2) (same curvature at 0) for the rectilinear cross axis measured in units of the radius.
+All functions are pure: tensors in, `(loss (S,), grad)` out, float32 or float64.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tdl.affinity import SparseAffinity
+
+Q_FLOOR = 1e-12  # reference: Q = np.maximum(Q, 1e-12); P = np.maximum(P, 1e-12)
+
+
+def student_t(Y: torch.Tensor) -> torch.Tensor:
+    """`Y (S, I, 2)` -> w_ij = 1 / (1 + |y_i - y_j|^2) `(S, I, I)` with zero diagonal."""
+    sq = (Y * Y).sum(-1)
+    d2 = (sq[:, :, None] + sq[:, None, :] - 2 * torch.bmm(Y, Y.transpose(1, 2))).clamp_min_(0)
+    w = (1 + d2).reciprocal_()
+    w.diagonal(dim1=1, dim2=2).zero_()
+    return w
+
+
+def tsne_exact(Y: torch.Tensor, P: torch.Tensor, with_loss: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Exact per-step t-SNE. `Y (S, I, 2)`, `P (S, I, I)` (may be exaggerated) -> `(KL (S,) or None, dKL/dY)`.
+
+    KL_s = sum_ij p_ij log(p_ij / q_ij), q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij (floors as the reference)."""
+    w = student_t(Y)
+    Z = w.sum(dim=(1, 2), keepdim=True)
+    A = P * w - w * w / Z  # (p_ij - q_ij) w_ij
+    grad = 4 * (A.sum(-1, keepdim=True) * Y - torch.bmm(A, Y))
+    loss = None
+    if with_loss:
+        q = (w / Z).clamp_min(Q_FLOOR)
+        p = P.clamp_min(Q_FLOOR)
+        loss = (p * torch.log(p / q)).sum(dim=(1, 2))
+    return loss, grad
+
+
+def tsne_sparse(Y: torch.Tensor, P: SparseAffinity, exaggeration: float = 1.0, repulsion=None,
+                with_loss: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """t-SNE with sparse P and a repulsion term: `Y (S, I, 2)` -> `(KL (S,) or None, dKL/dY)`.
+
+    `repulsion(Y) -> (Z (S,), R (S, I, 2))` with R_i = sum_j w_ij^2 (y_i - y_j) (exact or approximate,
+    see `tdl.repulsion`). Attraction is exact on the edges of P:
+    dKL/dy_i = 4 [sum_j e p_ij w_ij (y_i - y_j) - R_i / Z]; KL = sum e p log(e p) - sum e p log w + e log Z."""
+    from tdl.repulsion import repulsion_exact
+    S, I, _ = Y.shape
+    flat = Y.reshape(S * I, 2)
+    diff = flat[P.rows] - flat[P.cols]
+    w = 1 / (1 + (diff * diff).sum(-1))
+    p = P.vals * exaggeration
+    attr = torch.zeros_like(flat).index_add_(0, P.rows, (p * w)[:, None] * diff).view(S, I, 2)
+    Z, R = (repulsion or repulsion_exact)(Y)
+    grad = 4 * (attr - R / Z[:, None, None])
+    loss = None
+    if with_loss:
+        step = P.rows // I
+        per_edge = p * (torch.log(p.clamp_min(Q_FLOOR)) - torch.log(w))
+        loss = torch.zeros(S, dtype=Y.dtype, device=Y.device).index_add_(0, step, per_edge)
+        mass = torch.zeros(S, dtype=Y.dtype, device=Y.device).index_add_(0, step, p)
+        loss = loss + mass * torch.log(Z)
+    return loss, grad
+
+
+def gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    return torch.exp(-x * x / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
+
+
+def displacement(along: torch.Tensor, target: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pull each step to its ring/band. `along (S, I)`, `target (S,)` -> `(D (S,), dD/d along (S, I))`.
+
+    D_s = -sum_i N(a_si; r_s, sigma^2) (Gaussian density); its pull vanishes far from the ring, as in
+    the reference, so sigma is annealed from wide to narrow (`embedding.disp_sigma`)."""
+    x = along - target[:, None]
+    g = gaussian(x, sigma)
+    return -g.sum(-1), x / sigma ** 2 * g
+
+
+def alignment(theta: torch.Tensor, kernel: str = "cos") -> tuple[torch.Tensor, torch.Tensor]:
+    """Align each instance with itself at the next step. `theta (S, I)` (angle, or cross-axis / radius)
+    -> `(A (S,), dA/d theta (S, I))`, the last step's loss and gradient are 0 (it has no next step).
+
+    A_s = -sum_i k(theta_si - theta_{s+1,i}), gradient only w.r.t. theta_s (theta_{s+1} is the target)."""
+    d = theta[:-1] - theta[1:]
+    if kernel == "cos":
+        loss, grad = -torch.cos(d), torch.sin(d)
+    elif kernel == "gauss":
+        e = torch.exp(-d * d / 2)
+        loss, grad = -e, d * e
+    else:
+        raise ValueError(f"unknown alignment kernel {kernel!r}")
+    zeros = torch.zeros_like(theta[:1])
+    return torch.cat((loss.sum(-1), zeros[:, 0])), torch.cat((grad, zeros))

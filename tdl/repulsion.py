@@ -1,0 +1,77 @@
+"""The repulsive half of the t-SNE gradient, per step: Z_s and R_i = sum_j w_ij^2 (y_i - y_j).
+
+- `repulsion_exact`: all pairs, in row chunks (memory O(chunk * I) per step), O(I^2) work.
+- `repulsion_grid`: particle-mesh interpolation as in FIt-SNE (Linderman et al. 2019): charges are
+  spread onto a regular grid per step with cubic Lagrange weights, convolved with the kernels
+  1/(1+r^2) and 1/(1+r^2)^2 by FFT, and interpolated back. O(I + G^2 log G) per step, every step in
+  one batched FFT; error shrinks like h^4 with the grid spacing h (tested against the exact sums).
+Both take `Y (S, I, 2)` and return `(Z (S,), R (S, I, 2))`, where Z_s = sum_{i != j} w_ij.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def repulsion_exact(Y: torch.Tensor, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    S, I, _ = Y.shape
+    Z = torch.zeros(S, dtype=Y.dtype, device=Y.device)
+    R = torch.empty_like(Y)
+    for start in range(0, I, chunk):
+        q = Y[:, start:start + chunk]  # (S, c, 2)
+        diff = q[:, :, None, :] - Y[:, None, :, :]  # (S, c, I, 2)
+        w = 1 / (1 + (diff * diff).sum(-1))  # self terms give w = 1, diff = 0
+        Z += w.sum(dim=(1, 2)) - q.shape[1]
+        R[:, start:start + chunk] = ((w * w)[..., None] * diff).sum(2)
+    return Z, R
+
+
+def _lagrange3(x: torch.Tensor) -> torch.Tensor:
+    """Cubic Lagrange weights on nodes -1, 0, 1, 2 at fractional position x in [0, 1): `(...,) -> (..., 4)`."""
+    return torch.stack((-x * (x - 1) * (x - 2) / 6, (x + 1) * (x - 1) * (x - 2) / 2,
+                        -(x + 1) * x * (x - 2) / 2, (x + 1) * x * (x - 1) / 6), dim=-1)
+
+
+def grid_size(Y: torch.Tensor, spacing: float, min_grid: int = 16, max_grid: int = 512) -> int:
+    """Nodes per axis so that the widest step's box has node spacing <= `spacing` (clamped)."""
+    span = (Y.amax(dim=1) - Y.amin(dim=1)).amax().item()
+    return int(min(max_grid, max(min_grid, math.ceil(span / spacing) + 5)))
+
+
+def repulsion_grid(Y: torch.Tensor, spacing: float = 0.4, grid: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Approximate `(Z, R)` by grid interpolation; `grid` nodes per axis (default from `spacing`)."""
+    S, I, _ = Y.shape
+    G = grid or grid_size(Y, spacing)
+    lo = Y.amin(dim=1)  # (S, 2)
+    h = (Y.amax(dim=1) - lo).amax(-1).clamp_min(1e-3) / (G - 5)  # (S,) one spacing per step, square cells
+    origin = lo - 2 * h[:, None]  # points sit in nodes [2, G-3]: the 4-node stencil stays inside
+    t = (Y - origin[:, None]) / h[:, None, None]  # (S, I, 2) in grid units
+    base = t.floor().clamp(1, G - 3)
+    wts = _lagrange3(t - base)  # (S, I, 2, 4)
+    base = base.long() - 1
+    ax = base[..., 0, None] + torch.arange(4, device=Y.device)  # (S, I, 4)
+    ay = base[..., 1, None] + torch.arange(4, device=Y.device)
+    flat = ((torch.arange(S, device=Y.device)[:, None, None, None] * G + ax[..., :, None]) * G
+            + ay[..., None, :]).reshape(S, I * 16)  # (S, I*16) node index per stencil entry
+    w16 = (wts[..., 0, :, None] * wts[..., 1, None, :]).reshape(S, I * 16)
+    # charges: 1, y_x, y_y -> grid (3, S*G*G)
+    charges = torch.stack((torch.ones_like(Y[..., 0]), Y[..., 0], Y[..., 1]))  # (3, S, I)
+    spread = charges.repeat_interleave(16, dim=-1) * w16  # (3, S, I*16)
+    mesh = torch.zeros(3, S * G * G, dtype=Y.dtype, device=Y.device)
+    mesh.index_add_(1, flat.reshape(-1), spread.reshape(3, -1))
+    mesh = mesh.view(3, S, G, G)
+    # kernels on offsets -(G-1)..(G-1) laid out circularly on a 2G x 2G torus (zero padding = linear conv)
+    off = torch.arange(2 * G, device=Y.device, dtype=Y.dtype)
+    off = torch.where(off < G, off, off - 2 * G)
+    r2 = (off[:, None] ** 2 + off[None, :] ** 2)[None] * (h ** 2)[:, None, None]  # (S, 2G, 2G)
+    k1 = 1 / (1 + r2)
+    kf1, kf2 = torch.fft.rfft2(k1), torch.fft.rfft2(k1 * k1)
+    mf = torch.fft.rfft2(mesh, s=(2 * G, 2 * G))  # (3, S, 2G, G+1)
+    pots = torch.fft.irfft2(torch.stack((mf[0] * kf1, mf[0] * kf2, mf[1] * kf2, mf[2] * kf2)),
+                            s=(2 * G, 2 * G))[..., :G, :G]  # (4, S, G, G)
+    vals = pots.reshape(4, S * G * G)[:, flat.reshape(-1)].view(4, S, I, 16)
+    phi = (vals * w16.view(1, S, I, 16)).sum(-1)  # (4, S, I)
+    Z = phi[0].sum(-1) - I  # remove the self terms w_ii = 1
+    R = Y * phi[1, ..., None] - phi[2:].permute(1, 2, 0)
+    return Z, R

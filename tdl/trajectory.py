@@ -1,0 +1,160 @@
+"""`TrajectoryData`: what every TDL source produces and every later stage reads.
+
+Shapes (S steps, I instances, D features, P prompts):
+- `features (S, I, D) float32`: what the embedding sees. Row 0 is the noisiest step, row S-1 the final
+  sample. Sources give `S = steps + 1`: row k holds the state at `times[k]` (row 0 at t = 1) and the
+  last row (t = 0) the finished sample.
+- `times (S,) float64`: the sandbox convention, t = 1 noise -> t = 0 data, decreasing.
+- `prompts list[str] (P,)`, `prompt_index (I,) int64` into `prompts`.
+- `images (S, I, H, W, C) uint8` or None: the model's prediction of the clean image (x0) at each step.
+- `images_xt (S, I, H, W, C) uint8` or None: the noisy state x_t itself, when a source captures it.
+- `positions2d (S, I, 2) float32` or None: the true 2D paths (the 2D sandbox source).
+- `source str`, `meta dict` (JSON-serialisable: sampler, steps, guidance, seed, model, ...).
+
+Files are `.npz` written by numpy with plain arrays only; metadata travels as JSON in a 0-d unicode
+array, so `load` runs with `allow_pickle=False` and never executes code from the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from sandbox.errors import UserError
+
+FORMAT = "tdl-trajectory"
+VERSION = 1
+_ARRAYS = ("features", "times", "prompt_index", "images", "images_xt", "positions2d")
+
+
+@dataclass
+class TrajectoryData:
+    features: np.ndarray  # (S, I, D) float32
+    times: np.ndarray  # (S,) float64, t = 1 noise -> t = 0 data
+    prompts: list[str]  # (P,)
+    prompt_index: np.ndarray  # (I,) int64
+    images: np.ndarray | None = None  # (S, I, H, W, C) uint8: predicted x0
+    images_xt: np.ndarray | None = None  # (S, I, H, W, C) uint8: noisy state x_t
+    positions2d: np.ndarray | None = None  # (S, I, 2) float32: true 2D paths
+    source: str = "unknown"
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.features = np.ascontiguousarray(self.features, dtype=np.float32)
+        self.times = np.asarray(self.times, dtype=np.float64)
+        self.prompts = [str(p) for p in self.prompts]
+        self.prompt_index = np.asarray(self.prompt_index, dtype=np.int64)
+        for name in ("images", "images_xt"):
+            arr = getattr(self, name)
+            if arr is not None:
+                setattr(self, name, np.ascontiguousarray(arr, dtype=np.uint8))
+        if self.positions2d is not None:
+            self.positions2d = np.asarray(self.positions2d, dtype=np.float32)
+        self.validate()
+
+    # shapes -------------------------------------------------------------------------------
+    @property
+    def num_steps(self) -> int:
+        return self.features.shape[0]
+
+    @property
+    def num_instances(self) -> int:
+        return self.features.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.features.shape[2]
+
+    def validate(self) -> None:
+        """Raise UserError when the arrays do not fit together."""
+        f = self.features
+        if f.ndim != 3:
+            raise UserError(f"trajectory features must be (steps, instances, dim), got shape {f.shape}")
+        S, I, _ = f.shape
+        if self.times.shape != (S,):
+            raise UserError(f"trajectory times must have shape ({S},), got {self.times.shape}")
+        if self.prompt_index.shape != (I,):
+            raise UserError(f"trajectory prompt_index must have shape ({I},), got {self.prompt_index.shape}")
+        if I and (self.prompt_index.min() < 0 or self.prompt_index.max() >= len(self.prompts)):
+            raise UserError("trajectory prompt_index points outside the prompt list")
+        for name in ("images", "images_xt"):
+            arr = getattr(self, name)
+            if arr is not None and (arr.ndim != 5 or arr.shape[:2] != (S, I)):
+                raise UserError(f"trajectory {name} must be ({S}, {I}, H, W, C), got {arr.shape}")
+        if self.positions2d is not None and self.positions2d.shape != (S, I, 2):
+            raise UserError(f"trajectory positions2d must be ({S}, {I}, 2), got {self.positions2d.shape}")
+        if not np.isfinite(f).all():
+            raise UserError("trajectory features contain NaN or infinity")
+
+    def with_features(self, features: np.ndarray, **meta) -> "TrajectoryData":
+        """A copy with new `features (S, I, D')` (same steps and instances); `meta` entries are added."""
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 3 or features.shape[:2] != self.features.shape[:2]:
+            raise UserError(f"new features must be ({self.num_steps}, {self.num_instances}, D), got {features.shape}")
+        return replace(self, features=features, meta={**self.meta, **meta})
+
+    def labels(self) -> list[str]:
+        """The prompt of each instance, `(I,)`."""
+        return [self.prompts[i] for i in self.prompt_index]
+
+    # files --------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write an `.npz` atomically (temporary file in the same folder, then rename)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"format": FORMAT, "version": VERSION, "prompts": self.prompts,
+                  "source": self.source, "meta": self.meta}
+        try:
+            header_json = json.dumps(header)
+        except TypeError as e:
+            raise UserError(f"trajectory meta must be JSON-serialisable: {e}") from None
+        arrays = {"header": np.array(header_json)}
+        for name in _ARRAYS:
+            arr = getattr(self, name)
+            if arr is not None:
+                arrays[name] = arr
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "TrajectoryData":
+        """Read a file written by `save`; UserError on a missing, corrupt or foreign file."""
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"no trajectory file at {path} (make one with `tdl sample --out {path.name}`)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if "header" not in z.files:
+                    raise UserError(f"{path} is not a tdl trajectory file (no header)")
+                header = json.loads(str(z["header"][()]))
+                arrays = {name: z[name] for name in _ARRAYS if name in z.files}
+        except UserError:
+            raise
+        except ValueError as e:  # includes "Object arrays cannot be loaded when allow_pickle=False"
+            raise UserError(f"{path} is not a readable tdl trajectory file ({e})") from None
+        except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
+            raise UserError(f"{path} is corrupt or not a tdl trajectory file ({type(e).__name__})") from None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise UserError(f"{path} is not a tdl trajectory file")
+        if header.get("version", 0) > VERSION:
+            raise UserError(f"{path} was written by a newer tdl (format version {header['version']})")
+        for name in ("features", "times", "prompt_index"):
+            if name not in arrays:
+                raise UserError(f"{path} is missing the '{name}' array")
+        return cls(prompts=list(header.get("prompts", [])), source=str(header.get("source", "unknown")),
+                   meta=dict(header.get("meta", {})), **arrays)
