@@ -43,6 +43,17 @@ def parse_size(text: str | tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
+def check_animation(out: Path, size) -> tuple[int, int]:
+    """UserError unless `out` is .mp4/.gif and `size` suits it; returns (W, H)."""
+    ext = Path(out).suffix.lower()
+    if ext not in ANIMATION_EXTS:
+        raise UserError(f"{out}: unknown animation type '{ext or '(none)'}'; use .mp4 or .gif")
+    size = parse_size(size)
+    if ext == ".mp4" and (size[0] % 2 or size[1] % 2):
+        raise UserError(f"MP4 (H.264) needs an even width and height, got {size[0]}x{size[1]}")
+    return size
+
+
 def progress_plan(fps: float, seconds: float | None = None, frames: int | None = None,
                   hold_start: float = 0.5, hold_end: float = 1.0) -> np.ndarray:
     """Progress (0 noise -> 1 data) of every frame: a still start, the motion, a still end.
@@ -65,24 +76,34 @@ def progress_plan(fps: float, seconds: float | None = None, frames: int | None =
 
 
 def fit_viewport(size: tuple[int, int], traj=None, data=None, margin: float = 1.1) -> Viewport:
-    """A viewport showing the noise, the samples and the data (robust to a few far outliers)."""
-    clouds = []
+    """A viewport centred on the samples and data that also shows the noise.
+
+    Extremes are cut at quantiles, so a few far outliers do not shrink the picture.
+    """
+    w, h = size
+    xs = None
     if traj is not None:
         xs = traj.xs.detach().cpu().numpy() if hasattr(traj.xs, "detach") else np.asarray(traj.xs)
-        clouds += [xs[0], xs[-1]]
+    targets = [] if xs is None else [xs[-1]]
     if data is not None:
-        clouds.append(np.asarray(getattr(data, "points", data)))
-    w, h = size
-    if not clouds:
+        targets.append(np.asarray(getattr(data, "points", data)))
+    everything = targets + ([] if xs is None else [xs[0]])
+    if not everything:
         return Viewport((0, 0, w, h), (0.0, 0.0), 3.0)
-    p = np.concatenate([c.reshape(-1, 2) for c in clouds]).astype(np.float64)
-    p = p[np.isfinite(p).all(axis=1)]
-    if len(p) == 0:
+
+    def finite(clouds):
+        p = np.concatenate([c.reshape(-1, 2) for c in clouds]).astype(np.float64)
+        return p[np.isfinite(p).all(axis=1)]
+
+    goal, allp = finite(targets or everything), finite(everything)
+    if len(allp) == 0:
         return Viewport((0, 0, w, h), (0.0, 0.0), 3.0)
-    lo, hi = np.quantile(p, 0.002, axis=0), np.quantile(p, 0.998, axis=0)
-    center = 0.5 * (lo + hi)
-    half = 0.5 * (hi - lo) * margin
-    # the shorter side spans 2 * half_extent (Viewport): fit both axes into the frame
+    if len(goal) == 0:
+        goal = allp
+    center = 0.5 * (np.quantile(goal, 0.005, axis=0) + np.quantile(goal, 0.995, axis=0))
+    lo, hi = np.quantile(allp, 0.002, axis=0), np.quantile(allp, 0.998, axis=0)
+    half = np.maximum(np.abs(lo - center), np.abs(hi - center)) * margin
+    # the shorter side of the frame spans 2 * half_extent (Viewport): fit both axes
     he = max(half[0] * min(w, h) / w, half[1] * min(w, h) / h, 0.5)
     return Viewport((0, 0, w, h), (float(center[0]), float(center[1])), float(he))
 
@@ -148,11 +169,7 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
     """
     out = Path(out_path)
     ext = out.suffix.lower()
-    if ext not in ANIMATION_EXTS:
-        raise UserError(f"{out}: unknown animation type '{ext or '(none)'}'; use .mp4 or .gif")
-    size = parse_size(size)
-    if ext == ".mp4" and (size[0] % 2 or size[1] % 2):
-        raise UserError(f"MP4 (H.264) needs an even width and height, got {size[0]}x{size[1]}")
+    size = check_animation(out, size)
     plan = progress_plan(fps, seconds, frames, hold_start, hold_end)
     frames_iter = iter_frames(traj, plan, size=size, data=data, options=options, theme=theme,
                               label=label, traces=traces, viewport=viewport)

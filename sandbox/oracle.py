@@ -52,6 +52,7 @@ class GaussianMixture:
             raise ValueError("mixture covariances must be positive semi-definite")
         self._lam = lam.clamp(min=0).float().to(self.means.device)  # (K, D)
         self._U = U.float().to(self.means.device)  # (K, D, D), columns = eigenvectors
+        self._mu_z = torch.einsum("kd,kde->ke", self.means, self._U)  # means in their eigenbases
 
     @property
     def device(self) -> torch.device:
@@ -81,9 +82,11 @@ class GaussianMixture:
         """log w_k N(x; alpha mu_k, C_k) (N, K) and the pieces the posterior mean reuses."""
         n = x.shape[0]
         a, s = _per_particle(alpha, n, x.device), _per_particle(sigma, n, x.device)
-        diff = x[:, None, :] - a[:, :, None] * self.means[None]  # (N, K, D)
-        z = torch.einsum("nkd,kde->nke", diff, self._U)  # coordinates in each eigenbasis
-        d = (a[:, :, None] ** 2 * self._lam[None] + s[:, :, None] ** 2).clamp(min=1e-30)  # (N, K, D)
+        # samplers pass one t for the whole batch: then the per-particle variances are one row
+        ad, sd = (a[:1], s[:1]) if bool((a == a[0]).all() & (s == s[0]).all()) else (a, s)
+        xz = torch.einsum("nd,kde->nke", x, self._U)  # x in each eigenbasis (N, K, D)
+        z = xz - a[:, :, None] * self._mu_z[None]  # U^T (x - alpha mu)
+        d = (ad[:, :, None] ** 2 * self._lam[None] + sd[:, :, None] ** 2).clamp(min=1e-30)  # (N|1, K, D)
         logits = (torch.log(self.weights)[None] - 0.5 * torch.log(2 * math.pi * d).sum(-1)
                   - 0.5 * (z ** 2 / d).sum(-1))
         if labels is not None:

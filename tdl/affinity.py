@@ -20,25 +20,24 @@ from sandbox.errors import UserError
 
 
 def calibrate(d2: torch.Tensor, perplexity: float, tol: float = 1e-5, max_iter: int = 200) -> torch.Tensor:
-    """Conditional affinities from squared distances `d2 (..., m)` (self excluded: pass +inf there).
+    """Conditional affinities from squared distances `d2 (..., m)` to the m candidate neighbours.
 
-    Binary search on the precision beta of every row at once, exactly as `x2p` in the reference: start at
-    beta = 1, double (or halve) until bracketed, then bisect until |H - log(perplexity)| <= tol.
-    Rows are shifted by their minimum first (H and p do not change; exp cannot underflow). Returns rows
-    summing to 1, same shape as `d2`."""
+    Binary search on the precision beta of every row at once, as `x2p` in the reference: double (or
+    halve) beta until bracketed, then bisect until |H - log(perplexity)| <= tol. Two changes that do not
+    move the result beyond `tol`: rows are shifted by their minimum (H and p are unchanged; exp cannot
+    underflow to 0 everywhere) and beta starts at 1 / mean(shifted d2) instead of 1 (fewer steps).
+    Returns rows summing to 1, same shape as `d2`."""
     d = d2 - d2.min(dim=-1, keepdim=True).values
-    d = torch.where(torch.isfinite(d), d, torch.full_like(d, math.inf))
-    dz = torch.where(torch.isfinite(d), d, torch.zeros_like(d))  # for d * p where p = 0
-    shape = d.shape[:-1] + (1,)
-    beta = torch.ones(shape, dtype=d.dtype, device=d.device)
+    beta = 1 / d.mean(dim=-1, keepdim=True).clamp_min(1e-12)
     lo = torch.full_like(beta, -math.inf)
     hi = torch.full_like(beta, math.inf)
     log_u = math.log(perplexity)
-    done = torch.zeros(shape, dtype=torch.bool, device=d.device)
+    done = torch.zeros_like(beta, dtype=torch.bool)
     for _ in range(max_iter):
-        p = torch.exp(-d * beta)
+        x = (d * beta).clamp_(max=80.0)  # exp(-80) is still a normal float: no slow denormals
+        p = torch.exp(-x)
         sum_p = p.sum(dim=-1, keepdim=True)
-        H = torch.log(sum_p) + beta * (dz * p).sum(dim=-1, keepdim=True) / sum_p
+        H = torch.log(sum_p) + (x * p).sum(dim=-1, keepdim=True) / sum_p
         diff = H - log_u
         done = done | (diff.abs() <= tol)
         if bool(done.all()):
@@ -50,8 +49,22 @@ def calibrate(d2: torch.Tensor, perplexity: float, tol: float = 1e-5, max_iter: 
         beta_up = torch.where(torch.isinf(hi), beta * 2, (beta + hi) / 2)
         beta_down = torch.where(torch.isinf(lo), beta / 2, (beta + lo) / 2)
         beta = torch.where(up, beta_up, torch.where(down, beta_down, beta))
-    p = torch.exp(-d * beta)
+    p = torch.exp(-(d * beta).clamp_(max=80.0))
     return p / p.sum(dim=-1, keepdim=True)
+
+
+def off_diagonal(m: torch.Tensor) -> torch.Tensor:
+    """`(S, I, I)` -> its off-diagonal entries `(S, I, I - 1)`, row by row."""
+    S, I, _ = m.shape
+    return m.reshape(S, I * I)[:, 1:].reshape(S, I - 1, I + 1)[:, :, :I].reshape(S, I, I - 1)
+
+
+def with_zero_diagonal(p: torch.Tensor) -> torch.Tensor:
+    """Inverse of `off_diagonal`: `(S, I, I - 1)` -> `(S, I, I)` with a zero diagonal."""
+    S, I, _ = p.shape
+    out = torch.zeros(S, I * I, dtype=p.dtype, device=p.device)
+    out[:, 1:].view(S, I - 1, I + 1)[:, :, :I] = p.reshape(S, I - 1, I)
+    return out.view(S, I, I)
 
 
 def _check(x: torch.Tensor, perplexity: float) -> None:
@@ -65,18 +78,16 @@ def _check(x: torch.Tensor, perplexity: float) -> None:
 
 
 def sq_distances(x: torch.Tensor) -> torch.Tensor:
-    """`(S, I, d)` -> squared Euclidean distances `(S, I, I)` (exact: no matmul cancellation)."""
-    return torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist") ** 2
+    """`(S, I, d)` -> squared Euclidean distances `(S, I, I)` (PCA output is centred, so the matmul
+    form loses little precision)."""
+    return torch.cdist(x, x) ** 2
 
 
 def dense_affinities(x: torch.Tensor, perplexity: float = 30.0, tol: float = 1e-5) -> torch.Tensor:
     """Intermediate points `(S, I, d)` -> joint affinities `P (S, I, I)`, symmetric, zero diagonal,
     each step summing to 1."""
     _check(x, perplexity)
-    S, I, _ = x.shape
-    d2 = sq_distances(x)
-    d2.diagonal(dim1=1, dim2=2).fill_(math.inf)
-    p = calibrate(d2, perplexity, tol)
+    p = with_zero_diagonal(calibrate(off_diagonal(sq_distances(x)), perplexity, tol))
     p = p + p.transpose(1, 2)
     return p / p.sum(dim=(1, 2), keepdim=True)
 
@@ -109,7 +120,7 @@ def knn(x: torch.Tensor, k: int, chunk: int = 1024) -> tuple[torch.Tensor, torch
     d2s, idxs = [], []
     for start in range(0, I, chunk):
         q = x[:, start:start + chunk]
-        d2 = torch.cdist(q, x, compute_mode="donot_use_mm_for_euclid_dist") ** 2  # (S, c, I)
+        d2 = torch.cdist(q, x) ** 2  # (S, c, I)
         r = torch.arange(q.shape[1], device=x.device)
         d2[:, r, start + r] = math.inf
         v, i = torch.topk(d2, k, dim=-1, largest=False, sorted=True)
@@ -130,7 +141,8 @@ def knn_affinities(x: torch.Tensor, perplexity: float = 30.0, k: int | None = No
     rows = (offset + torch.arange(I, device=x.device)[None, :, None]).expand(S, I, k).reshape(-1)
     cols = (offset + idx).reshape(-1)
     vals = p.reshape(-1) / (2 * I)
-    both = torch.sparse_coo_tensor(torch.stack((torch.cat((rows, cols)), torch.cat((cols, rows)))),
-                                   torch.cat((vals, vals)), (S * I, S * I)).coalesce()
-    r, c = both.indices()
-    return SparseAffinity(r, c, both.values(), S, I)
+    # P + P^T: the same pair may appear from both ends; sum duplicates (sorted, deterministic)
+    key = torch.cat((rows * (S * I) + cols, cols * (S * I) + rows))
+    uniq, inv = torch.unique(key, sorted=True, return_inverse=True)
+    summed = torch.zeros(uniq.shape[0], dtype=vals.dtype, device=x.device).index_add_(0, inv, torch.cat((vals, vals)))
+    return SparseAffinity(uniq // (S * I), uniq % (S * I), summed, S, I)

@@ -117,9 +117,9 @@ class Explorer:
                 c = st.colors[st.prompt_index[i]]
                 pg.draw.lines(lines, (*c, 70), False, xy[: k + 1, i].tolist(), 1)
         layer.blit(lines, (0, 0))
-        radius = 3 if st.S * st.I < 4000 else 2
-        for s, i in zip(*np.nonzero(mask)):
-            pg.draw.circle(layer, st.colors[st.prompt_index[i]], xy[s, i], radius)
+        s_idx, i_idx = np.nonzero(mask)  # step-major: later steps are drawn over earlier ones
+        palette = np.asarray(st.colors, dtype=np.uint8)
+        _dots(layer, xy[s_idx, i_idx], palette[st.prompt_index[i_idx]], 3 if st.S * st.I < 4000 else 2)
         self._layer, self._layer_key = layer, key
         return layer
 
@@ -130,7 +130,7 @@ class Explorer:
             text = self.small.render(f"t={st.times[s]:.2f}", True, FAINT)
             if g.kind == "ring":
                 c = st.to_screen(g.center)
-                rad = g.values[s] * st._scale()
+                rad = g.values[s] * st.scale()[0]
                 if rad > 1:
                     pg.draw.circle(layer, GUIDE, c, rad, 1)
                 layer.blit(text, (c[0] - text.get_width() / 2, c[1] - rad - text.get_height()))
@@ -214,6 +214,25 @@ class Explorer:
             box.blit(self.font.render(line, True, INK), (14, 12 + 20 * n))
         r = self.state.plot_rect
         self.screen.blit(box, (r.x + (r.w - w) / 2, r.y + (r.h - h) / 2))
+
+
+def _dots(surface, xy: np.ndarray, colors: np.ndarray, radius: int) -> None:
+    """Opaque discs at `xy (N, 2)` in `colors (N, 3)` uint8, written straight into the pixels: one
+    numpy assignment per disc offset instead of one draw call per point (100k points stay fast)."""
+    import pygame
+    w, h = surface.get_size()
+    c = np.rint(xy).astype(np.int64)
+    rgb = pygame.surfarray.pixels3d(surface)
+    alpha = pygame.surfarray.pixels_alpha(surface)
+    for dx in range(-radius, radius + 1):
+        for dy in range(-radius, radius + 1):
+            if dx * dx + dy * dy > radius * radius + radius * 0.8:
+                continue
+            x, y = c[:, 0] + dx, c[:, 1] + dy
+            ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+            rgb[x[ok], y[ok]] = colors[ok]
+            alpha[x[ok], y[ok]] = 255
+    del rgb, alpha  # release the surface lock
 
 
 def open_explorer(tree, traj=None, size=(1100, 760), max_frames: int | None = None,

@@ -61,14 +61,14 @@ class ExplorerState:
         self._drag: tuple[str, tuple[float, float], tuple[float, float]] | None = None
         lo, hi = self.Y.reshape(-1, 2).min(0), self.Y.reshape(-1, 2).max(0)
         self._center = (lo + hi) / 2
-        self._extent = max(float((hi - lo).max()), 1e-9)
+        self._extent = np.maximum(hi - lo, 1e-9)  # (2,)
         self.resize(size)
 
     @classmethod
     def from_tree(cls, tree, traj=None, size=(1100, 760)) -> "ExplorerState":
         """Build from a `TreeData` (and its `TrajectoryData` for the images, if at hand)."""
         images = getattr(traj, "images", None) if traj is not None else None
-        source = getattr(traj, "source", "") if traj is not None else ""
+        source = getattr(traj, "source", None) or (tree.config or {}).get("trajectory_source", "")
         title = f"Tree of Diffusion Life: {source}" if source else "Tree of Diffusion Life"
         return cls(tree.Y, tree.times, tree.prompts, tree.prompt_index, images=images,
                    layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None))
@@ -86,24 +86,29 @@ class ExplorerState:
         self.zoom = 1.0
         self.pan = np.zeros(2)
 
-    def _scale(self) -> float:
+    def scale(self) -> np.ndarray:
+        """Pixels per world unit along x and y, `(2,)`: equal for radial (rings stay round), each
+        axis filling the plot for rectilinear."""
         r = self.plot_rect
-        return 0.9 * min(r.w, r.h) / self._extent * self.zoom
+        fit = 0.9 * np.array([r.w, r.h]) / self._extent
+        if self.layout == "radial":
+            fit[:] = fit.min()
+        return fit * self.zoom
 
     def to_screen(self, pts) -> np.ndarray:
         """World (..., 2) -> screen pixels (..., 2)."""
         pts = np.asarray(pts, dtype=np.float64)
-        r, s = self.plot_rect, self._scale()
-        x = r.x + r.w / 2 + (pts[..., 0] - self._center[0]) * s + self.pan[0]
-        y = r.y + r.h / 2 - (pts[..., 1] - self._center[1]) * s + self.pan[1]
+        r, s = self.plot_rect, self.scale()
+        x = r.x + r.w / 2 + (pts[..., 0] - self._center[0]) * s[0] + self.pan[0]
+        y = r.y + r.h / 2 - (pts[..., 1] - self._center[1]) * s[1] + self.pan[1]
         return np.stack([x, y], axis=-1)
 
     def to_world(self, pos) -> np.ndarray:
         """Screen pixels (..., 2) -> world (..., 2); the inverse of `to_screen`."""
         pos = np.asarray(pos, dtype=np.float64)
-        r, s = self.plot_rect, self._scale()
-        x = (pos[..., 0] - r.x - r.w / 2 - self.pan[0]) / s + self._center[0]
-        y = -(pos[..., 1] - r.y - r.h / 2 - self.pan[1]) / s + self._center[1]
+        r, s = self.plot_rect, self.scale()
+        x = (pos[..., 0] - r.x - r.w / 2 - self.pan[0]) / s[0] + self._center[0]
+        y = -(pos[..., 1] - r.y - r.h / 2 - self.pan[1]) / s[1] + self._center[1]
         return np.stack([x, y], axis=-1)
 
     def zoom_at(self, pos, factor: float) -> None:

@@ -22,28 +22,44 @@ from tdl.affinity import SparseAffinity
 Q_FLOOR = 1e-12  # reference: Q = np.maximum(Q, 1e-12); P = np.maximum(P, 1e-12)
 
 
-def student_t(Y: torch.Tensor) -> torch.Tensor:
-    """`Y (S, I, 2)` -> w_ij = 1 / (1 + |y_i - y_j|^2) `(S, I, I)` with zero diagonal."""
-    sq = (Y * Y).sum(-1)
-    d2 = (sq[:, :, None] + sq[:, None, :] - 2 * torch.bmm(Y, Y.transpose(1, 2))).clamp_min_(0)
-    w = (1 + d2).reciprocal_()
+def student_t(Y: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """`Y (S, I, 2)` -> w_ij = 1 / (1 + |y_i - y_j|^2) `(S, I, I)` with zero diagonal.
+
+    1 + |y_i - y_j|^2 is one batched matmul of [y_i, |y_i|^2 + 1, 1] with [-2 y_j, 1, |y_j|^2]."""
+    sq = (Y * Y).sum(-1, keepdim=True)
+    one = torch.ones_like(sq)
+    a = torch.cat((Y, sq + 1, one), -1)
+    b = torch.cat((-2 * Y, one, sq), -1)
+    w = torch.bmm(a, b.transpose(1, 2), out=out).reciprocal_()
     w.diagonal(dim1=1, dim2=2).zero_()
     return w
 
 
-def tsne_exact(Y: torch.Tensor, P: torch.Tensor, with_loss: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """Exact per-step t-SNE. `Y (S, I, 2)`, `P (S, I, I)` (may be exaggerated) -> `(KL (S,) or None, dKL/dY)`.
+def tsne_exact(Y: torch.Tensor, P: torch.Tensor, exaggeration: float = 1.0, with_loss: bool = True,
+               work: dict | None = None) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Exact per-step t-SNE. `Y (S, I, 2)`, `P (S, I, I)` -> `(KL (S,) or None, dKL/dY (S, I, 2))`.
 
-    KL_s = sum_ij p_ij log(p_ij / q_ij), q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij (floors as the reference)."""
-    w = student_t(Y)
-    Z = w.sum(dim=(1, 2), keepdim=True)
-    A = P * w - w * w / Z  # (p_ij - q_ij) w_ij
+    With exaggeration e the reference uses P' = e P in both: KL_s = sum_ij p'_ij log(p'_ij / q_ij),
+    q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij; dKL/dy_i = 4 sum_j (p'_ij - q_ij) w_ij (y_i - y_j).
+    `work` (a dict) keeps two `(S, I, I)` buffers between calls: no allocation per iteration."""
+    work = {} if work is None else work
+    if work.get("w") is None or work["w"].shape != P.shape or work["w"].dtype != Y.dtype:
+        work["w"], work["A"] = torch.empty_like(P, dtype=Y.dtype), torch.empty_like(P, dtype=Y.dtype)
+    w, A = student_t(Y, out=work["w"]), work["A"]
+    Z = w.sum(dim=(1, 2))
+    torch.mul(w, (-1 / Z)[:, None, None], out=A)
+    A.add_(P, alpha=exaggeration).mul_(w)  # (p'_ij - q_ij) w_ij
     grad = 4 * (A.sum(-1, keepdim=True) * Y - torch.bmm(A, Y))
     loss = None
-    if with_loss:
-        q = (w / Z).clamp_min(Q_FLOOR)
-        p = P.clamp_min(Q_FLOOR)
-        loss = (p * torch.log(p / q)).sum(dim=(1, 2))
+    if with_loss:  # sum p' log p' - sum p' log w + sum p' log Z, entries with p = 0 add nothing
+        plogp = work.get("plogp")
+        if plogp is None or work.get("P") is not P:
+            plogp = work["plogp"] = torch.special.xlogy(P, P).sum(dim=(1, 2))
+            work["P"] = P
+        mass = exaggeration * P.sum(dim=(1, 2))
+        torch.log(w.clamp_(min=Q_FLOOR), out=A)
+        loss = (exaggeration * plogp + mass * math.log(exaggeration) - exaggeration * (P * A).sum(dim=(1, 2))
+                + mass * torch.log(Z))
     return loss, grad
 
 

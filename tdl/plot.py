@@ -91,7 +91,8 @@ def summary_line(metrics: dict | None, runtime: float | None = None) -> str:
         val = _metric(metrics, key)
         if val is not None:
             parts.append(f"{short} {val:.3f}")
-    rt = runtime if runtime is not None else _metric(metrics, "runtime")
+    rt = runtime if runtime is not None else _metric(metrics, "runtime_s")
+    rt = rt if rt is not None else _metric(metrics, "runtime")
     if rt is not None:
         parts.append(f"{rt:.1f} s")
     return "  ·  ".join(parts)
@@ -183,7 +184,9 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
         images = None  # a trajectory that does not match the tree: draw no thumbnails
     side = pos2d is not None and pos2d.shape[:2] == Y.shape[:2]
 
-    fig = Figure(figsize=(13.5, 6.8) if side else (8.5, 7.5), layout="constrained")
+    radial = tree.layout == "radial"
+    size = (8.5, 7.5) if radial else (11.0, 6.0)
+    fig = Figure(figsize=(size[0] + 5.0, 6.8) if side else size, layout="constrained")
     axes = fig.subplots(1, 2) if side else [fig.subplots()]
     ax = axes[-1]
     if side:
@@ -204,15 +207,16 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
         a.set_yticks([])
         for spine in a.spines.values():
             spine.set_visible(False)
-    ax.set_aspect("equal", adjustable="datalim")
+    if radial:  # rings must look round; a rectilinear tree uses the whole width
+        ax.set_aspect("equal", adjustable="datalim")
     ax.autoscale_view()
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], marker="o", ls="", markersize=6, color=_rgb(c), label=name)
                for c, name in zip(prompt_colors(len(prompts)), prompts)]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False, ncol=1 if len(prompts) <= 20 else 2)
-    source = getattr(traj, "source", None) or getattr(tree, "source", None) or ""
-    title = "Tree of Diffusion Life" + (f": {source}" if source else "") + f" ({tree.layout})"
+    source = getattr(traj, "source", None) or (getattr(tree, "config", None) or {}).get("trajectory_source", "")
+    title = "Tree of Diffusion Life" + (f": {source}" if source and source != "unknown" else "") + f" ({tree.layout})"
     line = summary_line(getattr(tree, "metrics", None))
     fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11)
     return fig

@@ -224,3 +224,15 @@ def test_normalizer_round_trip_numpy_and_torch():
     np.testing.assert_array_equal(again.center, norm.center) and again.scale == norm.scale
     with pytest.raises(UserError):
         Normalizer.from_dict({"center": [0, 0]})
+
+
+@pytest.mark.parametrize("name", list(MIXTURES))
+def test_mixture_oracle_matches_preset(name):
+    """The oracle built from MIXTURES scores preset points like its own samples (same law)."""
+    mix = MIXTURES[name].oracle()
+    ps = make_preset(name, 20_000, seed=1)
+    own = mix.sample(20_000, generator=torch.Generator().manual_seed(0))
+    lp_preset = mix.log_prob(torch.from_numpy(ps.points)).mean().item()
+    lp_own = mix.log_prob(own).mean().item()
+    assert abs(lp_preset - lp_own) < 0.03
+    assert mix.labels.tolist() == list(range(len(MIXTURES[name].weights)))

@@ -34,6 +34,12 @@ class MixtureSpec:
         x = self.means[comp] + np.einsum("nij,nj->ni", chol[comp], z)
         return x, comp
 
+    def oracle(self):
+        """This mixture as `sandbox.oracle.GaussianMixture` (component k has class label k)."""
+        from sandbox.oracle import GaussianMixture
+
+        return GaussianMixture(self.weights, self.means, self.covs, labels=np.arange(len(self.weights)))
+
     def normalized(self, center: np.ndarray, scale: float) -> MixtureSpec:
         """The same mixture after x -> (x - center) / scale (canonical coordinates)."""
         c = np.asarray(center, dtype=np.float64)

@@ -185,7 +185,10 @@ def _arrows_px(cache: RenderCache, vp: Viewport, field, t: float, theme: Theme, 
         xmin, xmax, ymin, ymax = vp.world_bounds()
         mx, my = 0.5 * (xmax - xmin) / cols, 0.5 * (ymax - ymin) / rows
         pts = grid_points((xmin + mx, xmax - mx, ymin + my, ymax - my), rows, cols)
-        vec = field_vectors(field, tq, pts, kind, labels)
+        # a field living in another frame (a model's canonical coordinates) maps points there;
+        # the normaliser is one scalar scale, so directions carry over unchanged
+        to_model = getattr(field, "to_canonical", None)
+        vec = field_vectors(field, tq, to_model(pts) if to_model else pts, kind, labels)
         start = vp.to_pixels(pts)
         end_world = arrow_segments(pts, vec, spacing / vp.scale)
         return start, vp.to_pixels(end_world)

@@ -6,6 +6,7 @@ so a projected window stays legible from the back of a room.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 
 Color = tuple[int, int, int]
@@ -21,7 +22,10 @@ OKABE_ITO: tuple[Color, ...] = (
     (180, 180, 180),  # grey
 )
 
-_FONTS: dict[tuple[int, bool], object] = {}
+_FONTS: dict[tuple[int, bool, int], object] = {}
+# one font object per thread (the exporter may render in a worker while the window draws), and
+# font creation serialised: FreeType's library object is not safe to use from two threads at once
+_FONT_LOCK = threading.Lock()
 
 
 def blend(a: Color, b: Color, w: float) -> Color:
@@ -79,15 +83,16 @@ class Theme:
         """A cached pygame font of `font_px * mult` pixels (pygame's default font)."""
         import pygame
 
-        if not pygame.font.get_init():
-            pygame.font.init()
         px = max(8, int(round(self.font_px * mult)))
-        key = (px, bold)
+        key = (px, bold, threading.get_ident())
         f = _FONTS.get(key)
         if f is None:
-            f = pygame.font.Font(None, int(px * 1.3))  # the default font renders small for its size
-            f.set_bold(bold)
-            _FONTS[key] = f
+            with _FONT_LOCK:
+                if not pygame.font.get_init():
+                    pygame.font.init()
+                f = pygame.font.Font(None, int(px * 1.3))  # the default font renders small for its size
+                f.set_bold(bold)
+                _FONTS[key] = f
         return f
 
     @property

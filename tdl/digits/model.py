@@ -1,94 +1,80 @@
-"""A small class-conditional denoiser for 8x8 digit images (scikit-learn's `load_digits`).
+"""The built-in digits model: a class-conditional denoiser for 8x8 images of handwritten digits.
 
-It follows the sandbox's network contract (`sandbox/model.py`): `forward(x (N, 64), t (N,), labels
-(N,) | None) -> (N, 64)`, images flattened row-major, pixels scaled to [-1, 1]; `t` in [0, 1]
-(t = 1 noise); label `num_classes` (10) is the null class for classifier-free guidance. The output
-means whatever the objective says (eps / x0 / v); `sandbox.objectives` turns it into the denoiser, so
-the sandbox's samplers and `GuidedField` drive it unchanged with D = 64.
+It is the sandbox's own engine with D = 64 instead of 2: the network is `sandbox.model.MLP`
+(residual MLP with a sinusoidal time embedding and a class embedding whose extra row is the null
+class for classifier-free guidance), the objective `sandbox.objectives.DDPMObjective` (cosine
+schedule, v-prediction, so the x0 prediction stays finite at t = 1), the sampler any of
+`sandbox.samplers`, guidance `sandbox.field.GuidedField`. A residual MLP beat a small conv net of
+a fifth of its size here: 8x8 is tiny, and on a 2-core CPU the MLP trains ~10x more steps a second.
 
-Body: a 3x3 convolution in, residual blocks at full 8x8 resolution (six 3x3 convolutions see the whole
-image), each modulated by the time + class embedding (FiLM: scale and shift after GroupNorm, as in
-Dhariwal & Nichol 2021's AdaGN), and a 3x3 convolution out. About 80k parameters.
+Images: scikit-learn's `load_digits` gives pixels 0..16; the model sees `x = pixels / 8 - 1` in
+[-1, 1], flattened row-major to `(N, 64)`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
+import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from sandbox.model import sinusoidal_embedding
+from sandbox.model import MLP, MLPConfig
+from sandbox.objectives import DDPMObjective, Objective, make_objective
+from sandbox.schedules import cosine
 
 SIDE = 8  # images are SIDE x SIDE, one channel
 DIM = SIDE * SIDE
+NUM_CLASSES = 10
 
 
-@dataclass(frozen=True)
-class DenoiserConfig:
-    channels: int = 32
-    blocks: int = 3
-    embed_dim: int = 64
-    num_classes: int = 10
-    groups: int = 8
-    time_scale: float = 1000.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DenoiserConfig":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+def denoiser_config(width: int = 192, depth: int = 3, time_embed_dim: int = 64) -> MLPConfig:
+    """The network's shape (161k parameters by default: 322 KB as float16)."""
+    return MLPConfig(width=width, depth=depth, time_embed_dim=time_embed_dim, num_classes=NUM_CLASSES, dim=DIM)
 
 
-class ResBlock(nn.Module):
-    """`h + conv(act(film(norm(conv(act(norm(h)))))))`, FiLM from the embedding `e (N, E)`."""
-
-    def __init__(self, ch: int, embed_dim: int, groups: int):
-        super().__init__()
-        self.norm1 = nn.GroupNorm(groups, ch)
-        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1)
-        self.norm2 = nn.GroupNorm(groups, ch)
-        self.film = nn.Linear(embed_dim, 2 * ch)
-        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
-        nn.init.zeros_(self.conv2.weight)  # each block starts as the identity
-        nn.init.zeros_(self.conv2.bias)
-
-    def forward(self, h: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        y = self.conv1(F.silu(self.norm1(h)))
-        scale, shift = self.film(e)[:, :, None, None].chunk(2, dim=1)  # (N, C, 1, 1) each
-        y = self.norm2(y) * (1 + scale) + shift
-        return h + self.conv2(F.silu(y))
+def default_objective() -> DDPMObjective:
+    return DDPMObjective(cosine(1000), prediction="v", schedule_name="cosine")
 
 
-class DigitsDenoiser(nn.Module):
-    """`forward(x (N, 64), t (N,) or scalar, labels (N,) | None) -> (N, 64)`."""
+def load_data() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's bundled digits (no download): `x (1797, 64)` in [-1, 1], `y (1797,)` int64."""
+    from sklearn.datasets import load_digits
 
-    def __init__(self, cfg: DenoiserConfig = DenoiserConfig()):
-        super().__init__()
-        self.cfg = cfg
-        E = cfg.embed_dim
-        self.class_embed = nn.Embedding(cfg.num_classes + 1, E)  # last row = null class
-        self.embed = nn.Sequential(nn.Linear(E, E), nn.SiLU(), nn.Linear(E, E))
-        self.inp = nn.Conv2d(1, cfg.channels, 3, padding=1)
-        self.blocks = nn.ModuleList(ResBlock(cfg.channels, E, cfg.groups) for _ in range(cfg.blocks))
-        self.out_norm = nn.GroupNorm(cfg.groups, cfg.channels)
-        self.out = nn.Conv2d(cfg.channels, 1, 3, padding=1)
+    d = load_digits()
+    return torch.tensor(d.data / 8.0 - 1.0, dtype=torch.float32), torch.tensor(d.target, dtype=torch.int64)
+
+
+def to_uint8_images(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """`(..., 64)` in [-1, 1] -> `(..., 8, 8, 1)` uint8 (clipped; 0 = white paper, 255 = ink)."""
+    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    u = np.clip((x + 1.0) * 127.5, 0.0, 255.0).round().astype(np.uint8)
+    return u.reshape(*x.shape[:-1], SIDE, SIDE, 1)
+
+
+def from_images(images: np.ndarray) -> torch.Tensor:
+    """`(N, 8, 8[, 1])` uint8 0..255 or float in [0, 1] -> `(N, 64)` float32 in [-1, 1]."""
+    a = np.asarray(images)
+    a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    return torch.from_numpy(a.reshape(a.shape[0], DIM) * 2.0 - 1.0)
+
+
+class DigitsField:
+    """The `sandbox.field.Field` of a trained net: `x0(x (N, 64), t (N,), labels) -> (N, 64)`.
+
+    labels None = unconditional (the net's null class). At t = 0 the denoiser is the identity.
+    """
+
+    def __init__(self, net: MLP, objective: Objective):
+        self.net, self.objective, self.path = net, objective, objective.path
 
     @property
     def null_class(self) -> int:
-        return self.cfg.num_classes
+        return self.net.null_class
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor | float, labels: torch.Tensor | None = None) -> torch.Tensor:
-        n = x.shape[0]
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-        if t.ndim == 0:
-            t = t.expand(n)
-        if labels is None:
-            labels = torch.full((n,), self.null_class, dtype=torch.long, device=x.device)
-        e = sinusoidal_embedding(t, self.cfg.embed_dim, self.cfg.time_scale) + self.class_embed(labels)
-        e = self.embed(e)  # (N, E)
-        h = self.inp(x.reshape(n, 1, SIDE, SIDE))  # (N, C, 8, 8)
-        for block in self.blocks:
-            h = block(h, e)
-        return self.out(F.silu(self.out_norm(h))).reshape(n, DIM)
+    @torch.no_grad()
+    def x0(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
+        out = self.objective.to_x0(self.net(x, t, labels), x, t)
+        return torch.where((t > 0)[:, None], out, x)
+
+
+def build(config: dict, objective_config: dict) -> DigitsField:
+    """A fresh (untrained) field from the JSON configs stored with the weights."""
+    return DigitsField(MLP(MLPConfig.from_dict(config)), make_objective(objective_config))

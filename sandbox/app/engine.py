@@ -1,0 +1,178 @@
+"""The window's only door into the 2D engine: training, sampling and models in data coordinates.
+
+Models live in canonical coordinates (ARCHITECTURE.md); the window draws in data coordinates (the
+drawing's own), so every trajectory is mapped back through the model's `normalizer` here.
+Keeping these calls in one file keeps the engine's interface visible from the app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.errors import UserError
+
+from .settings import PaneSettings, TrainSettings
+
+DETERMINISTIC = {"ddpm": "ddim", "euler_maruyama": "euler"}  # for the mesh: a smooth map
+
+
+def resolve_device(name: str = "auto"):
+    from sandbox.train import resolve_device as rd
+
+    return rd(name)
+
+
+def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
+    from sandbox.train import TrainConfig
+
+    t = train.checked()
+    kw = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
+              width=t.width, depth=t.depth, seed=t.seed, conditional=conditional)
+    if pane.objective == "ddpm":
+        kw.update(prediction=pane.prediction, schedule=pane.schedule)
+    return TrainConfig(**kw)
+
+
+def train_events(pointset, pane: PaneSettings, train: TrainSettings, device):
+    """The engine's training generator for these settings (events: step, loss, score, model)."""
+    from sandbox.train import train as train_loop
+
+    cfg = train_config(pane, train, conditional=pointset.labels is not None)
+    return train_loop(cfg, pointset, device)
+
+
+def model_key(model) -> tuple:
+    """(objective,) or ('ddpm', prediction, schedule) of a loaded/trained model."""
+    cfg = _objective_config(model)
+    kind = str(cfg.get("kind") or cfg.get("objective") or cfg.get("name") or "").lower()
+    if "flow" in kind:
+        return ("flow",)
+    return ("ddpm", str(cfg.get("prediction", "eps")), str(cfg.get("schedule", cfg.get("schedule_name", "cosine"))))
+
+
+def _objective_config(model) -> dict:
+    obj = getattr(model, "objective", None)
+    cfg = {}
+    if obj is not None and hasattr(obj, "config"):
+        c = obj.config() if callable(obj.config) else obj.config
+        cfg = dict(c or {})
+    if not cfg:
+        cfg = dict(getattr(model, "config", {}) or {})
+    return cfg
+
+
+def class_names(model) -> list[str]:
+    names = getattr(model, "class_names", None)
+    if names is None:
+        names = (getattr(model, "data_summary", None) or {}).get("class_names", [])
+    return list(names or [])
+
+
+@dataclass
+class Sampled:
+    """A trajectory in data coordinates, and what the compare pane prints about it."""
+
+    traj: object               # sandbox.trajectory.Trajectory, xs (S+1, N, 2) in data coords
+    nfe: int
+    straightness: float | None
+
+
+def _labels(model, n: int, cls: int):
+    import torch
+
+    names = class_names(model)
+    if cls is None or cls < 0 or not names:
+        return None
+    return torch.full((n,), int(cls) % len(names), dtype=torch.int64)
+
+
+def _field(model, guidance: float, labels):
+    return model.field(guidance=guidance, labels=labels) if labels is not None else model.field(guidance=1.0, labels=None)
+
+
+def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cls: int = -1,
+           seed: int = 0, deterministic: bool = False) -> Sampled:
+    """Run the pane's sampler from canonical noise x_T (N, 2); result mapped to data coordinates."""
+    import torch
+
+    from sandbox import samplers
+    from sandbox.trajectory import Trajectory
+
+    x = torch.as_tensor(np.asarray(x_T, np.float32))
+    labels = _labels(model, len(x), cls)
+    field = _field(model, guidance, labels)
+    name = DETERMINISTIC.get(pane.sampler, pane.sampler) if deterministic else pane.sampler
+    g = torch.Generator().manual_seed(int(seed))
+    opts = {"labels": labels}
+    if samplers.SAMPLERS[name].stochastic:
+        opts["generator"] = g
+    with torch.no_grad():
+        tr = samplers.run(field, name, x, pane.steps, **opts)
+    xs = model.normalizer.inverse(tr.xs.detach().cpu().numpy().astype(np.float32))
+    data_traj = Trajectory(xs=torch.as_tensor(np.asarray(xs, np.float32)), ts=tr.ts, nfe=tr.nfe,
+                           labels=labels, sampler=name)
+    return Sampled(data_traj, int(tr.nfe), straightness(tr))
+
+
+def straightness(traj) -> float | None:
+    """Path straightness from sandbox.metrics (1 = straight lines), None if unavailable."""
+    try:
+        from sandbox.metrics import path_straightness
+    except ImportError:
+        return None
+    try:
+        return float(path_straightness(traj))
+    except (ValueError, RuntimeError):
+        return None
+
+
+class DataField:
+    """A model's field seen from data coordinates, for the arrows layer.
+
+    `to_canonical` maps world points into the model's frame; directions are unchanged by the
+    normaliser (one scalar scale), which is all the arrows need.
+    """
+
+    def __init__(self, model, guidance: float, cls: int):
+        self.model = model
+        labels = _labels(model, 1, cls)
+        self.field = _field(model, guidance, labels)
+        self.path = self.field.path
+        self.label = None if labels is None else int(labels[0])
+
+    def to_canonical(self, pts: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.normalizer.forward(np.asarray(pts, np.float64)), np.float32)
+
+    def x0(self, x, t, labels=None):
+        return self.field.x0(x, t, labels)
+
+
+def field_kind(pane: PaneSettings) -> str:
+    return "score" if pane.objective == "ddpm" else "velocity"
+
+
+def load_model(path):
+    from sandbox.modelio import load_model as lm
+
+    return lm(path)
+
+
+def save_model(model, path) -> None:
+    from sandbox.modelio import save_model as sm
+
+    sm(model, path)
+
+
+def shipped_model(dataset: str):
+    """The pretrained model shipped for a preset, or None when it is not there (yet)."""
+    try:
+        from sandbox.modelio import shipped_model_path
+        from pathlib import Path
+
+        p = Path(shipped_model_path(dataset))
+        if not p.is_file():
+            return None
+        return load_model(p)
+    except (ImportError, UserError, OSError):
+        return None

@@ -1,0 +1,101 @@
+"""What the user chose: model and training settings, and each compare pane's sampler settings."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from sandbox.errors import UserError
+
+OBJECTIVES = ("flow", "ddpm")
+PREDICTIONS = ("eps", "x0", "v")
+SCHEDULES = ("linear", "cosine")
+SAMPLERS_FOR = {
+    "ddpm": ("ddpm", "ddim", "euler", "heun", "midpoint", "euler_maruyama"),
+    "flow": ("euler", "heun", "midpoint", "euler_maruyama"),
+}
+OBJECTIVE_NAMES = {"flow": "flow matching", "ddpm": "DDPM"}
+PREDICTION_NAMES = {"eps": "\u03b5", "x0": "x\u2080", "v": "v"}
+
+
+@dataclass(frozen=True)
+class PaneSettings:
+    """One animation: which model (objective, prediction, schedule) and how it is sampled."""
+
+    objective: str = "flow"
+    prediction: str = "eps"      # DDPM only
+    schedule: str = "cosine"     # DDPM only
+    sampler: str = "euler"
+    steps: int = 50
+
+    def model_key(self) -> tuple:
+        """Settings that need their own trained model (the sampler and steps do not)."""
+        if self.objective == "flow":
+            return ("flow",)
+        return ("ddpm", self.prediction, self.schedule)
+
+    def checked(self) -> "PaneSettings":
+        """Fix combinations that cannot run (e.g. DDPM's sampler after switching to flow)."""
+        obj = self.objective if self.objective in OBJECTIVES else "flow"
+        ok = SAMPLERS_FOR[obj]
+        sampler = self.sampler if self.sampler in ok else ok[0]
+        pred = self.prediction if self.prediction in PREDICTIONS else "eps"
+        sched = self.schedule if self.schedule in SCHEDULES else "cosine"
+        steps = int(min(max(int(self.steps), 1), 1000))
+        return replace(self, objective=obj, sampler=sampler, prediction=pred, schedule=sched,
+                       steps=steps)
+
+    def title(self) -> str:
+        obj = OBJECTIVE_NAMES[self.objective]
+        if self.objective == "ddpm":
+            obj += f" ({PREDICTION_NAMES[self.prediction]}, {self.schedule})"
+        return f"{obj} \u00b7 {self.sampler} {self.steps} steps"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The advanced panel."""
+
+    lr: float = 2e-3
+    train_steps: int = 3000
+    batch_size: int = 512
+    width: int = 128
+    depth: int = 3
+    seed: int = 0
+
+    def checked(self) -> "TrainSettings":
+        if not (1e-6 <= self.lr <= 1.0):
+            raise UserError(f"learning rate {self.lr:g} is out of range 1e-6..1")
+        if not (1 <= self.train_steps <= 1_000_000):
+            raise UserError(f"training steps {self.train_steps} out of range 1..1000000")
+        if not (1 <= self.batch_size <= 65536):
+            raise UserError(f"batch size {self.batch_size} out of range 1..65536")
+        if not (4 <= self.width <= 2048 and 1 <= self.depth <= 16):
+            raise UserError(f"network {self.width}x{self.depth} out of range (width 4..2048, depth 1..16)")
+        return self
+
+
+@dataclass(frozen=True)
+class Settings:
+    pane: PaneSettings = field(default_factory=PaneSettings)
+    other: PaneSettings = field(default_factory=lambda: PaneSettings("ddpm", sampler="ddpm"))
+    train: TrainSettings = field(default_factory=TrainSettings)
+    guidance: float = 1.0          # classifier-free guidance scale (multi-class data)
+    cls: int = -1                  # class to sample; -1 = all classes (unconditional)
+    particles: int = 2000          # particles in the animation
+    device: str = "auto"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "Settings":
+        """Rebuild from `to_dict` output, ignoring unknown keys (files from other versions)."""
+        def pick(cls, sub):
+            names = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in (sub or {}).items() if k in names})
+
+        d = dict(d or {})
+        pane = pick(PaneSettings, d.pop("pane", {})).checked()
+        other = pick(PaneSettings, d.pop("other", {})).checked()
+        train = pick(TrainSettings, d.pop("train", {}))
+        top = {k: v for k, v in d.items() if k in {f.name for f in fields(Settings)}}
+        return Settings(pane=pane, other=other, train=train, **top)

@@ -1,0 +1,275 @@
+"""What each `diffusion-sandbox` subcommand does, given its parsed arguments.
+
+Each returns an exit status (0 ok, 1 no display) or raises `UserError`. Arguments are checked
+before anything slow happens (loading torch, training), so a typo fails in a fraction of a second.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from sandbox.errors import UserError
+
+NO_DISPLAY_HINT = "to make an animation without a window: diffusion-sandbox render --dataset smiley --out smiley.gif"
+
+
+# --- checks -------------------------------------------------------------------------------
+def _at_least(flag: str, value, minimum) -> None:
+    if value is not None and value < minimum:
+        raise UserError(f"{flag} must be >= {minimum}, got {value}")
+
+
+def _positive(flag: str, value) -> None:
+    if value is not None and not value > 0:
+        raise UserError(f"{flag} must be > 0, got {value}")
+
+
+def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
+    if path.suffix.lower() not in allowed:
+        raise UserError(f"{path}: unknown {what} type '{path.suffix or '(none)'}'; "
+                        f"use {' or '.join(allowed)}")
+
+
+def _check_sampling(args: argparse.Namespace) -> None:
+    _at_least("--steps", args.steps, 1)
+    if args.eta is not None and not 0 <= args.eta <= 1:
+        raise UserError(f"--eta must be in [0, 1], got {args.eta}")
+    if args.guidance is not None and not (args.guidance >= 0 and args.guidance < 1e3):
+        raise UserError(f"--guidance must be >= 0, got {args.guidance}")
+
+
+# --- shared pieces ------------------------------------------------------------------------
+def _device(name: str):
+    from sandbox.train import resolve_device
+
+    return resolve_device(name)
+
+
+def _load_model(path: Path, device_name: str):
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a model file")
+    from sandbox.modelio import load_model
+
+    device = _device(device_name)
+    try:
+        return load_model(path, device=device)
+    except UserError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure to read a user's file is their file's fault
+        raise UserError(f"{path}: not a diffusion-sandbox model ({type(e).__name__})") from None
+
+
+def _class_names(model) -> list[str]:
+    names = getattr(model, "class_names", None)
+    if names is None:
+        names = (getattr(model, "data_summary", None) or {}).get("class_names", [])
+    return list(names or [])
+
+
+def _labels(model, label: str | None, n: int):
+    """--label (index or class name) -> (n,) int64 tensor, or None."""
+    if label is None:
+        return None
+    import torch
+
+    names = _class_names(model)
+    if not names:
+        raise UserError("--label needs a class-conditional model (train with --conditional)")
+    if label in names:
+        k = names.index(label)
+    else:
+        try:
+            k = int(label)
+        except ValueError:
+            raise UserError(f"unknown class {label!r}; the model has {', '.join(names)}") from None
+        if not 0 <= k < len(names):
+            raise UserError(f"class {k} out of range; the model has {len(names)} classes (0..{len(names) - 1})")
+    return torch.full((n,), k, dtype=torch.int64)
+
+
+def _sample(model, args: argparse.Namespace, n: int):
+    """Run the model's sampler; returns the Trajectory (canonical coordinates)."""
+    opts = {k: getattr(args, k) for k in ("sampler", "steps", "eta", "guidance")
+            if getattr(args, k) is not None}
+    labels = _labels(model, args.label, n)
+    if labels is not None:
+        opts["labels"] = labels
+    return model.sample(n, seed=args.seed, **opts)
+
+
+# --- commands -----------------------------------------------------------------------------
+def train(args: argparse.Namespace) -> int:
+    for flag in ("steps", "batch_size", "width", "depth", "T"):
+        _at_least(f"--{flag.replace('_', '-')}", getattr(args, flag), 1)
+    _at_least("--fourier", args.fourier, 0)
+    _at_least("--n", args.n, 2)
+    _positive("--lr", args.lr)
+    if args.out is not None:
+        _suffix(args.out, (".safetensors",), "model file")
+    from sandbox.datasets import load_points, make_preset
+
+    data = load_points(args.data, n=args.n, seed=args.seed) if args.data \
+        else make_preset(args.dataset or "moons", n=args.n, seed=args.seed)
+    if args.conditional and data.labels is None:
+        raise UserError(f"--conditional needs labelled data, and {data.name} has no classes")
+    from tqdm import tqdm
+
+    from sandbox.modelio import save_model
+    from sandbox.train import TrainConfig, train as train_loop
+
+    cfg = _train_config(TrainConfig, args)
+    out = args.out or Path(f"{Path(data.name).stem}.safetensors")
+    device = _device(args.device)
+    start, event = time.perf_counter(), None
+    with tqdm(total=cfg.steps, unit="step", desc=f"train {data.name}", leave=False) as bar:
+        for event in train_loop(cfg, data, device):
+            bar.update(event.step + 1 - bar.n)
+            post = {"loss": f"{event.loss:.4f}"}
+            if getattr(event, "score", None) is not None:
+                post["score"] = f"{event.score:.3f}"
+            bar.set_postfix(post, refresh=False)
+    if event is None:
+        raise UserError("training produced no model (0 steps?)")
+    save_model(event.model, out)
+    score = f", score {event.score:.3f}" if getattr(event, "score", None) is not None else ""
+    print(f"saved {out} ({data.name}, {cfg.objective}, {cfg.steps} steps in "
+          f"{time.perf_counter() - start:.1f} s, loss {event.loss:.4f}{score})")
+    return 0
+
+
+def _train_config(TrainConfig, args: argparse.Namespace):
+    """Flags the user gave -> TrainConfig; unset flags keep TrainConfig's defaults."""
+    names = {"objective": "objective", "prediction": "prediction", "schedule": "schedule",
+             "T": "T", "ot": "ot", "steps": "steps", "lr": "lr", "batch_size": "batch_size",
+             "width": "width", "depth": "depth", "fourier": "fourier", "seed": "seed",
+             "conditional": "conditional"}
+    given = {field: getattr(args, flag) for flag, field in names.items()
+             if getattr(args, flag) is not None}
+    return TrainConfig(**given)
+
+
+def sample(args: argparse.Namespace) -> int:
+    _at_least("--n", args.n, 1)
+    _check_sampling(args)
+    _suffix(args.out, (".csv", ".npy"), "points file")
+    import numpy as np
+
+    from sandbox.datasets import PointSet, save_points
+
+    model = _load_model(args.model, args.device)
+    traj = _sample(model, args, args.n)
+    points = model.normalizer.inverse(traj.final.detach().cpu().numpy())
+    if not np.isfinite(points).all():
+        raise UserError(f"{args.model}: the model produced NaN/inf samples; retrain it")
+    labels = None if traj.labels is None else traj.labels.cpu().numpy()
+    names = _class_names(model) if labels is not None else []
+    save_points(PointSet(points, labels, names, "samples"), args.out)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def render(args: argparse.Namespace) -> int:
+    _check_sampling(args)
+    _at_least("--particles", args.particles, 1)
+    _at_least("--traces", args.traces, 0)
+    _suffix(args.out, (".mp4", ".gif", ".png"), "output")
+    from sandbox.export import check_animation, parse_size, progress_plan
+
+    if args.out.suffix.lower() != ".png":
+        size = check_animation(args.out, args.size)
+        progress_plan(args.fps, args.seconds, hold_end=args.hold)  # validate before any work
+    else:
+        size = parse_size(args.size)
+        if not 0 <= args.at <= 1:
+            raise UserError(f"--at must be in [0, 1], got {args.at}")
+    if args.dataset is not None:
+        from sandbox.datasets import canonical_name
+
+        name = canonical_name(args.dataset)
+        from sandbox.modelio import shipped_model_path
+
+        model_path = Path(shipped_model_path(name))
+    else:
+        model_path = args.model
+    model = _load_model(model_path, args.device)
+    traj = _sample(model, args, args.particles).to("cpu")
+    data = _background(model, args)
+    _write(traj, data, model, args, size)
+    return 0
+
+
+def _background(model, args: argparse.Namespace):
+    """The data drawn faintly behind, in the model's canonical coordinates (or None)."""
+    if args.no_data:
+        return None
+    from sandbox.datasets import PRESETS, load_points, make_preset
+
+    if args.data is not None:
+        ps = load_points(args.data, seed=args.seed)
+    else:
+        name = args.dataset or (getattr(model, "data_summary", None) or {}).get("name")
+        if name not in PRESETS:
+            return None
+        ps = make_preset(name, n=2000, seed=args.seed)
+    return model.normalizer.forward(ps.points)
+
+
+def _write(traj, data, model, args: argparse.Namespace, size) -> None:
+    from sandbox.export import export_animation, export_frame
+    from sandbox.view import Theme, ViewOptions
+
+    from sandbox.cli.parser import THEMES
+
+    options = ViewOptions(contours=not args.no_contours, trajectories=not args.no_trajectories,
+                          data=data is not None)
+    common = dict(size=size, data=data, options=options, theme=Theme.named(THEMES[args.theme]),
+                  label=args.title if args.title is not None else _title(model, traj, args),
+                  traces=args.traces)
+    if args.out.suffix.lower() == ".png":
+        export_frame(traj, args.out, progress=args.at, **common)
+    else:
+        export_animation(traj, args.out, fps=args.fps, seconds=args.seconds, hold_end=args.hold,
+                         **common)
+    print(f"wrote {args.out} ({size[0]}x{size[1]}, {traj.xs.shape[1]} particles, "
+          f"{traj.sampler or 'sampler'} {traj.steps} steps)")
+
+
+def _title(model, traj, args: argparse.Namespace) -> str:
+    name = args.dataset or (getattr(model, "data_summary", None) or {}).get("name") or args.model.stem
+    kind = getattr(model, "kind", None) or getattr(getattr(model, "objective", None), "name", "")
+    bits = [str(name), str(kind), f"{traj.sampler} {traj.steps} steps"]
+    return "  \u00b7  ".join(b for b in bits if b)
+
+
+def display_available() -> tuple[bool, str]:
+    """Whether a window can open here, and why not."""
+    driver = os.environ.get("SDL_VIDEODRIVER", "").strip().lower()
+    if driver in ("dummy", "offscreen"):
+        return False, f"SDL_VIDEODRIVER={driver}"
+    if sys.platform.startswith("linux") and not driver and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False, "neither DISPLAY nor WAYLAND_DISPLAY is set"
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    try:
+        pygame.display.init()
+    except pygame.error as e:
+        return False, str(e).split("\n")[0]
+    return True, ""
+
+
+def window(args: argparse.Namespace) -> int:
+    ok, why = display_available()
+    if not ok:
+        print(f"no display ({why}); {NO_DISPLAY_HINT}", file=sys.stderr)
+        return 1
+    from sandbox.app.window import run
+
+    kwargs = {k: getattr(args, k, None) for k in ("dataset", "model")}
+    return int(run(**{k: v for k, v in kwargs.items() if v is not None}) or 0)

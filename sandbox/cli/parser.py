@@ -1,0 +1,145 @@
+"""`diffusion-sandbox`: open the window, or train / sample / render from the command line.
+
+Every user mistake ends as one line `error: ...` on stderr and exit status 2 (argparse's own
+errors too); Ctrl-C exits 130 quietly. Heavy imports (torch, pygame) happen inside the commands,
+so `--help` and argument errors are fast.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sandbox.errors import UserError
+
+EXAMPLES = """examples:
+  diffusion-sandbox                                   open the window
+  diffusion-sandbox render --dataset smiley --out smiley.gif
+  diffusion-sandbox train --dataset moons --objective flow --out moons.safetensors
+  diffusion-sandbox train --data letter.jpg --objective ddpm --prediction v --out letter.safetensors
+  diffusion-sandbox sample --model moons.safetensors --n 5000 --out points.csv
+  diffusion-sandbox render --model moons.safetensors --out moons.mp4 --size 1920x1080 --seconds 8
+"""
+THEMES = {"dark": "dark", "light": "light", "contrast": "high-contrast", "high-contrast": "high-contrast"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line, like every other error of this program."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="diffusion-sandbox", formatter_class=_formatter,
+                description="Teach diffusion models in 2D: draw data, train in a second, "
+                            "watch noise become data.", epilog=EXAMPLES)
+    sub = p.add_subparsers(dest="command", metavar="{window,train,sample,render}",
+                           parser_class=_Parser)
+
+    w = sub.add_parser("window", help="open the interactive window (the default)",
+                       description="Open the interactive window (what plain `diffusion-sandbox` does).",
+                       formatter_class=_formatter)
+    w.add_argument("--dataset", metavar="NAME", help="preset to start with (e.g. moons)")
+    w.add_argument("--model", type=Path, metavar="FILE", help="model file to open")
+
+    t = sub.add_parser("train", help="train a model on a preset or a file",
+                       description="Train a small diffusion / flow-matching model on 2D points and "
+                                   "save it. Unset options keep the tuned defaults.",
+                       formatter_class=_formatter, epilog=EXAMPLES)
+    _data_args(t)
+    g = t.add_argument_group("objective")
+    g.add_argument("--objective", choices=["ddpm", "flow"], help="DDPM or flow matching")
+    g.add_argument("--prediction", choices=["eps", "x0", "v"], help="DDPM network target")
+    g.add_argument("--schedule", choices=["linear", "cosine"], help="DDPM noise schedule")
+    g.add_argument("--T", type=int, help="DDPM chain length")
+    g.add_argument("--ot", action="store_true", default=None,
+                   help="flow matching with minibatch optimal-transport pairs")
+    g.add_argument("--conditional", action="store_true", default=None,
+                   help="class-conditional model (labels of the data; guidance when sampling)")
+    g = t.add_argument_group("training")
+    g.add_argument("--steps", type=int, help="optimiser steps")
+    g.add_argument("--lr", type=float, help="learning rate")
+    g.add_argument("--batch-size", type=int, help="points per step")
+    g.add_argument("--width", type=int, help="hidden units per layer")
+    g.add_argument("--depth", type=int, help="hidden layers")
+    g.add_argument("--fourier", type=int, help="random Fourier features of the input (0 = off)")
+    _common(t)
+    t.add_argument("--out", type=Path, metavar="FILE", help="model file to write (default: <data>.safetensors)")
+
+    s = sub.add_parser("sample", help="draw samples from a model into CSV / NPY",
+                       description="Sample points from a saved model (in the data's coordinates).",
+                       formatter_class=_formatter, epilog=EXAMPLES)
+    s.add_argument("--model", type=Path, required=True, metavar="FILE", help="model file (.safetensors)")
+    s.add_argument("--n", type=int, default=5000, help="number of samples (default 5000)")
+    _sampler_args(s)
+    _common(s)
+    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="points file to write (.csv or .npy)")
+
+    r = sub.add_parser("render", help="render an animation (MP4 / GIF) or a still (PNG)",
+                       description="Render particles travelling from noise to data, with their "
+                                   "paths, density contours and the data behind; no window needed.",
+                       formatter_class=_formatter, epilog=EXAMPLES)
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", type=Path, metavar="FILE", help="model file (.safetensors)")
+    src.add_argument("--dataset", metavar="NAME", help="preset, rendered with its shipped pretrained model")
+    r.add_argument("--data", type=Path, metavar="FILE", help="points drawn faintly behind (default: the model's data)")
+    r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif or .png")
+    r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")
+    r.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
+    r.add_argument("--seconds", type=float, default=6, help="length of the motion (default 6)")
+    r.add_argument("--hold", type=float, default=1.0, help="seconds of still samples at the end (default 1)")
+    r.add_argument("--at", type=float, default=1.0, help="progress 0..1 of a .png still (default 1)")
+    r.add_argument("--particles", type=int, default=2000, help="particles (default 2000)")
+    r.add_argument("--traces", type=int, default=100, help="particle paths drawn (default 100)")
+    _sampler_args(r)
+    r.add_argument("--title", help="text at the top left (default: what is shown)")
+    r.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark")
+    for layer in ("contours", "trajectories", "data"):
+        r.add_argument(f"--no-{layer}", action="store_true", help=f"hide the {layer}")
+    _common(r)
+    return p
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data (one of)").add_mutually_exclusive_group()
+    g.add_argument("--dataset", metavar="NAME", help="preset: smiley, three_modes, eight_gaussians, moons, "
+                                     "swiss_roll, checkerboard, spirals, rings (default moons)")
+    g.add_argument("--data", type=Path, metavar="FILE", help="points from .csv (x,y[,label]), .npy or a picture")
+    p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture")
+
+
+def _sampler_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sampling")
+    g.add_argument("--sampler", metavar="NAME", help="ddpm, ddim, euler, midpoint, heun, euler_maruyama "
+                                     "(default: the model's)")
+    g.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM)")
+    g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
+    g.add_argument("--label", metavar="CLASS", help="class to sample (index or name) for conditional models")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `diffusion-sandbox` and `python -m sandbox`; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        from sandbox.cli import commands
+
+        run = {"train": commands.train, "sample": commands.sample, "render": commands.render,
+               "window": commands.window, None: commands.window}[args.command]
+        return int(run(args) or 0)
+    except UserError as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,160 @@
+"""`tdl`: the Tree of Diffusion Life from the command line.
+
+`tdl run` makes a figure in one command (built-in digits model, offline); `sample`, `embed`, `plot`
+and `explore` are its stages. Every user mistake ends as one line `error: ...` on stderr and exit
+status 2 (argparse's own errors too); Ctrl-C exits 130. Heavy imports (torch, matplotlib, pygame)
+happen inside the commands (`tdl/commands.py`), so `--help` and argument errors are fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sandbox.errors import UserError
+
+EXAMPLES = """examples:
+  tdl run                                         digits model -> tdl-out/tree.png (offline)
+  tdl run --layout rectilinear --out-dir digits-rect
+  tdl sample --source digits --prompts 3 5 8 --instances-per-prompt 30 --steps 25 --out traj.npz
+  tdl sample --source sandbox2d --preset moons --instances 300 --out moons.npz
+  tdl sample --source diffusers --model ./stable-diffusion-v1-5 --prompts "a cat" "a dog" \\
+             --features clip --feature-model ./clip-vit-base-patch32 --device cuda --out sd.npz
+  tdl embed traj.npz --layout radial --out tree.npz
+  tdl plot tree.npz --out tree.png --thumbnails 10
+  tdl explore tree.npz
+"""
+SOURCES = "digits, sandbox2d, diffusers, glide"
+FEATURES = "pixels, vae, clip, dinov2, digits_encoder"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line, like every other error of this program."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=34)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tdl", formatter_class=_formatter, epilog=EXAMPLES,
+                description="Tree of Diffusion Life: one picture of how a diffusion model's samples "
+                            "evolve over the denoising steps.")
+    sub = p.add_subparsers(dest="command", metavar="{run,sample,embed,plot,explore}", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="sample -> embed -> plot in one go (start here)",
+                       formatter_class=_formatter, epilog=EXAMPLES,
+                       description="Sample trajectories, embed them and draw the figure, into one folder.")
+    r.add_argument("--out-dir", type=Path, default=Path("tdl-out"), metavar="DIR",
+                   help="folder for traj.npz, tree.npz and the figure (default tdl-out)")
+    r.add_argument("--format", default="png", metavar="EXT", help="figure format: png, svg or pdf (default png)")
+    _sample_args(r)
+    _embed_args(r)
+    _plot_args(r)
+    _common(r)
+
+    s = sub.add_parser("sample", help="collect trajectories from a model", formatter_class=_formatter,
+                       epilog=EXAMPLES, description="Run a diffusion model and record every step.")
+    _sample_args(s)
+    s.add_argument("--out", type=Path, default=Path("traj.npz"), metavar="FILE", help="trajectory file (default traj.npz)")
+    _common(s)
+
+    e = sub.add_parser("embed", help="evolutionary embedding of a trajectory", formatter_class=_formatter,
+                       epilog=EXAMPLES, description="PCA, then the evolutionary embedding; prints "
+                                                    "and saves the quality metrics.")
+    e.add_argument("trajectory", type=Path, help="a file written by `tdl sample`")
+    _embed_args(e)
+    e.add_argument("--out", type=Path, default=Path("tree.npz"), metavar="FILE", help="tree file (default tree.npz)")
+    _common(e)
+
+    pl = sub.add_parser("plot", help="draw a tree as PNG, SVG or PDF", formatter_class=_formatter,
+                        epilog=EXAMPLES, description="Draw the static figure of an embedded tree.")
+    pl.add_argument("tree", type=Path, help="a file written by `tdl embed`")
+    pl.add_argument("--out", type=Path, default=Path("tree.png"), metavar="FILE", help="figure .png, .svg or .pdf "
+                                                                       "(default tree.png)")
+    pl.add_argument("--traj", type=Path, metavar="FILE", help="its trajectory (images, 2D paths); default: the one the "
+                                               "tree was made from, if found")
+    _plot_args(pl)
+
+    x = sub.add_parser("explore", help="open the interactive explorer window", formatter_class=_formatter,
+                       description="Hover a point to see its image, click one to follow its path, "
+                                   "filter prompts, scrub steps. Press H in the window for help.")
+    x.add_argument("tree", type=Path, help="a file written by `tdl embed`")
+    x.add_argument("--traj", type=Path, metavar="FILE", help="its trajectory, for the images (default: found from the tree)")
+    x.add_argument("--size", default="1100x760", help="window size WxH (default 1100x760)")
+    x.add_argument("--frames", type=int, help=argparse.SUPPRESS)  # tests: run N frames, even headless
+    return p
+
+
+def _sample_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sampling")
+    g.add_argument("--source", default="digits", metavar="NAME", help=f"{SOURCES} (default digits: built in, offline)")
+    g.add_argument("--prompts", nargs="+", metavar="P", help="prompts (digits: 0-9 or 'a handwritten 3'; "
+                                                             "default: the source's)")
+    g.add_argument("--instances-per-prompt", type=int, metavar="N", help="samples per prompt")
+    g.add_argument("--instances", type=int, metavar="N", help="samples in all (sandbox2d)")
+    g.add_argument("--steps", type=int, metavar="S", help="sampler steps (the trajectory has S + 1)")
+    g.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
+    g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d)")
+    g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache (diffusers), a saved "
+                                   "2D model (sandbox2d), weights file (digits)")
+    g.add_argument("--preset", metavar="NAME", help="sandbox2d: a shipped 2D preset model instead of --model")
+    g.add_argument("--features", metavar="NAME", help=f"feature extractor: {FEATURES} "
+                                                      "(default: what the source records)")
+    g.add_argument("--feature-model", metavar="PATH", help="local folder or cached id for clip/dinov2")
+
+
+def _embed_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("embedding")
+    g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
+    g.add_argument("--pca-dim", type=int, default=50, metavar="D", help="intermediate PCA dimensions (default 50)")
+    g.add_argument("--pca-fit", metavar="FIT", help="all (default: one PCA for every step) or per_step")
+    g.add_argument("--perplexity", type=float, metavar="X", help="t-SNE perplexity within each step (default 30)")
+    g.add_argument("--iterations", type=int, metavar="N", help="optimisation iterations (default 1000)")
+    g.add_argument("--displacement-weight", type=float, metavar="W", help="weight of the pull of each step to its "
+                                                              "ring/band (default 1)")
+    g.add_argument("--alignment-weight", type=float, metavar="W", help="weight of the alignment of each instance "
+                                                           "across steps (default 0.05)")
+    g.add_argument("--method", metavar="M", help="affinities/repulsion: auto, exact or approx (default auto)")
+    g.add_argument("--parametric", action="store_true",
+                   help="also train a small network mapping features + step to 2D (saved beside the tree)")
+
+
+def _plot_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("figure")
+    g.add_argument("--thumbnails", type=int, default=8, metavar="N", help="images drawn at chosen points (default 8)")
+    g.add_argument("--no-lines", action="store_true", help="do not join each instance across steps")
+    g.add_argument("--dpi", type=int, default=150, metavar="N", help="resolution of PNG figures (default 150)")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--device", default="auto", metavar="DEV",
+                   help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `tdl` and `python -m tdl`; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        from tdl import commands
+
+        return int(getattr(commands, args.command)(args) or 0)
+    except UserError as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

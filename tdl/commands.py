@@ -1,0 +1,265 @@
+"""What each `tdl` subcommand does (the parser is `tdl/cli.py`). One function per command, taking the
+parsed arguments; the stages (`sample_trajectory`, `embed_trajectory`) are plain functions the
+lessons and tests can call too. Messages go to stderr, the results (paths, metrics) to stdout.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sandbox.errors import UserError
+
+SOURCE_FLAGS = ("prompts", "instances_per_prompt", "instances", "steps", "guidance", "sampler", "preset")
+MODEL_PARAMS = ("model", "model_path", "weights")  # what each source calls its --model
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _positive(name: str, value) -> None:
+    if value is not None and value <= 0:
+        raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
+def check_device(name: str) -> str:
+    """`name` resolved ("auto": CUDA, then Apple's MPS, then the CPU) if torch can use it here;
+    UserError (one line) otherwise."""
+    import torch
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        return "mps" if torch.backends.mps.is_available() else "cpu"
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UserError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"--device {name}: Apple's MPS is not available here; use --device cpu")
+    return name
+
+
+# --- stages -----------------------------------------------------------------------------------
+def sample_trajectory(args):
+    """Run the chosen source (and feature extractor) from parsed arguments -> TrajectoryData."""
+    from tdl.sources import SOURCES
+    if args.source not in SOURCES:
+        raise UserError(f"unknown source {args.source!r}; choose one of {', '.join(SOURCES)}")
+    for name in ("instances_per_prompt", "instances", "steps"):
+        _positive(name, getattr(args, name))
+    fn = SOURCES[args.source]
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    for name in SOURCE_FLAGS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in params:
+            raise UserError(f"the {args.source} source does not take --{name.replace('_', '-')}")
+        kwargs[name] = value
+    if args.model is not None:
+        key = next((k for k in MODEL_PARAMS if k in params), None)
+        if key is None:
+            raise UserError(f"the {args.source} source does not take --model")
+        kwargs[key] = args.model
+    for name, value in (("seed", args.seed), ("device", check_device(args.device)), ("progress", not args.quiet)):
+        if name in params:
+            kwargs[name] = value
+    if args.features:  # checked before sampling, which can take long
+        from tdl.features import EXTRACTORS, extract
+        if args.features not in EXTRACTORS:
+            raise UserError(f"unknown feature extractor {args.features!r}; choose one of {', '.join(EXTRACTORS)}")
+    elif args.feature_model:
+        raise UserError("--feature-model needs --features (clip or dinov2)")
+    traj = fn(**kwargs)
+    if args.features:
+        traj = extract(traj, args.features, device=args.device, model=args.feature_model,
+                       progress=not args.quiet)
+    return traj
+
+
+def embed_config(args):
+    """An `EmbedConfig` from parsed arguments (flags left out keep the config's defaults)."""
+    from tdl.embedding import METHODS, EmbedConfig
+    from tdl.intermediate import FITS
+    from tdl.layout import check_layout
+    check_layout(args.layout)
+    if args.method is not None and args.method not in METHODS:
+        raise UserError(f"unknown method {args.method!r}; choose one of {', '.join(METHODS)}")
+    if args.pca_fit is not None and args.pca_fit not in FITS:
+        raise UserError(f"unknown --pca-fit {args.pca_fit!r}; choose one of {', '.join(FITS)}")
+    _positive("pca_dim", args.pca_dim)
+    _positive("iterations", args.iterations)
+    if args.perplexity is not None and args.perplexity <= 0:
+        raise UserError(f"--perplexity must be > 0, got {args.perplexity}")
+    chosen = {"layout": args.layout, "pca_dim": args.pca_dim, "pca_fit": args.pca_fit, "perplexity": args.perplexity,
+              "n_iter": args.iterations, "disp_weight": args.displacement_weight,
+              "align_weight": args.alignment_weight, "method": args.method, "seed": args.seed,
+              "device": check_device(args.device)}
+    return EmbedConfig(**{k: v for k, v in chosen.items() if v is not None})
+
+
+def embed_trajectory(traj, config, source: str = "", progress: bool = True, parametric_out: Path | None = None):
+    """TrajectoryData -> TreeData: PCA + evolutionary embedding + metrics (+ the parametric map)."""
+    from tdl.embedding import embed
+    from tdl.metrics import evaluate
+    from tdl.tree import TreeData
+    config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
+    result = embed(traj.features, config, progress=progress)
+    metrics = _jsonable(evaluate(result.intermediate, result))
+    cfg = {**_jsonable(config.to_dict()), "trajectory_source": traj.source}
+    if parametric_out is not None:
+        cfg["parametric"] = str(_fit_parametric(traj, result, parametric_out, progress))
+    return TreeData(result.Y.detach().cpu().numpy(), config.layout, traj.times, traj.prompts,
+                    traj.prompt_index, metrics=metrics, config=cfg, source=source)
+
+
+def _fit_parametric(traj, result, out: Path, progress: bool) -> Path:
+    from tdl import parametric
+    model = parametric.fit(traj.features, result, progress=progress)
+    return parametric.save(model, out)
+
+
+def _jsonable(obj):
+    """Metrics and configs -> plain JSON types (tensors and arrays become lists)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "detach"):
+        obj = obj.detach().cpu().numpy()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def format_metrics(metrics: dict, times=None) -> str:
+    """A table of the per-step metrics (one row a step, `*_per_step` lists) and then the others."""
+    per_step = {k.removesuffix("_per_step"): v for k, v in metrics.items()
+                if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v)}
+    lines = []
+    if per_step:
+        n = max(len(v) for v in per_step.values())
+        widths = [max(len(c), 8) for c in per_step]
+        lines.append("step       t  " + "  ".join(f"{c:>{w}}" for c, w in zip(per_step, widths)))
+        for s in range(n):
+            t = f"{times[s]:7.3f}" if times is not None and s < len(times) else f"{'-':>7}"
+            cells = [f"{v[s]:{w}.3f}" if s < len(v) else f"{'-':>{w}}" for v, w in zip(per_step.values(), widths)]
+            lines.append(f"{s:4d} {t}  " + "  ".join(cells))
+    for k, v in metrics.items():
+        if isinstance(v, bool) or isinstance(v, (list, dict)) or v is None:
+            continue
+        if isinstance(v, float):
+            v = f"{v:.2f} s" if k.startswith("runtime") else f"{v:.3f}"
+        lines.append(f"{k}: {v}")
+    return "\n".join(lines)
+
+
+def _find_trajectory(tree_path: Path, tree, explicit: Path | None):
+    """The trajectory a tree was made from (explicit path, else its recorded source), or None."""
+    from tdl.trajectory import TrajectoryData
+    if explicit is not None:
+        traj = TrajectoryData.load(explicit)
+    else:
+        candidates = [tree_path.parent / tree.source, Path(tree.source)] if tree.source else []
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            if tree.source:
+                _say(f"note: trajectory {tree.source} not found: no images (give it with --traj)")
+            return None
+        try:
+            traj = TrajectoryData.load(found)
+        except UserError as e:
+            _say(f"note: {e}; drawing without images")
+            return None
+    if traj.features.shape[:2] != tree.Y.shape[:2]:
+        raise UserError(f"the trajectory has {traj.num_steps} x {traj.num_instances} points but the tree "
+                        f"{tree.num_steps} x {tree.num_instances}: not the tree's trajectory")
+    return traj
+
+
+def _figure_path(out_dir: Path, fmt: str) -> Path:
+    from tdl.plot import check_figure_path
+    return check_figure_path(out_dir / f"tree.{fmt.lower().lstrip('.')}")
+
+
+# --- commands ---------------------------------------------------------------------------------
+def sample(args) -> int:
+    traj = sample_trajectory(args)
+    path = traj.save(args.out)
+    print(f"wrote {path}: {traj.num_steps} steps x {traj.num_instances} instances, "
+          f"{traj.dim}-d features ({traj.source})")
+    return 0
+
+
+def embed(args) -> int:
+    from tdl.trajectory import TrajectoryData
+    config = embed_config(args)
+    traj = TrajectoryData.load(args.trajectory)
+    out = Path(args.out)
+    source = os.path.relpath(Path(args.trajectory).resolve(), out.resolve().parent)
+    tree = embed_trajectory(traj, config, source=source, progress=not args.quiet,
+                            parametric_out=out.with_suffix(".parametric.safetensors") if args.parametric else None)
+    path = tree.save(out)
+    print(format_metrics(tree.metrics, tree.times))
+    print(f"wrote {path} ({tree.layout}, {tree.num_steps} steps x {tree.num_instances} instances)")
+    return 0
+
+
+def plot(args) -> int:
+    from tdl.plot import check_figure_path, plot_tree
+    from tdl.tree import TreeData
+    check_figure_path(args.out)
+    tree = TreeData.load(args.tree)
+    traj = _find_trajectory(Path(args.tree), tree, args.traj)
+    out = plot_tree(tree, args.out, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
+    print(f"wrote {out}")
+    return 0
+
+
+def explore(args) -> int:
+    from tdl.explorer import open_explorer
+    from tdl.tree import TreeData
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size must look like 1100x760, got {args.size!r}") from None
+    if w < 400 or h < 300:
+        raise UserError(f"--size must be at least 400x300, got {args.size}")
+    tree = TreeData.load(args.tree)
+    traj = _find_trajectory(Path(args.tree), tree, args.traj)
+    open_explorer(tree, traj, size=(w, h), max_frames=args.frames, allow_headless=args.frames is not None)
+    return 0
+
+
+def run(args) -> int:
+    out_dir = Path(args.out_dir)
+    fig_path = _figure_path(out_dir, args.format)
+    config = embed_config(args)
+    if args.thumbnails < 0 or args.dpi <= 0:
+        raise UserError("--thumbnails must be >= 0 and --dpi >= 1")
+    _say(f"[1/3] sampling trajectories ({args.source})")
+    traj = sample_trajectory(args)
+    traj_path = traj.save(out_dir / "traj.npz")
+    _say(f"      {traj_path}: {traj.num_steps} steps x {traj.num_instances} instances, {traj.dim}-d features")
+    _say(f"[2/3] embedding ({config.layout}, {config.n_iter} iterations)")
+    tree_out = out_dir / "tree.npz"
+    tree = embed_trajectory(traj, config, source=traj_path.name, progress=not args.quiet,
+                            parametric_out=tree_out.with_suffix(".parametric.safetensors")
+                            if args.parametric else None)
+    tree_path = tree.save(tree_out)
+    print(format_metrics(tree.metrics, tree.times))
+    _say("[3/3] drawing the figure")
+    from tdl.plot import plot_tree
+    fig = plot_tree(tree, fig_path, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
+    print(f"figure: {fig}")
+    print(f"explore it: tdl explore {tree_path}")
+    return 0

@@ -1,0 +1,247 @@
+"""The evolutionary embedding (TDL / EvolvED), vectorised over steps and instances.
+
+The update rule is the reference code's (vidyaprsd/evolved, evol_embed_radial.py), all steps at once:
+    g      = dKL_s/dy / 4                        (van der Maaten's gradient convention)
+    gains  = (gains + 0.2) if sign(g) != sign(u) else 0.8 * gains,  >= min_gain
+    u      = momentum * u - eta * gains * g      (momentum 0.5, 0.8 after 20 iterations)
+    Y      = Y + u                               (Cartesian)
+    along  -= eta * w_d * dD/d along             (radius or step-axis coordinate)
+    theta  -= w_a * dA/d theta                   (angle, or cross-axis / radius)
+with every gradient taken at the iteration's starting Y. P is exaggerated by 4 for iterations 0..100;
+the displacement sigma is annealed 20 -> 15 -> 10 -> 8 at 50 / 62.5 / 75 % of the iterations. One fix
+against the reference: the gains are per step (the reference shares one gains array between steps).
+`iterate` is a generator (one `EmbedState` per iteration) so a window can animate it; `embed` runs it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import torch
+
+from sandbox.errors import UserError
+from tdl import layout as lay
+from tdl.affinity import SparseAffinity, dense_affinities, knn_affinities
+from tdl.intermediate import pca
+from tdl.losses import alignment, displacement, tsne_exact, tsne_sparse
+from tdl.repulsion import repulsion_exact, repulsion_grid
+
+METHODS = ("auto", "exact", "approx")
+INITS = ("random", "aligned")
+
+
+@dataclass
+class EmbedConfig:
+    """Every knob of the embedding. Defaults are the reference code's unless noted (docs/TDL.md)."""
+    layout: str = "radial"  # "radial" | "rectilinear"
+    perplexity: float = 30.0  # clamped to (instances - 1) / 3 for small inputs
+    n_iter: int = 1000  # reference: 2000 (converges well before; see docs/TDL.md)
+    learning_rate: float = 500.0  # reference eta, applied to dKL/dy / 4 and to the displacement
+    early_exaggeration: float = 4.0
+    exaggeration_iters: int = 100  # exaggerated for iterations 0..exaggeration_iters
+    momentum: float = 0.5
+    final_momentum: float = 0.8
+    momentum_switch: int = 20
+    min_gain: float = 0.01
+    disp_weight: float = 1.0  # w_d
+    disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
+    disp_sigma_final: float = 8.0
+    align_weight: float = 0.05  # w_a (radians per iteration at most)
+    radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
+    init_spread: float = 20.0  # initial points within radius +- init_spread
+    stretch: float = 35.0  # display: along += stretch * step
+    pca_dim: int = 50  # features wider than this are reduced by PCA first
+    pca_fit: str = "all"  # "all" | "per_step" (docs/TDL.md)
+    method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
+    exact_max: int = 2500  # "auto" is exact up to this many instances per step
+    n_neighbors: int | None = None  # approx: default 3 * perplexity
+    grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
+    init: str = "random"  # "random" (reference) | "aligned" (one random angle per instance)
+    seed: int = 0
+    device: str = "cpu"
+    log_every: int = 10  # loss values every this many iterations (they cost one extra pass)
+
+    def validate(self, num_steps: int, num_instances: int) -> "EmbedConfig":
+        lay.check_layout(self.layout)
+        if self.method not in METHODS:
+            raise UserError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.init not in INITS:
+            raise UserError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
+        if self.n_iter < 1:
+            raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
+        if num_steps < 1 or num_instances < 4:
+            raise UserError(f"need >= 1 step and >= 4 instances to embed, got {num_steps} x {num_instances}")
+        if self.perplexity <= 0:
+            raise UserError(f"perplexity must be > 0, got {self.perplexity}")
+        return self
+
+    def resolved_method(self, num_instances: int) -> str:
+        if self.method != "auto":
+            return self.method
+        return "exact" if num_instances <= self.exact_max else "approx"
+
+    def disp_sigma_at(self, it: int) -> float:
+        """Reference schedule: sigma0 until 50 %, 0.75 sigma0 until 62.5 %, 0.5 sigma0 until 75 %, then final."""
+        n = self.n_iter
+        if it < 0.5 * n:
+            return self.disp_sigma
+        if it < 0.625 * n:
+            return 0.75 * self.disp_sigma
+        if it < 0.75 * n:
+            return 0.5 * self.disp_sigma
+        return self.disp_sigma_final
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class EmbedState:
+    """One iteration of `iterate`: `Y (S, I, 2)` optimisation coordinates after the update;
+    `losses` (semantic, displacement, alignment; reference normalisation) on logging iterations."""
+    iteration: int
+    n_iter: int
+    Y: torch.Tensor
+    losses: dict | None
+    config: EmbedConfig
+
+    def display(self) -> torch.Tensor:
+        """Display coordinates `(S, I, 2)` (stretched, see `tdl.layout.stretch`)."""
+        return lay.stretch(self.Y, self.config.layout, self.config.stretch)
+
+
+@dataclass
+class EmbeddingResult:
+    """`Y (S, I, 2)` display coordinates (what to plot), `Y_opt` optimisation coordinates,
+    `intermediate (S, I, d)` the space the embedding preserved, `history` of loss dicts, `runtime_s`."""
+    Y: torch.Tensor
+    Y_opt: torch.Tensor
+    intermediate: torch.Tensor
+    history: list[dict]
+    runtime_s: float
+    config: EmbedConfig
+    method: str = "exact"
+    extra: dict = field(default_factory=dict)
+
+
+def prepare(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor:
+    """Features or intermediate points `(S, I, D)` -> intermediate `(S, I, d)` on the config's device:
+    PCA to `pca_dim` when `D > pca_dim` (as the reference: `pca(...) if initial_dims < D else X`)."""
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.ndim != 3:
+        raise UserError(f"features must be (steps, instances, dim), got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise UserError("features contain NaN or infinity")
+    x = x.to(config.device)
+    return pca(x, config.pca_dim, config.pca_fit, config.seed) if x.shape[-1] > config.pca_dim else x
+
+
+def affinities(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor | SparseAffinity:
+    """Per-step P for intermediate `x (S, I, d)`: dense `(S, I, I)` (exact) or `SparseAffinity`."""
+    perp = min(config.perplexity, (x.shape[1] - 1) / 3)
+    if config.resolved_method(x.shape[1]) == "exact":
+        return dense_affinities(x, perp)
+    return knn_affinities(x, perp, config.n_neighbors)
+
+
+def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.float32) -> torch.Tensor:
+    """Reference init: `along ~ U[max(0, r_s - spread), r_s + spread]`, angle ~ U[0, 2 pi)
+    (rectilinear: cross axis ~ U[-pi R, pi R)). "aligned": one angle per instance for every step."""
+    g = torch.Generator().manual_seed(config.seed)
+    target = lay.targets(S, config.layout, config.radius, dtype=torch.float64)
+    lo = target - config.init_spread
+    if config.layout == "radial":
+        lo = lo.clamp_min(0)
+    u = torch.rand(S, I, generator=g, dtype=torch.float64)
+    along = lo[:, None] + u * (target + config.init_spread - lo)[:, None]
+    v = torch.rand(1 if config.init == "aligned" else S, I, generator=g, dtype=torch.float64).expand(S, I)
+    theta = 2 * math.pi * v
+    across = theta if config.layout == "radial" else config.radius * (theta - math.pi)
+    return lay.join(along, across, config.layout).to(device=device, dtype=dtype)
+
+
+def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None,
+            P: torch.Tensor | SparseAffinity | None = None) -> Iterator[EmbedState]:
+    """Optimise the embedding of intermediate points `x (S, I, d)`; yields an `EmbedState` per iteration.
+
+    `Y0 (S, I, 2)` overrides the initial positions, `P` the affinities (both for tests/resuming)."""
+    S, I, _ = x.shape
+    config.validate(S, I)
+    dev, dtype = x.device, x.dtype
+    P = affinities(x, config) if P is None else P
+    exact = isinstance(P, torch.Tensor)
+    Y = initial_positions(S, I, config, dev, dtype) if Y0 is None else Y0.to(dev, dtype).clone()
+    update = torch.zeros_like(Y)
+    gains = torch.ones_like(Y)
+    target = lay.targets(S, config.layout, config.radius, device=dev, dtype=dtype)
+    eta, radial = config.learning_rate, config.layout == "radial"
+    repulse, work = None, {}
+    if not exact:
+        repulse = ((lambda Y: repulsion_grid(Y, config.grid_spacing)) if config.resolved_method(I) == "approx"
+                   else repulsion_exact)
+    for it in range(config.n_iter):
+        exag = config.early_exaggeration if it <= config.exaggeration_iters else 1.0
+        log = config.log_every > 0 and (it % config.log_every == 0 or it == config.n_iter - 1)
+        if exact:
+            kl, grad = tsne_exact(Y, P, exag, with_loss=log, work=work)
+        else:
+            kl, grad = tsne_sparse(Y, P, exag, repulse, with_loss=log)
+        grad = grad / 4  # the reference's gradient convention (eta = 500 was tuned for it)
+        momentum = config.momentum if it < config.momentum_switch else config.final_momentum
+        gains = torch.where((grad > 0) != (update > 0), gains + 0.2, gains * 0.8).clamp_min_(config.min_gain)
+        update = momentum * update - eta * gains * grad
+        along, across = lay.split(Y, config.layout)
+        sigma = config.disp_sigma_at(it)
+        d_loss, d_grad = displacement(along, target, sigma)
+        theta = across if radial else across / config.radius
+        a_loss, a_grad = alignment(theta, "cos" if radial else "gauss")
+        along, across = lay.split(Y + update, config.layout)
+        along = along - eta * config.disp_weight * d_grad
+        if radial:
+            across = torch.remainder(across - config.align_weight * a_grad, 2 * math.pi)
+        else:
+            across = across - config.radius * config.align_weight * a_grad
+        Y = lay.join(along, across, config.layout)
+        losses = None
+        if log:
+            losses = {"iteration": it, "semantic": kl.sum().item() / S,
+                      "displacement": d_loss.sum().item() / (S * I), "alignment": a_loss.sum().item() / (S * I),
+                      "exaggeration": exag, "disp_sigma": sigma}
+        yield EmbedState(it, config.n_iter, Y, losses, config)
+
+
+def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: bool = False,
+          callback: Callable[[EmbedState], None] | None = None) -> EmbeddingResult:
+    """Features `(S, I, D)` (or intermediate points) -> `EmbeddingResult` (display `Y (S, I, 2)`).
+
+    `progress` shows a tqdm bar; `callback(state)` is called on every iteration."""
+    config = config or EmbedConfig()
+    t0 = time.perf_counter()
+    x = prepare(features, config)
+    P = affinities(x, config)
+    history: list[dict] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=config.n_iter, desc="embedding", unit="it", leave=False)
+    state = None
+    for state in iterate(x, config, P=P):
+        if state.losses is not None:
+            history.append(state.losses)
+            if bar is not None:
+                bar.set_postfix(kl=f"{state.losses['semantic']:.3f}")
+        if bar is not None:
+            bar.update(1)
+        if callback is not None:
+            callback(state)
+    if bar is not None:
+        bar.close()
+    Y = state.Y
+    if x.device.type == "cuda":
+        torch.cuda.synchronize(x.device)
+    runtime = time.perf_counter() - t0
+    return EmbeddingResult(Y=state.display(), Y_opt=Y, intermediate=x, history=history, runtime_s=runtime,
+                           config=config, method=config.resolved_method(x.shape[1]))

@@ -1,0 +1,91 @@
+"""The command line end to end: train (a few steps) -> sample -> render MP4, GIF and PNG."""
+import imageio.v2 as imageio
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+
+from sandbox.cli import main
+from sandbox.datasets import load_points, make_preset, save_points
+from sandbox.export import progress_plan
+
+TINY = ["--steps", "40", "--batch-size", "128", "--width", "32", "--depth", "2", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny model on moons moved far from the origin (checks the data <-> canonical mapping)."""
+    tmp = tmp_path_factory.mktemp("cli")
+    ps = make_preset("moons", 1000, seed=0)
+    ps.points = ps.points * np.float32(10) + np.float32([100, -50])
+    save_points(ps, tmp / "far_moons.csv")
+    model = tmp / "m.safetensors"
+    assert main(["train", "--data", str(tmp / "far_moons.csv"), "--objective", "flow", *TINY,
+                 "--out", str(model)]) == 0
+    return tmp, model, ps
+
+
+def test_train_writes_model(trained, capsys):
+    tmp, model, _ = trained
+    assert model.stat().st_size > 1000
+    assert not [p for p in tmp.iterdir() if p.name.startswith(".")]  # no temporary files
+
+
+def test_sample_in_data_coordinates(trained, capsys):
+    tmp, model, ps = trained
+    out = tmp / "pts.csv"
+    assert main(["sample", "--model", str(model), "--n", "400", "--steps", "8", "--out", str(out)]) == 0
+    assert "400 samples" in capsys.readouterr().out
+    got = load_points(out)
+    assert got.points.shape == (400, 2)
+    # even a barely trained model puts its samples around the data, in the data's units
+    centre, spread = ps.points.mean(0), ps.points.std(0).mean()
+    assert np.linalg.norm(got.points.mean(0) - centre) < spread
+    assert 0.3 < got.points.std(0).mean() / spread < 3
+    npy = tmp / "pts.npy"
+    assert main(["sample", "--model", str(model), "--n", "50", "--steps", "3", "--out", str(npy)]) == 0
+    assert np.load(npy).shape == (50, 2)
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_render_animation(trained, ext):
+    tmp, model, _ = trained
+    out = tmp / f"anim{ext}"
+    fps, seconds, hold = 8, 1.5, 0.5
+    assert main(["render", "--model", str(model), "--out", str(out), "--size", "160x96",
+                 "--fps", str(fps), "--seconds", str(seconds), "--hold", str(hold),
+                 "--particles", "300", "--traces", "20", "--steps", "6", "--theme", "light"]) == 0
+    if ext == ".mp4":
+        frames = np.stack([f for f in imageio.get_reader(out)])
+        assert len(frames) == len(progress_plan(fps, seconds, hold_end=hold))
+    else:
+        frames = iio.imread(out, index=None)[..., :3]
+        assert len(frames) >= seconds * fps  # Pillow merges the identical held frames
+    assert frames.shape[1:] == (96, 160, 3)
+    first, middle, last = frames[0].astype(int), frames[len(frames) // 2].astype(int), frames[-1].astype(int)
+    assert np.abs(first - last).mean() > 1 and np.abs(middle - last).mean() > 0.5  # not all alike
+
+
+def test_render_png_and_layers(trained):
+    tmp, model, _ = trained
+    full, bare = tmp / "full.png", tmp / "bare.png"
+    common = ["--model", str(model), "--size", "128x96", "--particles", "200", "--steps", "4"]
+    assert main(["render", *common, "--out", str(full), "--at", "0.5"]) == 0
+    assert main(["render", *common, "--out", str(bare), "--at", "0.5", "--no-contours",
+                 "--no-trajectories", "--no-data"]) == 0
+    a, b = (np.asarray(Image.open(p).convert("RGB")) for p in (full, bare))
+    assert a.shape == (96, 128, 3)
+    assert (a != b).any(axis=-1).sum() > 50  # the hidden layers really are gone
+
+
+def test_render_shipped_dataset(trained, monkeypatch):
+    """`render --dataset NAME` renders the shipped model of that preset."""
+    tmp, model, _ = trained
+    import sandbox.modelio as modelio
+
+    asked = []
+    monkeypatch.setattr(modelio, "shipped_model_path", lambda name: asked.append(name) or model)
+    out = tmp / "shipped.gif"
+    assert main(["render", "--dataset", "two-moons", "--out", str(out), "--size", "64x48",
+                 "--fps", "4", "--seconds", "1", "--particles", "100", "--steps", "3"]) == 0
+    assert asked == ["moons"] and out.exists()

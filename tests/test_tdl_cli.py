@@ -1,0 +1,199 @@
+"""The `tdl` command line end to end, offline: run, the stages one by one, and bad inputs."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tdl.cli import main
+from tdl.embedding import EmbedConfig
+from tdl.plot import prompt_colors
+from tdl.synthetic import branching
+from tdl.trajectory import TrajectoryData
+from tdl.tree import TreeData
+
+SMALL = ["--prompts", "0", "1", "2", "--instances-per-prompt", "4", "--steps", "5"]
+FAST = ["--iterations", "120", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # tiny tensors: one thread avoids the thread pool's spinning on a busy 2-core machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _run(capsys, *argv):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _png(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB")).astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """`tdl run` once on the digits model (3 prompts x 4 instances x 6 steps)."""
+    out = tmp_path_factory.mktemp("run")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["run", "--out-dir", str(out), *SMALL, *FAST]) == 0
+    finally:
+        torch.set_num_threads(before)
+    return out
+
+
+@pytest.fixture(scope="module")
+def synthetic_traj(tmp_path_factory):
+    """A trajectory with known structure (three branches), no model needed."""
+    feats, labels = branching(steps=6, instances=18, dim=32, clusters=3, seed=1)
+    traj = TrajectoryData(feats.numpy(), np.linspace(1, 0, 6), ["a", "b", "c"], labels.numpy(),
+                          source="synthetic")
+    return traj.save(tmp_path_factory.mktemp("syn") / "traj.npz")
+
+
+def test_run_makes_trajectory_tree_and_a_real_figure(ran, capsys):
+    traj = TrajectoryData.load(ran / "traj.npz")
+    assert traj.features.shape[:2] == (6, 12) and traj.source == "digits"
+    assert len(traj.prompts) == 3 and np.bincount(traj.prompt_index).tolist() == [4, 4, 4]
+    tree = TreeData.load(ran / "tree.npz")
+    assert tree.Y.shape == (6, 12, 2) and tree.layout == "radial"
+    np.testing.assert_array_equal(tree.times, traj.times)
+    assert len(tree.metrics["trustworthiness_per_step"]) == 6
+    assert 0 <= tree.metrics["trustworthiness"] <= 1 and tree.metrics["runtime_s"] > 0
+    img = _png(ran / "tree.png")
+    assert img.shape[0] > 300 and img.shape[1] > 300 and img.std() > 10
+    for c in prompt_colors(3):
+        assert (np.abs(img - c).max(-1) <= 12).sum() > 20
+
+
+def test_stages_one_by_one_give_what_run_gives(ran, tmp_path, capsys):
+    rc, out, _ = _run(capsys, "sample", *SMALL, "--quiet", "--out", tmp_path / "t.npz")
+    assert rc == 0 and "6 steps x 12 instances" in out
+    np.testing.assert_array_equal(TrajectoryData.load(tmp_path / "t.npz").features,
+                                  TrajectoryData.load(ran / "traj.npz").features)
+    rc, out, _ = _run(capsys, "embed", tmp_path / "t.npz", *FAST, "--out", tmp_path / "tree.npz")
+    assert rc == 0 and "trustworthiness" in out and "step_separation" in out
+    np.testing.assert_allclose(TreeData.load(tmp_path / "tree.npz").Y, TreeData.load(ran / "tree.npz").Y)
+    rc, out, _ = _run(capsys, "plot", tmp_path / "tree.npz", "--out", tmp_path / "tree.pdf")
+    assert rc == 0 and (tmp_path / "tree.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_embed_rectilinear_and_plot_options(synthetic_traj, tmp_path, capsys):
+    tree_path = tmp_path / "rect.npz"
+    rc, out, _ = _run(capsys, "embed", synthetic_traj, "--layout", "rectilinear", "--pca-dim", "8",
+                      "--perplexity", "4", "--alignment-weight", "0.1", "--seed", "3", *FAST, "--out", tree_path)
+    assert rc == 0
+    tree = TreeData.load(tree_path)
+    assert tree.layout == "rectilinear" and tree.config["perplexity"] == 4 and tree.config["seed"] == 3
+    assert tree.config["pca_dim"] == 8 and tree.config["align_weight"] == 0.1
+    # the printed table has one row per step, then the overall numbers
+    rows = [line for line in out.splitlines() if line[:4].strip().isdigit()]
+    assert len(rows) == 6
+    assert f"trustworthiness: {tree.metrics['trustworthiness']:.3f}" in out
+    rc, out, _ = _run(capsys, "plot", tree_path, "--out", tmp_path / "r.png", "--no-lines", "--dpi", "50")
+    assert rc == 0
+    img = _png(tmp_path / "r.png")
+    assert img.shape[1] > img.shape[0]  # rectilinear: a wide figure
+    assert img.shape[1] == pytest.approx(11.0 * 50, abs=2)  # --dpi is honoured
+
+
+def test_tree_finds_its_trajectory_for_thumbnails(ran, tmp_path, capsys):
+    rc, _, err = _run(capsys, "plot", ran / "tree.npz", "--out", tmp_path / "a.png", "--thumbnails", "0")
+    rc2, _, _ = _run(capsys, "plot", ran / "tree.npz", "--out", tmp_path / "b.png", "--thumbnails", "6")
+    assert rc == rc2 == 0 and "not found" not in err
+    assert not np.array_equal(_png(tmp_path / "a.png"), _png(tmp_path / "b.png"))
+
+
+def test_sandbox2d_figure_has_the_true_paths_beside(tmp_path, capsys):
+    traj = tmp_path / "moons.npz"
+    rc, _, _ = _run(capsys, "sample", "--source", "sandbox2d", "--preset", "moons", "--instances", "24",
+                    "--steps", "5", "--quiet", "--out", traj)
+    assert rc == 0
+    assert TrajectoryData.load(traj).positions2d is not None
+    rc, _, _ = _run(capsys, "embed", traj, *FAST, "--out", tmp_path / "tree.npz")
+    assert rc == 0
+    rc, _, _ = _run(capsys, "plot", tmp_path / "tree.npz", "--out", tmp_path / "two.png", "--dpi", "50")
+    assert rc == 0
+    img = _png(tmp_path / "two.png")
+    assert img.shape[1] > 1.7 * img.shape[0]  # two panels side by side
+
+
+def test_explore_runs_headless_for_a_few_frames(ran, capsys):
+    assert _run(capsys, "explore", ran / "tree.npz", "--frames", "3")[0] == 0
+
+
+def test_help_lists_commands_and_true_defaults(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    for cmd in ("run", "sample", "embed", "plot", "explore", "examples:"):
+        assert cmd in out
+    with pytest.raises(SystemExit):
+        main(["embed", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    cfg = EmbedConfig()
+    assert f"(default {cfg.perplexity:g})" in out and f"(default {cfg.n_iter})" in out
+    assert f"(default {cfg.align_weight:g})" in out and f"(default {cfg.disp_weight:g})" in out
+    assert f"(default {cfg.pca_dim})" in out
+
+
+def test_python_dash_m_tdl():
+    r = subprocess.run([sys.executable, "-m", "tdl", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "tdl run" in r.stdout
+
+
+# --- user mistakes: one line, exit 2, no traceback --------------------------------------------
+def _bad_cases(tmp):
+    notes = tmp / "notes.npz"
+    notes.write_text("not a zip")
+    return [
+        (["sample", "--source", "nope"], "unknown source"),
+        (["sample", "--steps", "0"], "--steps"),
+        (["sample", "--instances-per-prompt", "-2"], "--instances-per-prompt"),
+        (["sample", "--features", "nope"], "unknown feature extractor"),
+        (["sample", "--source", "sandbox2d", "--prompts", "a"], "does not take --prompts"),
+        (["sample", "--device", "cuda:7" if not torch.cuda.is_available() else "warp"], "device"),
+        (["embed", tmp / "missing.npz"], "no trajectory file"),
+        (["embed", notes], "tdl trajectory file"),
+        (["embed", "{traj}", "--layout", "spiral"], "unknown layout"),
+        (["embed", "{traj}", "--iterations", "0"], "--iterations"),
+        (["embed", "{traj}", "--perplexity", "-1"], "--perplexity"),
+        (["embed", "{traj}", "--method", "magic"], "unknown method"),
+        (["embed", "{tree}"], "not a tdl trajectory"),
+        (["embed"], "required"),
+        (["plot", tmp / "missing.npz"], "no tree file"),
+        (["plot", "{traj}"], "run `tdl embed`"),
+        (["plot", "{tree}", "--out", tmp / "x.jpg"], ".png, .svg or .pdf"),
+        (["plot", "{tree}", "--out", tmp / "x.png", "--thumbnails", "-1"], "--thumbnails"),
+        (["plot", "{tree}", "--traj", tmp / "missing.npz"], "no trajectory file"),
+        (["explore", "{tree}"], "tdl plot"),
+        (["explore", "{tree}", "--size", "big"], "--size"),
+        (["run", "--format", "gif"], ".png, .svg or .pdf"),
+        (["run", "--layout", "spiral"], "unknown layout"),
+        (["plot", "{tree}", "--dpi", "x"], "invalid int"),
+    ]
+
+
+def test_user_mistakes_are_one_line_and_exit_2(ran, synthetic_traj, tmp_path, capsys):
+    subs = {"{traj}": str(synthetic_traj), "{tree}": str(ran / "tree.npz")}
+    for argv, needle in _bad_cases(tmp_path):
+        argv = [subs.get(str(a), str(a)) for a in argv]
+        try:
+            rc = main(argv)
+        except SystemExit as e:  # argparse's own errors
+            rc = e.code
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert rc == 2, (argv, err)
+        assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], (argv, err)
+        assert "Traceback" not in out + err
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.jpg").exists()

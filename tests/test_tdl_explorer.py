@@ -1,0 +1,200 @@
+"""The TDL explorer: the plain state object, then the pygame window driven by real posted events
+(SDL_VIDEODRIVER=dummy, set in conftest.py)."""
+import numpy as np
+import pygame
+import pytest
+
+from sandbox.errors import UserError
+from tdl.explorer import Explorer, init_display
+from tdl.explorer_state import ExplorerState
+from tdl_synthetic import instance_colour, synthetic
+
+
+def _state(**kw) -> ExplorerState:
+    tree, traj = synthetic(**kw)
+    return ExplorerState.from_tree(tree, traj, size=(900, 640))
+
+
+def _pos(st, s, i) -> tuple[float, float]:
+    return tuple(st.to_screen(st.Y[s, i]))
+
+
+# --- state ------------------------------------------------------------------------------------
+def test_screen_world_round_trip_and_zoom_keeps_the_cursor_point():
+    st = _state()
+    w = st.Y.reshape(-1, 2)
+    np.testing.assert_allclose(st.to_world(st.to_screen(w)), w, atol=1e-9)
+    cursor = (200.0, 150.0)
+    before = st.to_world(cursor)
+    st.zoom_at(cursor, 2.5)
+    np.testing.assert_allclose(st.to_world(cursor), before, atol=1e-9)
+    assert st.zoom == 2.5
+    st.pan_by(30, -10)
+    np.testing.assert_allclose(st.to_world(st.to_screen(w)), w, atol=1e-9)
+    st.key("r")
+    assert st.zoom == 1.0 and not st.pan.any()
+
+
+def test_every_point_fits_in_the_plot_area():
+    st = _state(layout="rectilinear")
+    xy = st.to_screen(st.Y).reshape(-1, 2)
+    r = st.plot_rect
+    assert (xy[:, 0] > r.x).all() and (xy[:, 0] < r.x + r.w).all()
+    assert (xy[:, 1] > r.y).all() and (xy[:, 1] < r.y + r.h).all()
+
+
+def test_hover_picks_the_point_and_its_image():
+    st = _state()
+    assert st.hover(_pos(st, 3, 5)) == (3, 5)
+    np.testing.assert_array_equal(st.hovered_image()[0, 0], instance_colour(3, 5))
+    assert "step 3" in st.info_lines()[0]
+    far = (st.plot_rect.w - 2, st.plot_rect.h - 2)
+    assert st.hover(far) is None and st.hovered_image() is None
+
+
+def test_filtered_prompts_and_later_steps_cannot_be_picked():
+    st = _state(P=3, per=4)
+    i = 5  # prompt 1
+    st.hover(_pos(st, 4, i))
+    st.toggle_prompt(1)
+    assert st.hovered is None  # its point is no longer drawn
+    assert st.pick(_pos(st, 4, i)) != (4, i)
+    st.show_all_prompts()
+    st.set_step_limit(2)
+    assert st.pick(_pos(st, 4, i)) != (4, i)
+    assert st.pick(_pos(st, 2, i)) == (2, i)
+    assert not st.point_mask()[3:].any() and st.point_mask()[:3].all()
+
+
+def test_click_selects_an_instance_and_drag_pans_instead():
+    st = _state()
+    st.click(_pos(st, 2, 7))
+    assert st.selected == 7
+    np.testing.assert_array_equal(st.selected_path(), st.Y[:, 7])
+    st.set_step_limit(3)
+    assert st.selected_path().shape == (4, 2)
+    st.click((st.plot_rect.w - 3, 3))  # empty space clears
+    assert st.selected is None
+    p = _pos(st, 2, 7)
+    st.press(p)
+    st.motion((p[0] + 40, p[1] + 25))
+    st.release((p[0] + 40, p[1] + 25))
+    assert st.selected is None
+    np.testing.assert_allclose(st.pan, (40, 25))
+
+
+def test_legend_clicks_and_number_keys_filter_prompts():
+    st = _state(P=3)
+    (p0, r0), (p1, r1), _ = st.legend_entries()
+    st.click((r1.x + 5, r1.y + 5))
+    assert st.visible.tolist() == [True, False, True]
+    st.key("1")
+    assert st.visible.tolist() == [False, False, True]
+    st.click(_pos(st, 1, 0))  # an instance of a hidden prompt cannot be selected
+    assert st.selected is None
+    st.key("0")
+    assert st.visible.all()
+    assert st.key("9") and st.visible.all()  # no ninth prompt: nothing happens
+
+
+def test_steps_scrub_with_keys_and_slider():
+    st = _state(S=8)
+    assert st.step_limit == 7
+    st.key("right")
+    assert st.step_limit == 7  # clamped
+    st.key("left"), st.key("left")
+    assert st.step_limit == 5
+    st.key("home")
+    assert st.step_limit == 0
+    st.key("end")
+    r = st.slider_rect
+    st.press((r.x, r.y + r.h / 2))
+    assert st.step_limit == 0
+    st.motion((r.x + r.w * 3 / 7, r.y))
+    assert st.step_limit == 3
+    st.release((r.x + r.w * 3 / 7, r.y))
+    assert st.slider_knob_x() == pytest.approx(r.x + r.w * 3 / 7)
+
+
+def test_help_and_unknown_keys():
+    st = _state()
+    assert st.key("h") and st.show_help
+    assert st.key("h") and not st.show_help
+    assert not st.key("f7")
+
+
+# --- the window, headless ---------------------------------------------------------------------
+def _post(kind, **kw):
+    pygame.event.post(pygame.event.Event(kind, **kw))
+
+
+def _key(k):
+    _post(pygame.KEYDOWN, key=k, mod=0, unicode="", scancode=0)
+
+
+@pytest.fixture
+def window():
+    init_display(allow_headless=True)
+    ex = Explorer(_state(S=6, P=3, per=4))
+    ex.frame()
+    yield ex
+    pygame.display.quit()
+
+
+def test_window_hover_shows_the_image_scaled_up(window):
+    st = window.state
+    _post(pygame.MOUSEMOTION, pos=_pos(st, 4, 6), rel=(0, 0), buttons=(0, 0, 0))
+    window.frame()
+    assert st.hovered == (4, 6)
+    # the panel shows the hovered image (flat colour), scaled up to most of the panel's width
+    colour = instance_colour(4, 6)
+    panel = pygame.surfarray.array3d(window.screen)[int(st.panel_rect.x):]
+    hits = (np.abs(panel.astype(int) - colour).max(-1) == 0).sum()
+    assert hits > (st.panel_rect.w - 40) ** 2 * 0.9
+
+
+def test_window_click_highlights_a_path_and_keys_act(window):
+    st = window.state
+    p = _pos(st, 2, 9)
+    _post(pygame.MOUSEBUTTONDOWN, pos=p, button=1)
+    _post(pygame.MOUSEBUTTONUP, pos=p, button=1)
+    window.frame()
+    assert st.selected == 9
+    px = pygame.surfarray.array3d(window.screen)
+    x, y = (int(round(v)) for v in _pos(st, 3, 9))
+    assert tuple(px[x, y]) == (40, 40, 40)  # the highlighted path is drawn in ink on its points
+    _key(pygame.K_LEFT)
+    _key(pygame.K_2)
+    _key(pygame.K_h)
+    window.frame()
+    assert st.step_limit == 4 and st.visible.tolist() == [True, False, True] and st.show_help
+    _post(pygame.MOUSEWHEEL, x=0, y=1, flipped=False, precise_x=0.0, precise_y=1.0)
+    window.frame()
+    assert st.zoom > 1.0
+
+
+def test_window_hidden_prompt_disappears_from_the_picture(window):
+    st = window.state
+    i = 0  # prompt 0
+    x, y = (int(round(v)) for v in _pos(st, 5, i))
+    colour = st.colors[0]
+    assert tuple(pygame.surfarray.array3d(window.screen)[x, y]) == colour
+    _key(pygame.K_1)
+    window.frame()
+    assert tuple(pygame.surfarray.array3d(window.screen)[x, y]) != colour
+
+
+def test_window_quits_on_escape_and_close(window):
+    _key(pygame.K_ESCAPE)
+    window.frame()
+    assert not window.running
+    window.running = True
+    _post(pygame.QUIT)
+    window.frame()
+    assert not window.running
+
+
+def test_no_display_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    with pytest.raises(UserError, match="tdl plot"):
+        init_display(allow_headless=False)
