@@ -102,6 +102,8 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache (diffusers), a saved "
                                    "2D model (sandbox2d), weights file (digits)")
     g.add_argument("--preset", metavar="NAME", help="sandbox2d: a shipped 2D preset model instead of --model")
+    g.add_argument("--capture", metavar="WHAT", help="what each step records: x0 (default: the model's "
+                                                       "prediction of the clean image) or xt (the noisy state)")
     g.add_argument("--features", metavar="NAME", help=f"feature extractor: {FEATURES} "
                                                       "(default: what the source records)")
     g.add_argument("--feature-model", metavar="PATH", help="local folder or cached id for clip/dinov2")

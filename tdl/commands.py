@@ -13,7 +13,7 @@ import numpy as np
 
 from sandbox.errors import UserError
 
-SOURCE_FLAGS = ("prompts", "instances_per_prompt", "instances", "steps", "guidance", "sampler", "preset")
+SOURCE_FLAGS = ("prompts", "instances_per_prompt", "instances", "steps", "guidance", "sampler", "preset", "capture")
 MODEL_PARAMS = ("model", "model_path", "weights")  # what each source calls its --model
 
 
@@ -27,22 +27,9 @@ def _positive(name: str, value) -> None:
 
 
 def check_device(name: str) -> str:
-    """`name` resolved ("auto": CUDA, then Apple's MPS, then the CPU) if torch can use it here;
-    UserError (one line) otherwise."""
-    import torch
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        return "mps" if torch.backends.mps.is_available() else "cpu"
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise UserError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise UserError(f"--device {name}: Apple's MPS is not available here; use --device cpu")
-    return name
+    """`name` resolved ("auto": CUDA, then Apple's MPS, then the CPU); UserError if not usable here."""
+    from sandbox.train import resolve_device
+    return str(resolve_device(name))
 
 
 # --- stages -----------------------------------------------------------------------------------
@@ -68,7 +55,8 @@ def sample_trajectory(args):
         if key is None:
             raise UserError(f"the {args.source} source does not take --model")
         kwargs[key] = args.model
-    for name, value in (("seed", args.seed), ("device", check_device(args.device)), ("progress", not args.quiet)):
+    device = check_device(args.device)
+    for name, value in (("seed", args.seed), ("device", device), ("progress", not args.quiet)):
         if name in params:
             kwargs[name] = value
     if args.features:  # checked before sampling, which can take long
@@ -79,8 +67,8 @@ def sample_trajectory(args):
         raise UserError("--feature-model needs --features (clip or dinov2)")
     traj = fn(**kwargs)
     if args.features:
-        traj = extract(traj, args.features, device=args.device, model=args.feature_model,
-                       progress=not args.quiet)
+        traj = extract(traj, args.features, which=args.capture or "x0", device=device,
+                       model=args.feature_model, progress=not args.quiet)
     return traj
 
 

@@ -51,6 +51,7 @@ class Explorer:
         self.running = True
         self._layer = None
         self._layer_key = None
+        self._layer_pan = np.zeros(2)
 
     # --- events -------------------------------------------------------------------------------
     def handle(self, ev) -> None:
@@ -93,7 +94,8 @@ class Explorer:
     def draw(self) -> None:
         st, screen = self.state, self.screen
         screen.fill(BG)
-        screen.blit(self._tree_layer(), (0, 0))
+        layer, offset = self._tree_layer()
+        screen.blit(layer, offset)
         self._draw_selection()
         self._draw_panel()
         self._draw_slider()
@@ -101,10 +103,14 @@ class Explorer:
             self._draw_help()
 
     def _tree_layer(self):
+        """The cached picture of the tree and where to blit it. While the mouse pans, the cached
+        picture is only shifted (big trees take a moment to draw); it is redrawn on release."""
         st, pg = self.state, self.pg
-        key = (st.size, st.zoom, tuple(st.pan), st.step_limit, tuple(st.visible))
+        key = (st.size, st.zoom, st.step_limit, tuple(st.visible))
         if self._layer is not None and self._layer_key == key:
-            return self._layer
+            shift = st.pan - self._layer_pan
+            if not shift.any() or st.panning:
+                return self._layer, (int(round(shift[0])), int(round(shift[1])))
         r = st.plot_rect
         layer = pg.Surface((int(r.w), int(r.h)), pg.SRCALPHA)
         self._draw_guides(layer)
@@ -120,8 +126,8 @@ class Explorer:
         s_idx, i_idx = np.nonzero(mask)  # step-major: later steps are drawn over earlier ones
         palette = np.asarray(st.colors, dtype=np.uint8)
         _dots(layer, xy[s_idx, i_idx], palette[st.prompt_index[i_idx]], 3 if st.S * st.I < 4000 else 2)
-        self._layer, self._layer_key = layer, key
-        return layer
+        self._layer, self._layer_key, self._layer_pan = layer, key, st.pan.copy()
+        return layer, (0, 0)
 
     def _draw_guides(self, layer) -> None:
         st, pg = self.state, self.pg
@@ -195,6 +201,7 @@ class Explorer:
     def _draw_slider(self) -> None:
         st, pg, screen = self.state, self.pg, self.screen
         r = st.slider_rect
+        pg.draw.rect(screen, BG, (0, st.plot_rect.h, st.plot_rect.w, st.size[1] - st.plot_rect.h))
         pg.draw.rect(screen, (225, 225, 225), (r.x, r.y + r.h / 2 - 2, r.w, 4))
         for s in range(st.S):
             x = r.x + r.w * s / max(st.S - 1, 1)

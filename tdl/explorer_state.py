@@ -36,11 +36,13 @@ class ExplorerState:
     """Everything the explorer window shows and every interaction on it.
 
     Y (S, I, 2) display coordinates, times (S,), prompts (P,), prompt_index (I,),
-    images (S, I, H, W, C) uint8 or None. Step 0 is the noisiest.
+    images (S, I, H, W, C) uint8 or None (the predicted clean image x0 at each step), images_xt the
+    same for the noisy state x_t, or None. Step 0 is the noisiest.
     """
 
     def __init__(self, Y, times, prompts, prompt_index, images=None, layout: str = "radial",
-                 title: str = "", size: tuple[int, int] = (1100, 760), config: dict | None = None):
+                 title: str = "", size: tuple[int, int] = (1100, 760), config: dict | None = None,
+                 images_xt=None):
         self.Y = np.asarray(Y, dtype=np.float64)
         if self.Y.ndim != 3 or self.Y.shape[2] != 2:
             raise ValueError(f"Y must be (S, I, 2), got {self.Y.shape}")
@@ -49,6 +51,8 @@ class ExplorerState:
         self.prompts = [str(p) for p in prompts]
         self.prompt_index = np.asarray(prompt_index, dtype=np.int64)
         self.images = images
+        self.images_xt = images_xt
+        self.show_xt = False  # hover shows x_t instead of the x0 prediction
         self.layout = layout
         self.title = title
         self.colors = prompt_colors(len(self.prompts))
@@ -67,11 +71,13 @@ class ExplorerState:
     @classmethod
     def from_tree(cls, tree, traj=None, size=(1100, 760)) -> "ExplorerState":
         """Build from a `TreeData` (and its `TrajectoryData` for the images, if at hand)."""
-        images = getattr(traj, "images", None) if traj is not None else None
+        images = getattr(traj, "images", None)
+        images_xt = getattr(traj, "images_xt", None)
         source = getattr(traj, "source", None) or (tree.config or {}).get("trajectory_source", "")
         title = f"Tree of Diffusion Life: {source}" if source else "Tree of Diffusion Life"
         return cls(tree.Y, tree.times, tree.prompts, tree.prompt_index, images=images,
-                   layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None))
+                   layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None),
+                   images_xt=images_xt)
 
     # --- geometry -----------------------------------------------------------------------------
     def resize(self, size: tuple[int, int]) -> None:
@@ -145,10 +151,11 @@ class ExplorerState:
 
     def hovered_image(self) -> np.ndarray | None:
         """(H, W, C) uint8 image of the hovered point, or None."""
-        if self.hovered is None or self.images is None:
+        images = self.images_xt if self.show_xt else self.images
+        if self.hovered is None or images is None:
             return None
         s, i = self.hovered
-        return np.asarray(self.images[s, i])
+        return np.asarray(images[s, i])
 
     def selected_path(self) -> np.ndarray | None:
         """(k+1, 2) world positions of the selected instance over the shown steps."""
@@ -161,8 +168,11 @@ class ExplorerState:
         if self.hovered is not None:
             s, i = self.hovered
             p = self.prompt_index[i]
-            return [f"step {s} of {self.S - 1}  (t = {self.times[s]:.3f})",
-                    f"instance {i}", f"prompt: {self.prompts[p]}"]
+            lines = [f"step {s} of {self.S - 1}  (t = {self.times[s]:.3f})",
+                     f"instance {i}", f"prompt: {self.prompts[p]}"]
+            if self.images is not None or self.images_xt is not None:
+                lines.append("image: noisy x_t" if self.show_xt else "image: predicted x0")
+            return lines
         if self.selected is not None:
             p = self.prompt_index[self.selected]
             return [f"instance {self.selected} selected", f"prompt: {self.prompts[p]}",
@@ -202,6 +212,11 @@ class ExplorerState:
             self.hovered = None
         if self.selected is not None and not self.visible[self.prompt_index[self.selected]]:
             self.selected = None
+
+    @property
+    def panning(self) -> bool:
+        """True while the mouse drags the view."""
+        return self._drag is not None and self._drag[0] == "pan"
 
     # --- input --------------------------------------------------------------------------------
     def press(self, pos) -> None:
@@ -269,6 +284,8 @@ class ExplorerState:
             self.reset_view()
         elif name == "h":
             self.show_help = not self.show_help
+        elif name == "x" and self.images_xt is not None:
+            self.show_xt = not self.show_xt
         elif name == "escape" and self.selected is not None:
             self.selected = None
         else:
@@ -290,5 +307,6 @@ HELP_LINES = [
     "home / end       first step only / all steps",
     "slider           drag to scrub the steps",
     "wheel, + / -     zoom;  drag: pan;  R: reset view",
+    "X                image: predicted x0 / noisy x_t",
     "H                this help;  Esc / Q: quit",
 ]

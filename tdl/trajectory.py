@@ -91,9 +91,9 @@ class TrajectoryData:
         if not np.isfinite(f).all():
             raise UserError("trajectory features contain NaN or infinity")
 
-    def with_features(self, features: np.ndarray, **meta) -> "TrajectoryData":
-        """A copy with new `features (S, I, D')` (same steps and instances); `meta` entries are added."""
-        features = np.asarray(features, dtype=np.float32)
+    def with_features(self, new_features: np.ndarray, /, **meta) -> "TrajectoryData":
+        """A copy with new features `(S, I, D')` (same steps and instances); `meta` entries are added."""
+        features = np.asarray(new_features, dtype=np.float32)
         if features.ndim != 3 or features.shape[:2] != self.features.shape[:2]:
             raise UserError(f"new features must be ({self.num_steps}, {self.num_instances}, D), got {features.shape}")
         return replace(self, features=features, meta={**self.meta, **meta})
@@ -124,6 +124,7 @@ class TrajectoryData:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

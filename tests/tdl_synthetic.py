@@ -16,7 +16,8 @@ def instance_colour(s: int, i: int) -> tuple[int, int, int]:
 
 
 def synthetic(S=6, P=3, per=4, layout="radial", H=8, positions2d=False, seed=0):
-    """(TreeData, TrajectoryData) with known structure; `images (S, I, H, H, 3)` flat colours."""
+    """(TreeData, TrajectoryData) with known structure; `images (S, I, H, H, 3)` flat colours,
+    `images_xt` their negatives."""
     rng = np.random.default_rng(seed)
     I = P * per
     pidx = np.repeat(np.arange(P), per)
@@ -36,7 +37,7 @@ def synthetic(S=6, P=3, per=4, layout="radial", H=8, positions2d=False, seed=0):
             images[s, i] = instance_colour(s, i)
     pos = rng.normal(size=(S, I, 2)).astype(np.float32) if positions2d else None
     feats = rng.normal(size=(S, I, 5)).astype(np.float32)
-    traj = TrajectoryData(feats, times, prompts, pidx, images=images, positions2d=pos,
+    traj = TrajectoryData(feats, times, prompts, pidx, images=images, images_xt=255 - images, positions2d=pos,
                           source="sandbox2d" if positions2d else "digits")
     metrics = {"trustworthiness": [0.9] * S, "continuity": [0.8] * S, "step_separation": 0.99}
     tree = TreeData(Y, layout, times, prompts, pidx, metrics=metrics, source="traj.npz")

@@ -161,7 +161,7 @@ def _bad_cases(tmp):
         (["sample", "--instances-per-prompt", "-2"], "--instances-per-prompt"),
         (["sample", "--features", "nope"], "unknown feature extractor"),
         (["sample", "--source", "sandbox2d", "--prompts", "a"], "does not take --prompts"),
-        (["sample", "--device", "cuda:7" if not torch.cuda.is_available() else "warp"], "device"),
+        (["sample", "--device", "warp"], "unknown device"),
         (["embed", tmp / "missing.npz"], "no trajectory file"),
         (["embed", notes], "tdl trajectory file"),
         (["embed", "{traj}", "--layout", "spiral"], "unknown layout"),

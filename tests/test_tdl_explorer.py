@@ -116,6 +116,17 @@ def test_steps_scrub_with_keys_and_slider():
     assert st.slider_knob_x() == pytest.approx(r.x + r.w * 3 / 7)
 
 
+def test_x_key_switches_between_predicted_and_noisy_images():
+    st = _state()
+    st.hover(_pos(st, 2, 3))
+    assert st.key("x") and "noisy" in st.info_lines()[-1]
+    np.testing.assert_array_equal(st.hovered_image()[0, 0], 255 - np.array(instance_colour(2, 3)))
+    assert st.key("x") and "predicted" in st.info_lines()[-1]
+    np.testing.assert_array_equal(st.hovered_image()[0, 0], instance_colour(2, 3))
+    st.images_xt = None
+    assert not st.key("x") and not st.show_xt
+
+
 def test_help_and_unknown_keys():
     st = _state()
     assert st.key("h") and st.show_help
@@ -182,6 +193,22 @@ def test_window_hidden_prompt_disappears_from_the_picture(window):
     _key(pygame.K_1)
     window.frame()
     assert tuple(pygame.surfarray.array3d(window.screen)[x, y]) != colour
+
+
+def test_window_drag_pans_the_picture(window):
+    st = window.state
+    x, y = (int(round(v)) for v in _pos(st, 5, 0))
+    colour = st.colors[0]
+    grab = (st.plot_rect.w - 20, st.plot_rect.h - 20)  # empty corner: a drag, not a selection
+    _post(pygame.MOUSEBUTTONDOWN, pos=grab, button=1)
+    _post(pygame.MOUSEMOTION, pos=(grab[0] - 30, grab[1] - 20), rel=(-30, -20), buttons=(1, 0, 0))
+    window.frame()
+    screen = pygame.surfarray.array3d(window.screen)
+    assert tuple(screen[x - 30, y - 20]) == colour  # shifted while dragging
+    _post(pygame.MOUSEBUTTONUP, pos=(grab[0] - 30, grab[1] - 20), button=1)
+    window.frame()
+    screen = pygame.surfarray.array3d(window.screen)
+    assert tuple(screen[x - 30, y - 20]) == colour and st.selected is None  # redrawn in place
 
 
 def test_window_quits_on_escape_and_close(window):

@@ -22,6 +22,7 @@ class Drawing:
         self._undo: list[tuple] = []
         self._redo: list[tuple] = []
         self.version = 0  # bumps on every change (autosave, caches)
+        self.epoch = 0    # bumps when the whole drawing is replaced (the window refits its view)
         if points is not None:
             self._set(points, labels)
 
@@ -49,6 +50,7 @@ class Drawing:
         """Replace everything (a preset or a loaded file), undoably."""
         self._push()
         self._set(points, labels)
+        self.epoch += 1
         if class_names is not None:
             self.class_names = list(class_names)
         if name is not None:

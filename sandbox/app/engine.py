@@ -43,23 +43,11 @@ def train_events(pointset, pane: PaneSettings, train: TrainSettings, device):
 
 
 def model_key(model) -> tuple:
-    """(objective,) or ('ddpm', prediction, schedule) of a loaded/trained model."""
-    cfg = _objective_config(model)
-    kind = str(cfg.get("kind") or cfg.get("objective") or cfg.get("name") or "").lower()
-    if "flow" in kind:
+    """("flow",) or ("ddpm", prediction, schedule): which PaneSettings this model serves."""
+    if getattr(model, "kind", "flow") == "flow":
         return ("flow",)
-    return ("ddpm", str(cfg.get("prediction", "eps")), str(cfg.get("schedule", cfg.get("schedule_name", "cosine"))))
-
-
-def _objective_config(model) -> dict:
-    obj = getattr(model, "objective", None)
-    cfg = {}
-    if obj is not None and hasattr(obj, "config"):
-        c = obj.config() if callable(obj.config) else obj.config
-        cfg = dict(c or {})
-    if not cfg:
-        cfg = dict(getattr(model, "config", {}) or {})
-    return cfg
+    obj = model.objective
+    return ("ddpm", str(getattr(obj, "prediction", "eps")), str(getattr(obj, "schedule_name", None) or "cosine"))
 
 
 def class_names(model) -> list[str]:
@@ -88,7 +76,8 @@ def _labels(model, n: int, cls: int):
 
 
 def _field(model, guidance: float, labels):
-    return model.field(guidance=guidance, labels=labels) if labels is not None else model.field(guidance=1.0, labels=None)
+    """Guidance only means something for a class (labels); without one the plain denoiser."""
+    return model.field(guidance=guidance if labels is not None else 1.0)
 
 
 def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cls: int = -1,
@@ -176,3 +165,30 @@ def shipped_model(dataset: str):
         return load_model(p)
     except (ImportError, UserError, OSError):
         return None
+
+
+class ExactModel:
+    """An analytic denoiser (sandbox.oracle) dressed as a model: the window, lessons and tests
+    can show the ideal model of a data set (a Gaussian mixture, or the memorising point-set
+    denoiser) exactly where a trained one would go. `field` lives in the canonical frame of
+    `normalizer`; labels follow the oracle's convention (None or -1 = all classes)."""
+
+    def __init__(self, field, normalizer, name: str = "exact", class_names=()):
+        from types import SimpleNamespace
+
+        from sandbox.paths import FlowPath
+
+        self._field = field
+        self.normalizer = normalizer
+        self.kind = "flow" if isinstance(field.path, FlowPath) else "ddpm"
+        sched = getattr(getattr(field.path, "schedule", None), "name", "cosine")
+        self.objective = SimpleNamespace(prediction="eps", schedule_name=sched, path=field.path)
+        self.class_names = list(class_names)
+        self.data_summary = {"name": name, "class_names": self.class_names}
+
+    def field(self, guidance: float = 1.0):
+        from sandbox.field import GuidedField
+
+        if guidance != 1.0 and self.class_names:
+            return GuidedField(self._field, guidance, null_label=-1)
+        return self._field

@@ -29,7 +29,10 @@ class RecordActions:
     def save_session(self, path=None) -> Path:
         """Drawing + settings + view + trained models in one .safetensors file."""
         path = Path(path) if path else self.out_dir / f"session-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
-        models = {"/".join(k): m for k, m in self.models.items()}
+        from sandbox.bundle import DiffusionModel
+
+        # analytic (exact) models are rebuilt from the data, not stored
+        models = {"/".join(k): m for k, m in self.models.items() if isinstance(m, DiffusionModel)}
         out = session.save(path, self.drawing.points, self.drawing.labels, self.session_meta(), models)
         self._saved_version = self.drawing.version
         self.say(f"saved session to {out}")

@@ -13,7 +13,7 @@ SAMPLERS_FOR = {
     "flow": ("euler", "heun", "midpoint", "euler_maruyama"),
 }
 OBJECTIVE_NAMES = {"flow": "flow matching", "ddpm": "DDPM"}
-PREDICTION_NAMES = {"eps": "\u03b5", "x0": "x\u2080", "v": "v"}
+PREDICTION_NAMES = {"eps": "\u03b5", "x0": "x0", "v": "v"}
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class TrainSettings:
     seed: int = 0
 
     def checked(self) -> "TrainSettings":
-        if not (1e-6 <= self.lr <= 1.0):
-            raise UserError(f"learning rate {self.lr:g} is out of range 1e-6..1")
+        if not (1e-7 <= self.lr <= 1e3):  # absurd rates are allowed on purpose: watch it diverge
+            raise UserError(f"learning rate {self.lr:g} is out of range 1e-7..1000")
         if not (1 <= self.train_steps <= 1_000_000):
             raise UserError(f"training steps {self.train_steps} out of range 1..1000000")
         if not (1 <= self.batch_size <= 65536):

@@ -88,7 +88,7 @@ class TrainingActions:
         st = self.training
         for u in job.drain():
             if u.kind == "step":
-                st.step = u.step + 1
+                st.step = u.step
                 if u.loss is not None:
                     st.losses.append(u.loss)
                 if u.score is not None:

@@ -65,10 +65,7 @@ def _load_model(path: Path, device_name: str):
 
 
 def _class_names(model) -> list[str]:
-    names = getattr(model, "class_names", None)
-    if names is None:
-        names = (getattr(model, "data_summary", None) or {}).get("class_names", [])
-    return list(names or [])
+    return list(model.class_names) if model.num_classes else []
 
 
 def _labels(model, label: str | None, n: int):
@@ -96,6 +93,10 @@ def _sample(model, args: argparse.Namespace, n: int):
     """Run the model's sampler; returns the Trajectory (canonical coordinates)."""
     opts = {k: getattr(args, k) for k in ("sampler", "steps", "eta", "guidance")
             if getattr(args, k) is not None}
+    if args.guidance is not None and not model.num_classes:
+        raise UserError("--guidance needs a class-conditional model (train with --conditional)")
+    if args.guidance is not None and args.label is None:
+        raise UserError("--guidance needs --label CLASS (the class to guide towards)")
     labels = _labels(model, args.label, n)
     if labels is not None:
         opts["labels"] = labels
@@ -128,7 +129,7 @@ def train(args: argparse.Namespace) -> int:
     start, event = time.perf_counter(), None
     with tqdm(total=cfg.steps, unit="step", desc=f"train {data.name}", leave=False) as bar:
         for event in train_loop(cfg, data, device):
-            bar.update(event.step + 1 - bar.n)
+            bar.update(event.step - bar.n)  # steps are 1-based
             post = {"loss": f"{event.loss:.4f}"}
             if getattr(event, "score", None) is not None:
                 post["score"] = f"{event.score:.3f}"
@@ -210,13 +211,14 @@ def _background(model, args: argparse.Namespace):
     from sandbox.datasets import PRESETS, load_points, make_preset
 
     if args.data is not None:
-        ps = load_points(args.data, seed=args.seed)
+        points = load_points(args.data, seed=args.seed).points
+    elif len(model.data_sample()):  # the training data kept in the model file
+        points = model.data_sample()
+    elif model.data_summary.get("name") in PRESETS:
+        points = make_preset(model.data_summary["name"], n=2000, seed=args.seed).points
     else:
-        name = args.dataset or (getattr(model, "data_summary", None) or {}).get("name")
-        if name not in PRESETS:
-            return None
-        ps = make_preset(name, n=2000, seed=args.seed)
-    return model.normalizer.forward(ps.points)
+        return None
+    return model.normalizer.forward(points)
 
 
 def _write(traj, data, model, args: argparse.Namespace, size) -> None:
@@ -240,9 +242,9 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
 
 
 def _title(model, traj, args: argparse.Namespace) -> str:
-    name = args.dataset or (getattr(model, "data_summary", None) or {}).get("name") or args.model.stem
-    kind = getattr(model, "kind", None) or getattr(getattr(model, "objective", None), "name", "")
-    bits = [str(name), str(kind), f"{traj.sampler} {traj.steps} steps"]
+    name = args.dataset or model.data_summary.get("name") or args.model.stem
+    bits = [str(name), "flow matching" if model.kind == "flow" else "DDPM",
+            f"{traj.sampler} {traj.steps} steps"]
     return "  \u00b7  ".join(b for b in bits if b)
 
 
@@ -271,5 +273,12 @@ def window(args: argparse.Namespace) -> int:
         return 1
     from sandbox.app.window import run
 
-    kwargs = {k: getattr(args, k, None) for k in ("dataset", "model")}
-    return int(run(**{k: v for k, v in kwargs.items() if v is not None}) or 0)
+    kwargs = {"dataset": getattr(args, "dataset", None), "model_path": getattr(args, "model", None)}
+    if getattr(args, "model", None) is not None and not args.model.is_file():
+        raise UserError(f"{args.model}: no such file")
+    if kwargs["dataset"] is not None:
+        from sandbox.datasets import canonical_name
+
+        kwargs["dataset"] = canonical_name(kwargs["dataset"])
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return int(run(fullscreen=bool(getattr(args, "fullscreen", False)), **kwargs) or 0)

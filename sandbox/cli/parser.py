@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=_formatter)
     w.add_argument("--dataset", metavar="NAME", help="preset to start with (e.g. moons)")
     w.add_argument("--model", type=Path, metavar="FILE", help="model file to open")
+    w.add_argument("--fullscreen", action="store_true", help="fill the screen (for a class)")
 
     t = sub.add_parser("train", help="train a model on a preset or a file",
                        description="Train a small diffusion / flow-matching model on 2D points and "

@@ -59,25 +59,44 @@ def draw_points(surface: pygame.Surface, px: np.ndarray, colors, radius: int,
         _fblit_points(surface, xi, yi, colors if not per_point else cols, radius, (x0, y0, w, h))
         return
     offs = disc_offsets(radius)
-    X = (xi[:, None] + offs[None, :, 0]).ravel()
-    Y = (yi[:, None] + offs[None, :, 1]).ravel()
-    ok = (X >= x0) & (X < x0 + w) & (Y >= y0) & (Y < y0 + h)
     if per_point:
-        lut = _map_colors(surface, cols)
-        val = np.repeat(lut, len(offs))[ok]
+        val = _map_colors(surface, cols).astype(np.uint32)
     else:
-        val = surface.map_rgb(tuple(int(c) for c in colors[:3]))
-    arr = pygame.surfarray.pixels2d(surface)
+        val = np.uint32(surface.map_rgb(tuple(int(c) for c in colors[:3])) & 0xFFFFFFFF)
+    r = int(max(radius, 0))
+    inside = (xi >= x0 + r) & (xi < x0 + w - r) & (yi >= y0 + r) & (yi < y0 + h - r)
+    # most points: whole discs inside the clip; write them through the flat pixel buffer
+    # (one 1-D fancy index is several times faster than indexing the (W, H) array)
+    pitch = surface.get_pitch() // 4
+    flat_offs = offs[:, 1] * pitch + offs[:, 0]
+    idx = ((yi[inside].astype(np.int64) * pitch + xi[inside])[:, None] + flat_offs[None, :]).ravel()
+    buf = surface.get_view("1")
     try:
-        arr[X[ok], Y[ok]] = val
+        pix = np.frombuffer(buf, dtype=np.uint32)
+        pix[idx] = np.repeat(val[inside], len(offs)) if per_point else val
+        del pix
     finally:
-        del arr
+        del buf
+    edge = ~inside
+    if edge.any():  # discs cut by the clip rectangle: per-pixel bounds checks
+        X = (xi[edge][:, None] + offs[None, :, 0]).ravel()
+        Y = (yi[edge][:, None] + offs[None, :, 1]).ravel()
+        ok = (X >= x0) & (X < x0 + w) & (Y >= y0) & (Y < y0 + h)
+        v = np.repeat(val[edge], len(offs))[ok] if per_point else val
+        arr = pygame.surfarray.pixels2d(surface)
+        try:
+            arr[X[ok], Y[ok]] = v
+        finally:
+            del arr
 
 
 def _map_colors(surface: pygame.Surface, cols: np.ndarray) -> np.ndarray:
     """(N, 3) uint8 -> (N,) mapped pixel values, through the few distinct colours."""
-    uniq, inv = np.unique(cols.reshape(-1, 3), axis=0, return_inverse=True)
-    mapped = np.array([surface.map_rgb(tuple(int(c) for c in u)) for u in uniq], dtype=np.int64)
+    c = cols.reshape(-1, 3).astype(np.int64)
+    packed = (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]  # 1-D unique is far cheaper than axis=0
+    uniq, inv = np.unique(packed, return_inverse=True)
+    mapped = np.array([surface.map_rgb(((u >> 16) & 255, (u >> 8) & 255, u & 255)) & 0xFFFFFFFF
+                       for u in uniq.tolist()], dtype=np.int64)
     return mapped[inv.ravel()]
 
 

@@ -164,7 +164,9 @@ def _contours_px(cache: RenderCache, vp: Viewport, xs, ts, progress: float, them
         _, _, w, h = vp.rect
         cell = 8.0 * max(theme.scale, 1.0) ** 0.5
         nx, ny = int(np.clip(w / cell, 24, 200)), int(np.clip(h / cell, 24, 200))
-        grid = density.density_grid(pts, bounds, (ny, nx), sigma_cells=1.6)
+        # wider kernels for fewer particles (Scott's rule: bandwidth ~ n^(-1/6))
+        sigma = float(np.clip(2.2 * (2000.0 / max(len(pts), 1)) ** (1 / 6), 1.2, 3.5))
+        grid = density.density_grid(pts, bounds, (ny, nx), sigma_cells=sigma)
         levels = density.mass_thresholds(grid)
         lines = density.contour_lines(grid, bounds, levels) if levels else []
         return [clean_polylines([vp.to_pixels(ln) for ln in lev]) for lev in lines]

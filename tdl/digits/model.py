@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sandbox.bundle import TrainedField
 from sandbox.model import MLP, MLPConfig
-from sandbox.objectives import DDPMObjective, Objective, make_objective
+from sandbox.objectives import DDPMObjective, Objective
 from sandbox.schedules import cosine
 
 SIDE = 8  # images are SIDE x SIDE, one channel
@@ -55,26 +56,6 @@ def from_images(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a.reshape(a.shape[0], DIM) * 2.0 - 1.0)
 
 
-class DigitsField:
-    """The `sandbox.field.Field` of a trained net: `x0(x (N, 64), t (N,), labels) -> (N, 64)`.
-
-    labels None = unconditional (the net's null class). At t = 0 the denoiser is the identity.
-    """
-
-    def __init__(self, net: MLP, objective: Objective):
-        self.net, self.objective, self.path = net, objective, objective.path
-
-    @property
-    def null_class(self) -> int:
-        return self.net.null_class
-
-    @torch.no_grad()
-    def x0(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
-        out = self.objective.to_x0(self.net(x, t, labels), x, t)
-        return torch.where((t > 0)[:, None], out, x)
-
-
-def build(config: dict, objective_config: dict) -> DigitsField:
-    """A fresh (untrained) field from the JSON configs stored with the weights."""
-    return DigitsField(MLP(MLPConfig.from_dict(config)), make_objective(objective_config))
+def field(net: MLP, objective: Objective) -> TrainedField:
+    """The denoiser E[x0 | x_t] of a net (`sandbox.field.Field`): `x0(x (N, 64), t (N,), labels)`."""
+    return TrainedField(net, objective)

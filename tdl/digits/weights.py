@@ -38,6 +38,7 @@ def save(net: torch.nn.Module, kind: str, path: str | os.PathLike, info: dict) -
         os.close(fd)
         try:
             write(tmp)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
@@ -63,8 +64,8 @@ def load(kind: str, path: str | os.PathLike | None = None, device: str | torch.d
     if not isinstance(meta, dict) or meta.get("format") != FORMATS[kind]:
         raise UserError(f"{meta_path} is not a digits {kind} description")
     if kind == "denoiser":
-        from tdl.digits.model import DenoiserConfig, DigitsDenoiser
-        net = DigitsDenoiser(DenoiserConfig.from_dict(meta["config"]))
+        from sandbox.model import MLP, MLPConfig
+        net = MLP(MLPConfig.from_dict(meta["config"]))
     else:
         from tdl.digits.encoder import DigitsEncoder, EncoderConfig
         net = DigitsEncoder(EncoderConfig.from_dict(meta["config"]))
@@ -73,3 +74,12 @@ def load(kind: str, path: str | os.PathLike | None = None, device: str | torch.d
     except RuntimeError as e:
         raise UserError(f"{path} does not match its config ({str(e).splitlines()[0]})") from None
     return net.to(device).eval(), meta
+
+
+def load_field(path: str | os.PathLike | None = None, device: str | torch.device = "cpu"):
+    """The shipped (or given) denoiser as a `sandbox.field.Field`: `(TrainedField, metadata)`."""
+    from sandbox.bundle import TrainedField
+    from sandbox.objectives import make_objective
+
+    net, meta = load("denoiser", path, device)
+    return TrainedField(net, make_objective(meta["objective"])), meta

@@ -1,10 +1,98 @@
-"""Source: a saved 2D sandbox model; features are the 2D positions themselves."""
+"""Source: a 2D sandbox model; the features are the 2D positions themselves.
+
+The embedding of these trajectories can be drawn next to the true paths (`positions2d`), which is
+the point: a learner sees what the embedding keeps and what it distorts on paths they can see.
+features: canonical coordinates (what the model works in: data centred, RMS radius 1; noise is
+N(0, I)); positions2d: the same states in data coordinates, for display. capture "x0" uses the
+model's prediction x0_hat(x_t, t) at every state instead of x_t (positions2d stay the true path).
+"""
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sandbox.errors import UserError
 from tdl.trajectory import TrajectoryData
 
+ASSET_DIRS = [Path(__file__).resolve().parents[2] / "assets" / d for d in ("presets", "models", "sandbox")]
 
-def sandbox2d(model_path: str | None = None, preset: str | None = None, instances: int = 200, steps: int = 50,
-              sampler: str = "ddim", seed: int = 0, guidance: float = 0.0, device: str = "cpu",
-              progress: bool = True) -> TrajectoryData:
-    raise NotImplementedError
+
+def shipped_model(preset: str) -> Path | None:
+    """A model for `preset` shipped in assets/ (any of assets/{presets,models,sandbox}/<preset>.safetensors)."""
+    for d in ASSET_DIRS:
+        p = d / f"{preset}.safetensors"
+        if p.is_file():
+            return p
+    return None
+
+
+def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str = "cpu", progress: bool = False):
+    """Train a small conditional (when the preset has classes) flow model on `preset` (seconds)."""
+    from tqdm.auto import tqdm
+
+    from sandbox.datasets import make_preset
+    from sandbox.train import TrainConfig, train
+
+    ps = make_preset(preset, n=2000, seed=seed)
+    cfg = TrainConfig(objective="flow", steps=int(train_steps), eval_every=0, seed=seed, device=device,
+                      conditional=ps.labels is not None and len(ps.class_names) > 1)
+    ev = None
+    for ev in tqdm(train(cfg, ps), total=cfg.steps, desc=f"training {preset}", disable=not progress, leave=False):
+        pass
+    return ev.model
+
+
+def load(model_path: str | None, preset: str | None, seed: int, device: str, progress: bool):
+    from sandbox.modelio import load_model
+
+    if model_path:
+        return load_model(model_path), str(model_path)
+    name = preset or "moons"
+    path = shipped_model(name)
+    if path is not None:
+        return load_model(path), str(path)
+    return quick_model(name, seed=seed, device=device, progress=progress), f"preset {name} (trained now)"
+
+
+def sandbox2d(model_path: str | None = None, preset: str | None = None, instances: int = 200, steps: int | None = None,
+              sampler: str | None = None, seed: int = 0, guidance: float = 1.0, device: str = "cpu",
+              capture: str = "xt", progress: bool = True) -> TrajectoryData:
+    """Trajectories of a saved 2D model (`model_path`) or of a preset (shipped, else trained in seconds).
+
+    A class-conditional model gets the instances spread evenly over its classes (prompts = class
+    names, guidance applies); an unconditional one has the single prompt "all". steps / sampler:
+    None = the model's defaults. S = steps + 1 rows, t = 1 (noise) ... 0 (samples).
+    """
+    if capture not in ("xt", "x0"):
+        raise UserError(f"capture must be 'xt' or 'x0', got {capture!r}")
+    if isinstance(instances, bool) or int(instances) < 1:
+        raise UserError(f"instances must be a positive integer, got {instances}")
+    model, origin = load(model_path, preset, seed, device, progress)
+    model.to(device)
+    n = int(instances)
+    if model.num_classes > 0:
+        names = model.class_names or [str(c) for c in range(model.num_classes)]
+        prompt_index = np.arange(n) % model.num_classes
+        labels = torch.as_tensor(prompt_index, dtype=torch.long)
+    else:
+        names, prompt_index, labels = ["all"], np.zeros(n, dtype=np.int64), None
+    traj = model.sample(n, sampler, steps, labels=labels, guidance=guidance if labels is not None else 1.0,
+                        seed=seed, device=device)
+    xs, ts = traj.xs.detach(), traj.ts.detach()
+    features = xs
+    if capture == "x0":
+        field = model.field(guidance if labels is not None else 1.0)
+        lab = None if labels is None else labels.to(device)
+        with torch.no_grad():
+            features = torch.stack([x if float(t) == 0.0 else field.x0(x, torch.full((n,), float(t), device=device), lab)
+                                    for t, x in zip(ts, xs)])
+    positions = np.stack([np.asarray(model.normalizer.inverse(x.cpu().numpy())) for x in xs])
+    return TrajectoryData(
+        features=features.cpu().numpy(), times=ts.cpu().numpy().astype(np.float64), prompts=names,
+        prompt_index=prompt_index, positions2d=positions, source="sandbox2d",
+        meta={"model": origin, "sampler": traj.sampler, "steps": int(traj.steps), "nfe": int(traj.nfe),
+              "guidance": float(guidance), "seed": int(seed), "capture": capture, "kind": model.kind,
+              "feature_space": f"2D {capture} in canonical coordinates (positions2d: data coordinates)"},
+    )

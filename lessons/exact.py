@@ -1,0 +1,61 @@
+"""Exact denoisers shown in the window where a trained model would be.
+
+Two lessons need a model with no training error: few-step sampling (then only the sampler's
+error is left to see) and the ideal memorising denoiser (the subject of the lesson). The window's
+`engine.ExactModel` dresses a `sandbox.oracle` field as a model; here we build the two fields in
+the canonical frame of the drawing and hand the result to the state.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sandbox.datasets import MIXTURES, Normalizer
+from sandbox.oracle import MixtureField, PointSetField
+from sandbox.paths import FlowPath
+
+
+def mixture_model(preset: str, points: np.ndarray):
+    """The exact denoiser (flow path) of preset `preset`'s Gaussian mixture (eight_gaussians,
+    three_modes), normalised like a model trained on `points` (N, 2), the drawing behind it.
+    Component k is class k (named "mode k", as the preset's labels)."""
+    from sandbox.app.engine import ExactModel
+
+    norm = Normalizer.fit(np.asarray(points, np.float64))
+    spec = MIXTURES[preset].normalized(norm.center, norm.scale)
+    names = [f"mode {i}" for i in range(len(spec.weights))]
+    return ExactModel(MixtureField(spec.oracle(), FlowPath()), norm, preset, names)
+
+
+def point_set_model(points: np.ndarray, name: str = "drawing"):
+    """The ideal denoiser (flow path) of the finite point set (N, 2): E[x0 | x_t] over exactly
+    these points, so every sample lands on one of them."""
+    from sandbox.app.engine import ExactModel
+
+    pts = np.asarray(points, np.float64)
+    norm = Normalizer.fit(pts)
+    z = torch.as_tensor(norm.forward(pts), dtype=torch.float32)
+    return ExactModel(PointSetField(z, FlowPath()), norm, name)
+
+
+def is_exact(model) -> bool:
+    from sandbox.app.engine import ExactModel
+
+    return isinstance(model, ExactModel)
+
+
+def use_model(state, model) -> None:
+    """Make `model` the one that panes asking for its kind show.
+
+    Uses AppState.use_model when it has one; otherwise does what that action would through the
+    state's public attributes (models, models_stale, resample).
+    """
+    fn = getattr(state, "use_model", None)
+    if callable(fn):
+        fn(model)
+        return
+    from sandbox.app import engine
+
+    state.models[engine.model_key(model)] = model
+    state.models_stale = False
+    state.resample()

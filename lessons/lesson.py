@@ -1,0 +1,66 @@
+"""The three small types every lesson is made of: `Lesson`, `Step`, `CheckResult`.
+
+A step sets the sandbox up (`setup(state)`, run when the learner arrives at it), tells the learner
+what to do (`instructions`), and checks what they did and saw (`check(state) -> CheckResult`).
+Both take the window's `AppState` and use only its public actions and attributes, so a lesson
+runs the same in the window, in a test and from a script.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Setup = Callable[[Any], None]          # (AppState) -> None
+Check = Callable[[Any], "CheckResult"]  # (AppState) -> CheckResult
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """passed: the step is done; feedback: one or two sentences that teach (shown in the panel);
+    measured: the numbers the check looked at (for tests, logs and the panel's details)."""
+
+    passed: bool
+    feedback: str
+    measured: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    instructions: str
+    setup: Setup | None
+    check: Check
+    hint: str = ""                 # shown after a failed check, below the feedback
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """id: the name on the command line (`python -m lessons ID`); goal: one sentence, what the
+    learner will understand; render: a command that shows the same thing with no window."""
+
+    id: str
+    title: str
+    goal: str
+    steps: tuple[Step, ...]
+    render: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError(f"lesson {self.id!r} has no steps")
+        object.__setattr__(self, "steps", tuple(self.steps))
+
+    def text(self) -> str:
+        """The whole lesson as plain text (for a terminal with no display)."""
+        out = [f"{self.title}  ({self.id})", "", f"Goal: {self.goal}", ""]
+        for i, s in enumerate(self.steps, 1):
+            out.append(f"{i}. {s.instructions}")
+        if self.render:
+            out += ["", "Without a window, render the animation it starts from:", f"  {self.render}"]
+        return "\n".join(out)
+
+
+def passed(feedback: str, **measured) -> CheckResult:
+    return CheckResult(True, feedback, measured)
+
+
+def failed(feedback: str, **measured) -> CheckResult:
+    return CheckResult(False, feedback, measured)

@@ -1,0 +1,409 @@
+"""The pygame window: a thin shell that turns events into AppState actions and draws the state.
+
+`run()` is what `diffusion-sandbox` opens. `App(...).run_frames(n)` runs the same loop for n
+frames without waiting for the clock (tests post real events with pygame.event.post). Every
+event and every frame is guarded: a user mistake (UserError) becomes a message, anything else is
+shown, counted in `state.errors` and printed, and the window lives on.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+import numpy as np  # noqa: E402
+import pygame  # noqa: E402
+
+from sandbox.errors import UserError  # noqa: E402
+from sandbox.view import RenderCache, Theme, Viewport, render_frame  # noqa: E402
+from sandbox.view.draw import draw_text  # noqa: E402
+
+from . import engine, keys, overlays  # noqa: E402
+from .panel import Panel  # noqa: E402
+from .state import AppState  # noqa: E402
+from .timebar import TimeBar  # noqa: E402
+
+MIN_SIZE, MAX_SIZE = (480, 360), (7680, 4320)
+
+
+def _cap_torch_threads() -> None:
+    """Leave a core to the UI: torch ops release the GIL, but a busy pool starves the frame loop."""
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    except (ImportError, RuntimeError):
+        pass
+
+
+class App:
+    def __init__(self, dataset: str | None = "smiley", model=None, size=(1280, 800),
+                 fullscreen: bool = False, state: AppState | None = None, **state_kw):
+        pygame.init()
+        self.windowed_size = tuple(size)
+        self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+        pygame.display.set_caption("Diffusion sandbox")
+        _cap_torch_threads()
+        self.state = state if state is not None else AppState(dataset, model, **state_kw)
+        self.panel = Panel(self)
+        self.timebar = TimeBar(self)
+        self.advanced = False
+        self.caches = [RenderCache(), RenderCache()]
+        self.view: tuple[tuple[float, float], float] | None = None
+        self._epoch = -1
+        self.mouse = (0, 0)
+        self.drag: str | None = None
+        self.dialog = None
+        self._ui = None
+        self._banner = None
+        self.running = True
+        self.frames = 0
+        self.pane_rects: list[pygame.Rect] = []
+        self.canvas = pygame.Rect(0, 0, 1, 1)
+        if fullscreen:
+            self.toggle_fullscreen()
+
+    # ---- loop --------------------------------------------------------------------------------
+    def run(self, max_frames: int | None = None) -> int:
+        clock = pygame.time.Clock()
+        try:
+            while self.running and (max_frames is None or self.frames < max_frames):
+                dt = clock.tick(60) / 1000.0
+                self.frame(dt)
+        finally:
+            self.close()
+        return 0
+
+    def run_frames(self, n: int, dt: float = 1 / 60) -> None:
+        """n frames as fast as possible, each with a fixed time step (tests)."""
+        for _ in range(int(n)):
+            if not self.running:
+                break
+            self.frame(dt)
+
+    def frame(self, dt: float) -> None:
+        for ev in pygame.event.get():
+            self._guard(self.dispatch, ev)
+        self._guard(self.state.step, dt)
+        self._guard(self.draw, dt)
+        pygame.display.flip()
+        self.frames += 1
+
+    def _guard(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except UserError as e:
+            self.state.say(str(e), "error")
+        except Exception as e:  # noqa: BLE001 - the window must survive; the error is counted
+            traceback.print_exc(file=sys.stderr)
+            self.state.bug(f"internal error: {type(e).__name__}: {e}")
+
+    @property
+    def errors(self) -> int:
+        return self.state.errors
+
+    def close(self) -> None:
+        try:
+            self.state.close()
+        finally:
+            pygame.display.quit()
+
+    def quit(self) -> None:
+        self.running = False
+
+    # ---- layout ------------------------------------------------------------------------------
+    def theme(self) -> Theme:
+        return Theme.named(self.state.theme_name, self.state.presenter_scale)
+
+    def layout(self, theme: Theme) -> None:
+        W, H = self.screen.get_size()
+        pw = int(min(max(280 * theme.scale, 220), W * 0.45))
+        th = int(theme.font_px * 2.6)
+        self.panel.layout(pygame.Rect(0, 0, pw, H), theme)
+        self.canvas = pygame.Rect(pw, 0, max(W - pw, 1), max(H - th, 1))
+        self.timebar.layout(pygame.Rect(pw, H - th, max(W - pw, 1), th), theme)
+        if self.state.compare:
+            half = self.canvas.w // 2
+            self.pane_rects = [pygame.Rect(self.canvas.x, 0, half - 1, self.canvas.h),
+                               pygame.Rect(self.canvas.x + half + 1, 0, self.canvas.w - half - 1, self.canvas.h)]
+        else:
+            self.pane_rects = [self.canvas.copy()]
+        if self.view is None or self._epoch != self.state.drawing.epoch:
+            self._epoch = self.state.drawing.epoch
+            self.fit_view()
+
+    def fit_view(self) -> None:
+        pts = self.state.drawing.points
+        vp = Viewport.fit((0, 0, 100, 100), pts, margin=1.45, minimum=1.0) if len(pts) else \
+            Viewport((0, 0, 100, 100), (0.0, 0.0), 2.5)
+        self.view = (vp.center, vp.half_extent)
+
+    def viewport(self, i: int) -> Viewport:
+        c, h = self.view
+        return Viewport(tuple(self.pane_rects[min(i, len(self.pane_rects) - 1)]), c, h)
+
+    def pane_at(self, pos) -> int | None:
+        for i, r in enumerate(self.pane_rects):
+            if r.collidepoint(pos):
+                return i
+        return None
+
+    # ---- events ------------------------------------------------------------------------------
+    def dispatch(self, ev: pygame.event.Event) -> None:
+        t = ev.type
+        if t == pygame.QUIT:
+            self.quit()
+            return
+        if t in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
+            pos = getattr(ev, "pos", None)
+            if isinstance(pos, (tuple, list)) and len(pos) == 2:
+                self.mouse = (int(pos[0]), int(pos[1]))
+            else:
+                return
+        if self.dialog is not None and self._dialog_event(ev):
+            return
+        if t == pygame.KEYDOWN:
+            self.on_key(ev)
+        elif t in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEMOTION, pygame.MOUSEBUTTONUP):
+            self.on_mouse(ev)
+        elif t == pygame.MOUSEWHEEL:
+            wheel = pygame.event.Event(t, x=getattr(ev, "x", 0), y=getattr(ev, "y", 0), pos=self.mouse)
+            self.on_mouse(wheel)
+        elif t == pygame.DROPFILE:
+            self.state.load_file(str(getattr(ev, "file", "")))
+        elif t == pygame.VIDEORESIZE:
+            self.resize(getattr(ev, "size", None) or (getattr(ev, "w", 0), getattr(ev, "h", 0)))
+        elif t == getattr(pygame, "WINDOWRESIZED", -1) or t == getattr(pygame, "WINDOWSIZECHANGED", -1):
+            self.resize((getattr(ev, "x", 0), getattr(ev, "y", 0)))
+
+    def on_key(self, ev) -> None:
+        sc = keys.find(int(getattr(ev, "key", 0) or 0), int(getattr(ev, "mod", 0) or 0))
+        if sc is not None:
+            sc.action(self)
+
+    def on_mouse(self, ev) -> None:
+        pos = ev.pos
+        if self._banner is not None and ev.type == pygame.MOUSEBUTTONDOWN:
+            restore, dismiss = self._banner
+            if restore.collidepoint(pos):
+                self.state.restore_autosave()
+                return
+            if dismiss.collidepoint(pos):
+                self.state.dismiss_autosave()
+                return
+        if self.drag is None and (self.panel.handle(ev) or self.timebar.handle(ev)):
+            return
+        if ev.type == pygame.MOUSEBUTTONUP:
+            self.drag = None
+            return
+        i = self.pane_at(pos)
+        if ev.type == pygame.MOUSEWHEEL:
+            if i is not None and self.view is not None:
+                vp = self.viewport(i).zoomed(1.15 if ev.y > 0 else 1 / 1.15, pos)
+                self.view = (vp.center, vp.half_extent)
+            return
+        if ev.type == pygame.MOUSEMOTION:
+            if self.drag == "pan":
+                rel = getattr(ev, "rel", (0, 0))
+                vp = self.viewport(0).panned(float(rel[0]), float(rel[1]))
+                self.view = (vp.center, vp.half_extent)
+            elif self.drag == "tool" and i is not None:
+                self._apply_tool(i, pos, stroke=True)
+            return
+        if ev.type == pygame.MOUSEBUTTONDOWN and i is not None:
+            button = getattr(ev, "button", 1)
+            if button == 1:
+                self.drag = "tool" if self.state.tool != "release" else None
+                self._apply_tool(i, pos, stroke=False)
+            elif button == 3:
+                x, y = self.viewport(i).to_world([pos])[0]
+                self.state.release_particle_at(float(x), float(y))
+            elif button == 2:
+                self.drag = "pan"
+
+    def _apply_tool(self, i: int, pos, stroke: bool) -> None:
+        x, y = (float(v) for v in self.viewport(i).to_world([pos])[0])
+        st = self.state
+        if st.tool == "spray":
+            # a moving stroke sprays less per event so a fast drag does not pile up points
+            st.spray(x, y, density=max(1, st.brush_density // (3 if stroke else 1)))
+        elif st.tool == "erase":
+            st.erase(x, y)
+        elif not stroke:
+            st.release_particle_at(x, y)
+
+    def resize(self, size) -> None:
+        try:
+            w, h = (int(v) for v in size)
+        except (TypeError, ValueError):
+            return
+        if self.state.fullscreen or w <= 0 or h <= 0:
+            return
+        w = min(max(w, MIN_SIZE[0]), MAX_SIZE[0])
+        h = min(max(h, MIN_SIZE[1]), MAX_SIZE[1])
+        if (w, h) != self.screen.get_size():
+            self.screen = pygame.display.set_mode((w, h), pygame.RESIZABLE)
+        self.windowed_size = (w, h)
+        if self._ui is not None:
+            self._ui.set_window_resolution((w, h))
+
+    # ---- actions that need the display ------------------------------------------------------
+    def toggle_fullscreen(self) -> None:
+        st = self.state
+        try:
+            if not st.fullscreen:
+                self.windowed_size = self.screen.get_size()
+                self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+                st.fullscreen = True
+            else:
+                self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+                st.fullscreen = False
+        except pygame.error as e:
+            st.fullscreen = False
+            self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+            st.say(f"fullscreen is not available here ({e})", "warn")
+        if self._ui is not None:
+            self._ui.set_window_resolution(self.screen.get_size())
+
+    def toggle_help(self) -> None:
+        self.state.help_visible = not self.state.help_visible
+
+    def toggle_advanced(self) -> None:
+        self.advanced = not self.advanced
+
+    def escape(self) -> None:
+        st = self.state
+        if self.dialog is not None:
+            self.close_dialog()
+        elif st.help_visible:
+            st.help_visible = False
+        elif st.training.running:
+            st.stop()
+        elif st.fullscreen:
+            self.toggle_fullscreen()
+
+    def screenshot(self, path=None) -> Path:
+        path = Path(path) if path else self.state.out_dir / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frames}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(self.screen, str(path))
+        except (OSError, pygame.error) as e:
+            raise UserError(f"could not save screenshot {path}: {e}") from None
+        self.state.say(f"saved screenshot {path}")
+        return path
+
+    def open_dialog(self) -> None:
+        import pygame_gui
+
+        if self.dialog is not None:
+            return
+        if self._ui is None:
+            self._ui = pygame_gui.UIManager(self.screen.get_size())
+        W, H = self.screen.get_size()
+        rect = pygame.Rect(0, 0, min(640, W - 40), min(520, H - 40))
+        rect.center = (W // 2, H // 2)
+        self.dialog = pygame_gui.windows.UIFileDialog(
+            rect, self._ui, window_title="Open points (CSV, NPY, picture), a model or a session",
+            initial_file_path=str(Path.cwd()), allow_existing_files_only=True)
+
+    def close_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.kill()
+            self.dialog = None
+
+    def _dialog_event(self, ev) -> bool:
+        """Give the file dialog first go at events; True if it took the event."""
+        import pygame_gui
+
+        if ev.type == pygame.KEYDOWN and getattr(ev, "key", None) == pygame.K_ESCAPE:
+            self.close_dialog()
+            return True
+        if ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
+            self.close_dialog()
+            self.state.load_file(str(getattr(ev, "text", "")))
+            return True
+        if ev.type == pygame_gui.UI_WINDOW_CLOSE and getattr(ev, "ui_element", None) is self.dialog:
+            self.dialog = None
+            return True
+        if ev.type in (pygame.MOUSEWHEEL,) and not hasattr(ev, "pos"):
+            pass
+        self._ui.process_events(ev)
+        return ev.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
+                           pygame.MOUSEWHEEL, pygame.KEYDOWN, pygame.KEYUP, pygame.TEXTINPUT)
+
+    # ---- drawing -----------------------------------------------------------------------------
+    def draw(self, dt: float = 0.0) -> None:
+        st = self.state
+        theme = self.theme()
+        self.layout(theme)
+        if st.compare:  # the gap between the panes; everything else is covered below
+            self.screen.fill(theme.panel_border, self.canvas)
+        d = st.drawing
+        multi = d.num_classes > 1
+        for i in range(len(self.pane_rects)):
+            self._draw_pane(i, theme, d, multi)
+        self._draw_cursor(theme)
+        top = self.canvas
+        if st.training.running or st.training.losses:
+            cw, ch = int(min(300 * theme.scale, top.w * 0.45)), int(150 * theme.scale)
+            overlays.loss_chart(self.screen, pygame.Rect(top.right - cw - 10, top.y + 10, cw, ch),
+                                theme, st.training)
+        overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme, st.recent_messages())
+        self.panel.draw(self.screen, theme)
+        self.timebar.draw(self.screen, theme)
+        self._banner = None
+        if st.restore_offer is not None:
+            self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
+        if st.help_visible:
+            overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
+        if self.dialog is not None and self._ui is not None:
+            self._ui.update(dt)
+            self._ui.draw_ui(self.screen)
+
+    def _draw_pane(self, i: int, theme: Theme, d, multi: bool) -> None:
+        st = self.state
+        pane = st.panes[i]
+        vp = self.viewport(i)
+        traj = pane.sampled.traj if pane.sampled is not None else None
+        label = pane.settings.title()
+        if pane.sampled is not None:
+            label += f"  \u00b7  NFE {pane.sampled.nfe}"
+            if pane.sampled.straightness is not None:
+                label += f"  \u00b7  straightness {pane.sampled.straightness:.2f}"
+        fld = pane.field if st.options.field else None
+        render_frame(self.screen, vp, traj, st.progress, data=d.points,
+                     data_labels=d.labels if multi else None, options=st.options, theme=theme,
+                     label=label, traces=200, field=fld, field_kind=engine.field_kind(pane.settings),
+                     field_labels=getattr(fld, "label", None), mesh=pane.mesh,
+                     highlights=st.released if i == 0 else (), cache=self.caches[i])
+        if traj is None:
+            msg = pane.note or ("training..." if st.training.running else "no model yet: press T to train")
+            prev = self.screen.get_clip()
+            self.screen.set_clip(self.pane_rects[i])
+            draw_text(self.screen, msg, self.pane_rects[i].center, theme, anchor="center", backdrop=True,
+                      mult=0.9)
+            self.screen.set_clip(prev)
+
+    def _draw_cursor(self, theme: Theme) -> None:
+        st = self.state
+        i = self.pane_at(self.mouse)
+        if i is None or st.tool == "release" or self.dialog is not None:
+            return
+        vp = self.viewport(i)
+        r = max(2, int(st.brush_radius * vp.scale))
+        col = theme.class_color(st.brush_class) if st.tool == "spray" else theme.error
+        pygame.draw.circle(self.screen, col, self.mouse, r, max(1, theme.line_px))
+
+
+def run(dataset: str = "smiley", model_path=None, fullscreen: bool = False, model=None,
+        size=(1280, 800), **kw) -> int:
+    """Open the window (what `diffusion-sandbox` with no arguments calls)."""
+    app = App(dataset=dataset, model=model_path or model, size=size, fullscreen=fullscreen, **kw)
+    return app.run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

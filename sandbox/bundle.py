@@ -1,0 +1,134 @@
+"""`DiffusionModel`: everything needed to sample from a trained model, in one object.
+
+    model = DiffusionModel(net, objective, normalizer, config, data_summary)
+    traj = model.sample(2000, seed=0)                   # Trajectory in canonical coordinates
+    pts = model.normalizer.inverse(traj.final)          # back to data coordinates
+    field = model.field(guidance=3.0)                   # a Field for any sampler (samplers.py)
+
+The net (any module `net(x (N, D), t (N,), labels (N,) | None) -> (N, D)`) predicts whatever the
+objective trains it on; `TrainedField` turns that into the denoiser E[x0 | x_t] of the `Field`
+contract, so every sampler, metric and view works on it as on the analytic oracle.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sandbox.errors import UserError
+from sandbox.field import GuidedField
+from sandbox.paths import FlowPath, as_time
+from sandbox.samplers import SAMPLERS, collect, sample as run_sampler
+from sandbox.trajectory import Trajectory
+
+# default sampler and step count per objective kind: chosen in bench/time_to_quality.py as the
+# cheapest setting whose discretisation error stays well under the data-vs-data noise
+DEFAULT_SAMPLER = {"ddpm": "ddim", "flow": "heun"}
+DEFAULT_STEPS = {"ddim": 40, "ddpm": 100, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
+
+
+class TrainedField:
+    """A network + objective as a `Field`: `x0(x (N, D), t (N,) or float, labels) -> (N, D)`."""
+
+    def __init__(self, net: torch.nn.Module, objective):
+        self.net, self.objective, self.path = net, objective, objective.path
+
+    @torch.no_grad()
+    def x0(self, x: torch.Tensor, t, labels: torch.Tensor | None = None) -> torch.Tensor:
+        t = as_time(t, x.device)
+        if t.ndim == 0:
+            t = t.expand(x.shape[0])
+        return self.objective.to_x0(self.net(x, t, labels), x, t)
+
+
+class DiffusionModel:
+    """net + objective + normaliser + config (net, objective, training) + data summary."""
+
+    def __init__(self, net: torch.nn.Module, objective, normalizer, config: dict, data_summary: dict):
+        self.net, self.objective, self.normalizer = net, objective, normalizer
+        self.config, self.data_summary = config, data_summary
+
+    # --- what it is ---------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """"ddpm" or "flow"."""
+        return "flow" if isinstance(self.objective.path, FlowPath) else "ddpm"
+
+    @property
+    def num_classes(self) -> int:
+        return int(getattr(getattr(self.net, "cfg", None), "num_classes", 0))
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.data_summary.get("class_names", []))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def to(self, device: torch.device | str) -> "DiffusionModel":
+        self.net.to(device)
+        return self
+
+    def data_sample(self) -> np.ndarray:
+        """(M, 2) float32 subsample of the training data in data coordinates (M may be 0)."""
+        pts = self.data_summary.get("sample", [])
+        return np.asarray(pts, dtype=np.float32).reshape(-1, 2)
+
+    @property
+    def default_sampler(self) -> str:
+        return DEFAULT_SAMPLER[self.kind]
+
+    # --- sampling -----------------------------------------------------------------------------
+    def field(self, guidance: float = 1.0):
+        """The denoiser as a Field; with guidance != 1 (and labels at call time) classifier-free
+        guidance on the net's null class."""
+        f = TrainedField(self.net, self.objective)
+        if guidance != 1.0 and self.num_classes > 0:
+            return GuidedField(f, guidance, null_label=self.num_classes)
+        return f
+
+    def _labels(self, labels, n: int, device) -> torch.Tensor | None:
+        if labels is None:
+            return None
+        if self.num_classes == 0:
+            raise UserError("this model was trained without classes; sample it without a class")
+        lab = torch.as_tensor(labels, dtype=torch.long, device=device)
+        if lab.ndim == 0:
+            lab = lab.expand(n).clone()
+        if lab.shape != (n,):
+            raise UserError(f"need one label per sample ({n}), got {tuple(lab.shape)}")
+        if bool(((lab < 0) | (lab >= self.num_classes)).any()):
+            raise UserError(f"class labels must be in 0..{self.num_classes - 1}")
+        return lab
+
+    def sample(self, n: int, sampler: str | None = None, steps: int | None = None, labels=None,
+               guidance: float = 1.0, generator: torch.Generator | None = None, seed: int | None = None,
+               device: torch.device | str | None = None, x_T: torch.Tensor | None = None,
+               **options) -> Trajectory:
+        """Run a sampler from fresh noise; returns the whole Trajectory (canonical coordinates).
+
+        sampler: a name of samplers.SAMPLERS (default: ddim for DDPM, heun for flow); steps: its
+        step count (default per sampler); labels: int or (n,) classes for a conditional model;
+        guidance: classifier-free guidance scale; generator or seed: the noise (and sampler noise);
+        x_T: (n, 2) start points instead of fresh noise. options go to the sampler (eta, spacing...).
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise UserError(f"number of samples must be a positive whole number, got {n}")
+        sampler = sampler or self.default_sampler
+        if sampler not in SAMPLERS:
+            raise UserError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        steps = DEFAULT_STEPS[sampler] if steps is None else steps
+        device = torch.device(device) if device is not None else self.device
+        if device != self.device:
+            self.to(device)
+        if generator is None:
+            generator = torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
+        if x_T is None:
+            x_T = torch.randn(int(n), 2, generator=generator, device=generator.device).to(device)
+        lab = self._labels(labels, int(n), device)
+        if SAMPLERS[sampler].stochastic:
+            options.setdefault("generator", generator)
+        if lab is not None:
+            options["labels"] = lab
+        gen = run_sampler(self.field(guidance), sampler, x_T.to(device), steps, **options)
+        return collect(gen, sampler, lab)

@@ -1,0 +1,245 @@
+"""The training loop, as a generator that yields after every optimiser step.
+
+    for ev in train(TrainConfig(objective="flow"), make_preset("moons")):
+        print(ev.step, ev.loss, ev.score)        # score: every eval_every steps, else None
+    model = ev.model                             # a DiffusionModel (bundle.py)
+
+The caller decides when to stop (the window pulls a few steps per frame, the CLI drives a
+progress bar, the benchmark stops at a target score). Seeded: the same config and data give the
+same losses on the CPU. Divergence (NaN/inf or an exploding loss) stops with a UserError.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from sandbox import metrics
+from sandbox.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, DiffusionModel
+from sandbox.datasets import Normalizer, PointSet
+from sandbox.errors import UserError
+from sandbox.model import MLP, MLPConfig
+from sandbox.objectives import PREDICTIONS, DDPMObjective, FlowObjective, Objective
+from sandbox.schedules import SCHEDULES, get_schedule
+
+DATA_SAMPLE_MAX = 2000  # training points kept in the model file (drawn faintly behind samples)
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; defaults measured for time-to-quality (docs/BENCHMARKS.md)."""
+
+    objective: str = "flow"  # "flow" | "ddpm"
+    prediction: str = "eps"  # ddpm: "eps" | "x0" | "v"
+    schedule: str = "cosine"  # ddpm: "linear" | "cosine"
+    T: int = 1000  # ddpm chain length
+    ot: bool = False  # flow: minibatch optimal-transport coupling
+    steps: int = 1500
+    batch_size: int = 512
+    lr: float = 3e-3
+    warmup: int = 50  # linear warm-up steps, then cosine decay to 0 at `steps`
+    width: int = 128
+    depth: int = 3
+    time_embed_dim: int = 32
+    fourier: int = 0  # random Fourier features of the input (0 = off)
+    fourier_scale: float = 1.0
+    conditional: bool = False  # use the data's class labels (classifier-free guidance)
+    label_dropout: float = 0.1
+    seed: int = 0
+    eval_every: int = 250  # sample-quality score every k steps (and at the last step); 0 = never
+    eval_samples: int = 2000
+    eval_sampler: str = ""  # "" = the model's default sampler
+    eval_steps: int = 0  # 0 = the sampler's default
+    device: str = "auto"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def validate(self) -> None:
+        """UserError (one line) for a setting that cannot train."""
+        if self.objective not in ("flow", "ddpm"):
+            raise UserError(f"objective must be 'flow' or 'ddpm', got {self.objective!r}")
+        if self.prediction not in PREDICTIONS:
+            raise UserError(f"prediction must be one of {', '.join(PREDICTIONS)}, got {self.prediction!r}")
+        if self.schedule not in SCHEDULES:
+            raise UserError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        for name in ("T", "steps", "batch_size", "width", "depth", "eval_samples"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise UserError(f"{name} must be a positive whole number, got {v}")
+        for name in ("warmup", "fourier", "eval_every", "eval_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise UserError(f"{name} must be a whole number >= 0, got {v}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise UserError(f"learning rate must be a positive number, got {self.lr}")
+        if not 0.0 <= self.label_dropout < 1.0:
+            raise UserError(f"label dropout must be in [0, 1), got {self.label_dropout}")
+        if self.time_embed_dim < 2 or self.time_embed_dim % 2:
+            raise UserError(f"time_embed_dim must be an even number >= 2, got {self.time_embed_dim}")
+
+
+class TrainEvent:
+    """One optimiser step: `step` (1-based), `loss` (float), `score` (sliced Wasserstein of
+    eval_samples samples vs the data, or None between evaluations), `baseline` (data vs data at
+    the same n; set with every score), `model` (the DiffusionModel being trained, updated in place).
+    The loss is kept as a tensor and read on access, so a caller that ignores it costs no GPU sync.
+    """
+
+    __slots__ = ("step", "_loss", "score", "baseline", "model")
+
+    def __init__(self, step: int, loss, score: float | None, baseline: float | None, model: DiffusionModel):
+        self.step, self._loss, self.score, self.baseline, self.model = step, loss, score, baseline, model
+
+    @property
+    def loss(self) -> float:
+        return float(self._loss)
+
+    def __repr__(self) -> str:
+        return f"TrainEvent(step={self.step}, loss={self.loss:.4g}, score={self.score}, baseline={self.baseline})"
+
+
+def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
+    """"auto" (cuda, then mps, then cpu), "cpu", "cuda[:k]", "mps"; UserError if absent."""
+    if isinstance(name, torch.device):
+        name = str(name)
+    name = (name or "auto").strip().lower()
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError("device 'cuda' asked for but no CUDA GPU is available (use --device cpu or auto)")
+        dev = torch.device(name)
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserError(f"device {name!r} asked for but only {torch.cuda.device_count()} GPU(s) exist")
+        return dev
+    if name == "mps":
+        if not has_mps:
+            raise UserError("device 'mps' asked for but Apple's Metal backend is not available")
+        return torch.device("mps")
+    raise UserError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+
+
+def make_objective_for(cfg: TrainConfig) -> Objective:
+    if cfg.objective == "flow":
+        return FlowObjective(ot=cfg.ot)
+    return DDPMObjective(get_schedule(cfg.schedule, cfg.T), prediction=cfg.prediction)
+
+
+def _check_data(pointset: PointSet) -> np.ndarray:
+    pts = np.asarray(getattr(pointset, "points", pointset), dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
+        raise UserError(f"need at least 2 points with 2 coordinates to train, got shape {pts.shape}")
+    if not np.isfinite(pts).all():
+        raise UserError("the training data contains NaN or infinite coordinates")
+    if float(np.sqrt(((pts - pts.mean(0)) ** 2).sum(1).mean())) <= 0:
+        raise UserError("all training points are at the same place; the data needs some extent")
+    return pts
+
+
+def data_summary(pointset: PointSet, seed: int = 0) -> dict:
+    """JSON-able description of the training data with a subsample (<= 2000 points, data coords)."""
+    pts = np.asarray(pointset.points, dtype=np.float32)
+    labels = getattr(pointset, "labels", None)
+    idx = np.arange(len(pts))
+    if len(pts) > DATA_SAMPLE_MAX:
+        idx = np.sort(np.random.default_rng(seed).choice(len(pts), DATA_SAMPLE_MAX, replace=False))
+    summary = pointset.summary() if hasattr(pointset, "summary") else {"name": "points", "n": len(pts)}
+    summary["sample"] = pts[idx].tolist()
+    summary["sample_labels"] = None if labels is None else np.asarray(labels)[idx].astype(int).tolist()
+    return summary
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up to 1 over `warmup` steps, then cosine decay to 0 at `total` (step is 0-based)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+
+def build_model(cfg: TrainConfig, pointset: PointSet, device: torch.device) -> DiffusionModel:
+    """A fresh (seeded) model for `cfg` on `device`, with the data's normaliser and summary."""
+    pts = _check_data(pointset)
+    labels = getattr(pointset, "labels", None)
+    num_classes = len(pointset.class_names) if (cfg.conditional and labels is not None) else 0
+    if cfg.conditional and labels is None:
+        raise UserError("conditional training needs class labels; this data has none")
+    net_cfg = MLPConfig(width=cfg.width, depth=cfg.depth, time_embed_dim=cfg.time_embed_dim,
+                        fourier_features=cfg.fourier, fourier_scale=cfg.fourier_scale,
+                        num_classes=num_classes, seed=cfg.seed)
+    with torch.random.fork_rng(devices=[]):  # seed the init without touching the caller's RNG
+        torch.manual_seed(cfg.seed)
+        net = MLP(net_cfg)
+    objective = make_objective_for(cfg)
+    config = {"net": net_cfg.to_dict(), "objective": objective.config(), "train": cfg.to_dict(), "stats": {}}
+    return DiffusionModel(net.to(device), objective, Normalizer.fit(pts), config, data_summary(pointset, cfg.seed))
+
+
+def evaluate(model: DiffusionModel, reference: torch.Tensor, cfg: TrainConfig, seed: int = 0) -> float:
+    """Sliced Wasserstein between cfg.eval_samples samples and `reference` (canonical coords)."""
+    sampler = cfg.eval_sampler or DEFAULT_SAMPLER[model.kind]
+    steps = cfg.eval_steps or DEFAULT_STEPS[sampler]
+    model.net.eval()
+    traj_final = model.sample(cfg.eval_samples, sampler=sampler, steps=steps, seed=seed).final
+    model.net.train()
+    return metrics.sliced_wasserstein(traj_final, reference)
+
+
+def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | None = None) -> Iterator[TrainEvent]:
+    """Generator: yields a TrainEvent after each of cfg.steps optimiser steps (see module doc)."""
+    cfg.validate()
+    device = resolve_device(device if device is not None else cfg.device)
+    model = build_model(cfg, pointset, device)
+    net = model.net
+    data = model.normalizer.forward(torch.as_tensor(_check_data(pointset), dtype=torch.float32)).to(device)
+    labels = None
+    if model.num_classes:
+        labels = torch.as_tensor(np.asarray(pointset.labels), dtype=torch.long, device=device)
+    g = torch.Generator(device=device).manual_seed(cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, **({"fused": True} if device.type == "cuda" else {"foreach": True}))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, cfg.warmup, cfg.steps))
+    check_every = 1 if device.type == "cpu" else 16  # a host sync per check: cheap on the CPU only
+    reference = baseline = None
+    first_loss = None
+    t_start = time.perf_counter()
+    net.train()
+    for k in range(cfg.steps):
+        idx = torch.randint(0, data.shape[0], (cfg.batch_size,), generator=g, device=device)
+        loss = model.objective.loss(net, data[idx], None if labels is None else labels[idx], generator=g,
+                                    label_dropout=cfg.label_dropout, num_classes=model.num_classes)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        step = k + 1
+        if step % check_every == 0 or step == cfg.steps or step == 1:
+            value = float(loss.detach())
+            first_loss = value if first_loss is None else first_loss
+            if not math.isfinite(value) or value > 1e3 * max(first_loss, 1.0):
+                raise UserError(f"training diverged: loss became {'NaN/inf' if not math.isfinite(value) else 'explosive'} "
+                                f"at step {step}; lower the learning rate (now {cfg.lr:g})")
+        score = None
+        if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
+            if reference is None:  # once: a fixed data draw and the data-vs-data baseline at n
+                gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+                reference = metrics.draw(data, cfg.eval_samples, gen)
+                baseline = metrics.baseline(data, cfg.eval_samples, generator=gen, repeats=3)
+            score = evaluate(model, reference, cfg, seed=cfg.seed + 2)
+        stats = model.config["stats"]
+        stats.update(steps=step, seconds=time.perf_counter() - t_start)
+        if score is not None:
+            stats.update(score=score, baseline=baseline, loss=float(loss.detach()))
+        yield TrainEvent(step, loss.detach(), score, baseline, model)
+    model.net.eval()
