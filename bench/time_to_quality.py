@@ -125,9 +125,10 @@ def main(argv: list[str] | None = None) -> None:
                    "ratio": statistics.median([x["ratio"] for x in runs]), "ms_per_step": ms, "runs": runs}
             rows.append(row)
             sec = f"{row['seconds']:.2f}" if ok else "  --"
+            mss = "--" if ms is None else f"{ms:.2f}"
             stp = f"{row['steps']:.0f}" if ok else "--"
             print(f"{dataset:<16} {objective:<9} {sec:>8} {stp:>6} {row['score']:>7.4f} {row['baseline']:>8.4f} "
-                  f"{row['ratio']:>6.2f} {ms if ms is None else f'{ms:.2f}':>8}  ({row['reached']} reached)", flush=True)
+                  f"{row['ratio']:>6.2f} {mss:>8}  ({row['reached']} reached)", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(device), "overrides": overrides, "rows": rows}, f, indent=1)

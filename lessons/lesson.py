@@ -54,7 +54,7 @@ class Lesson:
         for i, s in enumerate(self.steps, 1):
             out.append(f"{i}. {s.instructions}")
         if self.render:
-            out += ["", "Without a window, render the animation it starts from:", f"  {self.render}"]
+            out += ["", "Without a window, render a related animation:", f"  {self.render}"]
         return "\n".join(out)
 
 

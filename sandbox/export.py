@@ -176,7 +176,7 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
     from tqdm import tqdm
 
     bar = tqdm(frames_iter, total=len(plan), unit="frame", desc=f"render {out.name}",
-               disable=not progress_bar, leave=False)
+               disable=None if progress_bar else True, leave=False)  # None: only on a terminal
     with _atomic_target(out) as tmp:
         (_write_mp4 if ext == ".mp4" else _write_gif)(bar, tmp, fps)
     return out

@@ -57,10 +57,11 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, n_projections: int = 25
 
 
 def _mean_dist(a: torch.Tensor, b: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
-    total = torch.zeros((), dtype=torch.float64, device=a.device)
+    acc = torch.float32 if a.device.type == "mps" else torch.float64  # mps has no float64
+    total = torch.zeros((), dtype=acc, device=a.device)
     for i in range(0, a.shape[0], chunk):
         d = torch.cdist(a[i:i + chunk], b, compute_mode="donot_use_mm_for_euclid_dist")
-        total = total + d.sum(dtype=torch.float64)
+        total = total + d.sum(dtype=acc)
     return total / (a.shape[0] * b.shape[0])
 
 
@@ -105,13 +106,17 @@ class Comparison:
 
 
 def compare(samples: torch.Tensor, source: Source, metric: str | Callable[..., float] = "sw",
-            generator: torch.Generator | None = None, repeats: int = 5) -> Comparison:
-    """How far samples (n, D) are from the data, relative to data-vs-data at the same n."""
+            generator: torch.Generator | None = None, repeats: int = 5,
+            base: float | None = None) -> Comparison:
+    """How far samples (n, D) are from the data, relative to data-vs-data at the same n.
+
+    base: a `baseline(source, n, metric)` computed before (e.g. once per training run).
+    """
     g = _gen(generator)
     fn = METRICS[metric] if isinstance(metric, str) else metric
     n = samples.shape[0]
     value = sum(fn(samples, draw(source, n, g)) for _ in range(repeats)) / repeats
-    base = baseline(source, n, fn, g, repeats)
+    base = baseline(source, n, fn, g, repeats) if base is None else base
     return Comparison(value, base, value / base if base > 0 else float("inf"))
 
 

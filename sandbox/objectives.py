@@ -104,14 +104,13 @@ class DDPMObjective(Objective):
 
     kind = "ddpm"
 
-    def __init__(self, schedule, prediction: str = "eps", schedule_name: str | None = None):
+    def __init__(self, schedule, prediction: str = "eps"):
         if prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
         self.schedule = schedule
         self.prediction = prediction
         self.path = DDPMPath(schedule)
         self.T = int(schedule.alphas_cumprod.shape[0])
-        self.schedule_name = schedule_name or getattr(schedule, "name", None)
 
     def sample_time(self, n, generator, device):
         i = torch.randint(0, self.T, (n,), generator=generator, device=device)
@@ -135,7 +134,7 @@ class DDPMObjective(Objective):
         return a * x - s * out
 
     def config(self):
-        return {"type": "ddpm", "prediction": self.prediction, "schedule": self.schedule_name, "T": self.T}
+        return {"type": "ddpm", "prediction": self.prediction, "schedule": self.schedule.name, "T": self.T}
 
 
 class FlowObjective(Objective):
@@ -166,15 +165,12 @@ class FlowObjective(Objective):
 
 def make_objective(config: dict) -> Objective:
     """Rebuild an objective from `Objective.config()` (used by model files)."""
-    from sandbox import schedules
+    from sandbox.schedules import get_schedule
 
     kind = config.get("type")
     if kind == "flow":
         return FlowObjective(ot=bool(config.get("ot", False)))
     if kind == "ddpm":
-        name, T = config.get("schedule", "linear"), int(config.get("T", 1000))
-        makers = {"linear": schedules.linear, "cosine": schedules.cosine}
-        if name not in makers:
-            raise ValueError(f"unknown schedule {name!r}")
-        return DDPMObjective(makers[name](T), prediction=config.get("prediction", "eps"), schedule_name=name)
+        schedule = get_schedule(config.get("schedule", "linear"), int(config.get("T", 1000)))
+        return DDPMObjective(schedule, prediction=config.get("prediction", "eps"))
     raise ValueError(f"unknown objective type {kind!r}")

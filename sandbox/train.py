@@ -35,7 +35,7 @@ class TrainConfig:
 
     objective: str = "flow"  # "flow" | "ddpm"
     prediction: str = "eps"  # ddpm: "eps" | "x0" | "v"
-    schedule: str = "cosine"  # ddpm: "linear" | "cosine"
+    schedule: str = "linear"  # ddpm: "linear" | "cosine"
     T: int = 1000  # ddpm chain length
     ot: bool = False  # flow: minibatch optimal-transport coupling
     steps: int = 1500

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "and saves the quality metrics.")
     e.add_argument("trajectory", type=Path, help="a file written by `tdl sample`")
     _embed_args(e)
+    e.add_argument("--parametric-model", type=Path, metavar="FILE",
+                   help="place the trajectory with a saved parametric embedding (no optimisation)")
     e.add_argument("--out", type=Path, default=Path("tree.npz"), metavar="FILE", help="tree file (default tree.npz)")
     _common(e)
 
@@ -122,7 +124,8 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
                                                            "across steps (default 0.05)")
     g.add_argument("--method", metavar="M", help="affinities/repulsion: auto, exact or approx (default auto)")
     g.add_argument("--parametric", action="store_true",
-                   help="also train a small network mapping features + step to 2D (saved beside the tree)")
+                   help="embed with a small network mapping (features, step) to 2D, saved beside the tree "
+                        "(FILE.parametric.safetensors) to place new samples later; --iterations: its epochs")
 
 
 def _plot_args(p: argparse.ArgumentParser) -> None:

@@ -1,6 +1,6 @@
-"""What each `tdl` subcommand does (the parser is `tdl/cli.py`). One function per command, taking the
-parsed arguments; the stages (`sample_trajectory`, `embed_trajectory`) are plain functions the
-lessons and tests can call too. Messages go to stderr, the results (paths, metrics) to stdout.
+"""What each `tdl` subcommand does (the parser is `tdl/cli.py`): one function per command, taking
+the parsed arguments, turning them into configs and calling the stages (the sources, then
+`tdl/pipeline.py`, then `tdl/plot.py`). Messages go to stderr, results (paths, metrics) to stdout.
 """
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import inspect
 import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from sandbox.errors import UserError
 
@@ -93,42 +91,6 @@ def embed_config(args):
     return EmbedConfig(**{k: v for k, v in chosen.items() if v is not None})
 
 
-def embed_trajectory(traj, config, source: str = "", progress: bool = True, parametric_out: Path | None = None):
-    """TrajectoryData -> TreeData: PCA + evolutionary embedding + metrics (+ the parametric map)."""
-    from tdl.embedding import embed
-    from tdl.metrics import evaluate
-    from tdl.tree import TreeData
-    config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
-    result = embed(traj.features, config, progress=progress)
-    metrics = _jsonable(evaluate(result.intermediate, result))
-    cfg = {**_jsonable(config.to_dict()), "trajectory_source": traj.source}
-    if parametric_out is not None:
-        cfg["parametric"] = str(_fit_parametric(traj, result, parametric_out, progress))
-    return TreeData(result.Y.detach().cpu().numpy(), config.layout, traj.times, traj.prompts,
-                    traj.prompt_index, metrics=metrics, config=cfg, source=source)
-
-
-def _fit_parametric(traj, result, out: Path, progress: bool) -> Path:
-    from tdl import parametric
-    model = parametric.fit(traj.features, result, progress=progress)
-    return parametric.save(model, out)
-
-
-def _jsonable(obj):
-    """Metrics and configs -> plain JSON types (tensors and arrays become lists)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "detach"):
-        obj = obj.detach().cpu().numpy()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
-
-
 def format_metrics(metrics: dict, times=None) -> str:
     """A table of the per-step metrics (one row a step, `*_per_step` lists) and then the others."""
     per_step = {k.removesuffix("_per_step"): v for k, v in metrics.items()
@@ -188,17 +150,37 @@ def sample(args) -> int:
     return 0
 
 
+def _embed_to_tree(traj, config, args, out: Path, source: str):
+    """The tree of `traj`: evolutionary embedding, or the parametric one (trained and saved beside
+    `out`, or a saved one given with --parametric-model)."""
+    from tdl import pipeline
+    progress = not args.quiet
+    given = getattr(args, "parametric_model", None)
+    if given is not None:
+        from tdl.parametric import ParametricEmbedding
+        model = ParametricEmbedding.load(given, device=config.device)
+        return pipeline.place_trajectory(traj, model, source=source)
+    if args.parametric:
+        return pipeline.embed_parametric(traj, config, out.with_suffix(".parametric.safetensors"),
+                                         epochs=args.iterations, source=source, progress=progress)
+    return pipeline.embed_trajectory(traj, config, source=source, progress=progress)
+
+
 def embed(args) -> int:
     from tdl.trajectory import TrajectoryData
     config = embed_config(args)
+    if args.parametric and args.parametric_model is not None:
+        raise UserError("give --parametric (train one) or --parametric-model (use a saved one), not both")
     traj = TrajectoryData.load(args.trajectory)
     out = Path(args.out)
     source = os.path.relpath(Path(args.trajectory).resolve(), out.resolve().parent)
-    tree = embed_trajectory(traj, config, source=source, progress=not args.quiet,
-                            parametric_out=out.with_suffix(".parametric.safetensors") if args.parametric else None)
+    tree = _embed_to_tree(traj, config, args, out, source)
     path = tree.save(out)
     print(format_metrics(tree.metrics, tree.times))
     print(f"wrote {path} ({tree.layout}, {tree.num_steps} steps x {tree.num_instances} instances)")
+    if tree.config.get("parametric"):
+        print(f"wrote {path.parent / tree.config['parametric']} (place new trajectories with "
+              f"`tdl embed NEW.npz --parametric-model {path.parent / tree.config['parametric']}`)")
     return 0
 
 
@@ -238,11 +220,9 @@ def run(args) -> int:
     traj = sample_trajectory(args)
     traj_path = traj.save(out_dir / "traj.npz")
     _say(f"      {traj_path}: {traj.num_steps} steps x {traj.num_instances} instances, {traj.dim}-d features")
-    _say(f"[2/3] embedding ({config.layout}, {config.n_iter} iterations)")
+    _say(f"[2/3] embedding ({config.layout}{', parametric' if args.parametric else ''})")
     tree_out = out_dir / "tree.npz"
-    tree = embed_trajectory(traj, config, source=traj_path.name, progress=not args.quiet,
-                            parametric_out=tree_out.with_suffix(".parametric.safetensors")
-                            if args.parametric else None)
+    tree = _embed_to_tree(traj, config, args, tree_out, source=traj_path.name)
     tree_path = tree.save(tree_out)
     print(format_metrics(tree.metrics, tree.times))
     _say("[3/3] drawing the figure")

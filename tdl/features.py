@@ -205,7 +205,8 @@ EXTRACTORS: dict[str, Callable[..., Extractor]] = {
 }
 
 
-def get_extractor(name: str, model: str | None = None, device: str = "cpu", batch_size: int | None = None) -> Extractor:
+def get_extractor(name: str, model: str | None = None, device: str = "cpu",
+                  batch_size: int | None = None) -> Extractor:
     if name not in EXTRACTORS:
         raise UserError(f"unknown feature extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
     kw = {} if batch_size is None else {"batch_size": batch_size}

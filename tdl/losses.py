@@ -30,6 +30,9 @@ def student_t(Y: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     one = torch.ones_like(sq)
     a = torch.cat((Y, sq + 1, one), -1)
     b = torch.cat((-2 * Y, one, sq), -1)
+    if torch.is_grad_enabled() and Y.requires_grad:  # differentiable path (parametric embedding)
+        w = 1 / torch.bmm(a, b.transpose(1, 2))
+        return w * (1 - torch.eye(Y.shape[1], dtype=Y.dtype, device=Y.device))
     w = torch.bmm(a, b.transpose(1, 2), out=out).reciprocal_()
     w.diagonal(dim1=1, dim2=2).zero_()
     return w
@@ -37,10 +40,11 @@ def student_t(Y: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
 
 def tsne_exact(Y: torch.Tensor, P: torch.Tensor, exaggeration: float = 1.0, with_loss: bool = True,
                work: dict | None = None) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """Exact per-step t-SNE. `Y (S, I, 2)`, `P (S, I, I)` -> `(KL (S,) or None, dKL/dY (S, I, 2))`.
+    """Exact per-step t-SNE. `Y (S, I, 2)`, symmetric `P (S, I, I)` -> `(KL (S,) or None, dKL/dY (S, I, 2))`.
 
-    With exaggeration e the reference uses P' = e P in both: KL_s = sum_ij p'_ij log(p'_ij / q_ij),
-    q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij; dKL/dy_i = 4 sum_j (p'_ij - q_ij) w_ij (y_i - y_j).
+    KL_s = sum_ij p_ij log(p_ij / q_ij), q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij, and
+    dKL/dy_i = 4 sum_j (p_ij - q_ij) w_ij (y_i - y_j). With exaggeration e, p is replaced by p' = e p in
+    both (as the reference); the step is then the gradient of KL(P'||Q) - (e - 1) log Z (usual t-SNE).
     `work` (a dict) keeps two `(S, I, I)` buffers between calls: no allocation per iteration."""
     work = {} if work is None else work
     if work.get("w") is None or work["w"].shape != P.shape or work["w"].dtype != Y.dtype:
@@ -48,8 +52,10 @@ def tsne_exact(Y: torch.Tensor, P: torch.Tensor, exaggeration: float = 1.0, with
     w, A = student_t(Y, out=work["w"]), work["A"]
     Z = w.sum(dim=(1, 2))
     torch.mul(w, (-1 / Z)[:, None, None], out=A)
-    A.add_(P, alpha=exaggeration).mul_(w)  # (p'_ij - q_ij) w_ij
-    grad = 4 * (A.sum(-1, keepdim=True) * Y - torch.bmm(A, Y))
+    A.add_(P, alpha=exaggeration).mul_(w)  # (p'_ij - q_ij) w_ij, symmetric
+    # one pass over A gives both sum_j A_ij y_j and sum_j A_ij (A = A^T, so [Y, 1]^T A is (A [Y, 1])^T)
+    r = torch.bmm(torch.cat((Y, torch.ones_like(Y[..., :1])), -1).transpose(1, 2), A)  # (S, 3, I)
+    grad = 4 * (r[:, 2, :, None] * Y - r[:, :2].transpose(1, 2))
     loss = None
     if with_loss:  # sum p' log p' - sum p' log w + sum p' log Z, entries with p = 0 add nothing
         plogp = work.get("plogp")

@@ -64,7 +64,9 @@ CASES = [  # (argv, text the error must contain)
     (["train", "--steps", "-3"], "--steps must be >= 1"),
     (["train", "--lr", "0"], "--lr must be > 0"),
     (["train", "--out", "m.txt"], "model file"),
+    (["train", "--out", "nowhere/m.safetensors"], "does not exist"),  # before training, not after
     (["train", "--steps", "many"], "invalid int value"),  # argparse's own error, one line too
+    (["train", "--steps", "3", "--lr", "1e12", "--width", "8", "--out", "m.safetensors"], "diverged"),
     (["sample", "--model", "fake.safetensors", "--out", "p.csv"], "fake.safetensors"),
     (["sample", "--model", "random.safetensors", "--out", "p.csv"], "random.safetensors"),
     (["sample", "--model", "nan.csv", "--out", "p.csv"], "nan.csv"),
@@ -78,6 +80,7 @@ CASES = [  # (argv, text the error must contain)
     (["render", "--dataset", "moons", "--size", "5000x300", "--out", "a.gif"], "out of range"),
     (["render", "--dataset", "moons", "--size", "big", "--out", "a.gif"], "WIDTHxHEIGHT"),
     (["render", "--dataset", "moons", "--out", "a.avi"], "unknown output type"),
+    (["render", "--dataset", "moons", "--out", "nowhere/a.gif"], "does not exist"),
     (["render", "--dataset", "moons", "--fps", "0", "--out", "a.gif"], "frame rate"),
     (["render", "--dataset", "moons", "--out", "a.mp4", "--size", "101x100"], "even"),
     (["render", "--dataset", "moons", "--particles", "0", "--out", "a.gif"], "--particles"),
@@ -134,3 +137,18 @@ def test_keyboard_interrupt_exits_130(monkeypatch, capsys):
     monkeypatch.setattr(commands, "train", interrupted)
     assert main(["train"]) == 130
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_window_gets_the_arguments(monkeypatch, tmp_path):
+    """With a display, `window` hands the (checked) preset and model to sandbox.app.window.run."""
+    from sandbox.app import window as app_window
+    from sandbox.cli import commands
+
+    calls = []
+    monkeypatch.setattr(commands, "display_available", lambda: (True, ""))
+    monkeypatch.setattr(app_window, "run", lambda **kw: calls.append(kw) or 0)
+    (tmp_path / "m.safetensors").write_bytes(b"x")
+    assert main(["window", "--dataset", "Two-Moons", "--model", str(tmp_path / "m.safetensors")]) == 0
+    assert main([]) == 0
+    assert calls == [{"dataset": "moons", "model_path": tmp_path / "m.safetensors", "fullscreen": False},
+                     {"fullscreen": False}]

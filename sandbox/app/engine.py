@@ -28,7 +28,8 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
 
     t = train.checked()
     kw = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
-              width=t.width, depth=t.depth, seed=t.seed, conditional=conditional)
+              width=t.width, depth=t.depth, seed=t.seed, conditional=conditional,
+              eval_every=t.eval_every, eval_samples=t.eval_samples)
     if pane.objective == "ddpm":
         kw.update(prediction=pane.prediction, schedule=pane.schedule)
     return TrainConfig(**kw)
@@ -105,15 +106,10 @@ def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cl
 
 
 def straightness(traj) -> float | None:
-    """Path straightness from sandbox.metrics (1 = straight lines), None if unavailable."""
-    try:
-        from sandbox.metrics import path_straightness
-    except ImportError:
-        return None
-    try:
-        return float(path_straightness(traj))
-    except (ValueError, RuntimeError):
-        return None
+    """Path straightness from sandbox.metrics (1 = straight lines)."""
+    from sandbox.metrics import straightness as metric
+
+    return float(metric(traj))
 
 
 class DataField:

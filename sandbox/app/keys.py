@@ -76,6 +76,7 @@ SHORTCUTS: list[Shortcut] = [
     S("Up Down", "more / fewer sampling steps", (pygame.K_UP,), lambda a: _steps(a, 1.25)),
     S("", "", (pygame.K_DOWN,), lambda a: _steps(a, 0.8)),
     S("N", "new noise", (pygame.K_n,), lambda a: a.state.new_noise()),
+    S("F", "fit the view to the data and samples", (pygame.K_f,), lambda a: a.fit_view(samples=True)),
     S("X", "forget released particles", (pygame.K_x,), lambda a: a.state.clear_released()),
     S("C", "compare two panes", (pygame.K_c,), lambda a: a.state.set_compare()),
     S("G / Shift+G", "more / less guidance", (pygame.K_g,),

@@ -100,8 +100,10 @@ class RecordActions:
         self._tasks.shutdown()
 
     # -- recording ---------------------------------------------------------------------------
-    def record(self, kind: str = "gif", path=None, size=(960, 600), fps: int = 30,
-               seconds: float = 4.0) -> Path | None:
+    record_size, record_fps, record_seconds = (960, 600), 30, 4.0
+
+    def record(self, kind: str = "gif", path=None, size=None, fps: int | None = None,
+               seconds: float | None = None) -> Path | None:
         """Write the current animation (pane A) to GIF/MP4 in the worker, via sandbox.export."""
         if kind not in ("gif", "mp4"):
             raise UserError(f"record as gif or mp4, not {kind!r}")
@@ -113,6 +115,8 @@ class RecordActions:
         from sandbox.view import Theme
 
         path = Path(path) if path else self.out_dir / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
+        size, fps = size or self.record_size, fps or self.record_fps
+        seconds = seconds or self.record_seconds
         traj, data, options = sampled.traj, self.drawing.points.copy(), self.options
         theme = Theme.named(self.theme_name)
         label = self.panes[0].settings.title()

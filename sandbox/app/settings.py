@@ -60,6 +60,8 @@ class TrainSettings:
     width: int = 128
     depth: int = 3
     seed: int = 0
+    eval_every: int = 250      # quality score every k steps (0 = never)
+    eval_samples: int = 1000   # samples per score (the baseline uses as many data points)
 
     def checked(self) -> "TrainSettings":
         if not (1e-7 <= self.lr <= 1e3):  # absurd rates are allowed on purpose: watch it diverge

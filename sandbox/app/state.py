@@ -205,10 +205,19 @@ class AppState(TrainingActions, RecordActions):
 
     def load_file(self, path) -> None:
         """A CSV / NPY / picture (points), a model file or a session file."""
-        p = Path(str(path))
+        text = str(path)
+        short = text if len(text) <= 80 else text[:38] + "..." + text[-38:]
+        if not text.strip() or "\x00" in text:
+            raise UserError(f"cannot open {short!r}: not a file name")
+        try:
+            self._load_file(Path(text))
+        except OSError as e:  # a name too long, a device, a vanished file: the file's problem
+            raise UserError(f"cannot open {short}: {e.strerror or type(e).__name__}") from None
+
+    def _load_file(self, p: Path) -> None:
         if p.suffix.lower() == ".safetensors":
             if not p.is_file():
-                raise UserError(f"{p}: no such file")
+                raise UserError(f"{p.name}: no such file")
             if _is_session(p):
                 self.load_session(p)
             else:
@@ -221,8 +230,8 @@ class AppState(TrainingActions, RecordActions):
         self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
         self.models, self.models_stale = {}, False
         self._clear_panes()
-        self.say(f"loaded {p.name}: {len(ps)} points" + (f", {ps.num_classes} classes" if ps.labels is not None else "")
-                 + " - press Train")
+        classes = f", {ps.num_classes} classes" if ps.labels is not None else ""
+        self.say(f"loaded {p.name}: {len(ps)} points{classes} - press T to train")
 
     def _load_model_file(self, p: Path) -> None:
         m = engine.load_model(p)

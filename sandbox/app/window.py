@@ -135,8 +135,13 @@ class App:
             self._epoch = self.state.drawing.epoch
             self.fit_view()
 
-    def fit_view(self) -> None:
+    def fit_view(self, samples: bool = False) -> None:
+        """Centre the view on the drawing (and, with samples=True, the current samples)."""
         pts = self.state.drawing.points
+        sampled = self.state.panes[0].sampled
+        if samples and sampled is not None:
+            xs = sampled.traj.xs
+            pts = np.concatenate([pts, xs[-1].numpy(), xs[0].numpy()]) if len(pts) else xs[-1].numpy()
         vp = Viewport.fit((0, 0, 100, 100), pts, margin=1.45, minimum=1.0) if len(pts) else \
             Viewport((0, 0, 100, 100), (0.0, 0.0), 2.5)
         self.view = (vp.center, vp.half_extent)
@@ -328,8 +333,8 @@ class App:
         if ev.type == pygame_gui.UI_WINDOW_CLOSE and getattr(ev, "ui_element", None) is self.dialog:
             self.dialog = None
             return True
-        if ev.type in (pygame.MOUSEWHEEL,) and not hasattr(ev, "pos"):
-            pass
+        if ev.type >= pygame.USEREVENT and not hasattr(ev, "ui_element"):
+            return False  # a stray user event: only pygame_gui's own (with ui_element) go in
         self._ui.process_events(ev)
         return ev.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
                            pygame.MOUSEWHEEL, pygame.KEYDOWN, pygame.KEYUP, pygame.TEXTINPUT)

@@ -33,6 +33,15 @@ def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
                         f"use {' or '.join(allowed)}")
 
 
+def _writable(path: Path) -> None:
+    """Fail before the slow part if the output folder is missing."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{path}: folder '{folder}' does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give a file name")
+
+
 def _check_sampling(args: argparse.Namespace) -> None:
     _at_least("--steps", args.steps, 1)
     if args.eta is not None and not 0 <= args.eta <= 1:
@@ -68,13 +77,20 @@ def _class_names(model) -> list[str]:
     return list(model.class_names) if model.num_classes else []
 
 
-def _labels(model, label: str | None, n: int):
-    """--label (index or class name) -> (n,) int64 tensor, or None."""
-    if label is None:
-        return None
+def _labels(model, label: str | None, n: int, seed: int):
+    """(n,) int64 classes: all --label (index or name); without it, for a conditional model,
+    classes drawn in the training data's proportions (so a picture shows every class)."""
+    import numpy as np
     import torch
 
     names = _class_names(model)
+    if label is None:
+        if not names:
+            return None
+        seen = model.data_summary.get("sample_labels") or []
+        freq = np.bincount(np.asarray(seen, dtype=np.int64), minlength=len(names))[: len(names)]
+        p = freq / freq.sum() if freq.sum() > 0 else np.full(len(names), 1 / len(names))
+        return torch.from_numpy(np.random.default_rng(seed).choice(len(names), size=n, p=p))
     if not names:
         raise UserError("--label needs a class-conditional model (train with --conditional)")
     if label in names:
@@ -95,9 +111,7 @@ def _sample(model, args: argparse.Namespace, n: int):
             if getattr(args, k) is not None}
     if args.guidance is not None and not model.num_classes:
         raise UserError("--guidance needs a class-conditional model (train with --conditional)")
-    if args.guidance is not None and args.label is None:
-        raise UserError("--guidance needs --label CLASS (the class to guide towards)")
-    labels = _labels(model, args.label, n)
+    labels = _labels(model, args.label, n, args.seed)
     if labels is not None:
         opts["labels"] = labels
     return model.sample(n, seed=args.seed, **opts)
@@ -112,6 +126,7 @@ def train(args: argparse.Namespace) -> int:
     _positive("--lr", args.lr)
     if args.out is not None:
         _suffix(args.out, (".safetensors",), "model file")
+        _writable(args.out)
     from sandbox.datasets import load_points, make_preset
 
     data = load_points(args.data, n=args.n, seed=args.seed) if args.data \
@@ -127,7 +142,8 @@ def train(args: argparse.Namespace) -> int:
     out = args.out or Path(f"{Path(data.name).stem}.safetensors")
     device = _device(args.device)
     start, event = time.perf_counter(), None
-    with tqdm(total=cfg.steps, unit="step", desc=f"train {data.name}", leave=False) as bar:
+    with tqdm(total=cfg.steps, unit="step", desc=f"train {data.name}", leave=False,
+              disable=None) as bar:  # disable=None: a bar on a terminal, nothing in logs
         for event in train_loop(cfg, data, device):
             bar.update(event.step - bar.n)  # steps are 1-based
             post = {"loss": f"{event.loss:.4f}"}
@@ -145,19 +161,16 @@ def train(args: argparse.Namespace) -> int:
 
 def _train_config(TrainConfig, args: argparse.Namespace):
     """Flags the user gave -> TrainConfig; unset flags keep TrainConfig's defaults."""
-    names = {"objective": "objective", "prediction": "prediction", "schedule": "schedule",
-             "T": "T", "ot": "ot", "steps": "steps", "lr": "lr", "batch_size": "batch_size",
-             "width": "width", "depth": "depth", "fourier": "fourier", "seed": "seed",
-             "conditional": "conditional"}
-    given = {field: getattr(args, flag) for flag, field in names.items()
-             if getattr(args, flag) is not None}
-    return TrainConfig(**given)
+    names = ("objective", "prediction", "schedule", "T", "ot", "steps", "lr", "batch_size",
+             "width", "depth", "fourier", "seed", "conditional")
+    return TrainConfig(**{k: getattr(args, k) for k in names if getattr(args, k) is not None})
 
 
 def sample(args: argparse.Namespace) -> int:
-    _at_least("--n", args.n, 1)
+    _at_least("--n", args.n, 2)
     _check_sampling(args)
     _suffix(args.out, (".csv", ".npy"), "points file")
+    _writable(args.out)
     import numpy as np
 
     from sandbox.datasets import PointSet, save_points
@@ -179,6 +192,7 @@ def render(args: argparse.Namespace) -> int:
     _at_least("--particles", args.particles, 1)
     _at_least("--traces", args.traces, 0)
     _suffix(args.out, (".mp4", ".gif", ".png"), "output")
+    _writable(args.out)
     from sandbox.export import check_animation, parse_size, progress_plan
 
     if args.out.suffix.lower() != ".png":
@@ -194,7 +208,7 @@ def render(args: argparse.Namespace) -> int:
         name = canonical_name(args.dataset)
         from sandbox.modelio import shipped_model_path
 
-        model_path = Path(shipped_model_path(name))
+        model_path = Path(shipped_model_path(name, args.objective))
     else:
         model_path = args.model
     model = _load_model(model_path, args.device)
@@ -267,18 +281,18 @@ def display_available() -> tuple[bool, str]:
 
 
 def window(args: argparse.Namespace) -> int:
+    kwargs = {"dataset": getattr(args, "dataset", None), "model_path": getattr(args, "model", None)}
+    if kwargs["model_path"] is not None and not kwargs["model_path"].is_file():
+        raise UserError(f"{kwargs['model_path']}: no such file")
+    if kwargs["dataset"] is not None:
+        from sandbox.datasets import canonical_name
+
+        kwargs["dataset"] = canonical_name(kwargs["dataset"])
     ok, why = display_available()
     if not ok:
         print(f"no display ({why}); {NO_DISPLAY_HINT}", file=sys.stderr)
         return 1
     from sandbox.app.window import run
 
-    kwargs = {"dataset": getattr(args, "dataset", None), "model_path": getattr(args, "model", None)}
-    if getattr(args, "model", None) is not None and not args.model.is_file():
-        raise UserError(f"{args.model}: no such file")
-    if kwargs["dataset"] is not None:
-        from sandbox.datasets import canonical_name
-
-        kwargs["dataset"] = canonical_name(kwargs["dataset"])
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return int(run(fullscreen=bool(getattr(args, "fullscreen", False)), **kwargs) or 0)

@@ -7,7 +7,6 @@ so `--help` and argument errors are fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -29,6 +28,20 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+    train_defaults = False  # set on `train`: its --help shows TrainConfig's defaults
+
+    def format_help(self) -> str:
+        if self.train_defaults:  # imported only when help is asked for (it loads torch)
+            from dataclasses import fields
+
+            from sandbox.train import TrainConfig
+
+            defaults = {f.name: f.default for f in fields(TrainConfig)}
+            for action in self._actions:
+                if action.dest in defaults and action.help and "default" not in action.help:
+                    action.help += f" (default {defaults[action.dest]})"
+        return super().format_help()
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -53,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a small diffusion / flow-matching model on 2D points and "
                                    "save it. Unset options keep the tuned defaults.",
                        formatter_class=_formatter, epilog=EXAMPLES)
+    t.train_defaults = True
     _data_args(t)
     g = t.add_argument_group("objective")
     g.add_argument("--objective", choices=["ddpm", "flow"], help="DDPM or flow matching")
@@ -89,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", type=Path, metavar="FILE", help="model file (.safetensors)")
     src.add_argument("--dataset", metavar="NAME", help="preset, rendered with its shipped pretrained model")
+    r.add_argument("--objective", choices=["flow", "ddpm"], default="flow",
+                   help="which shipped model of --dataset (default flow)")
     r.add_argument("--data", type=Path, metavar="FILE", help="points drawn faintly behind (default: the model's data)")
     r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif or .png")
     r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")

@@ -28,13 +28,13 @@ def load_points(path: str | os.PathLike, n: int = 2000, seed: int = 0) -> PointS
     """Load a PointSet from CSV / NPY / picture; `n` and `seed` only matter for pictures."""
     path = Path(path)
     ext = path.suffix.lower()
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file")
     if ext not in CSV_EXTS + NPY_EXTS + IMAGE_EXTS:
         raise UserError(f"{path}: unknown file type '{ext or '(none)'}'; use one of "
                         f"{', '.join(CSV_EXTS + NPY_EXTS + IMAGE_EXTS)}")
     if not path.exists():
         raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a file")
     try:
         if path.stat().st_size == 0:
             raise UserError(f"{path}: the file is empty")

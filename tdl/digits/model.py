@@ -17,8 +17,7 @@ import torch
 
 from sandbox.bundle import TrainedField
 from sandbox.model import MLP, MLPConfig
-from sandbox.objectives import DDPMObjective, Objective
-from sandbox.schedules import cosine
+from sandbox.objectives import Objective, make_objective
 
 SIDE = 8  # images are SIDE x SIDE, one channel
 DIM = SIDE * SIDE
@@ -30,8 +29,12 @@ def denoiser_config(width: int = 192, depth: int = 3, time_embed_dim: int = 64) 
     return MLPConfig(width=width, depth=depth, time_embed_dim=time_embed_dim, num_classes=NUM_CLASSES, dim=DIM)
 
 
-def default_objective() -> DDPMObjective:
-    return DDPMObjective(cosine(1000), prediction="v", schedule_name="cosine")
+OBJECTIVE = {"type": "ddpm", "prediction": "v", "schedule": "cosine", "T": 1000}
+
+
+def default_objective() -> Objective:
+    """DDPM, cosine schedule, T = 1000, v-prediction (built through the sandbox's model-file config)."""
+    return make_objective(OBJECTIVE)
 
 
 def load_data() -> tuple[torch.Tensor, torch.Tensor]:

@@ -37,8 +37,10 @@ def load_pipeline(model: str, device: str = "cpu", dtype: str = "float32"):
                         "(or pip install diffusers transformers)") from None
     if dtype not in DTYPES:
         raise UserError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    # float32 is the default; naming torch_dtype only when needed avoids its deprecation warning in new diffusers
+    kw = {} if dtype == "float32" else {"torch_dtype": DTYPES[dtype]}
     try:
-        pipe = DiffusionPipeline.from_pretrained(str(model), local_files_only=True, torch_dtype=DTYPES[dtype])
+        pipe = DiffusionPipeline.from_pretrained(str(model), local_files_only=True, **kw)
     except (OSError, ValueError) as e:
         raise UserError(f"no diffusers pipeline {model!r} in a local folder or the Hugging Face cache "
                         f"({type(e).__name__}); on a machine with network run `hf download {model}` "
@@ -178,7 +180,7 @@ def diffusers_pipeline(model: str = DEFAULT_MODEL, prompts: Sequence[str] = ("a 
     if not prompts or int(instances_per_prompt) < 1 or int(steps) < 1:
         raise UserError("need at least one prompt, one instance per prompt and one step")
     pipe = load_pipeline(model, device, dtype)
-    pipe.set_progress_bar_config(disable=True)
+    pipe.set_progress_bar_config(disable=not progress, leave=False)
     size = {k: v for k, v in (("height", height), ("width", width)) if v is not None}
     xt, x0, timesteps = [], [], None
     for p, prompt in enumerate(tqdm(prompts, desc="prompts", disable=not progress)):

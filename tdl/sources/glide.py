@@ -114,7 +114,8 @@ def glide(prompts: Sequence[str] = ("a corgi in a field",), instances_per_prompt
     T = int(options["diffusion_steps"])
     taus = [int(diffusion.timestep_map[i]) for i in range(diffusion.num_timesteps)][::-1]
     return TrajectoryData(
-        features=(x0 if capture == "x0" else xt).flatten(2).numpy(), times=np.array([(tau + 1) / T for tau in taus] + [0.0]),
+        features=(x0 if capture == "x0" else xt).flatten(2).numpy(),
+        times=np.array([(tau + 1) / T for tau in taus] + [0.0]),
         prompts=prompts, prompt_index=np.repeat(np.arange(len(prompts)), n),
         images=_uint8(x0), images_xt=_uint8(xt), source="glide",
         meta={"model": "glide base 64x64", "steps": int(steps), "guidance": float(guidance), "seed": int(seed),

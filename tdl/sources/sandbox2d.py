@@ -16,16 +16,15 @@ import torch
 from sandbox.errors import UserError
 from tdl.trajectory import TrajectoryData
 
-ASSET_DIRS = [Path(__file__).resolve().parents[2] / "assets" / d for d in ("presets", "models", "sandbox")]
-
 
 def shipped_model(preset: str) -> Path | None:
-    """A model for `preset` shipped in assets/ (any of assets/{presets,models,sandbox}/<preset>.safetensors)."""
-    for d in ASSET_DIRS:
-        p = d / f"{preset}.safetensors"
-        if p.is_file():
-            return p
-    return None
+    """The flow model for `preset` shipped in assets/models/ (sandbox.modelio), or None."""
+    from sandbox.modelio import shipped_model_path
+
+    try:
+        return shipped_model_path(preset, "flow")
+    except UserError:
+        return None
 
 
 def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str = "cpu", progress: bool = False):
@@ -44,22 +43,23 @@ def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str 
     return ev.model
 
 
-def load(model_path: str | None, preset: str | None, seed: int, device: str, progress: bool):
-    from sandbox.modelio import load_model
-
-    if model_path:
-        return load_model(model_path), str(model_path)
+def load(model_path: str | None, preset: str | None, seed: int, device: str, progress: bool, train_steps: int):
+    """(DiffusionModel, where it came from): the file, else the shipped preset model, else a quick one."""
     name = preset or "moons"
-    path = shipped_model(name)
+    path = Path(model_path) if model_path else shipped_model(name)
     if path is not None:
+        from sandbox.modelio import load_model
         return load_model(path), str(path)
-    return quick_model(name, seed=seed, device=device, progress=progress), f"preset {name} (trained now)"
+    origin = f"preset {name} (trained now, {train_steps} steps)"
+    return quick_model(name, train_steps, seed, device, progress), origin
 
 
-def sandbox2d(model_path: str | None = None, preset: str | None = None, instances: int = 200, steps: int | None = None,
-              sampler: str | None = None, seed: int = 0, guidance: float = 1.0, device: str = "cpu",
-              capture: str = "xt", progress: bool = True) -> TrajectoryData:
-    """Trajectories of a saved 2D model (`model_path`) or of a preset (shipped, else trained in seconds).
+def sandbox2d(model_path: str | None = None, preset: str | None = None, instances: int = 200,
+              steps: int | None = None, sampler: str | None = None, seed: int = 0, guidance: float = 1.0,
+              device: str = "cpu", capture: str = "xt", train_steps: int = 600,
+              progress: bool = True) -> TrajectoryData:
+    """Trajectories of a saved 2D model (`model_path`) or of a preset (shipped, else trained now for
+    `train_steps` steps: seconds).
 
     A class-conditional model gets the instances spread evenly over its classes (prompts = class
     names, guidance applies); an unconditional one has the single prompt "all". steps / sampler:
@@ -69,7 +69,7 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
         raise UserError(f"capture must be 'xt' or 'x0', got {capture!r}")
     if isinstance(instances, bool) or int(instances) < 1:
         raise UserError(f"instances must be a positive integer, got {instances}")
-    model, origin = load(model_path, preset, seed, device, progress)
+    model, origin = load(model_path, preset, seed, device, progress, train_steps)
     model.to(device)
     n = int(instances)
     if model.num_classes > 0:
@@ -85,9 +85,9 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
     if capture == "x0":
         field = model.field(guidance if labels is not None else 1.0)
         lab = None if labels is None else labels.to(device)
-        with torch.no_grad():
-            features = torch.stack([x if float(t) == 0.0 else field.x0(x, torch.full((n,), float(t), device=device), lab)
-                                    for t, x in zip(ts, xs)])
+        with torch.no_grad():  # at t = 0 the prediction is the sample itself
+            features = torch.stack([x if float(t) == 0.0 else field.x0(x, torch.full((n,), float(t), device=x.device), lab)
+                                    for t, x in zip(ts.tolist(), xs)])
     positions = np.stack([np.asarray(model.normalizer.inverse(x.cpu().numpy())) for x in xs])
     return TrajectoryData(
         features=features.cpu().numpy(), times=ts.cpu().numpy().astype(np.float64), prompts=names,

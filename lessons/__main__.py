@@ -1,0 +1,63 @@
+"""`python -m lessons` lists the lessons; `python -m lessons NAME` opens the window on one.
+
+With no display (no DISPLAY/WAYLAND_DISPLAY, or SDL_VIDEODRIVER=dummy) it prints the lesson and a
+command that renders its animation without a window, and exits with status 1 (as
+`diffusion-sandbox` does); `--print` prints it without trying the window. Exit 2 on a user mistake.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sandbox.errors import UserError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lessons", description="Self-guided lessons in the diffusion sandbox.")
+    p.add_argument("name", nargs="?", help="lesson id or number (omit to list them)")
+    p.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    return p
+
+
+def list_lessons() -> str:
+    from lessons import LESSONS
+
+    lines = ["Lessons (open one with: python -m lessons NAME):", ""]
+    for i, (key, make) in enumerate(LESSONS.items(), 1):
+        lesson = make()
+        lines.append(f"  {i}. {key:<16} {lesson.title.split('. ', 1)[-1]}: {lesson.goal}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if not args.name:
+            print(list_lessons())
+            return 0
+        from lessons import get_lesson
+
+        lesson = get_lesson(args.name)
+        if args.print_only:
+            print(lesson.text())
+            return 0
+        from sandbox.cli.commands import display_available
+
+        ok, why = display_available()
+        if not ok:
+            print(lesson.text())
+            print(f"\nno display ({why}): run this on a machine with a screen to follow the lesson in the window.",
+                  file=sys.stderr)
+            return 1
+        from lessons.runner import LessonRunner
+        from lessons.window import run
+
+        return int(run(LessonRunner(lesson), fullscreen=args.fullscreen) or 0)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

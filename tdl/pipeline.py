@@ -1,0 +1,95 @@
+"""From a trajectory to a tree: the embedding stage of `tdl embed` / `tdl run`, as plain functions.
+
+- `embed_trajectory`: PCA + the evolutionary embedding (`tdl.embedding`) + metrics -> `TreeData`.
+- `embed_parametric`: the same picture from a small network (`tdl.parametric`), which is saved so that
+  `place_trajectory` can put new samples into it later without optimising again.
+Metrics always compare the picture with the intermediate (PCA) space the embedding was given.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import torch
+
+from sandbox.errors import UserError
+
+# what a parametric embedding takes over from the evolutionary embedding's config (the loss weights
+# are on another scale there, so they keep the parametric defaults)
+SHARED = ("layout", "perplexity", "pca_dim", "pca_fit", "radius", "stretch", "seed", "device")
+
+
+def _tree(traj, Y, layout: str, metrics: dict, config: dict, source: str):
+    from tdl.tree import TreeData
+    config = {**jsonable(config), "trajectory_source": traj.source}
+    return TreeData(np.asarray(Y, dtype=np.float32), layout, traj.times, traj.prompts, traj.prompt_index,
+                    metrics=jsonable(metrics), config=config, source=source)
+
+
+def embed_trajectory(traj, config, source: str = "", progress: bool = True):
+    """`TrajectoryData` + `EmbedConfig` -> `TreeData` (display coordinates, metrics, config)."""
+    from tdl.embedding import embed
+    from tdl.metrics import evaluate
+    config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
+    result = embed(traj.features, config, progress=progress)
+    metrics = evaluate(result.intermediate, result)
+    return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, config.to_dict(), source)
+
+
+def embed_parametric(traj, config, out: str | os.PathLike, epochs: int | None = None, source: str = "",
+                     progress: bool = True):
+    """Train the parametric embedding with `config`'s shared settings, save it to `out`
+    (.safetensors) and return the `TreeData` of the trajectory it was trained on."""
+    from tdl.parametric import ParametricConfig, ParametricEmbedding
+    pcfg = ParametricConfig(**{k: getattr(config, k) for k in SHARED})
+    if epochs is not None:
+        pcfg.epochs = int(epochs)
+    config.validate(traj.num_steps, traj.num_instances)
+    t0 = time.perf_counter()
+    epochs_iter = ParametricEmbedding.fit_iter(traj.features, pcfg)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs_iter = tqdm(epochs_iter, total=pcfg.epochs, desc="parametric embedding", unit="epoch", leave=False)
+    model = None
+    for model, _ in epochs_iter:
+        pass
+    path = model.save(out)
+    tree = place_trajectory(traj, model, source=source, runtime=time.perf_counter() - t0)
+    tree.config["parametric"] = path.name
+    return tree
+
+
+def place_trajectory(traj, model, source: str = "", runtime: float | None = None):
+    """Put `traj` into the picture of a trained `ParametricEmbedding` (no optimisation) -> `TreeData`."""
+    from dataclasses import asdict
+
+    from tdl.metrics import evaluate_display
+    if traj.num_steps != model.num_steps:
+        raise UserError(f"the parametric embedding was trained on {model.num_steps} steps, "
+                        f"this trajectory has {traj.num_steps}")
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        f = torch.as_tensor(traj.features, dtype=torch.float32, device=model.pca.mean.device)
+        Y = model.embed_all(f)
+        x = model.pca.transform(f)
+    cfg = model.config
+    metrics = evaluate_display(x, Y, None, cfg.layout, cfg.radius, cfg.stretch)
+    metrics["runtime_s"] = runtime if runtime is not None else time.perf_counter() - t0
+    metrics["method"] = "parametric"
+    return _tree(traj, Y.cpu().numpy(), cfg.layout, metrics, asdict(cfg), source)
+
+
+def jsonable(obj):
+    """Metrics and configs -> plain JSON types (tensors and arrays become lists)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        obj = obj.detach().cpu().numpy()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

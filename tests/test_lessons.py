@@ -1,0 +1,328 @@
+"""Lessons: every step's check FAILS on the untouched setup and PASSES once the state is driven
+the way a learner would drive the window (AppState's actions, headless), with tiny training where
+a lesson needs a trained model. Also the runner, the panel (pixels and clicks) and `python -m lessons`.
+"""
+import numpy as np
+import pygame
+import pytest
+
+from lessons import LESSONS, get_lesson
+from lessons.__main__ import main
+from lessons.lesson import CheckResult, Lesson, Step
+from lessons.runner import LessonRunner
+from sandbox.app.settings import Settings, TrainSettings
+from sandbox.app.state import AppState
+from sandbox.errors import UserError
+
+# tiny networks: these tests check the lessons' logic, not the engine's quality (tested elsewhere)
+TINY = TrainSettings(train_steps=120, batch_size=256, width=64, depth=2, lr=3e-3, eval_every=0)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path / "cache"))
+
+
+def make_state(tmp_path, auto_train=False, **kw) -> AppState:
+    return AppState(None, settings=Settings(train=TINY), load_shipped=False, auto_train=auto_train,
+                    autosave=False, out_dir=tmp_path, **kw)
+
+
+def start(name: str, st: AppState) -> LessonRunner:
+    r = LessonRunner(get_lesson(name))
+    r.start(st)
+    st.wait_idle()
+    assert r.result is None, r.result      # the setup itself went through
+    return r
+
+
+def check(r: LessonRunner, st: AppState) -> CheckResult:
+    st.wait_idle()
+    return r.check(st)
+
+
+def advance(r: LessonRunner, st: AppState) -> None:
+    assert r.next(st)
+    st.wait_idle()
+
+
+def train(st: AppState, steps: int) -> None:
+    st.set_train(train_steps=steps)
+    assert st.train()
+    st.wait_idle(120)
+    assert not st.training.running and st.errors == 0, [m.text for m in st.messages]
+
+
+# ---- the registry and the command line --------------------------------------------------------
+def test_registry_builds_fresh_lessons():
+    assert len(LESSONS) >= 5
+    for key, make in LESSONS.items():
+        a, b = make(), make()
+        assert isinstance(a, Lesson) and a.id == key and a is not b
+        assert a.steps and all(callable(s.check) for s in a.steps) and a.steps[0].setup is not None
+        assert a.title in a.text() and all(s.instructions in a.text() for s in a.steps)
+    assert get_lesson("1").id == list(LESSONS)[0] and get_lesson("Few-Steps").id == "few_steps"
+    with pytest.raises(UserError):
+        get_lesson("no_such_lesson")
+
+
+def test_command_line(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert all(k in out for k in LESSONS)
+    assert main(["few_steps"]) == 1                       # SDL_VIDEODRIVER=dummy: no display
+    out = capsys.readouterr()
+    assert "Few-step sampling" in out.out and "diffusion-sandbox render" in out.out and "no display" in out.err
+    assert main(["guidance", "--print"]) == 0 and "guidance" in capsys.readouterr().out
+    assert main(["nope"]) == 2 and "error: unknown lesson" in capsys.readouterr().err
+
+
+# ---- each lesson, driven like a learner --------------------------------------------------------
+def test_noise_to_data(tmp_path):
+    st = make_state(tmp_path, auto_train=True)            # no shipped model here: the setup trains
+    r = start("noise_to_data", st)
+    assert st.drawing.name == "smiley" and st.models
+    assert not check(r, st).passed                        # playing
+    st.play(False)
+    assert not check(r, st).passed                        # paused, but at the start
+    st.set_progress(0.5)
+    res = check(r, st)
+    assert res.passed and abs(res.measured["t"] - 0.5) < 0.05 and 0 < res.measured["remaining"] < 1
+    assert not r.done[1] and not LessonRunner(r.lesson).can_next()
+    advance(r, st)
+    assert st.tool == "release" and not check(r, st).passed
+    for x, y in [(0.0, 0.0), (0.6, 0.4), (0.62, 0.4)]:
+        assert st.release_particle_at(x, y)
+    st.wait_idle()
+    res = check(r, st)
+    assert res.passed and res.measured["released"] == 3
+    advance(r, st)
+    assert not check(r, st).passed                        # field view off
+    st.toggle("field")
+    st.set_progress(0.5)
+    assert not check(r, st).passed                        # not near the noise
+    st.set_progress(0.1)
+    res = check(r, st)
+    # at high noise the denoiser's guesses crowd round the data's mean; near the data they spread out
+    assert res.passed and res.measured["spread_now"] < res.measured["spread_late"]
+    advance(r, st)
+    assert r.finished and st.errors == 0
+
+
+def test_draw_and_train(tmp_path):
+    st = make_state(tmp_path)
+    st.set_preset("moons")
+    r = start("draw_and_train", st)
+    assert len(st.drawing) == 0 and not st.models
+    assert not check(r, st).passed                        # nothing drawn
+    st.set_preset("moons")
+    res = check(r, st)
+    assert not res.passed and "moons" in res.feedback     # a preset is not a drawing
+    st.clear()
+    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False):
+        st.spray(0.3 * np.cos(a), 0.3 * np.sin(a), radius=0.8, density=30)
+    res = check(r, st)
+    assert res.passed and res.measured["points"] == 360 and res.measured["parts"] == 1
+    advance(r, st)
+    assert not check(r, st).passed                        # not trained
+    train(st, 8)
+    res = check(r, st)
+    assert not res.passed and res.measured["ratio"] > 1.5  # barely trained: far from the drawing
+    train(st, 400)
+    res = check(r, st)
+    assert res.passed and res.measured["ratio"] <= 1.5, res.feedback
+    st.spray(3.0, 3.0, radius=0.2, density=20)
+    assert not check(r, st).passed                        # the drawing changed after training
+
+
+def test_ddpm_vs_flow(tmp_path):
+    st = make_state(tmp_path)
+    r = start("ddpm_vs_flow", st)
+    assert not check(r, st).passed                        # compare off
+    st.set_compare(True)
+    assert not check(r, st).passed                        # no models yet
+    train(st, 100)                                        # compare mode: trains flow and DDPM
+    res = check(r, st)
+    assert res.passed
+    assert res.measured["ddpm_straightness"] < res.measured["flow_straightness"]
+    advance(r, st)
+    assert not check(r, st).passed                        # still the ancestral sampler
+    st.set_pane(1, sampler="ddim")
+    res = check(r, st)
+    assert res.passed and res.measured["ddpm_straightness"] > res.measured["ancestral_straightness"]
+    advance(r, st)
+    assert not check(r, st).passed                        # 50 steps
+    st.set_pane(0, steps=8)
+    assert not check(r, st).passed                        # right pane still 50
+    st.set_pane(1, steps=8)
+    res = check(r, st)
+    assert res.passed and res.measured["flow_steps"] == res.measured["ddpm_steps"] == 8
+
+
+def test_few_steps(tmp_path):
+    st = make_state(tmp_path)
+    r = start("few_steps", st)
+    assert not check(r, st).passed                        # Euler 50
+    st.set_pane(0, steps=200)
+    st.wait_idle()
+    assert r.step.check(st).passed is False               # still too many steps
+    st.set_pane(0, steps=5)
+    res = check(r, st)
+    assert res.passed and res.measured["error"] > 0.05 and res.measured["nfe"] == 5
+    advance(r, st)
+    assert not check(r, st).passed                        # Euler 5: cheap but inaccurate
+    st.set_pane(0, steps=10)
+    assert not check(r, st).passed                        # Euler 10: still first order
+    st.set_pane(0, sampler="midpoint", steps=10)
+    res = check(r, st)
+    assert not res.passed and res.measured["nfe"] > 10    # accurate, over budget
+    st.set_pane(0, sampler="midpoint", steps=5)
+    res = check(r, st)
+    assert res.passed and res.measured["nfe"] <= 10 and res.measured["error"] <= 0.05
+
+
+def test_few_steps_reference_is_the_exact_path(tmp_path):
+    """The check's reference is a converged solve: a fine Euler solve lands on it (its own error -> 0)."""
+    st = make_state(tmp_path)
+    r = start("few_steps", st)
+    advance_to = r.lesson.steps[1].check
+    errs = []
+    for steps in (50, 400):
+        st.set_pane(0, sampler="euler", steps=steps)
+        st.wait_idle()
+        errs.append(advance_to(st).measured["error"])
+    assert errs[1] < errs[0] / 4 and errs[1] < 0.01       # first order: 8x the steps, ~1/8 the error
+
+
+def test_guidance(tmp_path):
+    st = make_state(tmp_path)
+    r = start("guidance", st)
+    assert st.settings.guidance == 0.0
+    assert not check(r, st).passed                        # no class picked
+    st.set_class(2)
+    res = check(r, st)
+    assert not res.passed and 0.05 < res.measured["purity"] < 0.25   # w = 0: about 1 in 8
+    st.set_guidance(1.0)
+    res = check(r, st)
+    assert res.passed and res.measured["purity"] >= 0.95
+    advance(r, st)
+    assert not check(r, st).passed                        # w = 1 is not "strong"
+    st.set_guidance(4.0)
+    res = check(r, st)
+    assert res.passed
+    assert res.measured["spread"] < 0.75 * res.measured["spread_at_1"]
+    assert res.measured["outward"] > res.measured["outward_at_1"] + 0.05
+
+
+def test_ideal_denoiser(tmp_path):
+    st = make_state(tmp_path)
+    r = start("ideal_denoiser", st)
+    assert len(st.drawing) == 40
+    assert not check(r, st).passed                        # nothing released
+    assert st.release_particle_at(4.0, -3.0)              # far from every point
+    st.wait_idle()
+    res = check(r, st)
+    assert res.passed and res.measured["end_distance"] < 0.01 and res.measured["copy_fraction"] > 0.95
+    advance(r, st)
+    assert not check(r, st).passed                        # still the ideal denoiser
+    train(st, 100)
+    res = check(r, st)
+    assert res.passed and res.measured["copy_fraction"] < res.measured["ideal_copy_fraction"]
+
+
+# ---- the runner ---------------------------------------------------------------------------------
+def _toy_lesson(log: list) -> Lesson:
+    def boom(state):
+        raise RuntimeError("broken check")
+
+    return Lesson("toy", "Toy", "test the runner", (
+        Step("one", lambda s: log.append("setup1"), lambda s: CheckResult(s.progress > 0.5, "p")),
+        Step("two", lambda s: log.append("setup2"), boom),
+    ))
+
+
+def test_runner_flow_and_guards(tmp_path):
+    st = make_state(tmp_path)
+    log: list = []
+    r = LessonRunner(_toy_lesson(log))
+    r.start(st)
+    assert log == ["setup1"] and not r.can_next() and not r.next(st) and not r.can_back()
+    st.set_progress(0.9)
+    r.do("check", st)
+    assert r.result.passed and r.can_next()
+    r.do("next", st)
+    assert r.index == 1 and log == ["setup1", "setup2"] and r.result is None
+    r.do("check", st)                                     # the check raises: feedback, counted, no crash
+    assert not r.result.passed and "broken check" in r.result.feedback and st.errors == 1
+    r.do("back", st)
+    assert r.index == 0 and log == ["setup1", "setup2"]   # back does not re-run the setup
+    r.do("reset", st)
+    assert log[-1] == "setup1"
+    r.do(None, st)
+    with pytest.raises(UserError):
+        r.do("fly", st)
+
+
+# ---- the panel and the window -------------------------------------------------------------------
+@pytest.mark.parametrize("theme_name,scale", [("dark", 1.0), ("high-contrast", 2.0), ("light", 0.75)])
+def test_panel_draws_and_clicks(tmp_path, theme_name, scale):
+    from sandbox.app.lesson_panel import LessonPanel, wrap
+    from sandbox.view.theme import Theme
+
+    pygame.init()
+    theme = Theme.named(theme_name, scale)
+    st = make_state(tmp_path)
+    r = LessonRunner(_toy_lesson([]))
+    r.start(st)
+    panel = LessonPanel()
+    surf = pygame.Surface((900, 700))
+    rect = pygame.Rect(500, 0, 400, 700)
+    panel.draw(surf, rect, r, theme)
+    assert set(panel.buttons) == {"check", "reset"}       # Back and Next are disabled
+    inside = pygame.surfarray.array3d(surf.subsurface(rect))
+    assert len(np.unique(inside.reshape(-1, 3), axis=0)) > 3          # text and buttons were drawn
+    assert not pygame.surfarray.array3d(surf.subsurface((0, 0, 500, 700))).any()  # nothing outside
+
+    def click(pos, button=1):
+        return panel.handle_event(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=button, pos=pos))
+
+    assert click(panel.buttons["check"].center) == "check"
+    assert click(panel.buttons["check"].center, button=3) is None
+    assert click((10, 10)) is None and not panel.contains((10, 10)) and panel.contains(rect.center)
+    r.do("check", st)                                     # fails: feedback box, hint-free
+    panel.draw(surf, rect, r, theme)
+    st.set_progress(0.9)
+    r.do("check", st)
+    panel.draw(surf, rect, r, theme)
+    assert "next" in panel.buttons and click(panel.buttons["next"].center) == "next"
+    assert panel.height_for(rect.w, r, theme) > 3 * theme.font_px
+    font = theme.font()
+    lines = wrap("a quick brown fox jumps over the lazy dog " * 5, font, 150)
+    assert len(lines) > 3 and all(font.size(line)[0] <= 150 for line in lines)
+
+
+def test_window_shows_lesson_and_clicks_check(tmp_path):
+    from lessons.window import LessonApp
+
+    r = LessonRunner(get_lesson("few_steps"))
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY), load_shipped=False,
+                    auto_train=False, autosave=False, out_dir=tmp_path)
+    try:
+        app.run_frames(3)
+        app.state.wait_idle()
+        app.run_frames(2)
+        assert not app.lesson_rect.colliderect(app.canvas) and app.lesson_panel.buttons
+        pos = app.lesson_panel.buttons["check"].center
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+        app.run_frames(2)
+        assert r.result is not None and not r.result.passed
+        n = len(app.state.drawing)
+        assert app.state.drawing.name == "three_modes" and n == 2000   # the click did not spray
+        app.state.set_pane(0, steps=5)
+        app.state.wait_idle()
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        app.run_frames(2)
+        assert r.result.passed and app.errors == 0
+    finally:
+        app.close()

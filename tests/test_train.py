@@ -1,0 +1,115 @@
+"""Training loop: reaches quality on moons, seeded, stops on divergence, rejects bad input."""
+import numpy as np
+import pytest
+import torch
+
+from sandbox import metrics
+from sandbox.bundle import DiffusionModel
+from sandbox.datasets import make_preset
+from sandbox.errors import UserError
+from sandbox.train import TrainConfig, lr_factor, resolve_device, train
+
+
+def _run(cfg, ps):
+    events = list(train(cfg, ps, "cpu"))
+    return events, events[-1].model
+
+
+def test_short_run_on_moons_reaches_quality():
+    """A few hundred steps bring the samples within a small factor of data-vs-data noise;
+    the untrained net is far off (so the threshold can fail)."""
+    ps = make_preset("moons", 4000, seed=0, labels=False)
+    cfg = TrainConfig(objective="flow", steps=400, eval_every=400, eval_samples=1000, width=64, batch_size=256)
+    events, model = _run(cfg, ps)
+    data = model.normalizer.forward(torch.as_tensor(ps.points))
+    samples = model.sample(1000, seed=1).final
+    ratio = metrics.compare(samples, data).ratio
+    assert ratio < 2.0, ratio
+    first = train(TrainConfig(**{**cfg.to_dict(), "steps": 1, "eval_every": 1}), ps, "cpu")
+    ev = next(first)
+    assert ev.score > 4 * ev.baseline
+    assert events[-1].score is not None and events[-1].score < 2.5 * events[-1].baseline
+
+
+@pytest.mark.parametrize("objective", ["flow", "ddpm"])
+def test_seeded_runs_are_identical(objective):
+    ps = make_preset("smiley", 500, seed=0)
+    cfg = TrainConfig(objective=objective, steps=15, eval_every=0, width=32, batch_size=64, conditional=True)
+    a = [e.loss for e in train(cfg, ps, "cpu")]
+    b = [e.loss for e in train(cfg, ps, "cpu")]
+    c = [e.loss for e in train(TrainConfig(**{**cfg.to_dict(), "seed": 1}), ps, "cpu")]
+    assert a == b and a != c and len(a) == 15
+
+
+def test_events_every_step_and_scores_every_k():
+    ps = make_preset("moons", 300, seed=0, labels=False)
+    cfg = TrainConfig(steps=7, eval_every=3, eval_samples=100, width=16, batch_size=32)
+    events = list(train(cfg, ps, "cpu"))
+    assert [e.step for e in events] == list(range(1, 8))
+    assert [e.score is not None for e in events] == [False, False, True, False, False, True, True]
+    assert all(e.baseline > 0 for e in events if e.score is not None)
+    assert isinstance(events[-1].model, DiffusionModel) and events[-1].model.config["stats"]["steps"] == 7
+
+
+def test_training_does_not_touch_the_global_rng():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    for _ in train(TrainConfig(steps=2, eval_every=0, width=16), make_preset("moons", 100), "cpu"):
+        pass
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_divergence_is_a_user_error():
+    ps = make_preset("moons", 500, seed=0)
+    with pytest.raises(UserError, match="training diverged.*lower the learning rate"):
+        for _ in train(TrainConfig(steps=200, lr=1e3, warmup=0, eval_every=0, width=32), ps, "cpu"):
+            pass
+
+
+class Raw:
+    """Unvalidated data (PointSet itself refuses these), to check train() is defensive."""
+
+    def __init__(self, points):
+        self.points, self.labels, self.class_names, self.name = np.asarray(points, dtype=np.float32), None, [], "raw"
+
+
+@pytest.mark.parametrize("points", [[[0.0, 0.0]], np.zeros((0, 2)), [[0.0, np.nan], [1.0, 1.0]],
+                                    [[np.inf, 0.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]], np.zeros((5, 3))])
+def test_bad_data_is_a_user_error(points):
+    with pytest.raises(UserError):
+        next(train(TrainConfig(steps=2, eval_every=0), Raw(points), "cpu"))
+
+
+@pytest.mark.parametrize("bad", [{"objective": "gan"}, {"prediction": "score"}, {"schedule": "sigmoid"},
+                                 {"steps": 0}, {"batch_size": -1}, {"lr": 0.0}, {"lr": float("nan")},
+                                 {"label_dropout": 1.0}, {"eval_every": -1}, {"width": 2.5}])
+def test_bad_config_is_a_user_error(bad):
+    with pytest.raises(UserError):
+        next(train(TrainConfig(**bad), make_preset("moons", 100), "cpu"))
+
+
+def test_conditional_needs_labels():
+    with pytest.raises(UserError, match="labels"):
+        next(train(TrainConfig(conditional=True), make_preset("checkerboard", 100), "cpu"))
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(UserError):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="cuda"):
+            resolve_device("cuda")
+    if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        with pytest.raises(UserError, match="mps"):
+            resolve_device("mps")
+
+
+def test_lr_schedule_warmup_then_cosine():
+    assert lr_factor(0, 10, 100) == pytest.approx(0.1)
+    assert lr_factor(9, 10, 100) == pytest.approx(1.0)
+    assert lr_factor(10, 10, 100) == pytest.approx(1.0)
+    assert lr_factor(55, 10, 100) == pytest.approx(0.5)
+    assert lr_factor(100, 10, 100) == pytest.approx(0.0)

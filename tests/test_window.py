@@ -1,0 +1,220 @@
+"""The real window, headless (SDL dummy driver), driven by REAL posted events through its loop."""
+import numpy as np
+import pygame
+import pytest
+import torch
+
+from sandbox.app import engine
+from sandbox.app.settings import Settings, TrainSettings
+from sandbox.app.widgets import Button, Row
+from sandbox.app.window import App
+from sandbox.datasets import Normalizer
+from sandbox.oracle import GaussianMixture, MixtureField
+from sandbox.paths import FlowPath
+
+TINY = TrainSettings(train_steps=25, batch_size=64, width=16, depth=1, eval_every=0)
+MEANS = np.array([[3.0, 1.0], [5.0, 1.0], [4.0, 3.0]])
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def app(tmp_path):
+    a = App(None, size=(1000, 700), settings=Settings(train=TINY, particles=400),
+            load_shipped=False, auto_train=False, out_dir=tmp_path)
+    a.run_frames(1)
+    yield a
+    a.close()
+
+
+def exact_model(std=0.05):
+    norm = Normalizer(MEANS.mean(0), 1.7)
+    mc = torch.tensor(norm.forward(MEANS), dtype=torch.float32)
+    covs = (std / norm.scale) ** 2 * torch.eye(2).repeat(3, 1, 1)
+    return engine.ExactModel(MixtureField(GaussianMixture(torch.ones(3), mc, covs), FlowPath()), norm)
+
+
+def post(type_, **kw):
+    pygame.event.post(pygame.event.Event(type_, **kw))
+
+
+def key(k, mod=0):
+    post(pygame.KEYDOWN, key=k, mod=mod, unicode="", scancode=0)
+    post(pygame.KEYUP, key=k, mod=mod, unicode="", scancode=0)
+
+
+def click(pos, button=1):
+    post(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+    post(pygame.MOUSEBUTTONDOWN, pos=pos, button=button)
+    post(pygame.MOUSEBUTTONUP, pos=pos, button=button)
+
+
+def button(app, text) -> Button:
+    for w in app.panel.rows:
+        for c in (w.children if isinstance(w, Row) else [w]):
+            if isinstance(c, Button) and (c.text() if callable(c.text) else c.text) == text:
+                return c
+    raise LookupError(text)
+
+
+def run_until(app, cond, frames=3000):
+    for _ in range(frames):
+        app.run_frames(1)
+        if cond():
+            return
+        pygame.time.wait(5)
+    raise AssertionError("condition not reached")
+
+
+def test_click_train_trains_and_shows_loss(app):
+    app.state.set_preset("moons")
+    app.run_frames(1)
+    click(button(app, "Train").rect.center)
+    app.run_frames(1)
+    assert app.state.training.running
+    run_until(app, lambda: not app.state.training.running and app.state.panes[0].sampled is not None)
+    assert ("flow",) in app.state.models and len(app.state.training.losses) == TINY.train_steps
+    assert app.errors == 0
+
+
+def test_drag_on_canvas_sprays_points_under_the_mouse(app):
+    key(pygame.K_DELETE)                                  # clear
+    key(pygame.K_b)                                       # spray tool
+    app.run_frames(1)
+    assert len(app.state.drawing) == 0
+    c = app.canvas
+    path = [(c.x + 100 + 20 * k, c.centery) for k in range(10)]
+    post(pygame.MOUSEBUTTONDOWN, pos=path[0], button=1)
+    for p in path[1:]:
+        post(pygame.MOUSEMOTION, pos=p, rel=(20, 0), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=path[-1], button=1)
+    app.run_frames(1)
+    pts = app.state.drawing.points
+    assert len(pts) > 50
+    px = app.viewport(0).to_pixels(pts)
+    r_px = app.state.brush_radius * app.viewport(0).scale
+    assert (np.abs(px[:, 1] - c.centery) <= r_px + 1).all()
+    assert px[:, 0].min() >= path[0][0] - r_px - 1 and px[:, 0].max() <= path[-1][0] + r_px + 1
+    key(pygame.K_z, pygame.KMOD_CTRL)                     # undo the last spray
+    app.run_frames(1)
+    assert len(app.state.drawing) < len(pts)
+
+
+def test_frame_shows_particles_where_the_model_puts_them(app):
+    st = app.state
+    rng = np.random.default_rng(0)
+    st.drawing.replace(MEANS[rng.integers(0, 3, 300)] + 0.05 * rng.normal(size=(300, 2)))
+    st.models[engine.model_key(exact_model())] = exact_model()
+    st.resample()
+    st.wait_idle()
+    for k in (pygame.K_2, pygame.K_3, pygame.K_6):        # trajectories, contours, data off
+        key(k)
+    key(pygame.K_END)                                     # progress 1: the samples
+    key(pygame.K_SPACE)                                   # pause
+    app.run_frames(1)
+    assert not st.options.trajectories and not st.options.contours and not st.options.data
+    assert st.progress == 1.0 and not st.playing
+    from sandbox.view import Theme
+
+    col = np.array(Theme.named(st.theme_name, st.presenter_scale).particle)
+    rgb = pygame.surfarray.array3d(app.screen)            # (W, H, 3)
+    x, y, w, h = app.pane_rects[0]
+    lit = np.argwhere((rgb[x:x + w, y:y + h] == col).all(axis=2)) + [x, y]
+    modes = app.viewport(0).to_pixels(MEANS)
+    d = np.linalg.norm(lit[:, None] - modes[None], axis=2)
+    scale = app.viewport(0).scale
+    assert len(lit) > 100
+    assert (d.min(axis=1) < 0.3 * scale).mean() > 0.97   # lit pixels sit on the modes
+    assert ((d < 0.1 * scale).sum(axis=0) > 10).all()     # and every mode is lit
+    key(pygame.K_HOME)                                    # at noise they are spread out
+    app.run_frames(1)
+    rgb0 = pygame.surfarray.array3d(app.screen)
+    lit0 = np.argwhere((rgb0[x:x + w, y:y + h] == col).all(axis=2)) + [x, y]
+    d0 = np.linalg.norm(lit0[:, None] - modes[None], axis=2).min(axis=1)
+    assert (d0 > 0.3 * scale).mean() > 0.5
+
+
+def test_keys_resize_drop_and_fullscreen(app, tmp_path):
+    st = app.state
+    playing = st.playing
+    key(pygame.K_SPACE)
+    key(pygame.K_h)
+    key(pygame.K_4)
+    key(pygame.K_c)
+    app.run_frames(1)
+    assert st.playing != playing and st.help_visible and st.options.field and st.compare
+    key(pygame.K_ESCAPE)
+    app.run_frames(1)
+    assert not st.help_visible
+    post(pygame.VIDEORESIZE, size=(820, 610), w=820, h=610)
+    app.run_frames(1)
+    assert app.screen.get_size() == (820, 610) and app.canvas.right == 820
+    post(pygame.VIDEORESIZE, size=(-5, 10**9), w=-5, h=10**9)  # nonsense sizes are ignored
+    app.run_frames(1)
+    assert app.screen.get_size() == (820, 610)
+    csv = tmp_path / "drop.csv"
+    csv.write_text("0,0\n1,0\n0,1\n1,1\n")
+    post(pygame.DROPFILE, file=str(csv))
+    post(pygame.DROPFILE, file=str(tmp_path / "missing.png"))
+    app.run_frames(1)
+    assert len(st.drawing) == 4
+    assert any("no such file" in m.text for m in st.messages)
+    key(pygame.K_F11)
+    app.run_frames(2)
+    key(pygame.K_F11)
+    app.run_frames(2)
+    key(pygame.K_p)
+    app.run_frames(1)
+    assert list(tmp_path.glob("sandbox-*.png"))
+    key(pygame.K_EQUALS, pygame.KMOD_CTRL)                # presenter scale up
+    app.run_frames(1)
+    assert st.presenter_scale > 1.0
+    assert app.errors == 0 and app.running
+
+
+def test_file_dialog_opens_and_closes(app):
+    key(pygame.K_o, pygame.KMOD_CTRL)
+    app.run_frames(2)
+    assert app.dialog is not None
+    key(pygame.K_ESCAPE)
+    app.run_frames(1)
+    assert app.dialog is None and app.errors == 0
+
+
+def test_training_failures_are_messages_not_crashes(app):
+    st = app.state
+    key(pygame.K_DELETE)
+    app.run_frames(1)
+    click(app.canvas.center)                              # a spray...
+    app.run_frames(1)
+    st.erase(*app.viewport(0).to_world([app.canvas.center])[0], radius=10.0)
+    st.spray(0.0, 0.0, radius=0.0, density=1)             # ...reduced to one point
+    key(pygame.K_t)
+    app.run_frames(2)
+    assert not st.training.running and "at least 2" in st.messages[-1].text
+    st.spray(0.0, 0.0, radius=1.0, density=100)
+    st.set_train(lr=100.0)
+    key(pygame.K_t)
+    run_until(app, lambda: not st.training.running, frames=2000)
+    assert any("diverged" in m.text for m in st.messages)
+    key(pygame.K_SPACE)
+    app.run_frames(1)
+    assert app.errors == 0 and app.running
+
+
+def test_unexpected_errors_are_counted_and_survived(app, monkeypatch):
+    def boom(*a):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.state, "new_noise", boom)
+    key(pygame.K_n)
+    app.run_frames(2)
+    assert app.errors == 1 and app.running
+    assert "boom" in app.state.messages[-1].text
+    loop = app.state.loop
+    key(pygame.K_l)                                       # still responsive
+    app.run_frames(1)
+    assert app.state.loop != loop
