@@ -62,13 +62,16 @@ def lesson() -> Lesson:
         if before is not None and sb <= before:
             return failed(f"With {pb.sampler} the paths are no straighter ({sb:.2f} vs {before:.2f}). Press "
                           "Check again once the right pane has re-sampled.", ddpm_straightness=sb)
+        memo["late"] = (measure.late_share(a), measure.late_share(b))
         was = f" (ancestral: {before:.2f})" if before is not None else ""
+        than = "straighter than" if sa > sb else "less straight than" if sa < sb else "as straight as"
         return passed(
             f"The same DDPM model with {pb.sampler}: straightness {sb:.2f}{was}. The zig-zag was the sampler's "
-            f"fresh noise, not the model. Still, flow matching's paths are straighter ({sa:.2f}): DDPM's path "
-            "x_t = \u03b1 x0 + \u03c3 \u03b5 with \u03b1\u00b2 + \u03c3\u00b2 = 1 bends, flow matching's "
-            "x_t = (1\u2212t) x0 + t \u03b5 is a straight line between noise and data.",
-            ddpm_straightness=sb, ancestral_straightness=before, flow_straightness=sa, sampler=pb.sampler)
+            f"fresh noise, not the model. Flow matching's paths ({sa:.2f}) are {than} these: flow matching "
+            "trains on straight lines from noise to ONE data point, but a noise point could lead to many, so "
+            "the model first heads for their average and then turns towards the moon it picks.",
+            ddpm_straightness=sb, ancestral_straightness=before, flow_straightness=sa, sampler=pb.sampler,
+            flow_late_share=memo["late"][0], ddpm_late_share=memo["late"][1])
 
     def check_few_steps(state):
         a, b, why = both(state)
@@ -83,20 +86,21 @@ def lesson() -> Lesson:
                 return failed(f"Use deterministic samplers in both panes ({side}: {p.sampler}).")
         qa = measure.quality(measure.final(a), state.drawing.points)["ratio"]
         qb = measure.quality(measure.final(b), state.drawing.points)["ratio"]
-        sa, sb = measure.straightness(a), measure.straightness(b)
+        la, lb = memo.get("late") or (measure.late_share(a), measure.late_share(b))
         better = "flow matching" if qa < qb else "DDPM"
         return passed(
             f"At {pa.steps} and {pb.steps} steps: flow matching's samples are {measure.times(qa)} the data-vs-data "
-            f"distance, DDPM's {measure.times(qb)} ({better} holds up better here). A solver's big step follows a "
-            f"straight line, so the straighter paths ({sa:.2f} vs {sb:.2f}) lose less when steps get few.",
-            flow_ratio=qa, ddpm_ratio=qb, flow_straightness=sa, ddpm_straightness=sb,
+            f"distance, DDPM's {measure.times(qb)}: {better} holds up better here. A clue: flow matching's "
+            f"particles cover {la:.0%} of their way in the second half of the time, DDPM's {lb:.0%}. Steps are "
+            "spread evenly in time, so the model whose particles move evenly wastes fewer of them.",
+            flow_ratio=qa, ddpm_ratio=qb, flow_late_share=la, ddpm_late_share=lb,
             flow_steps=pa.steps, ddpm_steps=pb.steps)
 
     return Lesson(
         id="ddpm_vs_flow",
         title="3. DDPM vs flow matching",
-        goal="Compare the paths of DDPM and flow matching from the same noise: straightness, function "
-             "evaluations, and why straight paths allow fewer steps.",
+        goal="Compare the paths of DDPM and flow matching from the same noise: their shape, where the "
+             "zig-zag comes from, and which one survives few steps.",
         steps=(
             Step("Left: flow matching. Right: DDPM with its ancestral sampler; both 50 steps from the same noise. "
                  "Turn on compare mode (C) and press Train for any model that is missing.",

@@ -55,6 +55,16 @@ def straightness(sampled) -> float:
     return float(metrics.straightness(sampled.traj))
 
 
+def late_share(sampled, last: float = 0.5) -> float:
+    """Mean over particles of the share of its path length covered in the last `last` of the steps
+    (0.5 = the second half): about 0.5 when a particle moves evenly in time."""
+    xs = sampled.traj.xs.float()
+    seg = (xs[1:] - xs[:-1]).norm(dim=-1)                    # (S, N)
+    k = int(round(seg.shape[0] * (1.0 - last)))
+    total = seg.sum(0).clamp(min=1e-12)
+    return float((seg[k:].sum(0) / total).mean())
+
+
 def is_stochastic(sampler: str) -> bool:
     return bool(SAMPLERS[sampler].stochastic)
 

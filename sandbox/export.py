@@ -9,7 +9,7 @@ target folder and moved into place with `os.replace`, so a crash never leaves ha
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -101,7 +101,8 @@ def fit_viewport(size: tuple[int, int], traj=None, data=None, margin: float = 1.
     if len(goal) == 0:
         goal = allp
     center = 0.5 * (np.quantile(goal, 0.005, axis=0) + np.quantile(goal, 0.995, axis=0))
-    lo, hi = np.quantile(allp, 0.002, axis=0), np.quantile(allp, 0.998, axis=0)
+    # 1% / 99%: the data gets more of the frame; a few noise points may start outside
+    lo, hi = np.quantile(allp, 0.01, axis=0), np.quantile(allp, 0.99, axis=0)
     half = np.maximum(np.abs(lo - center), np.abs(hi - center)) * margin
     # the shorter side of the frame spans 2 * half_extent (Viewport): fit both axes
     he = max(half[0] * min(w, h) / w, half[1] * min(w, h) / h, 0.5)
@@ -124,7 +125,7 @@ def iter_frames(traj, progresses, *, size: tuple[int, int] = (1280, 720), data=N
                 viewport: Viewport | None = None) -> Iterator[np.ndarray]:
     """Yield one (H, W, 3) uint8 frame per progress value; repeated values are not redrawn.
 
-    traj and data are in canonical coordinates (the model's), as everywhere in the view.
+    traj and data share one coordinate system (the CLI uses the model's canonical one).
     """
     size = parse_size(size)
     theme = _theme_for(theme, size)
@@ -146,8 +147,8 @@ def _atomic_target(out: Path):
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"{out}: folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(fd)
+    # a fresh name rather than mkstemp: mkstemp's 0600 mode would survive os.replace
+    tmp = folder / f".{out.stem}.{secrets.token_hex(4)}.tmp{out.suffix}"
     try:
         yield Path(tmp)
         os.replace(tmp, out)

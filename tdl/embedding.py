@@ -30,7 +30,7 @@ from tdl.losses import alignment, displacement, tsne_exact, tsne_sparse
 from tdl.repulsion import repulsion_exact, repulsion_grid
 
 METHODS = ("auto", "exact", "approx")
-INITS = ("random", "aligned")
+INITS = ("random", "aligned", "pca")
 
 
 @dataclass
@@ -39,7 +39,8 @@ class EmbedConfig:
     layout: str = "radial"  # "radial" | "rectilinear"
     perplexity: float = 30.0  # clamped to (instances - 1) / 3 for small inputs
     n_iter: int = 1000  # reference: 2000 (converges well before; see docs/TDL.md)
-    learning_rate: float = 500.0  # reference eta, applied to dKL/dy / 4 and to the displacement
+    learning_rate: float | str = "auto"  # t-SNE step on dKL/dy / 4; "auto" = max(I / exaggeration, 200)
+    disp_rate: float = 500.0  # displacement step size (the reference uses its eta = 500 for both)
     early_exaggeration: float = 4.0
     exaggeration_iters: int = 100  # exaggerated for iterations 0..exaggeration_iters
     momentum: float = 0.5
@@ -59,7 +60,7 @@ class EmbedConfig:
     exact_max: int = 2500  # "auto" is exact up to this many instances per step
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
-    init: str = "random"  # "random" (reference) | "aligned" (one random angle per instance)
+    init: str = "random"  # "random" (reference) | "aligned" (one angle per instance) | "pca"
     seed: int = 0
     device: str = "cpu"
     log_every: int = 10  # loss values every this many iterations (they cost one extra pass)
@@ -82,6 +83,13 @@ class EmbedConfig:
         if self.method != "auto":
             return self.method
         return "exact" if num_instances <= self.exact_max else "approx"
+
+    def resolved_learning_rate(self, num_instances: int) -> float:
+        """"auto": scikit-learn's rule max(N / exaggeration / 4, 50) for dKL/dy, in the reference's units
+        (gradient / 4): max(I / exaggeration, 200). The reference's 500 overshoots for small I."""
+        if self.learning_rate == "auto":
+            return max(num_instances / self.early_exaggeration, 200.0)
+        return float(self.learning_rate)
 
     def disp_sigma_at(self, it: int) -> float:
         """Reference schedule: sigma0 until 50 %, 0.75 sigma0 until 62.5 %, 0.5 sigma0 until 75 %, then final."""
@@ -147,9 +155,23 @@ def affinities(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor | SparseAff
     return knn_affinities(x, perp, config.n_neighbors)
 
 
-def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.float32) -> torch.Tensor:
-    """Reference init: `along ~ U[max(0, r_s - spread), r_s + spread]`, angle ~ U[0, 2 pi)
-    (rectilinear: cross axis ~ U[-pi R, pi R)). "aligned": one angle per instance for every step."""
+def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.float32,
+                      x: torch.Tensor | None = None) -> torch.Tensor:
+    """Initial optimisation coordinates `(S, I, 2)`.
+
+    "random" (reference): `along ~ U[max(0, r_s - spread), r_s + spread]`, angle ~ U[0, 2 pi)
+    (rectilinear: cross axis ~ U[-pi R, pi R)); "aligned": the same but one angle per instance for all
+    steps; "pca": the first two intermediate coordinates of each step (shared axes when the PCA is fit on
+    all steps), scaled per step to standard deviation 1e-4, as scikit-learn's PCA init."""
+    if config.init == "pca":
+        if x is None:
+            raise ValueError("init='pca' needs the intermediate points")
+        y = x[..., :2].to(torch.float64)
+        if y.shape[-1] < 2:
+            y = torch.cat((y, torch.zeros_like(y)), -1)
+        y = y - y.mean(dim=1, keepdim=True)
+        y = y / y[..., :1].std(dim=1, keepdim=True).clamp_min(1e-12) * 1e-4
+        return y.to(device=device, dtype=dtype)
     g = torch.Generator().manual_seed(config.seed)
     target = lay.targets(S, config.layout, config.radius, dtype=torch.float64)
     lo = target - config.init_spread
@@ -173,11 +195,11 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
     dev, dtype = x.device, x.dtype
     P = affinities(x, config) if P is None else P
     exact = isinstance(P, torch.Tensor)
-    Y = initial_positions(S, I, config, dev, dtype) if Y0 is None else Y0.to(dev, dtype).clone()
+    Y = initial_positions(S, I, config, dev, dtype, x) if Y0 is None else Y0.to(dev, dtype).clone()
     update = torch.zeros_like(Y)
     gains = torch.ones_like(Y)
     target = lay.targets(S, config.layout, config.radius, device=dev, dtype=dtype)
-    eta, radial = config.learning_rate, config.layout == "radial"
+    eta, radial = config.resolved_learning_rate(I), config.layout == "radial"
     repulse, work = None, {}
     if not exact:
         repulse = ((lambda Y: repulsion_grid(Y, config.grid_spacing)) if config.resolved_method(I) == "approx"
@@ -199,7 +221,7 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
         theta = across if radial else across / config.radius
         a_loss, a_grad = alignment(theta, "cos" if radial else "gauss")
         along, across = lay.split(Y + update, config.layout)
-        along = along - eta * config.disp_weight * d_grad
+        along = along - config.disp_rate * config.disp_weight * d_grad
         if radial:
             across = torch.remainder(across - config.align_weight * a_grad, 2 * math.pi)
         else:

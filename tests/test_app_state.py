@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sandbox.app import engine, session
-from sandbox.app.settings import PaneSettings, Settings, TrainSettings
+from sandbox.app.settings import Settings, TrainSettings
 from sandbox.app.state import AppState
 from sandbox.datasets import Normalizer
 from sandbox.oracle import GaussianMixture, MixtureField
@@ -275,3 +275,28 @@ def test_load_files_and_junk(tmp_path):
     st.clear()
     st.load_file(out)
     assert len(st.drawing) == 3
+
+
+def test_dismissed_autosave_is_kept_aside_not_offered_again(tmp_path):
+    st = make_state(tmp_path)
+    st.spray(0.0, 0.0, radius=1.0, density=30)
+    st.close()
+    st2 = make_state(tmp_path)
+    assert st2.restore_offer is not None
+    st2.dismiss_autosave()
+    assert session.autosave_path().with_name("drawing-previous.safetensors").is_file()
+    assert make_state(tmp_path).restore_offer is None
+
+
+def test_record_gif_through_the_exporter(tmp_path):
+    import imageio.v3 as iio
+
+    st = with_model(make_state(tmp_path), exact_model())
+    st.record_size, st.record_fps, st.record_seconds = (120, 80), 5, 1.0
+    out = st.record("gif")
+    st.wait_idle(60)
+    assert out.is_file() and any(m.text.startswith("saved") for m in st.messages)
+    frames = iio.imread(out, index=None)
+    assert frames.shape[1:3] == (80, 120) and len(frames) >= 5
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # it moves
+    assert st.errors == 0

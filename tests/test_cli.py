@@ -84,7 +84,8 @@ def test_render_shipped_dataset(trained, monkeypatch):
     import sandbox.modelio as modelio
 
     asked = []
-    monkeypatch.setattr(modelio, "shipped_model_path", lambda name, objective="flow": asked.append((name, objective)) or model)
+    monkeypatch.setattr(modelio, "shipped_model_path",
+                        lambda name, objective="flow": asked.append((name, objective)) or model)
     out = tmp / "shipped.gif"
     assert main(["render", "--dataset", "two-moons", "--out", str(out), "--size", "64x48",
                  "--fps", "4", "--seconds", "1", "--particles", "100", "--steps", "3"]) == 0

@@ -236,3 +236,14 @@ def test_mixture_oracle_matches_preset(name):
     lp_own = mix.log_prob(own).mean().item()
     assert abs(lp_preset - lp_own) < 0.03
     assert mix.labels.tolist() == list(range(len(MIXTURES[name].weights)))
+
+
+def test_saved_file_permissions_follow_umask(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        out = save_points(make_preset("moons", 10), tmp_path / "d.csv")
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o644

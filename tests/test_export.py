@@ -124,3 +124,15 @@ def test_bad_outputs(tmp_path):
     with pytest.raises(UserError, match=".png"):
         export_frame(traj, tmp_path / "a.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_permissions_follow_umask(tmp_path):
+    """Files are readable by others as usual (a temp file's private 0600 mode must not leak)."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        out = export_frame(_traj(n=10, steps=2), tmp_path / "p.png", size=(32, 32))
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -23,9 +23,21 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path / "cache"))
 
 
-def make_state(tmp_path, auto_train=False, **kw) -> AppState:
-    return AppState(None, settings=Settings(train=TINY), load_shipped=False, auto_train=auto_train,
-                    autosave=False, out_dir=tmp_path, **kw)
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Training runs in a worker thread next to the test: one torch thread each avoids the
+    oversubscription that makes a shared 2-core machine crawl (as the window does)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_state(tmp_path, auto_train=False, particles=2000, **kw) -> AppState:
+    return AppState(None, settings=Settings(train=TINY, particles=particles), load_shipped=False,
+                    auto_train=auto_train, autosave=False, out_dir=tmp_path, **kw)
 
 
 def start(name: str, st: AppState) -> LessonRunner:
@@ -157,15 +169,13 @@ def test_ddpm_vs_flow(tmp_path):
     st.set_pane(1, steps=8)
     res = check(r, st)
     assert res.passed and res.measured["flow_steps"] == res.measured["ddpm_steps"] == 8
+    assert 0 < res.measured["flow_late_share"] < 1 and 0 < res.measured["ddpm_late_share"] < 1
 
 
 def test_few_steps(tmp_path):
-    st = make_state(tmp_path)
+    st = make_state(tmp_path, particles=1000)
     r = start("few_steps", st)
     assert not check(r, st).passed                        # Euler 50
-    st.set_pane(0, steps=200)
-    st.wait_idle()
-    assert r.step.check(st).passed is False               # still too many steps
     st.set_pane(0, steps=5)
     res = check(r, st)
     assert res.passed and res.measured["error"] > 0.05 and res.measured["nfe"] == 5
@@ -183,7 +193,7 @@ def test_few_steps(tmp_path):
 
 def test_few_steps_reference_is_the_exact_path(tmp_path):
     """The check's reference is a converged solve: a fine Euler solve lands on it (its own error -> 0)."""
-    st = make_state(tmp_path)
+    st = make_state(tmp_path, particles=500)
     r = start("few_steps", st)
     advance_to = r.lesson.steps[1].check
     errs = []
@@ -305,7 +315,7 @@ def test_window_shows_lesson_and_clicks_check(tmp_path):
     from lessons.window import LessonApp
 
     r = LessonRunner(get_lesson("few_steps"))
-    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY), load_shipped=False,
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY, particles=800), load_shipped=False,
                     auto_train=False, autosave=False, out_dir=tmp_path)
     try:
         app.run_frames(3)

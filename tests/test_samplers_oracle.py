@@ -73,6 +73,22 @@ def test_sampler_lands_on_the_mixture(path, name, kw, steps, bound, base):
     assert _ratio(traj.final, base) < bound
 
 
+@pytest.mark.parametrize("path,name,kw", [(FLOW, "euler_maruyama", {"noise": 3.0}), (LINEAR, "ddpm", {}),
+                                           (LINEAR, "euler_maruyama", {"noise": 3.0}), (FLOW, "heun", {})])
+def test_intermediate_steps_follow_the_path_marginals(path, name, kw):
+    # halfway (t = 0.5 is on both grids at 50 steps) the particles must be distributed as
+    # alpha x0 + sigma eps: the SDE's extra drift and noise cancel in distribution, whatever g
+    traj = _run(path, name, 50, **kw)
+    k = int(torch.nonzero(torch.isclose(traj.ts, torch.tensor(0.5))).squeeze())
+    a, s = float(path.alpha(0.5)), float(path.sigma(0.5))
+
+    def marginal(n, gen):
+        return a * MIX.sample(n, gen) + s * torch.randn(n, 2, generator=gen)
+
+    b = metrics.baseline(marginal, N, generator=torch.Generator().manual_seed(9), repeats=6)
+    assert _ratio(traj.xs[k], b, source=marginal) < 2.0
+
+
 def _single_step_coefficients_ddpm(field, sched, x, steps, generator):
     """THE BUG, on purpose: one-step posterior coefficients (beta_tau) reused at a stride."""
     ac = sched.alphas_cumprod

@@ -105,6 +105,24 @@ def test_embed_rectilinear_and_plot_options(synthetic_traj, tmp_path, capsys):
     assert img.shape[1] == pytest.approx(11.0 * 50, abs=2)  # --dpi is honoured
 
 
+def test_parametric_embedding_places_the_same_trajectory_identically(synthetic_traj, tmp_path, capsys):
+    rc, out, _ = _run(capsys, "embed", synthetic_traj, "--parametric", "--iterations", "15", "--quiet",
+                      "--out", tmp_path / "p.npz")
+    model = tmp_path / "p.parametric.safetensors"
+    assert rc == 0 and model.is_file() and "--parametric-model" in out
+    trained = TreeData.load(tmp_path / "p.npz")
+    assert trained.metrics["method"] == "parametric" and trained.config["epochs"] == 15
+    rc, _, _ = _run(capsys, "embed", synthetic_traj, "--parametric-model", model, "--quiet",
+                    "--out", tmp_path / "placed.npz")
+    assert rc == 0
+    np.testing.assert_allclose(TreeData.load(tmp_path / "placed.npz").Y, trained.Y, atol=1e-4)
+    short = TrajectoryData.load(synthetic_traj)
+    short = TrajectoryData(short.features[:4], short.times[:4], short.prompts, short.prompt_index)
+    rc, _, err = _run(capsys, "embed", short.save(tmp_path / "short.npz"), "--parametric-model", model,
+                      "--out", tmp_path / "x.npz")
+    assert rc == 2 and "trained on 6 steps" in err
+
+
 def test_tree_finds_its_trajectory_for_thumbnails(ran, tmp_path, capsys):
     rc, _, err = _run(capsys, "plot", ran / "tree.npz", "--out", tmp_path / "a.png", "--thumbnails", "0")
     rc2, _, _ = _run(capsys, "plot", ran / "tree.npz", "--out", tmp_path / "b.png", "--thumbnails", "6")
@@ -112,12 +130,22 @@ def test_tree_finds_its_trajectory_for_thumbnails(ran, tmp_path, capsys):
     assert not np.array_equal(_png(tmp_path / "a.png"), _png(tmp_path / "b.png"))
 
 
+def _tiny_2d_model(path):
+    """A saved class-conditional flow model of the moons, untrained (its paths are not the point)."""
+    from sandbox.datasets import make_preset
+    from sandbox.modelio import save_model
+    from sandbox.train import TrainConfig, build_model
+    cfg = TrainConfig(width=32, depth=2, conditional=True, device="cpu")
+    return save_model(build_model(cfg, make_preset("moons", n=500, seed=0), torch.device("cpu")), path)
+
+
 def test_sandbox2d_figure_has_the_true_paths_beside(tmp_path, capsys):
     traj = tmp_path / "moons.npz"
-    rc, _, _ = _run(capsys, "sample", "--source", "sandbox2d", "--preset", "moons", "--instances", "24",
-                    "--steps", "5", "--quiet", "--out", traj)
+    rc, _, _ = _run(capsys, "sample", "--source", "sandbox2d", "--model", _tiny_2d_model(tmp_path / "m.safetensors"),
+                    "--instances", "24", "--steps", "5", "--quiet", "--out", traj)
     assert rc == 0
-    assert TrajectoryData.load(traj).positions2d is not None
+    t = TrajectoryData.load(traj)
+    assert t.positions2d.shape == (6, 24, 2) and len(t.prompts) == 2
     rc, _, _ = _run(capsys, "embed", traj, *FAST, "--out", tmp_path / "tree.npz")
     assert rc == 0
     rc, _, _ = _run(capsys, "plot", tmp_path / "tree.npz", "--out", tmp_path / "two.png", "--dpi", "50")

@@ -150,7 +150,7 @@ def test_full_frame_contours_cached_and_all_layers(tmp_path):
                          FlowPath())
     cache = RenderCache()
     full = ViewOptions(field=True, mesh=True)
-    for p in (0.5, 0.5, 0.52):
+    for p in (0.5, 0.5, 0.58):
         render_frame(surf, vp, traj, p, data=data, options=full, field=field, mesh=mesh,
                      label="test", highlights=[traj.xs[:, 0]], cache=cache)
     assert cache.stats["contour_miss"] == 2 and cache.stats["arrow_miss"] == 2

@@ -2,13 +2,12 @@
 afterwards it must still answer a key, and no unexpected exception may have been caught."""
 import numpy as np
 import pygame
-import pytest
 
 from sandbox.app.settings import Settings, TrainSettings
 from sandbox.app.window import App
 
 N_EVENTS = 20_000
-PER_FRAME = 125
+PER_FRAME = 200
 
 KEYS = [pygame.K_SPACE, pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN, pygame.K_HOME,
         pygame.K_END, pygame.K_ESCAPE, pygame.K_DELETE, pygame.K_PAGEUP, pygame.K_PAGEDOWN,

@@ -149,18 +149,17 @@ def save_model(model, path) -> None:
     sm(model, path)
 
 
-def shipped_model(dataset: str):
-    """The pretrained model shipped for a preset, or None when it is not there (yet)."""
-    try:
-        from sandbox.modelio import shipped_model_path
-        from pathlib import Path
+def shipped_models(dataset: str) -> list:
+    """The pretrained models shipped for a preset (flow first, then DDPM); [] where none is."""
+    from sandbox.modelio import shipped_model_path
 
-        p = Path(shipped_model_path(dataset))
-        if not p.is_file():
-            return None
-        return load_model(p)
-    except (ImportError, UserError, OSError):
-        return None
+    out = []
+    for objective in ("flow", "ddpm"):
+        try:
+            out.append(load_model(shipped_model_path(dataset, objective)))
+        except UserError:
+            continue
+    return out
 
 
 class ExactModel:

@@ -119,6 +119,7 @@ class Panel:
         self.content_h = 0
         self._key = None
         self._sig = None
+        self._sliders: list[Slider] = []
         self._surf: pygame.Surface | None = None
 
     def layout(self, rect: pygame.Rect, theme: Theme) -> None:
@@ -142,6 +143,7 @@ class Panel:
                 w.rect = r
             y += h + gap
         self.content_h = y + self.scroll - rect.y + pad
+        self._sliders = [w for w in self._all() if isinstance(w, Slider)]
 
     def draw(self, surf: pygame.Surface, theme: Theme) -> None:
         """Redraw into a cached surface only when a widget's signature changed, then blit it."""
@@ -167,7 +169,7 @@ class Panel:
 
     def handle(self, ev) -> bool:
         pos = getattr(ev, "pos", None)
-        dragging = [w for w in self._all() if getattr(w, "dragging", False)]
+        dragging = [w for w in self._sliders if w.dragging]
         if ev.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONUP) and dragging:
             for w in dragging:
                 w.handle(ev)

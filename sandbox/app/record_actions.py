@@ -35,6 +35,7 @@ class RecordActions:
         models = {"/".join(k): m for k, m in self.models.items() if isinstance(m, DiffusionModel)}
         out = session.save(path, self.drawing.points, self.drawing.labels, self.session_meta(), models)
         self._saved_version = self.drawing.version
+        session.retire_autosave()
         self.say(f"saved session to {out}")
         return out
 
@@ -86,10 +87,12 @@ class RecordActions:
         self.stop()
         self.drawing.replace(pts, lab, meta.get("class_names") or None, str(meta.get("source", "drawing")))
         self.models_stale = bool(self.models)
+        session.retire_autosave()
         self.say(f"restored your drawing ({len(pts)} points) - press Train")
 
     def dismiss_autosave(self) -> None:
         self.restore_offer = None
+        session.retire_autosave()
 
     def close(self) -> None:
         """On quit: stop workers and autosave an unsaved drawing."""

@@ -135,6 +135,19 @@ def autosave(points, labels, meta: dict) -> Path | None:
         return None
 
 
+def retire_autosave(keep_backup: bool = True) -> None:
+    """The user dealt with the autosave (restored, dismissed or saved for real): move it aside
+    as drawing-previous.safetensors so it is not offered again, but is not lost either."""
+    p = autosave_path()
+    try:
+        if keep_backup:
+            os.replace(p, p.with_name("drawing-previous.safetensors"))
+        else:
+            p.unlink()
+    except OSError:
+        pass
+
+
 def load_autosave() -> tuple[np.ndarray, np.ndarray, dict] | None:
     """The autosaved drawing, or None when there is none or it is unreadable."""
     p = autosave_path()

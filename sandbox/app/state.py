@@ -17,11 +17,12 @@ from sandbox.errors import UserError
 from sandbox.view import LAYERS, THEMES, ViewOptions
 
 from . import engine, session
+from .data_actions import DataActions
 from .drawing import Drawing
 from .record_actions import RecordActions
 from .settings import SAMPLERS_FOR, PaneSettings, Settings, TrainSettings
 from .tasks import Tasks
-from .training import TrainStatus
+from .training import TrainingJob, TrainStatus
 from .training_actions import TrainingActions
 
 MESH_SIDE = 21          # mesh: 21 x 21 points of noise carried by the sampler
@@ -50,9 +51,9 @@ class Pane:
     version: int = 0        # bumps when the trajectory changes (caches)
 
 
-class AppState(TrainingActions, RecordActions):
-    """Training actions come from `training_actions.py`, files and recording from
-    `record_actions.py` (mixins, to keep each file readable)."""
+class AppState(DataActions, TrainingActions, RecordActions):
+    """Data actions come from `data_actions.py`, training from `training_actions.py`, sessions
+    and recording from `record_actions.py` (mixins, to keep each file readable)."""
 
     def __init__(self, dataset: str | None = "smiley", model=None, settings: Settings | None = None,
                  autosave: bool = True, load_shipped: bool = True, auto_train: bool = True,
@@ -116,152 +117,6 @@ class AppState(TrainingActions, RecordActions):
     def recent_messages(self, seconds: float = 6.0) -> list[Message]:
         now = time.monotonic()
         return [m for m in self.messages if now - m.at < seconds][-4:]
-
-    # ---- data ------------------------------------------------------------------------------
-    def set_preset(self, name: str, n: int = 2000) -> None:
-        from sandbox.datasets import canonical_name, make_preset
-
-        name = canonical_name(name)
-        ps = make_preset(name, n=n, seed=self._seed)
-        self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-        self._saved_version = self.drawing.version
-        self.stop()
-        self.models, self.models_stale = {}, False
-        self.released.clear()
-        if self.load_shipped:
-            for m in self._shipped(name):
-                self.models[engine.model_key(m)] = m
-        if self.models:
-            self._adopt_settings_of(next(iter(self.models)))
-            self.say(f"{name}: pretrained model loaded")
-            self.resample()
-        else:
-            self._clear_panes()
-            if self.auto_train:
-                self.say(f"{name}: no shipped model found, training one now")
-                self.train()
-
-    def _shipped(self, name: str) -> list:
-        m = engine.shipped_model(name)
-        return [m] if m is not None else []
-
-    def _adopt_settings_of(self, key: tuple) -> None:
-        """Point pane A at a model we have (e.g. the shipped one is DDPM)."""
-        pane = self.settings.pane
-        if pane.model_key() == key:
-            return
-        if key[0] == "flow":
-            pane = replace(pane, objective="flow")
-        else:
-            pane = replace(pane, objective="ddpm", prediction=key[1], schedule=key[2])
-        self._set_pane(0, pane.checked(), resample=False)
-
-    def _data_changed(self) -> None:
-        if self.models:
-            self.models_stale = True
-        if self.training.running:
-            return
-        self.released.clear()
-
-    def spray(self, x: float, y: float, radius: float | None = None, density: int | None = None) -> int:
-        n = self.drawing.spray((x, y), self.brush_radius if radius is None else radius,
-                               self.brush_density if density is None else density, self.brush_class)
-        if n:
-            self._data_changed()
-        return n
-
-    def erase(self, x: float, y: float, radius: float | None = None) -> int:
-        n = self.drawing.erase((x, y), self.brush_radius if radius is None else radius)
-        if n:
-            self._data_changed()
-        return n
-
-    def clear(self) -> None:
-        self.drawing.clear()
-        self.drawing.name = "drawing"
-        self._data_changed()
-
-    def undo(self) -> None:
-        if self.drawing.undo():
-            self._data_changed()
-
-    def redo(self) -> None:
-        if self.drawing.redo():
-            self._data_changed()
-
-    def set_tool(self, tool: str) -> None:
-        if tool not in ("spray", "erase", "release"):
-            raise UserError(f"unknown tool {tool!r}")
-        self.tool = tool
-
-    def set_brush(self, radius: float | None = None, density: int | None = None) -> None:
-        if radius is not None and np.isfinite(radius):
-            self.brush_radius = float(np.clip(radius, 0.01, 3.0))
-        if density is not None:
-            self.brush_density = int(np.clip(density, 1, 500))
-
-    def set_brush_class(self, k: int) -> None:
-        self.brush_class = int(np.clip(k, 0, 7))
-
-    def load_file(self, path) -> None:
-        """A CSV / NPY / picture (points), a model file or a session file."""
-        text = str(path)
-        short = text if len(text) <= 80 else text[:38] + "..." + text[-38:]
-        if not text.strip() or "\x00" in text:
-            raise UserError(f"cannot open {short!r}: not a file name")
-        try:
-            self._load_file(Path(text))
-        except OSError as e:  # a name too long, a device, a vanished file: the file's problem
-            raise UserError(f"cannot open {short}: {e.strerror or type(e).__name__}") from None
-
-    def _load_file(self, p: Path) -> None:
-        if p.suffix.lower() == ".safetensors":
-            if not p.is_file():
-                raise UserError(f"{p.name}: no such file")
-            if _is_session(p):
-                self.load_session(p)
-            else:
-                self._load_model_file(p)
-            return
-        from sandbox.datasets import load_points
-
-        ps = load_points(p, n=2000, seed=self._seed)
-        self.stop()
-        self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-        self.models, self.models_stale = {}, False
-        self._clear_panes()
-        classes = f", {ps.num_classes} classes" if ps.labels is not None else ""
-        self.say(f"loaded {p.name}: {len(ps)} points{classes} - press T to train")
-
-    def _load_model_file(self, p: Path) -> None:
-        m = engine.load_model(p)
-        key = engine.model_key(m)
-        self.models[key] = m
-        self.models_stale = False
-        self._adopt_settings_of(key)
-        self._show_model_data(m)
-        self.say(f"loaded model {p.name}")
-        self.resample()
-
-    def _show_model_data(self, model) -> None:
-        """Behind a loaded model: its preset's data if it names one, else keep the drawing."""
-        from sandbox.datasets import PRESETS, make_preset
-
-        name = (getattr(model, "data_summary", None) or {}).get("name")
-        if name in PRESETS:
-            ps = make_preset(name, n=2000, seed=self._seed)
-            self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-            self._saved_version = self.drawing.version
-
-    def save_drawing(self, path=None) -> Path:
-        from sandbox.datasets import save_points
-
-        ps = self.drawing.pointset()
-        path = Path(path) if path else self.out_dir / f"drawing-{_stamp()}.csv"
-        out = save_points(ps, path)
-        self._saved_version = self.drawing.version
-        self.say(f"saved drawing to {out}")
-        return Path(out)
 
     # ---- settings --------------------------------------------------------------------------
     def _set_pane(self, i: int, pane: PaneSettings, resample: bool = True) -> None:
@@ -410,6 +265,15 @@ class AppState(TrainingActions, RecordActions):
             self._tasks.submit(f"pane{i}", _sampler_job(model, self.x_T, pane.settings, s.guidance,
                                                         s.cls, self._noise_seed, self.options))
 
+    def use_model(self, model) -> None:
+        """Show `model` (trained, loaded, or an engine.ExactModel) in the panes asking for its kind."""
+        key = engine.model_key(model)
+        self.models[key] = model
+        self.models_stale = False
+        if self.panes[0].settings.model_key() != key and not self.compare:
+            self._adopt_settings_of(key)
+        self.resample()
+
     def release_particle_at(self, x: float, y: float) -> bool:
         """Drop a particle into the noise at (x, y) (data coordinates) and follow its path."""
         model = self.models.get(self.panes[0].settings.model_key())
@@ -461,16 +325,6 @@ class AppState(TrainingActions, RecordActions):
 
 def _stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
-
-
-def _is_session(p: Path) -> bool:
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(p), framework="numpy") as f:
-            return "session" in (f.metadata() or {})
-    except Exception:  # noqa: BLE001 - not readable as safetensors: let the model loader say why
-        return False
 
 
 def _sampler_job(model, x_T, pane: PaneSettings, guidance, cls, seed, options):

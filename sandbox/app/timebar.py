@@ -52,17 +52,19 @@ class IconButton(Button):
             pygame.draw.rect(surf, col, (cx + d * s * 0.8 - s * 0.15, cy - s, s * 0.3, 2 * s))
 
 
-def status_text(state) -> str:
+def status_texts(state) -> list[str]:
+    """The status line, longest first (the time bar shows the longest that fits)."""
     st = state.training
-    bits = [f"{state.drawing.name}: {len(state.drawing)} points"]
+    data = f"{state.drawing.name}: {len(state.drawing)} points"
     if st.running:
-        bits.append(f"training {st.step}/{st.total}")
+        model = f"training {st.step}/{st.total}"
     elif state.models:
-        bits.append("model ready" + (", data changed: T retrains" if state.models_stale else ""))
+        model = "model ready" + (", data changed: T retrains" if state.models_stale else "")
     else:
-        bits.append("no model: T trains")
-    bits.append(f"device {state.device}")
-    return "  \u00b7  ".join(bits)
+        model = "no model: T trains"
+    dev = f"device {state.device}"
+    sep = "  \u00b7  "
+    return [sep.join([data, model, dev]), sep.join([model, dev]), dev]
 
 
 class TimeBar:
@@ -98,7 +100,7 @@ class TimeBar:
             width = int(bw * weight)
             w.rect = pygame.Rect(x, inner.y, width, inner.h)
             x += width + pad
-        status_w = int(min(theme.font_px * 26, max(inner.right - x, 0) * 0.45))
+        status_w = int(min(theme.font_px * 26, max(inner.right - x, 0) * 0.5))
         self.widgets[-1].rect = pygame.Rect(x, inner.y, max(inner.right - x - status_w, 10), inner.h)
         self.status_rect = pygame.Rect(inner.right - status_w, inner.y, status_w, inner.h)
 
@@ -107,9 +109,12 @@ class TimeBar:
         pygame.draw.line(surf, theme.panel_border, self.rect.topleft, self.rect.topright)
         for w in self.widgets:
             w.draw(surf, theme)
-        img = text_image(theme, status_text(self.app.state), theme.text_dim, 0.8)
-        if img.get_width() > self.status_rect.w:
-            img = pygame.transform.smoothscale(img, (max(1, self.status_rect.w), img.get_height()))
+        for text in status_texts(self.app.state):
+            img = text_image(theme, text, theme.text_dim, 0.8)
+            if img.get_width() <= self.status_rect.w:
+                break
+        else:
+            img = text_image(theme, text, theme.text_dim, 0.8, max_w=max(1, self.status_rect.w))
         surf.blit(img, img.get_rect(midright=self.status_rect.midright))
 
     def handle(self, ev) -> bool:

@@ -25,14 +25,18 @@ def _always() -> bool:
 _TEXT_CACHE: dict = {}
 
 
-def text_image(theme: Theme, text: str, color, mult: float = 0.9, bold: bool = False) -> pygame.Surface:
-    """Rendered text, cached: the panel redraws every frame and font rendering is slow."""
-    key = (text, tuple(color), theme.font_px, mult, bold)
+def text_image(theme: Theme, text: str, color, mult: float = 0.9, bold: bool = False,
+               max_w: int | None = None) -> pygame.Surface:
+    """Rendered text (squeezed to max_w pixels if wider), cached: font rendering is slow."""
+    key = (text, tuple(color), theme.font_px, mult, bold, max_w)
     img = _TEXT_CACHE.get(key)
     if img is None:
         if len(_TEXT_CACHE) > 2000:
             _TEXT_CACHE.clear()
-        img = _TEXT_CACHE[key] = theme.font(mult, bold).render(str(text), True, color)
+        img = theme.font(mult, bold).render(str(text), True, color)
+        if max_w is not None and img.get_width() > max_w:
+            img = pygame.transform.smoothscale(img, (max(1, max_w), img.get_height()))
+        _TEXT_CACHE[key] = img
     return img
 
 
@@ -64,9 +68,7 @@ class Widget:
 
     def _text(self, surf, theme: Theme, text, rect, active=False, dim=False, align="center") -> None:
         col = theme.background if active else (theme.text_dim if dim else theme.text)
-        img = text_image(theme, str(text), col, 0.9)
-        if img.get_width() > rect.w - 6:  # squeeze rather than overflow
-            img = pygame.transform.smoothscale(img, (max(1, rect.w - 6), img.get_height()))
+        img = text_image(theme, str(text), col, 0.9, max_w=max(1, rect.w - 6))  # squeeze, not overflow
         r = img.get_rect(midleft=(rect.x + 6, rect.centery)) if align == "left" else img.get_rect(center=rect.center)
         surf.blit(img, r)
 
@@ -227,10 +229,7 @@ class Slider(Widget):
         except (ValueError, TypeError):
             text = f"{self.label} {v}"
         col = theme.text if self.enabled() else theme.text_dim
-        img = text_image(theme, text, col, 0.85)
-        lw = int(self.rect.w * 0.42) - 4
-        if img.get_width() > lw:
-            img = pygame.transform.smoothscale(img, (max(1, lw), img.get_height()))
+        img = text_image(theme, text, col, 0.85, max_w=max(1, int(self.rect.w * 0.42) - 4))
         surf.blit(img, img.get_rect(midleft=(self.rect.x, self.rect.centery)))
         tr = self._track()
         pygame.draw.rect(surf, theme.panel_border, tr, border_radius=2)

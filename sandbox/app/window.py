@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import traceback
-from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402
@@ -22,6 +20,8 @@ from sandbox.view import RenderCache, Theme, Viewport, render_frame  # noqa: E40
 from sandbox.view.draw import draw_text  # noqa: E402
 
 from . import engine, keys, overlays  # noqa: E402
+from .dialog import FileDialog  # noqa: E402
+from .display_actions import DisplayActions  # noqa: E402
 from .panel import Panel  # noqa: E402
 from .state import AppState  # noqa: E402
 from .timebar import TimeBar  # noqa: E402
@@ -39,7 +39,10 @@ def _cap_torch_threads() -> None:
         pass
 
 
-class App:
+class App(DisplayActions):
+    """The window. Fullscreen, screenshots, the file dialog and overlays' toggles live in
+    `display_actions.py`."""
+
     def __init__(self, dataset: str | None = "smiley", model=None, size=(1280, 800),
                  fullscreen: bool = False, state: AppState | None = None, **state_kw):
         pygame.init()
@@ -56,11 +59,13 @@ class App:
         self._epoch = -1
         self.mouse = (0, 0)
         self.drag: str | None = None
-        self.dialog = None
-        self._ui = None
+        self.dialog: FileDialog | None = None
         self._banner = None
         self.running = True
         self.frames = 0
+        self._pending_size = None   # resizes are applied once per frame (a drag sends dozens)
+        self._shot = None           # a screenshot asked for during this frame
+        self._shot_at = -1e9
         self.pane_rects: list[pygame.Rect] = []
         self.canvas = pygame.Rect(0, 0, 1, 1)
         if fullscreen:
@@ -87,8 +92,12 @@ class App:
     def frame(self, dt: float) -> None:
         for ev in pygame.event.get():
             self._guard(self.dispatch, ev)
+        self._guard(self._apply_resize)
         self._guard(self.state.step, dt)
         self._guard(self.draw, dt)
+        if self._shot is not None:  # after drawing, so the file shows this frame
+            path, self._shot = self._shot, None
+            self._guard(self._save_screenshot, path)
         pygame.display.flip()
         self.frames += 1
 
@@ -249,95 +258,19 @@ class App:
             return
         w = min(max(w, MIN_SIZE[0]), MAX_SIZE[0])
         h = min(max(h, MIN_SIZE[1]), MAX_SIZE[1])
-        if (w, h) != self.screen.get_size():
-            self.screen = pygame.display.set_mode((w, h), pygame.RESIZABLE)
-        self.windowed_size = (w, h)
-        if self._ui is not None:
-            self._ui.set_window_resolution((w, h))
+        self._pending_size = (w, h)
 
-    # ---- actions that need the display ------------------------------------------------------
-    def toggle_fullscreen(self) -> None:
-        st = self.state
-        try:
-            if not st.fullscreen:
-                self.windowed_size = self.screen.get_size()
-                self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
-                st.fullscreen = True
-            else:
-                self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
-                st.fullscreen = False
-        except pygame.error as e:
-            st.fullscreen = False
-            self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
-            st.say(f"fullscreen is not available here ({e})", "warn")
-        if self._ui is not None:
-            self._ui.set_window_resolution(self.screen.get_size())
-
-    def toggle_help(self) -> None:
-        self.state.help_visible = not self.state.help_visible
-
-    def toggle_advanced(self) -> None:
-        self.advanced = not self.advanced
-
-    def escape(self) -> None:
-        st = self.state
-        if self.dialog is not None:
-            self.close_dialog()
-        elif st.help_visible:
-            st.help_visible = False
-        elif st.training.running:
-            st.stop()
-        elif st.fullscreen:
-            self.toggle_fullscreen()
-
-    def screenshot(self, path=None) -> Path:
-        path = Path(path) if path else self.state.out_dir / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frames}.png"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pygame.image.save(self.screen, str(path))
-        except (OSError, pygame.error) as e:
-            raise UserError(f"could not save screenshot {path}: {e}") from None
-        self.state.say(f"saved screenshot {path}")
-        return path
-
-    def open_dialog(self) -> None:
-        import pygame_gui
-
-        if self.dialog is not None:
+    def _apply_resize(self) -> None:
+        if self._pending_size is None:
             return
-        if self._ui is None:
-            self._ui = pygame_gui.UIManager(self.screen.get_size())
-        W, H = self.screen.get_size()
-        rect = pygame.Rect(0, 0, min(640, W - 40), min(520, H - 40))
-        rect.center = (W // 2, H // 2)
-        self.dialog = pygame_gui.windows.UIFileDialog(
-            rect, self._ui, window_title="Open points (CSV, NPY, picture), a model or a session",
-            initial_file_path=str(Path.cwd()), allow_existing_files_only=True)
-
-    def close_dialog(self) -> None:
+        size, self._pending_size = self._pending_size, None
+        if self.state.fullscreen:
+            return
+        if size != self.screen.get_size():
+            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        self.windowed_size = size
         if self.dialog is not None:
-            self.dialog.kill()
-            self.dialog = None
-
-    def _dialog_event(self, ev) -> bool:
-        """Give the file dialog first go at events; True if it took the event."""
-        import pygame_gui
-
-        if ev.type == pygame.KEYDOWN and getattr(ev, "key", None) == pygame.K_ESCAPE:
-            self.close_dialog()
-            return True
-        if ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
-            self.close_dialog()
-            self.state.load_file(str(getattr(ev, "text", "")))
-            return True
-        if ev.type == pygame_gui.UI_WINDOW_CLOSE and getattr(ev, "ui_element", None) is self.dialog:
-            self.dialog = None
-            return True
-        if ev.type >= pygame.USEREVENT and not hasattr(ev, "ui_element"):
-            return False  # a stray user event: only pygame_gui's own (with ui_element) go in
-        self._ui.process_events(ev)
-        return ev.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP, pygame.MOUSEMOTION,
-                           pygame.MOUSEWHEEL, pygame.KEYDOWN, pygame.KEYUP, pygame.TEXTINPUT)
+            self.dialog.resize(size)
 
     # ---- drawing -----------------------------------------------------------------------------
     def draw(self, dt: float = 0.0) -> None:
@@ -354,8 +287,9 @@ class App:
         top = self.canvas
         if st.training.running or st.training.losses:
             cw, ch = int(min(300 * theme.scale, top.w * 0.45)), int(150 * theme.scale)
-            overlays.loss_chart(self.screen, pygame.Rect(top.right - cw - 10, top.y + 10, cw, ch),
-                                theme, st.training)
+            # below the pane titles, at the right
+            overlays.loss_chart(self.screen, pygame.Rect(top.right - cw - 10, top.y + int(theme.font_px * 2.4),
+                                                         cw, ch), theme, st.training)
         overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme, st.recent_messages())
         self.panel.draw(self.screen, theme)
         self.timebar.draw(self.screen, theme)
@@ -364,9 +298,8 @@ class App:
             self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
         if st.help_visible:
             overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
-        if self.dialog is not None and self._ui is not None:
-            self._ui.update(dt)
-            self._ui.draw_ui(self.screen)
+        if self.dialog is not None:
+            self.dialog.draw(self.screen, dt)
 
     def _draw_pane(self, i: int, theme: Theme, d, multi: bool) -> None:
         st = self.state

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sandbox.errors import UserError
 
-NO_DISPLAY_HINT = "to make an animation without a window: diffusion-sandbox render --dataset smiley --out smiley.gif"
+NO_DISPLAY_HINT = ("to make an animation without a window: "
+                   "diffusion-sandbox render --dataset smiley --out smiley.gif")
 
 
 # --- checks -------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def _labels(model, label: str | None, n: int, seed: int):
         except ValueError:
             raise UserError(f"unknown class {label!r}; the model has {', '.join(names)}") from None
         if not 0 <= k < len(names):
-            raise UserError(f"class {k} out of range; the model has {len(names)} classes (0..{len(names) - 1})")
+            raise UserError(f"class {k} out of range; the model has classes 0..{len(names) - 1}")
     return torch.full((n,), k, dtype=torch.int64)
 
 

@@ -26,10 +26,10 @@ THEMES = {"dark": "dark", "light": "light", "contrast": "high-contrast", "high-c
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are one line, like every other error of this program."""
 
+    train_defaults = False  # set on `train`: its --help shows TrainConfig's defaults
+
     def error(self, message: str):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
-
-    train_defaults = False  # set on `train`: its --help shows TrainConfig's defaults
 
     def format_help(self) -> str:
         if self.train_defaults:  # imported only when help is asked for (it loads torch)
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--depth", type=int, help="hidden layers")
     g.add_argument("--fourier", type=int, help="random Fourier features of the input (0 = off)")
     _common(t)
-    t.add_argument("--out", type=Path, metavar="FILE", help="model file to write (default: <data>.safetensors)")
+    t.add_argument("--out", type=Path, metavar="FILE",
+                   help="model file to write (default: <data>.safetensors)")
 
     s = sub.add_parser("sample", help="draw samples from a model into CSV / NPY",
                        description="Sample points from a saved model (in the data's coordinates).",
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=5000, help="number of samples (default 5000)")
     _sampler_args(s)
     _common(s)
-    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="points file to write (.csv or .npy)")
+    s.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="points file to write (.csv or .npy)")
 
     r = sub.add_parser("render", help="render an animation (MP4 / GIF) or a still (PNG)",
                        description="Render particles travelling from noise to data, with their "
@@ -105,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--dataset", metavar="NAME", help="preset, rendered with its shipped pretrained model")
     r.add_argument("--objective", choices=["flow", "ddpm"], default="flow",
                    help="which shipped model of --dataset (default flow)")
-    r.add_argument("--data", type=Path, metavar="FILE", help="points drawn faintly behind (default: the model's data)")
+    r.add_argument("--data", type=Path, metavar="FILE",
+                   help="points drawn faintly behind (default: the model's data)")
     r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif or .png")
     r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")
     r.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
@@ -127,7 +130,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data (one of)").add_mutually_exclusive_group()
     g.add_argument("--dataset", metavar="NAME", help="preset: smiley, three_modes, eight_gaussians, moons, "
                                      "swiss_roll, checkerboard, spirals, rings (default moons)")
-    g.add_argument("--data", type=Path, metavar="FILE", help="points from .csv (x,y[,label]), .npy or a picture")
+    g.add_argument("--data", type=Path, metavar="FILE",
+                   help="points from .csv (x,y[,label]), .npy or a picture")
     p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture")
 
 

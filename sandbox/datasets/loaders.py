@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -179,9 +179,10 @@ def save_points(pointset: PointSet, path: str | os.PathLike) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"{path}: folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    # a fresh name rather than mkstemp: mkstemp's 0600 mode would survive os.replace
+    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             if ext == ".npy":
                 np.save(f, _as_array(pointset))
             else:

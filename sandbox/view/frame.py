@@ -232,7 +232,9 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
             lines = mesh_lines(vp.to_pixels(positions(mxs, mts, progress)), mesh.rows, mesh.cols)
             draw_polylines(surface, lines, blend(theme.background, theme.mesh, 0.7), lw)
         if options.field and field is not None:
-            start, end = _arrows_px(cache, vp, field, t_now, theme, field_kind, field_labels)
+            # the field at the nearest sampler step: at most S+1 evaluations per trajectory
+            t_field = t_now if ts is None else float(ts[int(round(np.clip(progress, 0, 1) * (len(ts) - 1)))])
+            start, end = _arrows_px(cache, vp, field, t_field, theme, field_kind, field_labels)
             draw_arrows(surface, start, end, blend(theme.background, theme.field, 0.8), lw,
                         head=4.0 * theme.scale)
         if xs is not None and xs.shape[1] > 0:

@@ -5,7 +5,8 @@ It is the sandbox's own engine with D = 64 instead of 2: the network is `sandbox
 class for classifier-free guidance), the objective `sandbox.objectives.DDPMObjective` (cosine
 schedule, v-prediction, so the x0 prediction stays finite at t = 1), the sampler any of
 `sandbox.samplers`, guidance `sandbox.field.GuidedField`. A residual MLP beat a small conv net of
-a fifth of its size here: 8x8 is tiny, and on a 2-core CPU the MLP trains ~10x more steps a second.
+a fifth of its size here: 8x8 is tiny, and on a 2-core CPU the MLP trains ~10x more steps a second
+(150 s of training each: 99.2% against 91.8% of conditional samples read as their prompt).
 
 Images: scikit-learn's `load_digits` gives pixels 0..16; the model sees `x = pixels / 8 - 1` in
 [-1, 1], flattened row-major to `(N, 64)`.

@@ -1,6 +1,6 @@
 """Train the built-in digits denoiser and digit encoder; write them to assets/digits/.
 
-    python -m tdl.digits.train --out assets/digits            # ~3-4 minutes on 2 CPU cores
+    python -m tdl.digits.train --out assets/digits    # ~6.5 min on a 2-core CPU shared with other jobs
 
 Both training loops are generators (as `sandbox.train`): they yield `(step, loss, net)` so a caller
 can print, plot or stop. The denoiser keeps an exponential moving average of its weights (the EMA is

@@ -86,7 +86,7 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
         field = model.field(guidance if labels is not None else 1.0)
         lab = None if labels is None else labels.to(device)
         with torch.no_grad():  # at t = 0 the prediction is the sample itself
-            features = torch.stack([x if float(t) == 0.0 else field.x0(x, torch.full((n,), float(t), device=x.device), lab)
+            features = torch.stack([x if t == 0.0 else field.x0(x, torch.full((n,), t, device=x.device), lab)
                                     for t, x in zip(ts.tolist(), xs)])
     positions = np.stack([np.asarray(model.normalizer.inverse(x.cpu().numpy())) for x in xs])
     return TrajectoryData(

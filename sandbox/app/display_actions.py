@@ -1,0 +1,85 @@
+"""The window's actions that need the display: fullscreen, screenshots, the file dialog, help."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pygame
+
+from sandbox.errors import UserError
+
+from .dialog import FileDialog
+
+
+class DisplayActions:
+    """Mixin for App (uses its screen, state and dialog)."""
+
+    def toggle_fullscreen(self) -> None:
+        st = self.state
+        try:
+            if not st.fullscreen:
+                self.windowed_size = self.screen.get_size()
+                self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+                st.fullscreen = True
+            else:
+                self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+                st.fullscreen = False
+        except pygame.error as e:
+            st.fullscreen = False
+            self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+            st.say(f"fullscreen is not available here ({e})", "warn")
+        if self.dialog is not None:
+            self.dialog.resize(self.screen.get_size())
+
+    def toggle_help(self) -> None:
+        self.state.help_visible = not self.state.help_visible
+
+    def toggle_advanced(self) -> None:
+        self.advanced = not self.advanced
+
+    def escape(self) -> None:
+        st = self.state
+        if self.dialog is not None:
+            self.close_dialog()
+        elif st.help_visible:
+            st.help_visible = False
+        elif st.training.running:
+            st.stop()
+        elif st.fullscreen:
+            self.toggle_fullscreen()
+
+    def screenshot(self, path=None) -> Path:
+        """Save the window as PNG at the end of this frame (several requests: one file)."""
+        path = Path(path) if path else self.state.out_dir / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frames}.png"
+        now = time.monotonic()
+        if now - self._shot_at < 0.5:  # a held key repeats: one file, not dozens
+            return path
+        self._shot_at = now
+        self._shot = path
+        return path
+
+    def _save_screenshot(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(self.screen, str(path))
+        except (OSError, pygame.error) as e:
+            raise UserError(f"could not save screenshot {path}: {e}") from None
+        self.state.say(f"saved screenshot {path}")
+
+    def open_dialog(self) -> None:
+        if self.dialog is None:
+            self.dialog = FileDialog(self.screen.get_size())
+
+    def close_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+
+    def _dialog_event(self, ev) -> bool:
+        """The open file dialog gets first go at events; True if it took the event."""
+        taken, picked, closed = self.dialog.event(ev)
+        if closed or picked is not None:
+            self.close_dialog()
+        if picked is not None:
+            self.state.load_file(picked)
+        return taken

@@ -1,0 +1,137 @@
+"""TDL metrics against scikit-learn and hand-made layouts; the saved tree file."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+from sandbox.errors import UserError
+from tdl import layout as lay
+from tdl.metrics import continuity, evaluate_display, instance_alignment, step_separation, trustworthiness
+from tdl.tree import TreeData
+
+def assert_close(a, b, rtol=1e-7, atol=1e-9):
+    """numpy's check (torch.testing's first call costs seconds of imports)."""
+    np.testing.assert_allclose(np.asarray(a.detach() if hasattr(a, "detach") else a),
+                               np.asarray(b.detach() if hasattr(b, "detach") else b), rtol=rtol, atol=atol)
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.mark.parametrize("k", [3, 7])
+def test_trustworthiness_and_continuity_match_sklearn(k):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(3, 40, 6, generator=g, dtype=torch.float64)
+    Y = X[..., :2] + 0.7 * torch.randn(3, 40, 2, generator=g, dtype=torch.float64)
+    T, C = trustworthiness(X, Y, k), continuity(X, Y, k)
+    for s in range(3):
+        assert T[s].item() == pytest.approx(sk_trustworthiness(X[s].numpy(), Y[s].numpy(), n_neighbors=k), abs=1e-12)
+        assert C[s].item() == pytest.approx(sk_trustworthiness(Y[s].numpy(), X[s].numpy(), n_neighbors=k), abs=1e-12)
+    assert torch.all(T < 1) and torch.all(T > 0.3)
+
+
+def test_trustworthiness_is_one_for_an_isometry():
+    X = torch.randn(2, 30, 2, dtype=torch.float64)
+    rot = torch.tensor([[0.6, -0.8], [0.8, 0.6]], dtype=torch.float64)
+    assert_close(trustworthiness(X, X @ rot + 3), torch.ones(2, dtype=torch.float64))
+
+
+def test_instance_alignment_radial_wraps_angles():
+    S, I = 4, 50
+    base = torch.linspace(0, 2 * math.pi, I + 1, dtype=torch.float64)[:-1]
+    phi = base[None] + 0.1 * torch.arange(S, dtype=torch.float64)[:, None]  # crosses 2 pi for some
+    Y = lay.from_polar(torch.full((S, I), 30.0, dtype=torch.float64) + 35 * torch.arange(S)[:, None], phi)
+    raw, norm = instance_alignment(Y, "radial")
+    assert raw == pytest.approx(0.1, abs=1e-9)
+    assert norm == pytest.approx(0.1 / (math.pi / 2), abs=1e-9)
+
+
+def test_instance_alignment_rectilinear():
+    S, I = 3, 20
+    y = torch.arange(I, dtype=torch.float64)[None] + 0.5 * torch.arange(S, dtype=torch.float64)[:, None]
+    Y = torch.stack((35.0 * torch.arange(S, dtype=torch.float64)[:, None].expand(S, I), y), -1)
+    raw, norm = instance_alignment(Y, "rectilinear")
+    assert raw == pytest.approx(0.5)
+    pair = (torch.arange(I)[:, None] - torch.arange(I)[None]).abs().double().mean().item()
+    assert norm == pytest.approx(0.5 / pair)
+    # unrelated positions (a random permutation per step) give about 1
+    perm = torch.stack([torch.randperm(I, generator=torch.Generator().manual_seed(s)) for s in range(S)])
+    assert instance_alignment(torch.stack((Y[..., 0], y.gather(1, perm)), -1), "rectilinear")[1] > 0.5
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_step_separation(layout):
+    S, I = 4, 10
+    c = lay.centres(S, layout)
+    along = c[:, None].expand(S, I).clone()
+    along[2, :5] = c[3]  # half of step 2 sits in step 3's ring/band
+    across = torch.linspace(0.1, 6.0, I, dtype=torch.float64)[None].expand(S, I)
+    Y = lay.join(along, across, layout)
+    total, per = step_separation(Y, layout)
+    assert per == pytest.approx([1.0, 1.0, 0.5, 1.0])
+    assert total == pytest.approx(3.5 / 4)
+
+
+def test_evaluate_display_reports_everything():
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(3, 30, 5, generator=g)
+    Y_opt = X[..., :2] * 3
+    Y = lay.stretch(Y_opt, "rectilinear")
+    m = evaluate_display(X, Y, Y_opt, "rectilinear")
+    for key in ("trustworthiness", "continuity", "instance_alignment", "instance_alignment_norm",
+                "step_separation", "trustworthiness_per_step", "trustworthiness_opt"):
+        assert key in m
+    # rectilinear stretch is a translation per step: neighbourhoods are the same
+    assert m["trustworthiness"] == pytest.approx(m["trustworthiness_opt"])
+    assert len(m["trustworthiness_per_step"]) == 3
+
+
+def make_tree(S=3, I=5):
+    return TreeData(Y=np.random.default_rng(0).normal(size=(S, I, 2)), layout="radial",
+                    times=np.linspace(1, 0, S), prompts=["a cat", "a dog"], prompt_index=np.arange(I) % 2,
+                    metrics={"trustworthiness": 0.9}, config={"perplexity": 30.0}, source="traj.npz")
+
+
+def test_tree_round_trip(tmp_path):
+    tree = make_tree()
+    path = tree.save(tmp_path / "tree")
+    assert path.name == "tree.npz" and sorted(p.name for p in tmp_path.iterdir()) == ["tree.npz"]
+    back = TreeData.load(path)
+    np.testing.assert_array_equal(back.Y, tree.Y)
+    np.testing.assert_array_equal(back.times, tree.times)
+    np.testing.assert_array_equal(back.prompt_index, tree.prompt_index)
+    assert (back.layout, back.prompts, back.metrics, back.config, back.source) == \
+        (tree.layout, tree.prompts, tree.metrics, tree.config, tree.source)
+
+
+def test_tree_errors(tmp_path):
+    with pytest.raises(UserError, match="no tree file"):
+        TreeData.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="corrupt|not a readable"):
+        TreeData.load(bad)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, header=np.array([{"format": "tdl-tree"}], dtype=object))
+    with pytest.raises(UserError):
+        TreeData.load(pickled)
+    foreign = tmp_path / "traj.npz"
+    np.savez(foreign, header=np.array('{"format": "tdl-trajectory"}'))
+    with pytest.raises(UserError, match="trajectory"):
+        TreeData.load(foreign)
+    with pytest.raises(UserError, match="layout"):
+        TreeData(Y=np.zeros((2, 3, 2)), layout="spiral", times=np.zeros(2), prompts=["a"], prompt_index=np.zeros(3))
+    with pytest.raises(UserError, match="prompt_index"):
+        TreeData(Y=np.zeros((2, 3, 2)), layout="radial", times=np.zeros(2), prompts=["a"], prompt_index=np.zeros(4))
+    with pytest.raises(UserError, match="JSON"):
+        TreeData(Y=np.zeros((2, 3, 2)), layout="radial", times=np.zeros(2), prompts=["a"],
+                 prompt_index=np.zeros(3), metrics={"x": object()}).save(tmp_path / "t.npz")
+    assert not list(tmp_path.glob("*.tmp"))
