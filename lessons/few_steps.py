@@ -76,9 +76,11 @@ def lesson() -> Lesson:
             return failed(f"{m['sampler']} with {m['steps']} steps costs {m['nfe']} evaluations per particle; the "
                           f"budget is {BUDGET}. (A second-order solver costs 2 per step.)", **m)
         if m["error"] > ERROR_BOUND:
+            why = (" Heun's last step is a plain Euler step (its second evaluation would be at t = 0, pure data)."
+                   if m["sampler"] == "heun" else "")
             return failed(f"{m['nfe']} evaluations, but particles end {m['error']:.3f} data radii from the exact "
-                          f"ODE's end (goal: {ERROR_BOUND} or less). Try another way to spend {BUDGET} evaluations.",
-                          **m)
+                          f"ODE's end (goal: {ERROR_BOUND} or less).{why} Try another way to spend {BUDGET} "
+                          "evaluations.", **m)
         return passed(
             f"{m['sampler']}, {m['steps']} steps, {m['nfe']} evaluations: error {m['error']:.3f} data radii, sample "
             f"quality {measure.times(m['quality_vs_exact'])} the exact solution's. A second-order solver's error "

@@ -102,7 +102,8 @@ def lesson() -> Lesson:
             Step(f"Now push the guidance to {STRONG:g} or more. Watch the chosen mode: its width and where it sits.",
                  None, check_strong),
         ),
-        render="diffusion-sandbox render --dataset eight_gaussians --label 2 --guidance 4 --out guided.gif",
+        render="diffusion-sandbox train --dataset eight_gaussians --conditional --out eg.safetensors && "
+               "diffusion-sandbox render --model eg.safetensors --label 2 --guidance 4 --out guided.gif",
     )
 
 

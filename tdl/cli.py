@@ -21,7 +21,7 @@ EXAMPLES = """examples:
   tdl sample --source diffusers --model ./stable-diffusion-v1-5 --prompts "a cat" "a dog" \\
              --features clip --feature-model ./clip-vit-base-patch32 --device cuda --out sd.npz
   tdl embed traj.npz --layout radial --out tree.npz
-  tdl plot tree.npz --out tree.png --thumbnails 10
+  tdl plot tree.npz --out tree.svg --thumbnails 20
   tdl explore tree.npz
 """
 SOURCES = "digits, sandbox2d, diffusers, glide"
@@ -130,7 +130,8 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
 
 def _plot_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("figure")
-    g.add_argument("--thumbnails", type=int, default=8, metavar="N", help="images drawn at chosen points (default 8)")
+    g.add_argument("--thumbnails", type=int, default=10, metavar="N",
+                   help="images drawn at chosen points (default 10)")
     g.add_argument("--no-lines", action="store_true", help="do not join each instance across steps")
     g.add_argument("--dpi", type=int, default=150, metavar="N", help="resolution of PNG figures (default 150)")
 

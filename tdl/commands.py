@@ -206,7 +206,8 @@ def explore(args) -> int:
         raise UserError(f"--size must be at least 400x300, got {args.size}")
     tree = TreeData.load(args.tree)
     traj = _find_trajectory(Path(args.tree), tree, args.traj)
-    open_explorer(tree, traj, size=(w, h), max_frames=args.frames, allow_headless=args.frames is not None)
+    open_explorer(tree, traj, size=(w, h), max_frames=args.frames, allow_headless=args.frames is not None,
+                  tree_path=str(args.tree))
     return 0
 
 

@@ -7,6 +7,7 @@ prompt filter changes; hover, selection, panel and slider are drawn every frame.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -21,18 +22,24 @@ GUIDE = (222, 222, 222)
 HEADLESS_DRIVERS = ("dummy", "offscreen")
 
 
-def init_display(allow_headless: bool = False) -> None:
+def init_display(allow_headless: bool = False, tree_path: str = "tree.npz") -> None:
     """Start pygame's display; UserError (one line) where there is no screen to open a window on."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
-    hint = "make a static figure instead: tdl plot tree.npz --out tree.png"
+    hint = f"make a static figure instead: tdl plot {tree_path} --out tree.png"
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if (sys.platform.startswith("linux") and not driver and not os.environ.get("DISPLAY")
+            and not os.environ.get("WAYLAND_DISPLAY")):
+        # no X11 or Wayland session: asking SDL would only add its own messages to ours
+        raise UserError(f"no display to open the explorer window on (no DISPLAY or WAYLAND_DISPLAY); {hint}")
     try:
         pygame.display.init()
     except pygame.error as e:
         raise UserError(f"no display to open the explorer window on ({e}); {hint}") from None
-    if pygame.display.get_driver() in HEADLESS_DRIVERS and not allow_headless:
+    driver = pygame.display.get_driver()
+    if driver in HEADLESS_DRIVERS and not allow_headless:
         pygame.display.quit()
-        raise UserError(f"no display to open the explorer window on; {hint}")
+        raise UserError(f"no display to open the explorer window on (SDL video driver {driver!r}); {hint}")
 
 
 class Explorer:
@@ -243,7 +250,7 @@ def _dots(surface, xy: np.ndarray, colors: np.ndarray, radius: int) -> None:
 
 
 def open_explorer(tree, traj=None, size=(1100, 760), max_frames: int | None = None,
-                  allow_headless: bool = False) -> None:
+                  allow_headless: bool = False, tree_path: str = "tree.npz") -> None:
     """Open the window on `tree` (TreeData) with `traj` (TrajectoryData, for images)."""
-    init_display(allow_headless=allow_headless)
+    init_display(allow_headless=allow_headless, tree_path=tree_path)
     Explorer(ExplorerState.from_tree(tree, traj, size=size)).run(max_frames=max_frames)

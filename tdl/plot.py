@@ -154,18 +154,22 @@ def _draw_guides(ax, Y, layout, times, config) -> None:
                 ax.text(*pos, text, ha="right", va="center", **kw)
 
 
-def _draw_thumbnails(ax, Y, images, picks, zoom_px: float = 34.0) -> None:
+def _draw_thumbnails(ax, Y, images, picks, center, zoom_px: float = 34.0) -> None:
+    """Each picked (step, instance) gets its image in a box pushed outwards from `center` (the
+    rings' centre, or the middle of a rectilinear tree); neighbours in angle alternate between a
+    short and a long push so that their boxes do not overlap."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-    center = Y.reshape(-1, 2).mean(0)
-    for s, i in picks:
+    dirs = np.array([Y[s, i] - center for s, i in picks], dtype=np.float64)
+    dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-12)
+    rank = np.argsort(np.argsort(np.arctan2(dirs[:, 1], dirs[:, 0])))
+    for (s, i), d, r in zip(picks, dirs, rank):
         img = images[s, i]
         cmap = None
         if img.shape[-1] == 1:
             img, cmap = img[..., 0], "gray"
         box = OffsetImage(img, zoom=zoom_px / max(img.shape[:2]), cmap=cmap, interpolation="nearest")
-        d = Y[s, i] - center
-        d = d / (np.linalg.norm(d) or 1.0)
-        ab = AnnotationBbox(box, tuple(Y[s, i]), xybox=tuple(42 * d), boxcoords="offset points",
+        push = 40.0 if r % 2 == 0 else 40.0 + 1.3 * zoom_px
+        ab = AnnotationBbox(box, tuple(Y[s, i]), xybox=tuple(push * d), boxcoords="offset points",
                             pad=0.15, frameon=True, zorder=4,
                             arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
         ax.add_artist(ab)
@@ -200,8 +204,9 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
     _draw_guides(ax, Y, tree.layout, times, getattr(tree, "config", None))
     _draw_paths(ax, Y, pidx, prompts, lines)
     if images is not None and thumbnails > 0:
-        _draw_thumbnails(ax, Y, images, choose_thumbnails(pidx, Y.shape[0], thumbnails))
-        ax.margins(0.12)  # room for the thumbnails pushed outwards
+        _draw_thumbnails(ax, Y, images, choose_thumbnails(pidx, Y.shape[0], thumbnails),
+                         step_guides(Y, tree.layout, getattr(tree, "config", None)).center)
+        ax.margins(0.18)  # room for the thumbnails pushed outwards
     for a in axes:
         a.set_xticks([])
         a.set_yticks([])

@@ -300,3 +300,28 @@ def test_record_gif_through_the_exporter(tmp_path):
     assert frames.shape[1:3] == (80, 120) and len(frames) >= 5
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # it moves
     assert st.errors == 0
+
+
+def test_class_picker_and_guidance_sample_the_chosen_class(tmp_path):
+    norm = Normalizer(MEANS.mean(0), 1.7)
+    mc = torch.tensor(norm.forward(MEANS), dtype=torch.float32)
+    covs = (0.05 / 1.7) ** 2 * torch.eye(2).repeat(3, 1, 1)
+    mix = GaussianMixture(torch.ones(3), mc, covs, labels=torch.arange(3))
+    model = engine.ExactModel(MixtureField(mix, FlowPath()), norm, "three", ["a", "b", "c"])
+    st = make_state(tmp_path)
+    st.use_model(model)
+    st.wait_idle()
+    assert st.num_classes() == 3
+    for w in (1.0, 3.0):
+        st.set_guidance(w)
+        st.set_class(2)
+        st.wait_idle()
+        tr = st.panes[0].sampled.traj
+        assert (tr.labels.numpy() == 2).all()
+        d = np.linalg.norm(tr.xs[-1].numpy() - MEANS[2], axis=1)
+        assert np.median(d) < 0.1 and (d < 0.5).mean() > 0.97, w
+    st.set_class(-1)
+    st.wait_idle()
+    final = st.panes[0].sampled.traj.xs[-1].numpy()
+    near = np.linalg.norm(final[:, None] - MEANS[None], axis=2).argmin(axis=1)
+    assert set(np.unique(near)) == {0, 1, 2}              # all classes again

@@ -1,5 +1,7 @@
 """The TDL explorer: the plain state object, then the pygame window driven by real posted events
 (SDL_VIDEODRIVER=dummy, set in conftest.py)."""
+import sys
+
 import numpy as np
 import pygame
 import pytest
@@ -223,5 +225,10 @@ def test_window_quits_on_escape_and_close(window):
 
 def test_no_display_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    with pytest.raises(UserError, match="tdl plot"):
-        init_display(allow_headless=False)
+    with pytest.raises(UserError, match="tdl plot my.npz"):
+        init_display(allow_headless=False, tree_path="my.npz")
+    if sys.platform.startswith("linux"):  # no X11/Wayland session: said before SDL is asked
+        for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+            monkeypatch.delenv(name, raising=False)
+        with pytest.raises(UserError, match="no DISPLAY or WAYLAND_DISPLAY.*tdl plot"):
+            init_display()

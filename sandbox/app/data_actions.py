@@ -23,7 +23,7 @@ class DataActions:
         ps = make_preset(name, n=n, seed=self._seed)
         self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
         self._saved_version = self.drawing.version
-        self.stop()
+        self.abandon_training()
         self.models, self.models_stale = {}, False
         self.released.clear()
         if self.load_shipped:
@@ -125,7 +125,7 @@ class DataActions:
         from sandbox.datasets import load_points
 
         ps = load_points(p, n=2000, seed=self._seed)
-        self.stop()
+        self.abandon_training()
         self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
         self.models, self.models_stale = {}, False
         self._clear_panes()

@@ -67,13 +67,19 @@ class Sampled:
     straightness: float | None
 
 
+def num_classes(model) -> int:
+    """Classes the model can be asked for (0: unconditional, even if its data had labels)."""
+    n = getattr(model, "num_classes", None)
+    return int(n) if n is not None else len(class_names(model))
+
+
 def _labels(model, n: int, cls: int):
     import torch
 
-    names = class_names(model)
-    if cls is None or cls < 0 or not names:
+    k = num_classes(model)
+    if cls is None or cls < 0 or k == 0:
         return None
-    return torch.full((n,), int(cls) % len(names), dtype=torch.int64)
+    return torch.full((n,), int(cls) % k, dtype=torch.int64)
 
 
 def _field(model, guidance: float, labels):
@@ -179,6 +185,7 @@ class ExactModel:
         sched = getattr(getattr(field.path, "schedule", None), "name", "cosine")
         self.objective = SimpleNamespace(prediction="eps", schedule_name=sched, path=field.path)
         self.class_names = list(class_names)
+        self.num_classes = len(self.class_names)
         self.data_summary = {"name": name, "class_names": self.class_names}
 
     def field(self, guidance: float = 1.0):

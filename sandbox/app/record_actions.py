@@ -43,7 +43,7 @@ class RecordActions:
         from sandbox.view import ViewOptions
 
         pts, lab, meta, models = session.load(path)
-        self.stop()
+        self.abandon_training()
         self.settings = Settings.from_dict(meta.get("settings", {}))
         self.panes[0].settings, self.panes[1].settings = self.settings.pane, self.settings.other
         self.drawing.replace(pts, lab, meta.get("class_names") or None, str(meta.get("source", "session")))
@@ -84,7 +84,7 @@ class RecordActions:
         if found is None:
             return
         pts, lab, meta = found
-        self.stop()
+        self.abandon_training()
         self.drawing.replace(pts, lab, meta.get("class_names") or None, str(meta.get("source", "drawing")))
         self.models_stale = bool(self.models)
         session.retire_autosave()

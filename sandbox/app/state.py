@@ -27,8 +27,6 @@ from .training_actions import TrainingActions
 
 MESH_SIDE = 21          # mesh: 21 x 21 points of noise carried by the sampler
 MESH_EXTENT = 2.5       # ... over [-2.5, 2.5]^2 in the model's frame
-PREVIEW_EVERY = 250     # training steps between preview animations
-PREVIEW_PARTICLES = 1000
 MAX_PARTICLES = 10_000
 
 
@@ -152,12 +150,12 @@ class AppState(DataActions, TrainingActions, RecordActions):
 
     def set_guidance(self, w: float) -> None:
         self.settings = replace(self.settings, guidance=float(np.clip(w, 0.0, 10.0)))
-        self.resample(keep_noise=True)
+        self.resample()
 
     def set_class(self, k: int) -> None:
         """Class to sample (-1 = all)."""
         self.settings = replace(self.settings, cls=int(k))
-        self.resample(keep_noise=True)
+        self.resample()
 
     def set_particles(self, n: int) -> None:
         self.settings = replace(self.settings, particles=int(np.clip(n, 10, MAX_PARTICLES)))
@@ -166,7 +164,7 @@ class AppState(DataActions, TrainingActions, RecordActions):
 
     def num_classes(self) -> int:
         for m in self.models.values():
-            return len(engine.class_names(m))
+            return engine.num_classes(m)
         return self.drawing.num_classes if self.drawing.num_classes > 1 else 0
 
     # ---- view ------------------------------------------------------------------------------
@@ -175,7 +173,7 @@ class AppState(DataActions, TrainingActions, RecordActions):
             raise UserError(f"unknown view {layer!r}; views: {', '.join(LAYERS)}")
         self.options = self.options.toggled(layer)
         if layer in ("field", "mesh") and getattr(self.options, layer):
-            self.resample(keep_noise=True)
+            self.resample()
 
     def set_theme(self, name: str) -> None:
         if name not in THEMES:
@@ -191,7 +189,7 @@ class AppState(DataActions, TrainingActions, RecordActions):
     def set_compare(self, on: bool | None = None) -> None:
         self.compare = (not self.compare) if on is None else bool(on)
         if self.compare:
-            self.resample(keep_noise=True)
+            self.resample()
 
     # ---- time ------------------------------------------------------------------------------
     def play(self, on: bool | None = None) -> None:
@@ -248,7 +246,7 @@ class AppState(DataActions, TrainingActions, RecordActions):
             p.version += 1
         self.preview = None
 
-    def resample(self, keep_noise: bool = True) -> None:
+    def resample(self) -> None:
         """Re-run the samplers for display (in the worker); both panes use the same noise."""
         n_panes = 2 if self.compare else 1
         s = self.settings

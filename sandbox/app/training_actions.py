@@ -68,14 +68,18 @@ class TrainingActions:
             self._job.stop()
             self.training.message = "stopping"
 
-    def reset_model(self) -> None:
-        """Forget the trained models (back to untrained: the data alone)."""
-        self.stop()
+    def abandon_training(self) -> None:
+        """Stop and forget a running job (the data it trains on is gone); its thread ends by
+        itself after the current step and nothing it produces is used."""
+        self._train_queue = []
         if self._job is not None:
-            self._job.join(5.0)
-            self._job.drain()
+            self._job.stop()
             self._job = None
         self.training = TrainStatus(device=self.device)
+
+    def reset_model(self) -> None:
+        """Forget the trained models (back to untrained: the data alone)."""
+        self.abandon_training()
         self.models, self.models_stale = {}, False
         self._clear_panes()
         self.resample()

@@ -151,9 +151,13 @@ class App(DisplayActions):
         if samples and sampled is not None:
             xs = sampled.traj.xs
             pts = np.concatenate([pts, xs[-1].numpy(), xs[0].numpy()]) if len(pts) else xs[-1].numpy()
-        vp = Viewport.fit((0, 0, 100, 100), pts, margin=1.45, minimum=1.0) if len(pts) else \
-            Viewport((0, 0, 100, 100), (0.0, 0.0), 2.5)
-        self.view = (vp.center, vp.half_extent)
+        if not len(pts):
+            self.view = ((0.0, 0.0), 2.5)
+            return
+        vp = Viewport.fit((0, 0, 100, 100), pts, margin=1.3, minimum=0.5)
+        # the noise starts as N(mean, rms^2 I) in data coordinates: keep most of it in view
+        rms = float(np.sqrt(((pts - pts.mean(0)) ** 2).sum(1).mean()))
+        self.view = (vp.center, max(vp.half_extent, 2.0 * rms))
 
     def viewport(self, i: int) -> Viewport:
         c, h = self.view
