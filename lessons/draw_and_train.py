@@ -48,7 +48,7 @@ def lesson() -> Lesson:
         steps = state.settings.train.train_steps
         measured = dict(ratio=q["ratio"], sw=q["sw"], baseline=q["baseline"], train_steps=steps,
                         particles=len(measure.final(s)))
-        if q["ratio"] > QUALITY_BOUND:
+        if not q["ratio"] <= QUALITY_BOUND:        # written so that a NaN fails
             return failed(
                 f"The samples are {measure.times(q['ratio'])} as far from your drawing as one half of the drawing is from "
                 f"the other (goal: {QUALITY_BOUND}\u00d7 or less). Train longer: raise the training steps in the "

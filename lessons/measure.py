@@ -89,6 +89,8 @@ def quality(samples: torch.Tensor, points, seed: int = 0, repeats: int = 6) -> d
         vals.append(metrics.sliced_wasserstein(s, a, generator=torch.Generator().manual_seed(seed + 1)))
         bases.append(metrics.sliced_wasserstein(b, a, generator=torch.Generator().manual_seed(seed + 1)))
     value, base = float(np.mean(vals)), float(np.mean(bases))
+    if not np.isfinite(value):      # a diverged sampler: as bad as it gets, never "passed" by a NaN
+        value = float("inf")
     return {"sw": value, "baseline": base, "ratio": value / base if base > 0 else float("inf")}
 
 
@@ -106,10 +108,11 @@ def nearest(samples: torch.Tensor, points) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def class_purity(samples: torch.Tensor, points, labels, cls: int) -> float:
-    """Share of samples whose nearest data point belongs to class `cls`."""
+    """Share of samples whose nearest data point belongs to class `cls` (non-finite samples never do)."""
     _, idx = nearest(samples, points)
     lab = torch.as_tensor(np.asarray(labels)).long()
-    return float((lab[idx] == int(cls)).float().mean())
+    ok = torch.isfinite(samples).all(dim=1)
+    return float(((lab[idx] == int(cls)) & ok).float().mean())
 
 
 def copy_fraction(samples: torch.Tensor, points, radius: float) -> float:

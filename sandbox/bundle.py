@@ -27,17 +27,24 @@ DEFAULT_STEPS = {"ddim": 40, "ddpm": 100, "heun": 20, "midpoint": 20, "euler": 5
 
 
 class TrainedField:
-    """A network + objective as a `Field`: `x0(x (N, D), t (N,) or float, labels) -> (N, D)`."""
+    """A network + objective as a `Field`: `x0(x (N, D), t (N,) or float, labels) -> (N, D)`.
 
-    def __init__(self, net: torch.nn.Module, objective):
-        self.net, self.objective, self.path = net, objective, objective.path
+    clip: if given, x0 is clamped to the box [-clip, clip]^D, as DDPM implementations do
+    (Ho et al.'s code, diffusers' `clip_sample`): an eps-predicting net converts to
+    x0 = (x - sigma eps) / alpha, which amplifies its error by 1 / alpha near pure noise
+    (1 / alpha ~ 2e4 at t = 1 for the cosine schedule), and the clamp keeps that bounded.
+    """
+
+    def __init__(self, net: torch.nn.Module, objective, clip: float | None = None):
+        self.net, self.objective, self.path, self.clip = net, objective, objective.path, clip
 
     @torch.no_grad()
     def x0(self, x: torch.Tensor, t, labels: torch.Tensor | None = None) -> torch.Tensor:
         t = as_time(t, x.device)
         if t.ndim == 0:
             t = t.expand(x.shape[0])
-        return self.objective.to_x0(self.net(x, t, labels), x, t)
+        x0 = self.objective.to_x0(self.net(x, t, labels), x, t)
+        return x0 if self.clip is None else x0.clamp(-self.clip, self.clip)
 
 
 class DiffusionModel:
@@ -79,10 +86,19 @@ class DiffusionModel:
         return DEFAULT_SAMPLER[self.kind]
 
     # --- sampling -----------------------------------------------------------------------------
-    def field(self, guidance: float = 1.0):
+    def clip_box(self) -> float | None:
+        """Half-width of the x0 clamp of DDPM models (canonical coordinates): 1.5 x the largest
+        coordinate of the training data, or None (flow models: x0 = x - t v needs no clamp)."""
+        if self.kind != "ddpm" or "min" not in self.data_summary:
+            return None
+        lo = self.normalizer.forward(np.asarray(self.data_summary["min"], dtype=np.float64))
+        hi = self.normalizer.forward(np.asarray(self.data_summary["max"], dtype=np.float64))
+        return 1.5 * float(max(np.abs(lo).max(), np.abs(hi).max()))
+
+    def field(self, guidance: float = 1.0, clip: bool = True):
         """The denoiser as a Field; with guidance != 1 (and labels at call time) classifier-free
-        guidance on the net's null class."""
-        f = TrainedField(self.net, self.objective)
+        guidance on the net's null class. clip: clamp x0 of DDPM models (see TrainedField)."""
+        f = TrainedField(self.net, self.objective, self.clip_box() if clip else None)
         if guidance != 1.0 and self.num_classes > 0:
             return GuidedField(f, guidance, null_label=self.num_classes)
         return f

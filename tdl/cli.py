@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="collect trajectories from a model", formatter_class=_formatter,
                        epilog=EXAMPLES, description="Run a diffusion model and record every step.")
     _sample_args(s)
-    s.add_argument("--out", type=Path, default=Path("traj.npz"), metavar="FILE", help="trajectory file (default traj.npz)")
+    s.add_argument("--out", type=Path, default=Path("traj.npz"), metavar="FILE",
+                   help="trajectory file (default traj.npz)")
     _common(s)
 
     e = sub.add_parser("embed", help="evolutionary embedding of a trajectory", formatter_class=_formatter,
@@ -69,23 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
     _embed_args(e)
     e.add_argument("--parametric-model", type=Path, metavar="FILE",
                    help="place the trajectory with a saved parametric embedding (no optimisation)")
-    e.add_argument("--out", type=Path, default=Path("tree.npz"), metavar="FILE", help="tree file (default tree.npz)")
+    e.add_argument("--out", type=Path, default=Path("tree.npz"), metavar="FILE",
+                   help="tree file (default tree.npz)")
     _common(e)
 
     pl = sub.add_parser("plot", help="draw a tree as PNG, SVG or PDF", formatter_class=_formatter,
                         epilog=EXAMPLES, description="Draw the static figure of an embedded tree.")
     pl.add_argument("tree", type=Path, help="a file written by `tdl embed`")
-    pl.add_argument("--out", type=Path, default=Path("tree.png"), metavar="FILE", help="figure .png, .svg or .pdf "
-                                                                       "(default tree.png)")
-    pl.add_argument("--traj", type=Path, metavar="FILE", help="its trajectory (images, 2D paths); default: the one the "
-                                               "tree was made from, if found")
+    pl.add_argument("--out", type=Path, default=Path("tree.png"), metavar="FILE",
+                    help="figure .png, .svg or .pdf (default tree.png)")
+    pl.add_argument("--traj", type=Path, metavar="FILE",
+                    help="its trajectory (images, 2D paths); default: the one the tree was made from")
     _plot_args(pl)
 
     x = sub.add_parser("explore", help="open the interactive explorer window", formatter_class=_formatter,
                        description="Hover a point to see its image, click one to follow its path, "
                                    "filter prompts, scrub steps. Press H in the window for help.")
     x.add_argument("tree", type=Path, help="a file written by `tdl embed`")
-    x.add_argument("--traj", type=Path, metavar="FILE", help="its trajectory, for the images (default: found from the tree)")
+    x.add_argument("--traj", type=Path, metavar="FILE",
+                   help="its trajectory, for the images (default: the one the tree was made from)")
     x.add_argument("--size", default="1100x760", help="window size WxH (default 1100x760)")
     x.add_argument("--frames", type=int, help=argparse.SUPPRESS)  # tests: run N frames, even headless
     return p
@@ -93,21 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _sample_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling")
-    g.add_argument("--source", default="digits", metavar="NAME", help=f"{SOURCES} (default digits: built in, offline)")
-    g.add_argument("--prompts", nargs="+", metavar="P", help="prompts (digits: 0-9 or 'a handwritten 3'; "
-                                                             "default: the source's)")
+    g.add_argument("--source", default="digits", metavar="NAME",
+                   help=f"{SOURCES} (default digits: built in, offline)")
+    g.add_argument("--prompts", nargs="+", metavar="P",
+                   help="prompts (digits: 0-9 or 'a handwritten 3'; default: the source's)")
     g.add_argument("--instances-per-prompt", type=int, metavar="N", help="samples per prompt")
     g.add_argument("--instances", type=int, metavar="N", help="samples in all (sandbox2d)")
     g.add_argument("--steps", type=int, metavar="S", help="sampler steps (the trajectory has S + 1)")
     g.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
     g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d)")
-    g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache (diffusers), a saved "
-                                   "2D model (sandbox2d), weights file (digits)")
+    g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache "
+                                                   "(diffusers), a saved 2D model (sandbox2d), weights (digits)")
     g.add_argument("--preset", metavar="NAME", help="sandbox2d: a shipped 2D preset model instead of --model")
-    g.add_argument("--capture", metavar="WHAT", help="what each step records: x0 (default: the model's "
-                                                       "prediction of the clean image) or xt (the noisy state)")
-    g.add_argument("--features", metavar="NAME", help=f"feature extractor: {FEATURES} "
-                                                      "(default: what the source records)")
+    g.add_argument("--capture", metavar="WHAT", help="what each step records: x0 (the model's prediction of "
+                                                     "the clean image) or xt (the noisy state)")
+    g.add_argument("--features", metavar="NAME",
+                   help=f"feature extractor: {FEATURES} (default: what the source records)")
     g.add_argument("--feature-model", metavar="PATH", help="local folder or cached id for clip/dinov2")
 
 
@@ -118,10 +122,10 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pca-fit", metavar="FIT", help="all (default: one PCA for every step) or per_step")
     g.add_argument("--perplexity", type=float, metavar="X", help="t-SNE perplexity within each step (default 30)")
     g.add_argument("--iterations", type=int, metavar="N", help="optimisation iterations (default 1000)")
-    g.add_argument("--displacement-weight", type=float, metavar="W", help="weight of the pull of each step to its "
-                                                              "ring/band (default 1)")
-    g.add_argument("--alignment-weight", type=float, metavar="W", help="weight of the alignment of each instance "
-                                                           "across steps (default 0.05)")
+    g.add_argument("--displacement-weight", type=float, metavar="W",
+                   help="weight of the pull of each step to its ring/band (default 1)")
+    g.add_argument("--alignment-weight", type=float, metavar="W",
+                   help="weight of the alignment of each instance across steps (default 0.05)")
     g.add_argument("--method", metavar="M", help="affinities/repulsion: auto, exact or approx (default auto)")
     g.add_argument("--parametric", action="store_true",
                    help="embed with a small network mapping (features, step) to 2D, saved beside the tree "

@@ -89,6 +89,24 @@ def test_command_line(capsys):
     assert main(["nope"]) == 2 and "error: unknown lesson" in capsys.readouterr().err
 
 
+def test_quality_measure_is_fair():
+    """Split-half quality: fresh samples of the data's own distribution score about 1; a shifted or
+    diverged sample scores far above; resampling the data set itself would read too good."""
+    import torch
+
+    from lessons import measure
+
+    g = torch.Generator().manual_seed(0)
+    data = torch.randn(2000, 2, generator=g) * torch.tensor([1.0, 0.3])
+    ratios = [measure.quality(torch.randn(2000, 2, generator=g) * torch.tensor([1.0, 0.3]), data, seed=k)["ratio"]
+              for k in range(4)]
+    assert 0.7 < float(np.mean(ratios)) < 1.4, ratios
+    assert measure.quality(data + torch.tensor([0.5, 0.0]), data)["ratio"] > 3
+    bad = data.clone()
+    bad[0] = float("nan")
+    assert measure.quality(bad, data)["ratio"] == float("inf") and measure.times(float("inf")) == ">100\u00d7"
+
+
 # ---- each lesson, driven like a learner --------------------------------------------------------
 def test_noise_to_data(tmp_path):
     st = make_state(tmp_path, auto_train=True)            # no shipped model here: the setup trains

@@ -144,23 +144,22 @@ def draw_polylines(surface: pygame.Surface, lines, color: Color, width: int = 1,
         pygame.draw.lines(surface, color, False, ln, width)
 
 
-def draw_arrows(surface: pygame.Surface, start: np.ndarray, end: np.ndarray, color: Color,
-                width: int = 1, head: float = 4.0) -> None:
-    """Arrows from `start` to `end` (both (N, 2) pixels) with a two-stroke head."""
+def arrow_polylines(start: np.ndarray, end: np.ndarray, head: float = 4.0) -> list:
+    """Arrows from `start` to `end` ((N, 2) pixels) as one polyline each: shaft, then the two
+    head strokes (start -> tip -> left -> tip -> right), ready for `draw_polylines(clean=True)`.
+    Arrows shorter than half a pixel or not finite are left out. Computed once per cached field."""
     s = np.asarray(start, dtype=np.float32)
     e = np.asarray(end, dtype=np.float32)
     d = e - s
     n = np.linalg.norm(d, axis=1, keepdims=True)
-    ok = (n[:, 0] > 0.5) & np.isfinite(n[:, 0])
-    u = np.where(n > 0, d / np.maximum(n, 1e-9), 0)
+    ok = (n[:, 0] > 0.5) & np.isfinite(n[:, 0]) & np.isfinite(s).all(axis=1)
+    u = d / np.maximum(n, 1e-9)
     h = np.minimum(head, 0.5 * n)
     perp = np.stack([-u[:, 1], u[:, 0]], axis=1)
     left = e - h * u + 0.6 * h * perp
     right = e - h * u - 0.6 * h * perp
-    idx = np.nonzero(ok)[0]
-    for a, b, l, r in zip(s[idx].tolist(), e[idx].tolist(), left[idx].tolist(), right[idx].tolist()):
-        pygame.draw.line(surface, color, a, b, width)
-        pygame.draw.lines(surface, color, False, [l, b, r], width)
+    poly = np.stack([s, e, left, e, right], axis=1)[ok]  # (M, 5, 2)
+    return np.clip(poly, -1e5, 1e5).tolist()
 
 
 def draw_text(surface: pygame.Surface, text: str, pos, theme: Theme, color: Color | None = None,

@@ -12,7 +12,7 @@ import numpy as np
 import pygame
 
 from . import density
-from .draw import (class_color_array, clean_polylines, draw_arrows, draw_points, draw_polylines,
+from .draw import (arrow_polylines, class_color_array, clean_polylines, draw_points, draw_polylines,
                    draw_text)
 from .field_view import Mesh, arrow_segments, field_vectors, grid_points, mesh_lines
 from .options import ViewOptions
@@ -191,9 +191,8 @@ def _arrows_px(cache: RenderCache, vp: Viewport, field, t: float, theme: Theme, 
         # the normaliser is one scalar scale, so directions carry over unchanged
         to_model = getattr(field, "to_canonical", None)
         vec = field_vectors(field, tq, to_model(pts) if to_model else pts, kind, labels)
-        start = vp.to_pixels(pts)
         end_world = arrow_segments(pts, vec, spacing / vp.scale)
-        return start, vp.to_pixels(end_world)
+        return arrow_polylines(vp.to_pixels(pts), vp.to_pixels(end_world), head=4.0 * theme.scale)
 
     # keep the field object alive while its id is in a key
     cache._field_ref = field
@@ -234,9 +233,8 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
         if options.field and field is not None:
             # the field at the nearest sampler step: at most S+1 evaluations per trajectory
             t_field = t_now if ts is None else float(ts[int(round(np.clip(progress, 0, 1) * (len(ts) - 1)))])
-            start, end = _arrows_px(cache, vp, field, t_field, theme, field_kind, field_labels)
-            draw_arrows(surface, start, end, blend(theme.background, theme.field, 0.8), lw,
-                        head=4.0 * theme.scale)
+            arrows = _arrows_px(cache, vp, field, t_field, theme, field_kind, field_labels)
+            draw_polylines(surface, arrows, blend(theme.background, theme.field, 0.8), lw, clean=True)
         if xs is not None and xs.shape[1] > 0:
             if options.trajectories and traces > 0:
                 _draw_traces(surface, cache, vp, xs, ts, progress, traces, theme)
