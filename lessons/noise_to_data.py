@@ -15,8 +15,6 @@ RELEASES = 3
 
 
 def lesson() -> Lesson:
-    memo: dict = {}
-
     def start(state) -> None:
         state.set_compare(False)
         state.set_preset("smiley")
@@ -40,7 +38,7 @@ def lesson() -> Lesson:
             return failed(why, progress=p)
         traj = s.traj
         x0, xp, x1 = traj.at(0.0).float(), traj.at(p).float(), traj.at(1.0).float()
-        # how much of each particle's way (noise -> its sample) is behind it, on average
+        # how much of each particle's way (noise -> its sample) is still ahead of it, on average
         way = float((xp - x1).norm(dim=1).mean() / (x0 - x1).norm(dim=1).mean().clamp(min=1e-12))
         size = measure.rms_radius(state.drawing.points)
         spread = float(((xp - xp.mean(0)) ** 2).sum(1).mean().sqrt()) / size
@@ -54,7 +52,6 @@ def lesson() -> Lesson:
     def before_release(state) -> None:
         state.clear_released()
         state.set_tool("release")
-        memo["released_before"] = len(state.released)
 
     def check_release(state):
         got = len(state.released)

@@ -325,3 +325,21 @@ def test_class_picker_and_guidance_sample_the_chosen_class(tmp_path):
     final = st.panes[0].sampled.traj.xs[-1].numpy()
     near = np.linalg.norm(final[:, None] - MEANS[None], axis=2).argmin(axis=1)
     assert set(np.unique(near)) == {0, 1, 2}              # all classes again
+
+
+def test_model_file_loads_with_its_data(tmp_path):
+    from sandbox.datasets import PointSet
+    from sandbox.modelio import save_model
+    from sandbox.train import TrainConfig, build_model
+
+    pts = np.random.default_rng(0).normal(size=(50, 2)) * [3, 1] + [10, -4]
+    model = build_model(TrainConfig(width=16, depth=1), PointSet(pts, name="mine"), torch.device("cpu"))
+    save_model(model, tmp_path / "m.safetensors")
+    st = make_state(tmp_path)
+    st.load_file(tmp_path / "m.safetensors")
+    st.wait_idle()
+    assert st.drawing.name == "mine" and len(st.drawing) == 50
+    np.testing.assert_allclose(st.drawing.points, pts, atol=1e-5)
+    assert ("flow",) in st.models and st.panes[0].sampled is not None
+    # the animation lives in data coordinates: it starts around the data's mean
+    assert np.abs(st.panes[0].sampled.traj.xs[0].numpy().mean(0) - pts.mean(0)).max() < 1.0

@@ -155,7 +155,7 @@ def test_iterations_match_reference(n_iter):
     P = np.stack([ref_affinities(x, 3.0) for x in X])
     P4 = np.maximum(4 * P, 1e-12)  # reference: P *= 4 (early exaggeration); P = max(P, 1e-12)
     Y_ref, hist_ref = ref_run(Yp, P4, n_iter)
-    cfg = EmbedConfig(n_iter=2000, perplexity=3.0, log_every=1, learning_rate=500.0)
+    cfg = EmbedConfig.reference(perplexity=3.0, log_every=1)
     Y0 = from_polar(torch.tensor(Yp[..., 0]), torch.tensor(Yp[..., 1]))
     states = iterate(torch.tensor(X), cfg, Y0=Y0, P=torch.tensor(P))
     for _, state in zip(range(n_iter), states):
@@ -179,7 +179,7 @@ def test_schedules_match_reference_late_in_the_run():
     P = np.stack([ref_affinities(x, 3.0) for x in X])
     n_iter = 130
     Y_ref, hist_ref = ref_run(Yp, np.maximum(4 * P, 1e-12), n_iter, max_iter=160, eta=2.0)
-    cfg = EmbedConfig(n_iter=160, perplexity=3.0, log_every=1, learning_rate=2.0, disp_rate=2.0)
+    cfg = EmbedConfig.reference(n_iter=160, perplexity=3.0, log_every=1, learning_rate=2.0, disp_rate=2.0)
     Y0 = from_polar(torch.tensor(Yp[..., 0]), torch.tensor(Yp[..., 1]))
     for _, state in zip(range(n_iter), iterate(torch.tensor(X), cfg, Y0=Y0, P=torch.tensor(P))):
         pass

@@ -143,14 +143,23 @@ class DataActions:
         self.resample()
 
     def _show_model_data(self, model) -> None:
-        """Behind a loaded model: its preset's data if it names one, else keep the drawing."""
+        """Behind a loaded model: its preset's data, else the training-data sample stored in the
+        model file, else the drawing as it is."""
         from sandbox.datasets import PRESETS, make_preset
 
-        name = (getattr(model, "data_summary", None) or {}).get("name")
+        summary = getattr(model, "data_summary", None) or {}
+        name = summary.get("name")
         if name in PRESETS:
             ps = make_preset(name, n=2000, seed=self._seed)
             self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-            self._saved_version = self.drawing.version
+        else:
+            sample = model.data_sample() if hasattr(model, "data_sample") else np.zeros((0, 2))
+            if len(sample) < 2:
+                return
+            labels = summary.get("sample_labels")
+            self.drawing.replace(sample, None if labels is None else np.asarray(labels),
+                                 summary.get("class_names") or None, str(name or "model data"))
+        self._saved_version = self.drawing.version
 
     def save_drawing(self, path=None) -> Path:
         from sandbox.datasets import save_points
