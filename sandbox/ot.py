@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 
 
 def ot_permutation(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
     """Permutation `p (B,)` minimising `sum_i |x0[i] - x1[p[i]]|^2`. `x0, x1: (B, D)`."""
     if x0.shape != x1.shape:
         raise ValueError(f"OT coupling needs equal shapes, got {tuple(x0.shape)} and {tuple(x1.shape)}")
+    from scipy.optimize import linear_sum_assignment  # lazy: only OT runs need scipy
+
     cost = torch.cdist(x0.detach().double(), x1.detach().double()).pow(2).cpu().numpy()  # (B, B)
     rows, cols = linear_sum_assignment(cost)
     perm = np.empty(len(rows), dtype=np.int64)

@@ -55,23 +55,28 @@ def repulsion_grid(Y: torch.Tensor, spacing: float = 0.4, grid: int | None = Non
     flat = ((torch.arange(S, device=Y.device)[:, None, None, None] * G + ax[..., :, None]) * G
             + ay[..., None, :]).reshape(S, I * 16)  # (S, I*16) node index per stencil entry
     w16 = (wts[..., 0, :, None] * wts[..., 1, None, :]).reshape(S, I * 16)
-    # charges: 1, y_x, y_y -> grid (3, S*G*G)
-    charges = torch.stack((torch.ones_like(Y[..., 0]), Y[..., 0], Y[..., 1]))  # (3, S, I)
-    spread = charges.repeat_interleave(16, dim=-1) * w16  # (3, S, I*16)
-    mesh = torch.zeros(3, S * G * G, dtype=Y.dtype, device=Y.device)
-    mesh.index_add_(1, flat.reshape(-1), spread.reshape(3, -1))
-    mesh = mesh.view(3, S, G, G)
+    # unit charges -> grid (S*G*G); R is a convolution with the vector kernel d / (1 + |d|^2)^2, so no
+    # cancellation between large terms (y_i sum w^2 - sum w^2 y_j would lose precision far from 0)
+    mesh = torch.zeros(S * G * G, dtype=Y.dtype, device=Y.device)
+    mesh.index_add_(0, flat.reshape(-1), w16.reshape(-1))
+    mesh = mesh.view(S, G, G)
     # kernels on offsets -(G-1)..(G-1) laid out circularly on a 2G x 2G torus (zero padding = linear conv)
     off = torch.arange(2 * G, device=Y.device, dtype=Y.dtype)
-    off = torch.where(off < G, off, off - 2 * G)
-    r2 = (off[:, None] ** 2 + off[None, :] ** 2)[None] * (h ** 2)[:, None, None]  # (S, 2G, 2G)
-    k1 = 1 / (1 + r2)
-    kf1, kf2 = torch.fft.rfft2(k1), torch.fft.rfft2(k1 * k1)
-    mf = torch.fft.rfft2(mesh, s=(2 * G, 2 * G))  # (3, S, 2G, G+1)
-    pots = torch.fft.irfft2(torch.stack((mf[0] * kf1, mf[0] * kf2, mf[1] * kf2, mf[2] * kf2)),
-                            s=(2 * G, 2 * G))[..., :G, :G]  # (4, S, G, G)
-    vals = pots.reshape(4, S * G * G)[:, flat.reshape(-1)].view(4, S, I, 16)
-    phi = (vals * w16.view(1, S, I, 16)).sum(-1)  # (4, S, I)
-    Z = phi[0].sum(-1) - I  # remove the self terms w_ii = 1
-    R = Y * phi[1, ..., None] - phi[2:].permute(1, 2, 0)
+    off = torch.where(off < G, off, off - 2 * G)[None] * h[:, None]  # (S, 2G) offsets in embedding units
+    dx, dy = off[:, :, None], off[:, None, :]
+    k1 = 1 / (1 + dx * dx + dy * dy)  # (S, 2G, 2G)
+    kernels = torch.stack((k1, dx * k1 * k1, dy * k1 * k1))  # (3, S, 2G, 2G)
+    mf = torch.fft.rfft2(mesh, s=(2 * G, 2 * G))  # (S, 2G, G+1)
+    pots = torch.fft.irfft2(torch.fft.rfft2(kernels) * mf, s=(2 * G, 2 * G))[..., :G, :G]  # (3, S, G, G)
+    vals = pots.reshape(3, S * G * G)[:, flat.reshape(-1)].view(3, S, I, 16)
+    phi = (vals * w16.view(1, S, I, 16)).sum(-1)  # (3, S, I)
+    # remove each point's interaction with itself *as the grid computes it* (subtracting the exact w_ii = 1
+    # would leave the interpolation's systematic under-estimate of the kernel's peak in Z); R has none
+    a = torch.arange(4, device=Y.device, dtype=Y.dtype)
+    da2 = ((a[:, None] - a[None]) ** 2)  # (4, 4) squared node offsets in grid units
+    table = 1 / (1 + (da2[None, :, :, None, None] + da2[None, None, None]) * (h ** 2)[:, None, None, None, None])
+    wx, wy = wts[..., 0, :], wts[..., 1, :]
+    self_w = torch.einsum("sia,sib,sic,sid,sabcd->si", wx, wx, wy, wy, table)
+    Z = (phi[0] - self_w).sum(-1)
+    R = phi[1:].permute(1, 2, 0)
     return Z, R

@@ -343,3 +343,17 @@ def test_model_file_loads_with_its_data(tmp_path):
     assert ("flow",) in st.models and st.panes[0].sampled is not None
     # the animation lives in data coordinates: it starts around the data's mean
     assert np.abs(st.panes[0].sampled.traj.xs[0].numpy().mean(0) - pts.mean(0)).max() < 1.0
+
+
+def test_compare_trains_both_objectives(tmp_path):
+    st = make_state(tmp_path)
+    st.set_preset("moons")
+    st.set_pane(1, objective="ddpm", prediction="v", schedule="linear", sampler="ddim", steps=10)
+    st.set_compare(True)
+    assert st.panes[1].note.startswith("no DDPM")
+    st.train()
+    st.wait_idle(120)
+    assert set(st.models) == {("flow",), ("ddpm", "v", "linear")} and st.errors == 0
+    a, b = st.panes[0].sampled, st.panes[1].sampled
+    assert b.traj.sampler == "ddim" and b.nfe == 10
+    np.testing.assert_allclose(a.traj.xs[0].numpy(), b.traj.xs[0].numpy(), atol=1e-5)

@@ -218,3 +218,25 @@ def test_unexpected_errors_are_counted_and_survived(app, monkeypatch):
     key(pygame.K_l)                                       # still responsive
     app.run_frames(1)
     assert app.state.loop != loop
+
+
+def test_presenter_scale_panel_scrolls_and_widgets_work(app):
+    st = app.state
+    st.set_presenter_scale(2.5)
+    app.run_frames(1)
+    panel = app.panel
+    assert panel.content_h > panel.rect.h                  # too tall: it scrolls
+    post(pygame.MOUSEMOTION, pos=(20, 300), rel=(0, 0), buttons=(0, 0, 0))
+    post(pygame.MOUSEWHEEL, x=0, y=-3, flipped=False)
+    app.run_frames(2)
+    assert panel.scroll > 0
+    def theme_row():  # widgets are rebuilt when the layout (scroll) changes: look it up afresh
+        return next(w for w in panel.rows if getattr(w, "options", None) and w.options[0][0] == "dark")
+
+    if theme_row().rect.bottom > panel.rect.bottom:       # scroll it into view
+        panel.scroll_by(theme_row().rect.bottom - panel.rect.bottom + 10)
+        app.run_frames(1)
+    cells = theme_row()._cells()
+    click(cells[2].center)                               # "contrast"
+    app.run_frames(1)
+    assert st.theme_name == "high-contrast" and app.errors == 0

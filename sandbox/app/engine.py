@@ -95,20 +95,31 @@ def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cl
     from sandbox import samplers
     from sandbox.trajectory import Trajectory
 
-    x = torch.as_tensor(np.asarray(x_T, np.float32))
+    dev = model_device(model)
+    x = torch.as_tensor(np.asarray(x_T, np.float32)).to(dev)
     labels = _labels(model, len(x), cls)
     field = _field(model, guidance, labels)
     name = DETERMINISTIC.get(pane.sampler, pane.sampler) if deterministic else pane.sampler
-    g = torch.Generator().manual_seed(int(seed))
-    opts = {"labels": labels}
+    g = torch.Generator(device=dev).manual_seed(int(seed))
+    opts = {"labels": None if labels is None else labels.to(dev)}
     if samplers.SAMPLERS[name].stochastic:
         opts["generator"] = g
     with torch.no_grad():
-        tr = samplers.run(field, name, x, pane.steps, **opts)
-    xs = model.normalizer.inverse(tr.xs.detach().cpu().numpy().astype(np.float32))
+        tr = samplers.run(field, name, x, pane.steps, **opts).to("cpu")
+    xs = model.normalizer.inverse(tr.xs.numpy().astype(np.float32))
     data_traj = Trajectory(xs=torch.as_tensor(np.asarray(xs, np.float32)), ts=tr.ts, nfe=tr.nfe,
                            labels=labels, sampler=name)
     return Sampled(data_traj, int(tr.nfe), straightness(tr))
+
+
+def model_device(model):
+    """Where the model computes (trained models may sit on a GPU; display data stays on the CPU)."""
+    import torch
+
+    try:
+        return torch.device(getattr(model, "device", "cpu"))
+    except (TypeError, RuntimeError, StopIteration):
+        return torch.device("cpu")
 
 
 def straightness(traj) -> float | None:
@@ -136,7 +147,9 @@ class DataField:
         return np.asarray(self.model.normalizer.forward(np.asarray(pts, np.float64)), np.float32)
 
     def x0(self, x, t, labels=None):
-        return self.field.x0(x, t, labels)
+        dev = model_device(self.model)
+        lab = None if labels is None else labels.to(dev)
+        return self.field.x0(x.to(dev), t.to(dev), lab).cpu()
 
 
 def field_kind(pane: PaneSettings) -> str:

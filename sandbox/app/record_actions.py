@@ -67,7 +67,7 @@ class RecordActions:
 
     # -- autosave ------------------------------------------------------------------------------
     def _maybe_autosave(self, force: bool = False) -> None:
-        if not self.autosave_enabled or self.drawing.version == getattr(self, "_autosaved_version", 0):
+        if not self.autosave_enabled or self.drawing.version == self._autosaved_version:
             return
         now = time.monotonic()
         if not force and now - self._autosaved_at < AUTOSAVE_EVERY:

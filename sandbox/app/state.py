@@ -70,7 +70,6 @@ class AppState(DataActions, TrainingActions, RecordActions):
         self.messages: list[Message] = []
         self.errors = 0                 # unexpected exceptions (bugs) seen; the fuzz test wants 0
         self.training = TrainStatus()
-        self.preview = None             # engine.Sampled shown while training
         self.help_visible = False
         self.fullscreen = False
         self.out_dir = Path(out_dir) if out_dir is not None else Path.cwd()
@@ -78,7 +77,6 @@ class AppState(DataActions, TrainingActions, RecordActions):
         self.auto_train = auto_train
         self.load_shipped = load_shipped
         self.restore_offer = None       # autosaved drawing found at start
-        self.quit_requested = False
         self._job: TrainingJob | None = None
         self._train_queue: list[PaneSettings] = []
         self._tasks = Tasks()
@@ -86,6 +84,7 @@ class AppState(DataActions, TrainingActions, RecordActions):
         self._noise_seed = seed
         self._saved_version = 0
         self._autosaved_at = 0.0
+        self._autosaved_version = 0
         self.panes = [Pane(self.settings.pane), Pane(self.settings.other)]
         self.device = "cpu"
         try:
@@ -244,7 +243,6 @@ class AppState(DataActions, TrainingActions, RecordActions):
         for p in self.panes:
             p.sampled = p.mesh = p.field = None
             p.version += 1
-        self.preview = None
 
     def resample(self) -> None:
         """Re-run the samplers for display (in the worker); both panes use the same noise."""
