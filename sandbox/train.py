@@ -42,6 +42,7 @@ class TrainConfig:
     batch_size: int = 512
     lr: float = 3e-3
     warmup: int = 50  # linear warm-up steps, then cosine decay to 0 at `steps`
+    ema: float = 0.0  # decay of an exponential moving average of the weights (0 = off)
     width: int = 128
     depth: int = 3
     time_embed_dim: int = 32
@@ -203,6 +204,11 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     device = resolve_device(device if device is not None else cfg.device)
     model = build_model(cfg, pointset, device)
     net = model.net
+    if cfg.ema > 0:  # the model samples with the average; the optimiser trains `net`
+        import copy
+
+        model.net = copy.deepcopy(net)
+        ema_params, params = list(model.net.parameters()), list(net.parameters())
     data = model.normalizer.forward(torch.as_tensor(_check_data(pointset), dtype=torch.float32)).to(device)
     labels = None
     if model.num_classes:
@@ -222,6 +228,9 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if cfg.ema > 0:
+            with torch.no_grad():
+                torch._foreach_lerp_(ema_params, params, 1.0 - min(cfg.ema, (1.0 + k) / (10.0 + k)))
         sched.step()
         step = k + 1
         if step % check_every == 0 or step == cfg.steps or step == 1:

@@ -55,8 +55,10 @@ class EmbedConfig:
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: along += stretch * step
+    length_scale: float | str = "auto"  # multiplies radius, init_spread, disp sigmas and stretch;
+    # "auto" = max(1, sqrt(I / 300)): a t-SNE layout's area grows with the number of points
     pca_dim: int = 50  # features wider than this are reduced by PCA first
-    pca_fit: str = "all"  # "all" | "per_step" (docs/TDL.md)
+    pca_fit: str = "per_step"  # "per_step" (reference) | "all" (docs/TDL.md)
     method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
     exact_max: int = 2500  # "auto" is exact up to this many instances per step
     n_neighbors: int | None = None  # approx: default 3 * perplexity
@@ -70,7 +72,8 @@ class EmbedConfig:
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
-                      "layout": "radial", "init": "random", **overrides})
+                      "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
+                      **overrides})
 
     def validate(self, num_steps: int, num_instances: int) -> "EmbedConfig":
         lay.check_layout(self.layout)
@@ -90,6 +93,14 @@ class EmbedConfig:
         if self.method != "auto":
             return self.method
         return "exact" if num_instances <= self.exact_max else "approx"
+
+    def resolved(self, num_instances: int) -> "EmbedConfig":
+        """A copy with "auto" values replaced by numbers for `num_instances` per step (what was run)."""
+        c = (max(1.0, math.sqrt(num_instances / 300)) if self.length_scale == "auto" else float(self.length_scale))
+        return dataclasses.replace(
+            self, learning_rate=self.resolved_learning_rate(num_instances), method=self.resolved_method(num_instances),
+            length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
+            disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
     def resolved_learning_rate(self, num_instances: int) -> float:
         """"auto": scikit-learn's rule max(N / exaggeration / 4, 50) for dKL/dy, in the reference's units
@@ -198,7 +209,7 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
 
     `Y0 (S, I, 2)` overrides the initial positions, `P` the affinities (both for tests/resuming)."""
     S, I, _ = x.shape
-    config.validate(S, I)
+    config = config.validate(S, I).resolved(I)
     dev, dtype = x.device, x.dtype
     P = affinities(x, config) if P is None else P
     exact = isinstance(P, torch.Tensor)
@@ -206,7 +217,7 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
     update = torch.zeros_like(Y)
     gains = torch.ones_like(Y)
     target = lay.targets(S, config.layout, config.radius, device=dev, dtype=dtype)
-    eta, radial = config.resolved_learning_rate(I), config.layout == "radial"
+    eta, radial = config.learning_rate, config.layout == "radial"
     repulse, work = None, {}
     if not exact:
         repulse = ((lambda Y: repulsion_grid(Y, config.grid_spacing)) if config.resolved_method(I) == "approx"
@@ -248,9 +259,15 @@ def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: b
 
     `progress` shows a tqdm bar; `callback(state)` is called on every iteration."""
     config = config or EmbedConfig()
+    sync = (lambda: torch.cuda.synchronize()) if str(config.device).startswith("cuda") else (lambda: None)
     t0 = time.perf_counter()
     x = prepare(features, config)
+    config.validate(x.shape[0], x.shape[1])  # before the affinities: clear errors first
+    sync()
+    t1 = time.perf_counter()
     P = affinities(x, config)
+    sync()
+    t2 = time.perf_counter()
     history: list[dict] = []
     bar = None
     if progress:
@@ -269,8 +286,8 @@ def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: b
     if bar is not None:
         bar.close()
     Y = state.Y
-    if x.device.type == "cuda":
-        torch.cuda.synchronize(x.device)
-    runtime = time.perf_counter() - t0
-    return EmbeddingResult(Y=state.display(), Y_opt=Y, intermediate=x, history=history, runtime_s=runtime,
-                           config=config, method=config.resolved_method(x.shape[1]))
+    sync()
+    t3 = time.perf_counter()
+    return EmbeddingResult(Y=state.display(), Y_opt=Y, intermediate=x, history=history, runtime_s=t3 - t0,
+                           config=state.config, method=state.config.method,
+                           extra={"pca_s": t1 - t0, "affinity_s": t2 - t1, "optimise_s": t3 - t2})

@@ -1,11 +1,13 @@
 """The intermediate space: PCA of the features before the embedding (TDL paper, section 4).
 
-Default `fit="all"`: one PCA fitted on the points of every step together, so all steps share one
-coordinate system. Why (see docs/TDL.md): a point's coordinates mean the same thing at every step, so
-cross-step quantities (an instance's movement, the parametric embedding's input, new samples placed
-later) are meaningful, and the fit is stable even with few instances per step. `fit="per_step"` is the
-reference code's choice (`X_red[t] = pca(X[t], initial_dims)`): each step keeps the directions of its
-own largest variance, which best preserves that step's distances for its t-SNE loss.
+Default `fit="per_step"` (as the reference code: `X_red[t] = pca(X[t], initial_dims)`): each step keeps
+the directions of its own largest variance. The embedding only ever compares points *within* a step
+(P_s, Q_s), so this is the projection that best keeps what the t-SNE loss sees; measured on the
+benchmark data it keeps the steps' neighbourhoods in the original 512-d features better (mean
+trustworthiness 0.866 vs 0.832; noisy steps 0.70 vs 0.63), and with at most dim + 1 instances per
+step it is exact. `fit="all"` fits one PCA on every step's points: one shared coordinate system, which
+the parametric embedding uses (one network input space for all steps and for new samples). See
+docs/TDL.md.
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ def _top_components(x: torch.Tensor, dim: int, seed: int) -> tuple[torch.Tensor,
     return comps * torch.where(signs == 0, torch.ones_like(signs), signs), var
 
 
-def fit_pca(features: torch.Tensor, dim: int = 50, fit: str = "all", seed: int = 0) -> PCAModel:
+def fit_pca(features: torch.Tensor, dim: int = 50, fit: str = "per_step", seed: int = 0) -> PCAModel:
     """Fit the intermediate-space PCA on `features (S, I, D)`.
 
     `dim` is clamped to what the data can give (`min(D, points)`); with `dim >= D` the PCA is only a
@@ -112,7 +114,7 @@ def fit_pca(features: torch.Tensor, dim: int = 50, fit: str = "all", seed: int =
     return PCAModel(torch.stack(means), torch.stack(comps), torch.stack(vars_), fit)
 
 
-def pca(features: torch.Tensor, dim: int = 50, fit: str = "all", seed: int = 0) -> torch.Tensor:
+def pca(features: torch.Tensor, dim: int = 50, fit: str = "per_step", seed: int = 0) -> torch.Tensor:
     """Features `(S, I, D)` -> intermediate space `(S, I, d)`, `d = min(dim, D, points)`."""
     model = fit_pca(features, dim, fit, seed)
     return model.transform(torch.as_tensor(features, dtype=torch.float32, device=model.mean.device))

@@ -39,7 +39,7 @@ class ParametricConfig:
     layout: str = "radial"
     perplexity: float = 30.0
     pca_dim: int = 50
-    pca_fit: str = "all"
+    pca_fit: str = "all"  # one input space for every step and for new samples
     hidden: int = 128
     depth: int = 3  # hidden layers
     step_features: int = 4  # sinusoidal frequencies of the step fraction

@@ -15,8 +15,10 @@ import torch
 
 def branching(steps: int = 50, instances: int = 200, dim: int = 512, clusters: int = 8, walk: float = 0.15,
               spread: float = 0.3, noise: float = 1.5, noise_final: float = 0.1,
-              seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """-> `(features (S, I, D) float32, labels (I,) int64 in [0, clusters))`; instance i has label i % clusters."""
+              seed: int = 0, instance_seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> `(features (S, I, D) float32, labels (I,) int64 in [0, clusters))`; instance i has label i % clusters.
+
+    `instance_seed` draws new instances (offsets and noise) around the same cluster paths as `seed`."""
     g = torch.Generator().manual_seed(seed)
     levels = max(1, math.ceil(math.log2(clusters)))
     labels = torch.arange(instances) % clusters
@@ -32,6 +34,8 @@ def branching(steps: int = 50, instances: int = 200, dim: int = 512, clusters: i
         # leaf k belongs to node floor(k * 2^d / 2^levels) at depth d
         node = (torch.arange(clusters) * 2 ** d) // 2 ** levels
         paths[s] = centre[node]
+    if instance_seed is not None:
+        g = torch.Generator().manual_seed(instance_seed + 7919)
     offset = spread * torch.randn(instances, dim, generator=g)
     level = noise_final + (noise - noise_final) * torch.linspace(1, 0, steps) ** 2
     eps = torch.randn(steps, instances, dim, generator=g)

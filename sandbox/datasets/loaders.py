@@ -28,14 +28,15 @@ def load_points(path: str | os.PathLike, n: int = 2000, seed: int = 0) -> PointS
     """Load a PointSet from CSV / NPY / picture; `n` and `seed` only matter for pictures."""
     path = Path(path)
     ext = path.suffix.lower()
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a file")
     if ext not in CSV_EXTS + NPY_EXTS + IMAGE_EXTS:
         raise UserError(f"{path}: unknown file type '{ext or '(none)'}'; use one of "
                         f"{', '.join(CSV_EXTS + NPY_EXTS + IMAGE_EXTS)}")
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
     try:
+        # is_dir/exists/stat raise OSError or ValueError for names the OS rejects (too long, NUL).
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder, not a file")
+        if not path.exists():
+            raise UserError(f"{path}: no such file")
         if path.stat().st_size == 0:
             raise UserError(f"{path}: the file is empty")
         if ext in CSV_EXTS:
@@ -45,6 +46,8 @@ def load_points(path: str | os.PathLike, n: int = 2000, seed: int = 0) -> PointS
         return load_image(path, n=n, seed=seed)
     except PermissionError:
         raise UserError(f"{path}: permission denied") from None
+    except (OSError, ValueError) as e:
+        raise UserError(f"{str(path)[:80]}: cannot read this file ({type(e).__name__})") from None
 
 
 def _read_text(path: Path) -> str:

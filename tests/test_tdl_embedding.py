@@ -1,0 +1,135 @@
+"""The evolutionary embedding recovers known structure; determinism; the generator; errors; parametric."""
+import numpy as np
+import pytest
+import torch
+
+from sandbox.errors import UserError
+from tdl.embedding import EmbedConfig, embed, iterate, prepare
+from tdl.metrics import evaluate, evaluate_display, trustworthiness
+from tdl.parametric import ParametricConfig, ParametricEmbedding
+from tdl.synthetic import branching
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def split():
+    """One cluster that splits into 4 over 6 steps (64 instances, 20 dimensions)."""
+    return branching(steps=6, instances=64, dim=20, clusters=4, seed=0)
+
+
+def purity(Y, labels, k=5):
+    """Share of each point's k nearest neighbours (in Y) that have its label."""
+    d = torch.cdist(Y.double(), Y.double())
+    d.fill_diagonal_(float("inf"))
+    nn = d.topk(k, largest=False).indices
+    return (labels[nn] == labels[:, None]).double().mean().item()
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_recovers_a_splitting_cluster(split, layout):
+    X, labels = split
+    cfg = EmbedConfig(layout=layout, n_iter=300, perplexity=10)
+    r = embed(X, cfg)
+    m = evaluate(r.intermediate, r)
+    assert r.Y.shape == (6, 64, 2) and r.method == "exact"
+    assert m["trustworthiness_opt"] > 0.78  # random positions give about 0.5
+    assert m["step_separation"] > 0.98
+    assert purity(r.Y[-1], labels) > 0.7  # the 4 final clusters are found (chance: 0.25)
+    assert purity(r.Y[0], labels) < 0.45  # and not yet at the noisy first step, as in the data
+    # the alignment loss is what aligns instances across steps
+    free = embed(X, EmbedConfig(layout=layout, n_iter=300, perplexity=10, align_weight=0.0))
+    assert m["instance_alignment_norm"] < 0.8 * evaluate(free.intermediate, free)["instance_alignment_norm"]
+
+
+def test_displacement_is_what_keeps_steps_in_their_rings(split):
+    X, _ = split
+    with_d = evaluate(*(lambda r: (r.intermediate, r))(embed(X, EmbedConfig(n_iter=300, perplexity=10))))
+    without = embed(X, EmbedConfig(n_iter=300, perplexity=10, disp_weight=0.0))
+    assert with_d["step_separation"] > evaluate(without.intermediate, without)["step_separation"]
+
+
+def test_approximate_method_matches_exact_quality(split):
+    X, labels = split
+    X = X[:3]
+    r = embed(X, EmbedConfig(method="approx", n_iter=250, perplexity=10, grid_spacing=0.6))
+    assert r.method == "approx"
+    m = evaluate(r.intermediate, r)
+    exact = embed(X, EmbedConfig(method="exact", n_iter=250, perplexity=10))
+    assert m["trustworthiness_opt"] > evaluate(exact.intermediate, exact)["trustworthiness_opt"] - 0.03
+    assert m["step_separation"] > 0.95
+
+
+def test_deterministic_on_cpu(split):
+    X, _ = split
+    a = embed(X, EmbedConfig(n_iter=60, perplexity=10, seed=3))
+    b = embed(X, EmbedConfig(n_iter=60, perplexity=10, seed=3))
+    c = embed(X, EmbedConfig(n_iter=60, perplexity=10, seed=4))
+    assert torch.equal(a.Y, b.Y)
+    assert not torch.equal(a.Y, c.Y)
+
+
+def test_iterate_is_a_generator_that_embed_runs(split):
+    X, _ = split
+    cfg = EmbedConfig(n_iter=20, perplexity=10, log_every=5)
+    x = prepare(X, cfg)
+    states = list(iterate(x, cfg))
+    assert [s.iteration for s in states] == list(range(20))
+    assert [s.losses is not None for s in states] == [i % 5 == 0 or i == 19 for i in range(20)]
+    seen = []
+    r = embed(X, cfg, callback=lambda s: seen.append(s.iteration))
+    assert seen == list(range(20)) and len(r.history) == 5
+    assert torch.equal(r.Y_opt, states[-1].Y)
+    assert torch.equal(r.Y, states[-1].display())
+
+
+def test_features_are_reduced_by_pca_first():
+    X, _ = branching(steps=2, instances=30, dim=80, clusters=2, seed=1)
+    r = embed(X, EmbedConfig(n_iter=5, perplexity=5, pca_dim=12))
+    assert r.intermediate.shape == (2, 30, 12)
+
+
+@pytest.mark.parametrize("kwargs, features, match", [
+    ({"layout": "spiral"}, (2, 20, 5), "layout"),
+    ({"method": "fast"}, (2, 20, 5), "method"),
+    ({}, (20, 5), "steps, instances"),
+    ({}, (2, 3, 5), "instances"),
+    ({"n_iter": 0}, (2, 20, 5), "n_iter"),
+])
+def test_user_errors(kwargs, features, match):
+    with pytest.raises(UserError, match=match):
+        embed(torch.randn(*features), EmbedConfig(**kwargs))
+    bad = torch.randn(2, 20, 5)
+    bad[0, 0, 0] = float("nan")
+    with pytest.raises(UserError, match="NaN"):
+        embed(bad)
+
+
+def test_parametric_embeds_training_and_new_samples(split, tmp_path):
+    X, labels = split
+    X, labels = X[:, :48], labels[:48]
+    cfg = ParametricConfig(epochs=150, perplexity=8, hidden=64, depth=2, pca_dim=10)
+    model = ParametricEmbedding.fit(X, cfg)
+    Y = model.embed_all(X)  # (S, I, 2) display coordinates
+    x = model.pca.transform(X)
+    Y_opt = torch.stack([model.transform_opt(X[s], s) for s in range(X.shape[0])])
+    m = evaluate_display(x, Y, Y_opt, "radial")
+    assert m["trustworthiness_opt"] > 0.7 and m["step_separation"] > 0.95
+    assert purity(Y[-1], labels) > 0.6
+    # new samples from the same process land next to training points of their own cluster
+    X_new, labels_new = branching(steps=6, instances=64, dim=20, clusters=4, seed=0, instance_seed=1)
+    new = model.transform(X_new[-1, 48:], step=5)
+    nearest = torch.cdist(new, Y[-1]).argmin(dim=1)
+    assert (labels[nearest] == labels_new[48:]).double().mean().item() > 0.6
+    # save / load gives the same function
+    path = model.save(tmp_path / "param")
+    back = ParametricEmbedding.load(path)
+    assert torch.allclose(back.transform(X[2], 2), model.transform(X[2], 2), atol=1e-5)
+    with pytest.raises(UserError):
+        model.transform(X[0], step=9)
