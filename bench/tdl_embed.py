@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tdl.embedding import EmbedConfig, embed, prepare  # noqa: E402
+from tdl.embedding import EmbedConfig, embed  # noqa: E402
 from tdl.metrics import evaluate, trustworthiness  # noqa: E402
 from tdl.synthetic import branching  # noqa: E402
 
@@ -84,11 +84,14 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--k", type=int, default=7)
-    ap.add_argument("--sklearn-steps", type=int, default=5,
-                    help="run sklearn on every n-th step (0: all steps, -1: skip)")
+    ap.add_argument("--sklearn-steps", type=int, default=None,
+                    help="run sklearn on every n-th step (0: all steps, -1: skip; default 5, skipped above "
+                         "500 instances: exact t-SNE of 2000 points takes minutes per step)")
     ap.add_argument("--no-plain", action="store_true", help="skip our plain per-step t-SNE")
     ap.add_argument("--update-docs", action="store_true", help="write the table into docs/BENCHMARKS.md (TDL)")
     args = ap.parse_args(argv)
+    if args.sklearn_steps is None:
+        args.sklearn_steps = 5 if args.instances <= 500 else -1
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device.startswith("cuda") and not torch.cuda.is_available():

@@ -20,10 +20,10 @@ from sandbox.paths import FlowPath, as_time
 from sandbox.samplers import SAMPLERS, collect, sample as run_sampler
 from sandbox.trajectory import Trajectory
 
-# default sampler and step count per objective kind: chosen in bench/time_to_quality.py as the
-# cheapest setting whose discretisation error stays well under the data-vs-data noise
-DEFAULT_SAMPLER = {"ddpm": "ddim", "flow": "heun"}
-DEFAULT_STEPS = {"ddim": 40, "ddpm": 100, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
+# default sampler per model kind and steps per sampler: settings whose discretisation error is
+# within the data-vs-data noise for the default models (measured, docs/BENCHMARKS.md)
+DEFAULT_SAMPLER = {"ddpm": "ddpm", "flow": "heun"}
+DEFAULT_STEPS = {"ddim": 50, "ddpm": 100, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
 
 
 class TrainedField:

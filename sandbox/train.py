@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from sandbox import metrics
-from sandbox.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, DiffusionModel
+from sandbox.bundle import DiffusionModel
 from sandbox.datasets import Normalizer, PointSet
 from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
@@ -53,8 +53,8 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 250  # sample-quality score every k steps (and at the last step); 0 = never
     eval_samples: int = 2000
-    eval_sampler: str = ""  # "" = the model's default sampler
-    eval_steps: int = 0  # 0 = the sampler's default
+    eval_sampler: str = ""  # "" = EVAL_SAMPLER[objective]
+    eval_steps: int = 0  # 0 = EVAL_SAMPLER[objective]
     device: str = "auto"
 
     def to_dict(self) -> dict:
@@ -188,14 +188,34 @@ def build_model(cfg: TrainConfig, pointset: PointSet, device: torch.device) -> D
     return DiffusionModel(net.to(device), objective, Normalizer.fit(pts), config, data_summary(pointset, cfg.seed))
 
 
-def evaluate(model: DiffusionModel, reference: torch.Tensor, cfg: TrainConfig, seed: int = 0) -> float:
-    """Sliced Wasserstein between cfg.eval_samples samples and `reference` (canonical coords)."""
-    sampler = cfg.eval_sampler or DEFAULT_SAMPLER[model.kind]
-    steps = cfg.eval_steps or DEFAULT_STEPS[sampler]
+# the score's sampler and steps per model kind: the cheapest setting measured to be within
+# noise of many more steps (bench/time_to_quality.py); stochastic sampling hides the errors of a
+# young eps-predicting DDPM net far better than DDIM does
+EVAL_SAMPLER = {"flow": ("heun", 10), "ddpm": ("euler_maruyama", 50)}
+EVAL_REFERENCES = 4  # data draws the score is averaged over (each is as noisy as the samples)
+BASELINE_REPEATS = 16
+
+
+def sample_final(model: DiffusionModel, n: int, sampler: str, steps: int, seed: int) -> torch.Tensor:
+    """(n, 2) final samples in canonical coordinates, without keeping the trajectory."""
+    from sandbox.samplers import SAMPLERS, sample
+
+    g = torch.Generator(device=model.device).manual_seed(seed)
+    x = torch.randn(n, 2, generator=g, device=model.device)
+    opts = {"generator": g} if SAMPLERS[sampler].stochastic else {}
+    for _, x in sample(model.field(), sampler, x, steps, **opts):
+        pass
+    return x
+
+
+def evaluate(model: DiffusionModel, references: list[torch.Tensor], cfg: TrainConfig, seed: int = 0) -> float:
+    """Mean sliced Wasserstein between cfg.eval_samples samples and each reference draw."""
+    sampler, steps = EVAL_SAMPLER[model.kind]
+    sampler, steps = cfg.eval_sampler or sampler, cfg.eval_steps or steps
     model.net.eval()
-    traj_final = model.sample(cfg.eval_samples, sampler=sampler, steps=steps, seed=seed).final
+    x = sample_final(model, cfg.eval_samples, sampler, steps, seed)
     model.net.train()
-    return metrics.sliced_wasserstein(traj_final, reference)
+    return sum(metrics.sliced_wasserstein(x, ref) for ref in references) / len(references)
 
 
 def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | None = None) -> Iterator[TrainEvent]:
@@ -217,7 +237,7 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, **({"fused": True} if device.type == "cuda" else {"foreach": True}))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, cfg.warmup, cfg.steps))
     check_every = 1 if device.type == "cpu" else 16  # a host sync per check: cheap on the CPU only
-    reference = baseline = None
+    references = baseline = None
     first_loss = None
     t_start = time.perf_counter()
     net.train()
@@ -241,11 +261,11 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
                                 f"at step {step}; lower the learning rate (now {cfg.lr:g})")
         score = None
         if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
-            if reference is None:  # once: a fixed data draw and the data-vs-data baseline at n
+            if references is None:  # once: fixed data draws and the data-vs-data baseline at n
                 gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
-                reference = metrics.draw(data, cfg.eval_samples, gen)
-                baseline = metrics.baseline(data, cfg.eval_samples, generator=gen, repeats=3)
-            score = evaluate(model, reference, cfg, seed=cfg.seed + 2)
+                references = [metrics.draw(data, cfg.eval_samples, gen) for _ in range(EVAL_REFERENCES)]
+                baseline = metrics.baseline(data, cfg.eval_samples, generator=gen, repeats=BASELINE_REPEATS)
+            score = evaluate(model, references, cfg, seed=cfg.seed + 2)
         stats = model.config["stats"]
         stats.update(steps=step, seconds=time.perf_counter() - t_start)
         if score is not None:

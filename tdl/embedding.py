@@ -55,8 +55,8 @@ class EmbedConfig:
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: along += stretch * step
-    length_scale: float | str = "auto"  # multiplies radius, init_spread, disp sigmas and stretch;
-    # "auto" = max(1, sqrt(I / 300)): a t-SNE layout's area grows with the number of points
+    length_scale: float | str = 1.0  # multiplies radius, init_spread, disp sigmas and stretch;
+    # "auto" = max(1, sqrt(I / 300)) (experimental: worse at I = 2000 in our test, docs/TDL.md)
     pca_dim: int = 50  # features wider than this are reduced by PCA first
     pca_fit: str = "per_step"  # "per_step" (reference) | "all" (docs/TDL.md)
     method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
@@ -85,6 +85,10 @@ class EmbedConfig:
             raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
         if num_steps < 1 or num_instances < 4:
             raise UserError(f"need >= 1 step and >= 4 instances to embed, got {num_steps} x {num_instances}")
+        for name in ("learning_rate", "length_scale"):
+            v = getattr(self, name)
+            if not (v == "auto" or (isinstance(v, (int, float)) and v > 0)):
+                raise UserError(f"{name} must be a positive number or 'auto', got {v!r}")
         if self.perplexity <= 0:
             raise UserError(f"perplexity must be > 0, got {self.perplexity}")
         return self
@@ -104,7 +108,7 @@ class EmbedConfig:
 
     def resolved_learning_rate(self, num_instances: int) -> float:
         """"auto": scikit-learn's rule max(N / exaggeration / 4, 50) for dKL/dy, in the reference's units
-        (gradient / 4): max(I / exaggeration, 200). The reference's 500 overshoots for small I."""
+        (gradient / 4): max(I / exaggeration, 200); it grows with I where a fixed 500 would not."""
         if self.learning_rate == "auto":
             return max(num_instances / self.early_exaggeration, 200.0)
         return float(self.learning_rate)

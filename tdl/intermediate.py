@@ -65,28 +65,33 @@ class PCAModel:
 
 
 def _top_components(x: torch.Tensor, dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Centred `x (N, D)` -> `components (D, dim)`, `variance (dim,)`; deterministic signs."""
-    n, D = x.shape
+    """Centred `x (G, N, D)` -> `components (G, D, dim)`, `variance (G, dim)`; deterministic signs.
+
+    All G groups at once (one batched eigendecomposition) when exact; randomised SVD group by group."""
+    G, n, D = x.shape
     if min(n, D) <= _EXACT_LIMIT:
         xd = x.double()
         if D <= n:  # eigenvectors of the D x D covariance
-            evals, evecs = torch.linalg.eigh(xd.T @ xd)
-            comps = evecs.flip(-1)[:, :dim]
-            var = evals.flip(-1)[:dim]
+            evals, evecs = torch.linalg.eigh(xd.transpose(1, 2) @ xd)
+            comps, var = evecs.flip(-1)[..., :dim], evals.flip(-1)[..., :dim]
         else:  # Gram trick: eigenvectors of the N x N Gram matrix, mapped back
-            evals, evecs = torch.linalg.eigh(xd @ xd.T)
-            evals, evecs = evals.flip(-1)[:dim], evecs.flip(-1)[:, :dim]
-            comps = xd.T @ evecs / evals.clamp_min(1e-30).sqrt()
-            var = evals
+            evals, evecs = torch.linalg.eigh(xd @ xd.transpose(1, 2))
+            evals, evecs = evals.flip(-1)[..., :dim], evecs.flip(-1)[..., :dim]
+            keep = evals > 1e-12 * evals[..., :1].clamp_min(1e-300)  # beyond the rank: zero components
+            comps = xd.transpose(1, 2) @ evecs / evals.clamp_min(1e-300).sqrt()[:, None] * keep[:, None]
+            var = evals * keep
         comps, var = comps.float(), (var.clamp_min(0) / max(n - 1, 1)).float()
     else:
+        cs, vs = [], []
         with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
             torch.manual_seed(seed)
-            _, s, v = torch.svd_lowrank(x, q=min(dim + 10, n, D), niter=4)
-        comps, var = v[:, :dim], s[:dim] ** 2 / max(n - 1, 1)
+            for g in x:
+                _, sv, v = torch.svd_lowrank(g, q=min(dim + 10, n, D), niter=4)
+                cs.append(v[:, :dim]), vs.append(sv[:dim] ** 2 / max(n - 1, 1))
+        comps, var = torch.stack(cs), torch.stack(vs)
     # sign convention: the largest |loading| of each component is positive (reproducible output)
-    idx = comps.abs().argmax(dim=0)
-    signs = torch.sign(comps[idx, torch.arange(comps.shape[1], device=comps.device)])
+    idx = comps.abs().argmax(dim=1, keepdim=True)  # (G, 1, dim)
+    signs = torch.sign(torch.gather(comps, 1, idx))
     return comps * torch.where(signs == 0, torch.ones_like(signs), signs), var
 
 
@@ -104,14 +109,11 @@ def fit_pca(features: torch.Tensor, dim: int = 50, fit: str = "per_step", seed: 
     if dim < 1:
         raise UserError(f"PCA dimension must be >= 1, got {dim}")
     S, I, D = x.shape
-    groups = [x.reshape(S * I, D)] if fit == "all" else list(x)
-    d = min(dim, D, min(g.shape[0] for g in groups))
-    means, comps, vars_ = [], [], []
-    for g in groups:
-        mu = g.mean(dim=0)
-        c, v = _top_components(g - mu, d, seed)
-        means.append(mu), comps.append(c), vars_.append(v)
-    return PCAModel(torch.stack(means), torch.stack(comps), torch.stack(vars_), fit)
+    groups = x.reshape(1, S * I, D) if fit == "all" else x  # (G, N, D)
+    d = min(dim, D, groups.shape[1])
+    means = groups.mean(dim=1)
+    comps, var = _top_components(groups - means[:, None], d, seed)
+    return PCAModel(means, comps, var, fit)
 
 
 def pca(features: torch.Tensor, dim: int = 50, fit: str = "per_step", seed: int = 0) -> torch.Tensor:

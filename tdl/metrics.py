@@ -84,7 +84,7 @@ def step_separation(Y_display: torch.Tensor, layout: str, radius: float = lay.RA
     Y = torch.as_tensor(Y_display, dtype=torch.float64)
     S = Y.shape[0]
     along = lay.display_along(Y, layout)
-    e = lay.edges(S, layout, radius, stretch)
+    e = lay.edges(S, layout, radius, stretch).to(along.device)
     inside = (along >= e[:-1, None]) & (along < e[1:, None])
     per = inside.double().mean(-1)
     return per.mean().item(), per.tolist()

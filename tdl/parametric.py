@@ -171,7 +171,8 @@ class ParametricEmbedding:
             f = f[None]
         steps = torch.as_tensor(step, device=dev).expand(f.shape[0])
         if steps.min() < 0 or steps.max() > self.num_steps - 1:
-            raise UserError(f"step must be in [0, {self.num_steps - 1}], got {steps.min().item()}..{steps.max().item()}")
+            raise UserError(f"step must be in [0, {self.num_steps - 1}], "
+                            f"got {steps.min().item()}..{steps.max().item()}")
         x = self.pca.transform(f, steps.round().long())
         u = steps.to(torch.float32) / max(1, self.num_steps - 1)
         return self.net(x / self.input_scale, u)

@@ -17,7 +17,8 @@ from sandbox.errors import UserError
 
 # what a parametric embedding takes over from the evolutionary embedding's config (the loss weights
 # are on another scale there, so they keep the parametric defaults)
-SHARED = ("layout", "perplexity", "pca_dim", "pca_fit", "radius", "stretch", "seed", "device")
+SHARED = ("layout", "perplexity", "pca_dim", "radius", "stretch", "seed", "device")  # pca_fit: the
+# parametric model keeps its own default ("all": one input space for every step and new samples)
 
 
 def _tree(traj, Y, layout: str, metrics: dict, config: dict, source: str):
@@ -34,7 +35,7 @@ def embed_trajectory(traj, config, source: str = "", progress: bool = True):
     config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
     result = embed(traj.features, config, progress=progress)
     metrics = evaluate(result.intermediate, result)
-    return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, config.to_dict(), source)
+    return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, result.config.to_dict(), source)
 
 
 def embed_parametric(traj, config, out: str | os.PathLike, epochs: int | None = None, source: str = "",

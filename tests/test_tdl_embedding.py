@@ -1,11 +1,10 @@
 """The evolutionary embedding recovers known structure; determinism; the generator; errors; parametric."""
-import numpy as np
 import pytest
 import torch
 
 from sandbox.errors import UserError
 from tdl.embedding import EmbedConfig, embed, iterate, prepare
-from tdl.metrics import evaluate, evaluate_display, trustworthiness
+from tdl.metrics import evaluate, evaluate_display
 from tdl.parametric import ParametricConfig, ParametricEmbedding
 from tdl.synthetic import branching
 

@@ -178,3 +178,11 @@ def test_pca_transform_of_new_samples_matches_the_batch_transform():
         whole = model.transform(f)
         one = model.transform(f[2], step=2)
         assert_close(one, whole[2], rtol=1e-5, atol=1e-6)
+
+
+def test_per_step_pca_keeps_distances_when_instances_are_few():
+    """With fewer instances than dimensions a per-step PCA is lossless: distances within a step stay."""
+    f = torch.randn(2, 10, 30, generator=torch.Generator().manual_seed(10))
+    x = pca(f, dim=50, fit="per_step")
+    assert x.shape == (2, 10, 10)
+    assert_close(torch.cdist(x, x), torch.cdist(f, f), rtol=1e-4, atol=1e-4)

@@ -8,7 +8,6 @@ over steps, points and pairs, numpy float64) so that it reads like the paper's e
 One documented deviation is switchable: the reference keeps ONE gains array for all steps (updated
 once per step inside the step loop); we keep gains per step (`shared_gains=False` here).
 """
-import math
 
 import numpy as np
 import pytest
