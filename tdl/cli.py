@@ -116,17 +116,20 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 
 
 def _embed_args(p: argparse.ArgumentParser) -> None:
+    from tdl.embedding import EmbedConfig
+
+    _EC = EmbedConfig()
     g = p.add_argument_group("embedding")
     g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
     g.add_argument("--pca-dim", type=int, default=50, metavar="D", help="intermediate PCA dimensions (default 50)")
-    g.add_argument("--pca-fit", metavar="FIT", help="all (default: one PCA for every step) or per_step")
-    g.add_argument("--perplexity", type=float, metavar="X", help="t-SNE perplexity within each step (default 30)")
-    g.add_argument("--iterations", type=int, metavar="N", help="optimisation iterations (default 1000)")
+    g.add_argument("--pca-fit", metavar="FIT", help=f"per_step or all (default {_EC.pca_fit}; see docs/TDL.md)")
+    g.add_argument("--perplexity", type=float, metavar="X", help=f"t-SNE perplexity within each step (default {_EC.perplexity:g})")
+    g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {_EC.n_iter})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
-                   help="weight of the pull of each step to its ring/band (default 1)")
+                   help=f"weight of the pull of each step to its ring/band (default {_EC.disp_weight:g})")
     g.add_argument("--alignment-weight", type=float, metavar="W",
-                   help="weight of the alignment of each instance across steps (default 0.05)")
-    g.add_argument("--method", metavar="M", help="affinities/repulsion: auto, exact or approx (default auto)")
+                   help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
+    g.add_argument("--method", metavar="M", help=f"affinities/repulsion: auto, exact or approx (default {_EC.method})")
     g.add_argument("--parametric", action="store_true",
                    help="embed with a small network mapping (features, step) to 2D, saved beside the tree "
                         "(FILE.parametric.safetensors) to place new samples later; --iterations: its epochs")
