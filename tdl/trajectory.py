@@ -147,7 +147,7 @@ class TrajectoryData:
         except UserError:
             raise
         except ValueError as e:  # includes "Object arrays cannot be loaded when allow_pickle=False"
-            raise UserError(f"{path} is not a readable tdl trajectory file ({e})") from None
+            raise UserError(f"{path} is not a readable tdl trajectory file ({type(e).__name__})") from None
         except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
             raise UserError(f"{path} is corrupt or not a tdl trajectory file ({type(e).__name__})") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:

@@ -100,7 +100,7 @@ class TreeData:
         except UserError:
             raise
         except ValueError as e:  # includes object arrays refused without pickle
-            raise UserError(f"{path} is not a readable tdl tree file ({e})") from None
+            raise UserError(f"{path} is not a readable tdl tree file ({type(e).__name__})") from None
         except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
             raise UserError(f"{path} is corrupt or not a tdl tree file ({type(e).__name__})") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
