@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
 def list_lessons() -> str:
     from lessons import LESSONS
 
-    lines = ["Lessons (open one with: python -m lessons NAME):", ""]
+    lines = ["Lessons (open one with: diffusion-sandbox lesson NAME):", ""]
     for i, (key, make) in enumerate(LESSONS.items(), 1):
         lesson = make()
         lines.append(f"  {i}. {key:<16} {lesson.title.split('. ', 1)[-1]}: {lesson.goal}")

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="diffusion-sandbox", formatter_class=_formatter,
                 description="Teach diffusion models in 2D: draw data, train in a second, "
                             "watch noise become data.", epilog=EXAMPLES)
-    sub = p.add_subparsers(dest="command", metavar="{window,train,sample,render}",
+    sub = p.add_subparsers(dest="command", metavar="{window,train,sample,render,lesson}",
                            parser_class=_Parser)
 
     w = sub.add_parser("window", help="open the interactive window (the default)",
@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--dataset", metavar="NAME", help="preset to start with (e.g. moons)")
     w.add_argument("--model", type=Path, metavar="FILE", help="model file to open")
     w.add_argument("--fullscreen", action="store_true", help="fill the screen (for a class)")
+
+    le = sub.add_parser("lesson", help="follow a self-guided lesson (omit NAME to list them)",
+                        description="Open the window on a self-guided lesson; without NAME, list them.",
+                        formatter_class=_formatter)
+    le.add_argument("name", nargs="?", help="lesson id or number")
+    le.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
+    le.add_argument("--fullscreen", action="store_true", help="fill the screen")
 
     t = sub.add_parser("train", help="train a model on a preset or a file",
                        description="Train a small diffusion / flow-matching model on 2D points and "
@@ -156,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from sandbox.cli import commands
 
+        if args.command == "lesson":
+            from lessons.__main__ import main as lesson_main
+
+            return lesson_main(([args.name] if args.name else []) + (["--print"] if args.print_only else [])
+                               + (["--fullscreen"] if args.fullscreen else []))
         run = {"train": commands.train, "sample": commands.sample, "render": commands.render,
                "window": commands.window, None: commands.window}[args.command]
         return int(run(args) or 0)
