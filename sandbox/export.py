@@ -9,8 +9,6 @@ target folder and moved into place with `os.replace`, so a crash never leaves ha
 from __future__ import annotations
 
 import os
-import secrets
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -19,6 +17,7 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
+from sandbox.fileio import atomic_path
 from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, ViewOptions, Viewport, render_frame  # noqa: E402
 
@@ -141,22 +140,6 @@ def iter_frames(traj, progresses, *, size: tuple[int, int] = (1280, 720), data=N
         yield last
 
 
-@contextmanager
-def _atomic_target(out: Path):
-    """Yield a temporary path next to `out` (same extension); move it to `out` on success."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"{out}: folder '{folder}' does not exist")
-    # a fresh name rather than mkstemp: mkstemp's 0600 mode would survive os.replace
-    tmp = folder / f".{out.stem}.{secrets.token_hex(4)}.tmp{out.suffix}"
-    try:
-        yield Path(tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps: float = 30,
                      seconds: float | None = 6.0, frames: int | None = None,
                      hold_start: float = 0.5, hold_end: float = 1.0, data=None,
@@ -178,7 +161,7 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
 
     bar = tqdm(frames_iter, total=len(plan), unit="frame", desc=f"render {out.name}",
                disable=None if progress_bar else True, leave=False)  # None: only on a terminal
-    with _atomic_target(out) as tmp:
+    with atomic_path(out) as tmp:
         (_write_mp4 if ext == ".mp4" else _write_gif)(bar, tmp, fps)
     return out
 
@@ -225,6 +208,6 @@ def export_frame(traj, out_path: str | os.PathLike, *, progress: float = 1.0, si
                              label=label, traces=traces, viewport=viewport))
     from PIL import Image
 
-    with _atomic_target(out) as tmp:
+    with atomic_path(out) as tmp:
         Image.fromarray(frame).save(tmp, format="PNG")
     return out

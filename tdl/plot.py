@@ -9,12 +9,12 @@ shared with the explorer window; matplotlib is imported only when a figure is ma
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -241,16 +241,8 @@ def save_figure(fig, out: str | os.PathLike, dpi: int = 150) -> Path:
     if dpi <= 0:
         raise UserError(f"--dpi must be positive, got {dpi}")
     suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=suffix[1:], dpi=dpi)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(out, make_parents=True) as tmp, open(tmp, "wb") as fh:
+        fig.savefig(fh, format=suffix[1:], dpi=dpi)
     return out
 
 

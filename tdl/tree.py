@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 from tdl.layout import check_layout
 
@@ -73,16 +73,9 @@ class TreeData:
             header_json = json.dumps(header)
         except TypeError as e:
             raise UserError(f"tree metrics/config must be JSON-serialisable: {e}") from None
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, header=np.array(header_json), Y=self.Y, times=self.times,
-                                    prompt_index=self.prompt_index)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, header=np.array(header_json), Y=self.Y, times=self.times,
+                                prompt_index=self.prompt_index)
         return path
 
     @classmethod

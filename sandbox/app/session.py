@@ -15,6 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from sandbox.fileio import atomic_path
+
 import numpy as np
 
 from sandbox.errors import UserError
@@ -37,16 +39,8 @@ def autosave_path() -> Path:
 
 
 def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, make_parents=True) as tmp:
+        write(str(tmp))
 
 
 def save(path, points, labels, meta: dict, models: dict | None = None) -> Path:

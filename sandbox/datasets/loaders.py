@@ -9,11 +9,11 @@ import csv
 import io
 import json
 import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 
+from sandbox.fileio import atomic_path
 from sandbox.datasets.images import load_image
 from sandbox.datasets.pointset import PointSet
 from sandbox.errors import UserError
@@ -179,22 +179,11 @@ def save_points(pointset: PointSet, path: str | os.PathLike) -> Path:
     ext = path.suffix.lower()
     if ext not in (".csv", ".npy"):
         raise UserError(f"{path}: can only save points as .csv or .npy, not '{ext or '(none)'}'")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"{path}: folder '{folder}' does not exist")
-    # a fresh name rather than mkstemp: mkstemp's 0600 mode would survive os.replace
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "xb") as f:
-            if ext == ".npy":
-                np.save(f, _as_array(pointset))
-            else:
-                f.write(_as_csv(pointset).encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "xb") as f:
+        if ext == ".npy":
+            np.save(f, _as_array(pointset))
+        else:
+            f.write(_as_csv(pointset).encode("utf-8"))
     return path
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "digits"
@@ -34,15 +34,8 @@ def save(net: torch.nn.Module, kind: str, path: str | os.PathLike, info: dict) -
     meta = {"format": FORMATS[kind], "version": 1, "config": net.cfg.to_dict(), **info}
     for target, write in ((path, lambda p: save_file(tensors, p)),
                           (path.with_suffix(".json"), lambda p: Path(p).write_text(json.dumps(meta, indent=1)))):
-        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            write(tmp)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_path(target) as tmp:
+            write(str(tmp))
     return path
 
 

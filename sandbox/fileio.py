@@ -1,0 +1,40 @@
+"""Atomic writes: a crash, Ctrl-C or a full disk never leaves half a file where the user's was.
+
+    with atomic_path("moons.safetensors") as tmp:
+        save_file(tensors, tmp)              # write anything to tmp; on success it replaces the target
+
+The temporary file sits beside the target (same filesystem, so `os.replace` is atomic) and keeps
+the target's suffix, so libraries that pick a format from the extension (imageio, matplotlib)
+still work. It is created with ordinary permissions (0666 minus the umask), unlike mkstemp's 0600.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sandbox.errors import UserError
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Iterator[Path]:
+    """Yield a fresh temporary path beside `path`; move it onto `path` when the block succeeds.
+
+    A missing folder is a UserError unless `make_parents` creates it. On any exception the
+    temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    folder = path.parent
+    if make_parents:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise UserError(f"{path}: folder '{folder}' does not exist")
+    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
