@@ -25,7 +25,15 @@ if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
   echo "installing torch ($variant build)..."
   if [ "$variant" = cpu ]; then
     # The CPU index holds 2.13.0+cpu; PEP 440 ranks it above PyPI's CUDA 2.13.0, so pip takes it.
-    "${pip[@]}" --extra-index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
+    # Where that index cannot be reached (an offline mirror that already carries a CPU wheel), skip
+    # it rather than let pip retry it for every dependency.
+    cpu_index=https://download.pytorch.org/whl/cpu
+    if "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('$cpu_index/torch/', timeout=5)" >/dev/null 2>&1; then
+      "${pip[@]}" --extra-index-url "$cpu_index" "torch==2.13.0"
+    else
+      echo "note: $cpu_index is unreachable; taking torch==2.13.0 from the configured package index"
+      "${pip[@]}" "torch==2.13.0"
+    fi
   else
     "${pip[@]}" "torch==2.13.0"
   fi
