@@ -46,7 +46,10 @@ class App(DisplayActions):
 
     def __init__(self, dataset: str | None = "smiley", model=None, size=(1280, 800),
                  fullscreen: bool = False, state: AppState | None = None, **state_kw):
-        pygame.init()
+        # display and fonts only: the sandbox makes no sound, and initialising the mixer on a
+        # machine without a sound card prints ALSA errors
+        pygame.display.init()
+        pygame.font.init()
         self.windowed_size = tuple(size)
         self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
         pygame.display.set_caption("Diffusion sandbox")
