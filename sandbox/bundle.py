@@ -23,7 +23,7 @@ from sandbox.trajectory import Trajectory
 # default sampler per model kind and steps per sampler: settings whose discretisation error is
 # within the data-vs-data noise for the default models (measured, docs/BENCHMARKS.md)
 DEFAULT_SAMPLER = {"ddpm": "ddpm", "flow": "heun"}
-DEFAULT_STEPS = {"ddim": 50, "ddpm": 100, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
+DEFAULT_STEPS = {"ddim": 50, "ddpm": 200, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
 
 
 class TrainedField:
@@ -123,8 +123,8 @@ class DiffusionModel:
                **options) -> Trajectory:
         """Run a sampler from fresh noise; returns the whole Trajectory (canonical coordinates).
 
-        sampler: a name of samplers.SAMPLERS (default: ddim for DDPM, heun for flow); steps: its
-        step count (default per sampler); labels: int or (n,) classes for a conditional model;
+        sampler: a name of samplers.SAMPLERS (default: ancestral "ddpm" for DDPM, "heun" for flow);
+        steps: its step count (default per sampler, DEFAULT_STEPS); labels: int or (n,) classes for a conditional model;
         guidance: classifier-free guidance scale; generator or seed: the noise (and sampler noise);
         x_T: (n, 2) start points instead of fresh noise. options go to the sampler (eta, spacing...).
         """

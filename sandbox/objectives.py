@@ -115,6 +115,10 @@ class DDPMObjective(Objective):
         self._grid = torch.stack([ab.sqrt(), (1.0 - ab).sqrt()]).float()  # (2, T): alpha_i, sigma_i
         self._grid_on: dict[str, torch.Tensor] = {}
 
+    @property
+    def schedule_name(self) -> str:
+        return self.schedule.name
+
     def sample_time(self, n, generator, device):
         i = torch.randint(0, self.T, (n,), generator=generator, device=device)
         return (i + 1).float() / self.T

@@ -16,19 +16,17 @@ def _run(cfg, ps):
 
 
 def test_short_run_on_moons_reaches_quality():
-    """A few hundred steps bring the samples within a small factor of data-vs-data noise;
+    """300 steps (about a second) bring the samples within a small factor of data-vs-data noise;
     the untrained net is far off (so the threshold can fail)."""
     ps = make_preset("moons", 4000, seed=0, labels=False)
-    cfg = TrainConfig(objective="flow", steps=400, eval_every=400, eval_samples=1000, width=64, batch_size=256)
+    cfg = TrainConfig(objective="flow", steps=300, eval_every=300)
     events, model = _run(cfg, ps)
+    assert events[-1].score < 2.5 * events[-1].baseline  # the in-loop score: heun 10, one x_T draw
     data = model.normalizer.forward(torch.as_tensor(ps.points))
-    samples = model.sample(1000, seed=1).final
-    ratio = metrics.compare(samples, data).ratio
+    ratio = metrics.compare(model.sample(2000, seed=1).final, data).ratio  # fresh samples, default sampler
     assert ratio < 2.0, ratio
-    first = train(TrainConfig(**{**cfg.to_dict(), "steps": 1, "eval_every": 1}), ps, "cpu")
-    ev = next(first)
+    ev = next(train(TrainConfig(**{**cfg.to_dict(), "steps": 1, "eval_every": 1}), ps, "cpu"))
     assert ev.score > 4 * ev.baseline
-    assert events[-1].score is not None and events[-1].score < 2.5 * events[-1].baseline
 
 
 @pytest.mark.parametrize("objective", ["flow", "ddpm"])
