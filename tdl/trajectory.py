@@ -16,16 +16,14 @@ array, so `load` runs with `allow_pickle=False` and never executes code from the
 """
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
+from tdl.npzfile import load_npz, npz_path, save_npz
 
 FORMAT = "tdl-trajectory"
 VERSION = 1
@@ -105,49 +103,14 @@ class TrajectoryData:
     # files --------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write an `.npz` atomically (temporary file in the same folder, then rename)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {"format": FORMAT, "version": VERSION, "prompts": self.prompts,
                   "source": self.source, "meta": self.meta}
-        try:
-            header_json = json.dumps(header)
-        except TypeError as e:
-            raise UserError(f"trajectory meta must be JSON-serialisable: {e}") from None
-        arrays = {"header": np.array(header_json)}
-        for name in _ARRAYS:
-            arr = getattr(self, name)
-            if arr is not None:
-                arrays[name] = arr
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        return path
+        return save_npz(npz_path(path), header, {name: getattr(self, name) for name in _ARRAYS}, "trajectory")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TrajectoryData":
         """Read a file written by `save`; UserError on a missing, corrupt or foreign file."""
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"no trajectory file at {path} (make one with `tdl sample --out {path.name}`)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "header" not in z.files:
-                    raise UserError(f"{path} is not a tdl trajectory file (no header)")
-                header = json.loads(str(z["header"][()]))
-                arrays = {name: z[name] for name in _ARRAYS if name in z.files}
-        except UserError:
-            raise
-        except ValueError as e:  # includes "Object arrays cannot be loaded when allow_pickle=False"
-            raise UserError(f"{path} is not a readable tdl trajectory file ({type(e).__name__})") from None
-        except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
-            raise UserError(f"{path} is corrupt or not a tdl trajectory file ({type(e).__name__})") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise UserError(f"{path} is not a tdl trajectory file")
-        if header.get("version", 0) > VERSION:
-            raise UserError(f"{path} was written by a newer tdl (format version {header['version']})")
-        for name in ("features", "times", "prompt_index"):
-            if name not in arrays:
-                raise UserError(f"{path} is missing the '{name}' array")
+        header, arrays = load_npz(path, FORMAT, VERSION, _ARRAYS, ("features", "times", "prompt_index"),
+                                  "trajectory", f"tdl sample --out {Path(path).name}")
         return cls(prompts=list(header.get("prompts", [])), source=str(header.get("source", "unknown")),
                    meta=dict(header.get("meta", {})), **arrays)

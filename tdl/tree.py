@@ -10,17 +10,15 @@ Saved as one `.npz` holding plain arrays and a JSON header in a 0-d unicode arra
 """
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 from tdl.layout import check_layout
+from tdl.npzfile import load_npz, npz_path, save_npz
 
 FORMAT = "tdl-tree"
 VERSION = 1
@@ -63,47 +61,18 @@ class TreeData:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write `path` (`.npz` added if missing) atomically; returns the path written."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {"format": FORMAT, "version": VERSION, "layout": self.layout, "prompts": self.prompts,
                   "metrics": self.metrics, "config": self.config, "source": self.source}
-        try:
-            header_json = json.dumps(header)
-        except TypeError as e:
-            raise UserError(f"tree metrics/config must be JSON-serialisable: {e}") from None
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, header=np.array(header_json), Y=self.Y, times=self.times,
-                                prompt_index=self.prompt_index)
-        return path
+        arrays = {"Y": self.Y, "times": self.times, "prompt_index": self.prompt_index}
+        return save_npz(npz_path(path), header, arrays, "tree")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TreeData":
         """Read a file written by `save`; UserError on a missing, corrupt or foreign file."""
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"no tree file at {path} (make one with `tdl embed TRAJ.npz --out {path.name}`)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "header" not in z.files:
-                    raise UserError(f"{path} is not a tdl tree file (no header)")
-                header = json.loads(str(z["header"][()]))
-                arrays = {name: z[name] for name in ("Y", "times", "prompt_index") if name in z.files}
-        except UserError:
-            raise
-        except ValueError as e:  # includes object arrays refused without pickle
-            raise UserError(f"{path} is not a readable tdl tree file ({type(e).__name__})") from None
-        except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
-            raise UserError(f"{path} is corrupt or not a tdl tree file ({type(e).__name__})") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise UserError(f"{path} is not a tdl tree file" + (" (it is a trajectory: run `tdl embed` on it)"
-                            if isinstance(header, dict) and header.get("format") == "tdl-trajectory" else ""))
-        if header.get("version", 0) > VERSION:
-            raise UserError(f"{path} was written by a newer tdl (format version {header['version']})")
-        missing = [n for n in ("Y", "times", "prompt_index") if n not in arrays]
-        if missing:
-            raise UserError(f"{path} is missing the {', '.join(missing)} array(s)")
+        names = ("Y", "times", "prompt_index")
+        header, arrays = load_npz(path, FORMAT, VERSION, names, names, "tree",
+                                  f"tdl embed TRAJ.npz --out {Path(path).name}",
+                                  {"tdl-trajectory": "it is a trajectory: run `tdl embed` on it"})
         return cls(layout=str(header.get("layout", "radial")), prompts=list(header.get("prompts", [])),
                    metrics=dict(header.get("metrics", {})), config=dict(header.get("config", {})),
                    source=str(header.get("source", "")), **arrays)
