@@ -42,12 +42,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--samplers", nargs="+", default=["ddpm", "ddim", "euler", "heun", "euler_maruyama"])
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     ps = make_preset("moons", 1000, seed=0, labels=False)
     models = {kind: build_model(TrainConfig(objective=kind), ps, device) for kind in ("ddpm", "flow")}
     cfg = TrainConfig()
-    print(f"# device {device}, MLP width {cfg.width} depth {cfg.depth} fourier {cfg.fourier}, "
+    print(f"# device {device}, {torch.get_num_threads()} threads, MLP width {cfg.width} depth {cfg.depth} fourier {cfg.fourier}, "
           f"{args.steps} steps; millions of particle-steps per second (higher is better)")
     print(f"{'sampler':<16} {'model':<5} " + " ".join(f"{f'N={n}':>10}" for n in args.n))
     for sampler in args.samplers:

@@ -39,6 +39,30 @@ def test_seeded_runs_are_identical(objective):
     assert a == b and a != c and len(a) == 15
 
 
+def test_ema_model_is_the_moving_average_of_the_trained_weights():
+    ps = make_preset("moons", 300, seed=0, labels=False)
+    base = dict(steps=6, eval_every=0, width=16, depth=1, batch_size=32)
+    raw, losses = [], []
+    for ev in train(TrainConfig(**base, ema=0.0), ps, "cpu"):  # without EMA the model is the trained net
+        raw.append([p.detach().clone() for p in ev.model.net.parameters()])
+        losses.append(ev.loss)
+    events = list(train(TrainConfig(**base, ema=0.9), ps, "cpu"))
+    assert [e.loss for e in events] == losses  # averaging does not change the training itself
+    avg = [p.detach().clone() for p in build_initial(base, ps).parameters()]
+    for k, params in enumerate(raw):
+        w = 1.0 - min(0.9, (1.0 + k) / (10.0 + k))
+        avg = [a + w * (p - a) for a, p in zip(avg, params)]
+    for a, p in zip(avg, events[-1].model.net.parameters()):
+        assert torch.allclose(a, p, atol=1e-6)
+    assert not torch.allclose(raw[-1][0], avg[0])
+
+
+def build_initial(base, ps):
+    from sandbox.train import build_model
+
+    return build_model(TrainConfig(**base), ps, torch.device("cpu")).net
+
+
 def test_events_every_step_and_scores_every_k():
     ps = make_preset("moons", 300, seed=0, labels=False)
     cfg = TrainConfig(steps=7, eval_every=3, eval_samples=100, width=16, batch_size=32)
