@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from sandbox.errors import UserError
+from sandbox.fileio import atomic_path
 
 META_KEY = "diffusion_sandbox"
 FORMAT_VERSION = 1
@@ -53,21 +53,10 @@ def save_model(model, path: str | os.PathLike) -> Path:
         "stats": model.config.get("stats", {}),
     }
     blob = save(tensors, metadata={META_KEY: json.dumps(meta)})
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot save the model: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    if not path.parent.is_dir():
+        raise UserError(f"cannot save the model: folder {path.parent} does not exist")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(blob)
     return path
 
 
