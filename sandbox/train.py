@@ -25,6 +25,7 @@ from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
 from sandbox.objectives import PREDICTIONS, DDPMObjective, FlowObjective, Objective
 from sandbox.schedules import SCHEDULES, get_schedule
+from sandbox.train_step import make_step
 
 DATA_SAMPLE_MAX = 2000  # training points kept in the model file (drawn faintly behind samples)
 ADAM_BETAS = (0.9, 0.95)  # a short memory of squared gradients: faster in runs of a few hundred steps
@@ -57,6 +58,7 @@ class TrainConfig:
     eval_sampler: str = ""  # "" = EVAL_SAMPLER[objective]
     eval_steps: int = 0  # 0 = EVAL_SAMPLER[objective]
     device: str = "auto"
+    cuda_graph: bool = True  # on a GPU, replay the step as one CUDA graph (train_step.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -241,24 +243,24 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     if model.num_classes:
         labels = torch.as_tensor(np.asarray(pointset.labels), dtype=torch.long, device=device)
     g = torch.Generator(device=device).manual_seed(cfg.seed)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=ADAM_BETAS, **({"fused": True} if device.type == "cuda" else {"foreach": True}))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, cfg.warmup, cfg.steps))
+
+    def compute_loss() -> torch.Tensor:
+        idx = torch.randint(0, data.shape[0], (cfg.batch_size,), generator=g, device=device)
+        return model.objective.loss(net, data[idx], None if labels is None else labels[idx], generator=g,
+                                    label_dropout=cfg.label_dropout, num_classes=model.num_classes)
+
+    net.train()
+    # OT coupling solves an assignment on the host each step, which a CUDA graph cannot hold
+    optimiser_step = make_step(net, compute_loss, cfg.lr, ADAM_BETAS, device, g, graph=cfg.cuda_graph and not cfg.ot)
     check_every = 1 if device.type == "cpu" else 16  # a host sync per check: cheap on the CPU only
     references = baseline = None
     first_loss = None
     t_start = time.perf_counter()
-    net.train()
     for k in range(cfg.steps):
-        idx = torch.randint(0, data.shape[0], (cfg.batch_size,), generator=g, device=device)
-        loss = model.objective.loss(net, data[idx], None if labels is None else labels[idx], generator=g,
-                                    label_dropout=cfg.label_dropout, num_classes=model.num_classes)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = optimiser_step(cfg.lr * lr_factor(k, cfg.warmup, cfg.steps))
         if cfg.ema > 0:
             with torch.no_grad():
                 torch._foreach_lerp_(ema_params, params, 1.0 - min(cfg.ema, (1.0 + k) / (10.0 + k)))
-        sched.step()
         step = k + 1
         if step % check_every == 0 or step == cfg.steps or step == 1:
             value = float(loss.detach())
