@@ -12,13 +12,6 @@ from tdl.digits.model import NUM_CLASSES, from_images, load_data, to_uint8_image
 from tdl.sources.digits import sample_path
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def test_shipped_files_are_small_and_described():
     for kind in ("denoiser", "encoder"):

@@ -23,17 +23,6 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Training runs in a worker thread next to the test: one torch thread each avoids the
-    oversubscription that makes a shared 2-core machine crawl (as the window does)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def make_state(tmp_path, auto_train=False, particles=2000, **kw) -> AppState:
     return AppState(None, settings=Settings(train=TINY, particles=particles), load_shipped=False,

@@ -7,13 +7,6 @@ from sandbox import oracle, paths, schedules
 from sandbox.field import GuidedField
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: threads only add contention on a shared machine
-    yield
-    torch.set_num_threads(n)
-
 
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)

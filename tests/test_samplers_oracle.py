@@ -25,13 +25,6 @@ COSINE = paths.DDPMPath(schedules.cosine(1000))
 FLOW = paths.FlowPath()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add contention on a shared machine
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def base():

@@ -8,13 +8,6 @@ import torch
 from sandbox import oracle, paths, samplers, schedules
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add contention on a shared machine
-    yield
-    torch.set_num_threads(n)
-
 
 # --- order of the single steps on closed-form ODEs, integrated from t = 1 down to 0 -----------------
 ODES = {

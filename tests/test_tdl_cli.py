@@ -18,14 +18,6 @@ SMALL = ["--prompts", "0", "1", "2", "--instances-per-prompt", "4", "--steps", "
 FAST = ["--iterations", "120", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny tensors: one thread avoids the thread pool's spinning on a busy 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _run(capsys, *argv):
     rc = main([str(a) for a in argv])
@@ -41,12 +33,7 @@ def _png(path) -> np.ndarray:
 def ran(tmp_path_factory):
     """`tdl run` once on the digits model (3 prompts x 4 instances x 6 steps)."""
     out = tmp_path_factory.mktemp("run")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        assert main(["run", "--out-dir", str(out), *SMALL, *FAST]) == 0
-    finally:
-        torch.set_num_threads(before)
+    assert main(["run", "--out-dir", str(out), *SMALL, *FAST]) == 0
     return out
 
 

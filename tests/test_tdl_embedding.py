@@ -9,13 +9,6 @@ from tdl.parametric import ParametricConfig, ParametricEmbedding
 from tdl.synthetic import branching
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def split():

@@ -8,13 +8,6 @@ from tdl.features import EXTRACTORS, extract, get_extractor
 from tdl.trajectory import TrajectoryData
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def rgb_images(n=5, size=32, seed=0):
     return np.random.default_rng(seed).integers(0, 256, size=(n, size, size, 3), dtype=np.uint8)

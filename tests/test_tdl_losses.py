@@ -21,13 +21,6 @@ def assert_close(a, b, rtol=1e-7, atol=1e-9):
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # the machine is shared; small tensors gain nothing from threads
-    yield
-    torch.set_num_threads(old)
-
 
 def random_P(S, I, seed=0):
     g = torch.Generator().manual_seed(seed)

@@ -18,13 +18,6 @@ def assert_close(a, b, rtol=1e-7, atol=1e-9):
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.mark.parametrize("k", [3, 7])
 def test_trustworthiness_and_continuity_match_sklearn(k):

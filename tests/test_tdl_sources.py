@@ -12,14 +12,6 @@ from tdl.sources.digits import parse_prompt
 from tdl.trajectory import TrajectoryData
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run ~50x faster on one thread than on two contended ones."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 # --- digits -----------------------------------------------------------------------------------
 def test_parse_prompt():
