@@ -135,13 +135,18 @@ class App(DisplayActions):
     def theme(self) -> Theme:
         return Theme.named(self.state.theme_name, self.state.presenter_scale)
 
+    def right_column(self, theme: Theme) -> int:
+        """Width kept free on the right of the canvas and time bar (a subclass's extra panel)."""
+        return 0
+
     def layout(self, theme: Theme) -> None:
         W, H = self.screen.get_size()
         pw = int(min(max(280 * theme.scale, 220), W * 0.45))
         th = int(theme.font_px * 2.6)
+        cw = max(W - pw - self.right_column(theme), 1)
         self.panel.layout(pygame.Rect(0, 0, pw, H), theme)
-        self.canvas = pygame.Rect(pw, 0, max(W - pw, 1), max(H - th, 1))
-        self.timebar.layout(pygame.Rect(pw, H - th, max(W - pw, 1), th), theme)
+        self.canvas = pygame.Rect(pw, 0, cw, max(H - th, 1))
+        self.timebar.layout(pygame.Rect(pw, H - th, cw, th), theme)
         if self.state.compare:
             half = self.canvas.w // 2
             self.pane_rects = [pygame.Rect(self.canvas.x, 0, half - 1, self.canvas.h),
