@@ -136,11 +136,11 @@ class Segmented(Widget):
         return [pygame.Rect(round(self.rect.x + i * w), self.rect.y, round(w) - 2, self.rect.h) for i in range(n)]
 
     def draw(self, surf, theme):
-        cur = self.get()
+        cur, enabled = self.get(), self.enabled()
         for (val, text), cell in zip(self.options, self._cells()):
-            on = val == cur
+            on = enabled and val == cur  # a disabled choice (DDPM-only settings under flow) shows none lit
             self._box(surf, theme, cell, on)
-            self._text(surf, theme, text, cell, on, dim=not self.enabled())
+            self._text(surf, theme, text, cell, on, dim=not enabled)
 
     def signature(self):
         return (super().signature(), self.get())
