@@ -12,6 +12,7 @@ used instead.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import torch
@@ -25,8 +26,9 @@ def make_step(net: torch.nn.Module, compute_loss: LossFn, lr: float, betas: tupl
     if device.type == "cuda" and graph:
         try:
             return _graphed(net, compute_loss, lr, betas, device, generator)
-        except Exception:  # a torch without graph support for this case: eager is correct, only slower
-            pass
+        except Exception as e:  # a torch without graph support for this case: eager is correct, only slower
+            warnings.warn(f"CUDA graph capture failed ({type(e).__name__}: {e}); training step runs eagerly",
+                          RuntimeWarning, stacklevel=2)
     return _eager(net, compute_loss, lr, betas, device)
 
 
@@ -73,7 +75,8 @@ def _graphed(net, compute_loss, lr, betas, device, generator):
     graph = torch.cuda.CUDAGraph()
     graph.register_generator_state(generator)
     opt.zero_grad(set_to_none=True)
-    with torch.cuda.graph(graph):
+    # thread_local: the window samples for display on another thread while this one captures
+    with torch.cuda.graph(graph, capture_error_mode="thread_local"):
         static_loss = compute_loss()
         static_loss.backward()
         opt.step()
