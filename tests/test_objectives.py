@@ -108,6 +108,17 @@ def test_ot_coupling_equals_brute_force():
         assert abs(ot.mean_pair_cost(x0, x1[perm]) * b - best) < 1e-5
 
 
+def test_ot_blocks_are_each_an_exact_assignment():
+    g = torch.Generator().manual_seed(2)
+    x0, x1 = torch.randn(300, 2, generator=g), torch.randn(300, 2, generator=g)
+    coupled = ot.ot_couple(x0, x1, block=128)
+    for i in range(0, 300, 128):  # blocks 128, 128, 44: each a permutation of its own rows, optimal there
+        a, b, c = x0[i:i + 128], x1[i:i + 128], coupled[i:i + 128]
+        assert torch.equal(torch.sort(c[:, 0]).values, torch.sort(b[:, 0]).values)
+        assert abs(ot.mean_pair_cost(a, c) - ot.mean_pair_cost(a, b[ot.ot_permutation(a, b)])) < 1e-9
+    assert torch.equal(ot.ot_couple(x0[:100], x1[:100], block=128), x1[:100][ot.ot_permutation(x0[:100], x1[:100])])
+
+
 def test_ot_flow_objective_pairs_closer():
     g = torch.Generator().manual_seed(1)
     x0 = _x0(256)
