@@ -357,3 +357,17 @@ def test_compare_trains_both_objectives(tmp_path):
     a, b = st.panes[0].sampled, st.panes[1].sampled
     assert b.traj.sampler == "ddim" and b.nfe == 10
     np.testing.assert_allclose(a.traj.xs[0].numpy(), b.traj.xs[0].numpy(), atol=1e-5)
+
+
+def test_window_training_uses_engine_defaults_and_ot_switch():
+    from dataclasses import replace
+
+    from sandbox.app.settings import PaneSettings
+    from sandbox.train import TrainConfig
+
+    tc, ts = TrainConfig(), TrainSettings()
+    assert (ts.lr, ts.train_steps, ts.batch_size, ts.width, ts.depth) == (tc.lr, tc.steps, tc.batch_size, tc.width, tc.depth)
+    flow, ddpm = PaneSettings(objective="flow"), PaneSettings(objective="ddpm")
+    assert engine.train_config(flow, replace(ts, ot=True), False).ot is True
+    assert engine.train_config(flow, ts, False).ot is False
+    assert engine.train_config(ddpm, replace(ts, ot=True), False).ot is False  # OT pairs noise with data: flow only

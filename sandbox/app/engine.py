@@ -32,6 +32,8 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
               eval_every=t.eval_every, eval_samples=t.eval_samples)
     if pane.objective == "ddpm":
         kw.update(prediction=pane.prediction, schedule=pane.schedule)
+    else:
+        kw.update(ot=t.ot)
     return TrainConfig(**kw)
 
 

@@ -73,6 +73,9 @@ def build(app) -> list[Widget]:
                    integer=True),
             Slider("depth", 1, 8, lambda: tr().depth, lambda v: st.set_train(depth=v), integer=True),
             Slider("seed", 0, 99, lambda: tr().seed, lambda v: st.set_train(seed=v), integer=True),
+            Button(lambda: "OT pairing " + ("on" if tr().ot else "off"),
+                   lambda: st.set_train(ot=not tr().ot), active=lambda: tr().ot,
+                   enabled=lambda: p0().objective == "flow"),
             Slider("particles", 100, 10000, lambda: st.settings.particles, st.set_particles,
                    log=True, integer=True, live=False),
         ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from sandbox.errors import UserError
+from sandbox.train import TrainConfig
+
+_TRAIN = TrainConfig()
 
 OBJECTIVES = ("flow", "ddpm")
 PREDICTIONS = ("eps", "x0", "v")
@@ -54,12 +57,14 @@ class PaneSettings:
 class TrainSettings:
     """The advanced panel."""
 
-    lr: float = 3e-3          # defaults as sandbox.train.TrainConfig (measured for time-to-quality)
-    train_steps: int = 1500
-    batch_size: int = 512
-    width: int = 128
-    depth: int = 3
-    seed: int = 0
+    # defaults are sandbox.train.TrainConfig's, measured for time-to-quality (docs/BENCHMARKS.md)
+    lr: float = _TRAIN.lr
+    train_steps: int = _TRAIN.steps
+    batch_size: int = _TRAIN.batch_size
+    width: int = _TRAIN.width
+    depth: int = _TRAIN.depth
+    seed: int = _TRAIN.seed
+    ot: bool = False           # flow matching: minibatch optimal-transport pairing (straighter paths)
     eval_every: int = 250      # quality score every k steps (0 = never)
     eval_samples: int = 1000   # samples per score (the baseline uses as many data points)
 
