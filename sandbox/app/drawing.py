@@ -103,18 +103,17 @@ class Drawing:
         return bool(self._redo)
 
     def undo(self) -> bool:
-        if not self._undo:
-            return False
-        self._redo.append(self._snapshot())
-        self.points, self.labels, self.class_names, self.name = self._undo.pop()
-        self.version += 1
-        return True
+        return self._restore(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._restore(self._redo, self._undo)
+
+    def _restore(self, source: list, target: list) -> bool:
+        """Pop a snapshot from `source`, saving the current drawing on `target` (undo/redo)."""
+        if not source:
             return False
-        self._undo.append(self._snapshot())
-        self.points, self.labels, self.class_names, self.name = self._redo.pop()
+        target.append(self._snapshot())
+        self.points, self.labels, self.class_names, self.name = source.pop()
         self.version += 1
         return True
 
