@@ -142,8 +142,7 @@ class DiffusionModel:
         if x_T is None:
             x_T = torch.randn(int(n), 2, generator=generator, device=generator.device).to(device)
         lab = self._labels(labels, int(n), device)
-        if SAMPLERS[sampler].stochastic:
-            options.setdefault("generator", generator)
+        options.setdefault("generator", generator)  # every sampler takes it (DDIM eta > 0 too)
         if lab is not None:
             options["labels"] = lab
         gen = run_sampler(self.field(guidance), sampler, x_T.to(device), steps, **options)

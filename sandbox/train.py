@@ -204,12 +204,11 @@ BASELINE_REPEATS = 16
 
 def sample_final(model: DiffusionModel, n: int, sampler: str, steps: int, seed: int) -> torch.Tensor:
     """(n, 2) final samples in canonical coordinates, without keeping the trajectory."""
-    from sandbox.samplers import SAMPLERS, sample
+    from sandbox.samplers import sample
 
     g = torch.Generator(device=model.device).manual_seed(seed)
     x = torch.randn(n, 2, generator=g, device=model.device)
-    opts = {"generator": g} if SAMPLERS[sampler].stochastic else {}
-    for _, x in sample(model.field(), sampler, x, steps, **opts):
+    for _, x in sample(model.field(), sampler, x, steps, generator=g):
         pass
     return x
 

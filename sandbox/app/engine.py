@@ -103,9 +103,8 @@ def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cl
     field = _field(model, guidance, labels)
     name = DETERMINISTIC.get(pane.sampler, pane.sampler) if deterministic else pane.sampler
     g = torch.Generator(device=dev).manual_seed(int(seed))
-    opts = {"labels": None if labels is None else labels.to(dev)}
-    if samplers.SAMPLERS[name].stochastic:
-        opts["generator"] = g
+    # every sampler takes the generator, so DDIM with eta > 0 is seeded too
+    opts = {"labels": None if labels is None else labels.to(dev), "generator": g}
     with torch.no_grad():
         tr = samplers.run(field, name, x, pane.steps, **opts).to("cpu")
     xs = model.normalizer.inverse(tr.xs.numpy().astype(np.float32))

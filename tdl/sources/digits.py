@@ -58,9 +58,7 @@ def sample_path(field, labels: torch.Tensor, steps: int, guidance: float, sample
     guided = GuidedField(field, guidance, null_label=field.net.null_class)
     g = torch.Generator(device="cpu").manual_seed(int(seed))
     x_T = torch.randn(len(labels), field.net.cfg.dim, generator=g).to(device)
-    options = {"labels": labels}
-    if SAMPLERS[sampler].stochastic:
-        options["generator"] = g
+    options = {"labels": labels, "generator": g}  # every sampler takes it (DDIM eta > 0 too)
     ts, xs, x0s = [], [], []
     for t, x in tqdm(sample(guided, sampler, x_T, steps, **options), total=steps + 1,
                      desc="digits", disable=not progress, leave=False):
