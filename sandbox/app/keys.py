@@ -25,6 +25,18 @@ def _steps(app, factor: float) -> None:
     app.state.set_pane(0, steps=new if new != s else s + (1 if factor > 1 else -1))
 
 
+# presenter scale steps for the keyboard: fixed values, so stepping down always lands on 1.00x
+# (multiplying by 1.25 and dividing again drifted to 0.99999x)
+PRESENTER_STEPS = (0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0)
+
+
+def presenter_step(current: float, k: int) -> float:
+    """The next presenter scale up (k = 1) or down (k = -1) from `current`."""
+    if k > 0:
+        return next((s for s in PRESENTER_STEPS if s > current + 1e-6), PRESENTER_STEPS[-1])
+    return next((s for s in reversed(PRESENTER_STEPS) if s < current - 1e-6), PRESENTER_STEPS[0])
+
+
 def _preset(app, k: int) -> None:
     names = list(preset_names())
     cur = app.state.drawing.name
@@ -92,9 +104,9 @@ SHORTCUTS: list[Shortcut] = [
     S("F11", "fullscreen", (pygame.K_F11,), lambda a: a.toggle_fullscreen()),
     S("V", "theme: dark / light / high contrast", (pygame.K_v,), lambda a: a.state.cycle_theme()),
     S("Ctrl + / Ctrl -", "presenter scale", (pygame.K_EQUALS, pygame.K_PLUS, pygame.K_KP_PLUS),
-      lambda a: a.state.set_presenter_scale(a.state.presenter_scale * 1.25), ctrl=True),
+      lambda a: a.state.set_presenter_scale(presenter_step(a.state.presenter_scale, 1)), ctrl=True),
     S("", "", (pygame.K_MINUS, pygame.K_KP_MINUS),
-      lambda a: a.state.set_presenter_scale(a.state.presenter_scale / 1.25), ctrl=True),
+      lambda a: a.state.set_presenter_scale(presenter_step(a.state.presenter_scale, -1)), ctrl=True),
     S("H / F1", "this help", (pygame.K_h, pygame.K_F1), lambda a: a.toggle_help()),
     S("Ctrl+Q", "quit", (pygame.K_q,), lambda a: a.quit(), ctrl=True),
 ]
@@ -103,6 +115,8 @@ MOUSE_HELP = [
     ("left drag", "spray / erase with the current tool (release tool: drop a particle)"),
     ("right click", "release a particle there and follow its path"),
     ("wheel / middle drag", "zoom / pan the view"),
+    ("wheel on the panel", "scroll the panel (values change only by click or drag)"),
+    ("rest the pointer", "a control explains itself in a tooltip"),
     ("drop a file", "load points (CSV, NPY, picture), a model or a session"),
 ]
 

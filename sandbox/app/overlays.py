@@ -1,4 +1,4 @@
-"""Things drawn over the canvas: status line, live loss chart, messages, help, restore banner."""
+"""Things drawn over the canvas: live loss chart, messages (toasts), tooltips, help, restore banner."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +8,7 @@ from sandbox.view.draw import draw_text
 from sandbox.view.theme import Theme, blend
 
 from .keys import help_rows
+from .widgets import text_image
 
 
 def _box(surf, theme: Theme, rect, alpha_blend: float = 0.92) -> None:
@@ -56,54 +57,132 @@ def loss_chart(surf, rect: pygame.Rect, theme: Theme, status) -> None:
                   anchor="bottomleft", color=theme.text)
 
 
-def messages(surf, rect: pygame.Rect, theme: Theme, msgs) -> None:
-    """Recent messages stacked above the bottom of the canvas."""
-    y = rect.bottom - 8
-    for m in reversed(msgs):
-        col = theme.error if m.level == "error" else (theme.highlight if m.level == "warn" else theme.text)
-        r = draw_text(surf, m.text[:160], (rect.centerx, y), theme, mult=0.9, anchor="midbottom",
-                      backdrop=True, color=col)
-        y = r.top - 6
+def _wrap(text: str, font, width: int) -> list[str]:
+    """Greedy word wrap to `width` pixels (a word longer than the line gets a line of its own)."""
+    lines, line = [], ""
+    for word in str(text).split():
+        trial = f"{line} {word}" if line else word
+        if line and font.size(trial)[0] > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return lines + [line] if line else lines
 
 
-def help_overlay(surf, rect: pygame.Rect, theme: Theme) -> None:
-    """All shortcuts, in as many columns as the window height needs."""
+def toasts(msgs, limit: int = 3) -> list[tuple[str, str, int]]:
+    """What the toast stack shows: (text, level, repeats), newest last. A message repeated (a held
+    key, a retried action) shows once with a count, and at most `limit` show at once."""
+    out: list[list] = []
+    for m in msgs:
+        if out and out[-1][0] == m.text:
+            out[-1][2] += 1
+        else:
+            out = [o for o in out if o[0] != m.text] + [[m.text, m.level, 1]]
+    return [tuple(o) for o in out[-limit:]]
+
+
+def messages(surf, rect: pygame.Rect, theme: Theme, msgs) -> list[pygame.Rect]:
+    """Recent messages stacked above the bottom of the canvas, wrapped to its width; the oldest
+    are dropped rather than drawn over the pane titles. Returns the boxes drawn."""
+    font = theme.font(0.9)
+    pad = max(3, theme.font_px // 4)
+    width = max(40, min(rect.w - 4 * pad, theme.font_px * 40))
+    y = rect.bottom - pad
+    boxes = []
+    for text, level, n in reversed(toasts(msgs)):
+        col = theme.error if level == "error" else (theme.highlight if level == "warn" else theme.text)
+        lines = _wrap(text[:240] + (f"  (\u00d7{n})" if n > 1 else ""), font, width)[:3]
+        lh = font.get_linesize()
+        box = pygame.Rect(0, 0, max(font.size(t)[0] for t in lines) + 2 * pad, lh * len(lines) + pad)
+        box.midbottom = (rect.centerx, y)
+        if box.top < rect.top:
+            break
+        pygame.draw.rect(surf, theme.background, box, border_radius=4)
+        pygame.draw.rect(surf, blend(theme.background, col, 0.5), box, width=1, border_radius=4)
+        for k, t in enumerate(lines):
+            img = font.render(t, True, col)
+            surf.blit(img, img.get_rect(midtop=(box.centerx, box.y + pad // 2 + k * lh)))
+        boxes.append(box)
+        y = box.top - pad
+    return boxes
+
+
+def tooltip(surf, text: str, pos, anchor: pygame.Rect, theme: Theme) -> pygame.Rect:
+    """A wrapped tooltip below (or above) the control at `anchor`, kept inside the window."""
+    font = theme.font(0.85)
+    pad = max(4, theme.font_px // 3)
+    W, H = surf.get_size()
+    width = max(80, min(theme.font_px * 22, W - 4 * pad))
+    lines = _wrap(text, font, width)
+    lh = font.get_linesize()
+    box = pygame.Rect(0, 0, max(font.size(t)[0] for t in lines) + 2 * pad, lh * len(lines) + pad)
+    box.topleft = (pos[0] + theme.font_px // 2, anchor.bottom + 4)
+    if box.bottom > H - 2:
+        box.bottom = anchor.top - 4
+    box.right = min(box.right, W - 2)
+    box.left = max(box.left, 2)
+    box.top = max(box.top, 2)
+    pygame.draw.rect(surf, blend(theme.background, theme.panel, 0.5), box, border_radius=5)
+    pygame.draw.rect(surf, theme.accent, box, width=1, border_radius=5)
+    for k, t in enumerate(lines):
+        surf.blit(font.render(t, True, theme.text), (box.x + pad, box.y + pad // 2 + k * lh))
+    return box
+
+
+def help_overlay(surf, rect: pygame.Rect, theme: Theme) -> pygame.Rect:
+    """All shortcuts, in as many columns as the window height needs; the text shrinks (down to a
+    readable minimum) until the columns fit the window, so a large presenter scale clips nothing."""
     rows = help_rows()
-    mult = 0.85
-    font = theme.font(mult)
-    lh = int(font.get_linesize() * 1.1)
-    key_w = max(font.size(k)[0] for k, _ in rows) + 16
-    what_w = max(font.size(w)[0] for _, w in rows) + 24
-    head = lh * 2 + 10
-    per_col = max(1, (rect.h - 40 - head) // lh)
-    ncol = -(-len(rows) // per_col)
-    per_col = -(-len(rows) // ncol)
-    box = pygame.Rect(0, 0, min(rect.w - 20, ncol * (key_w + what_w) + 24), head + per_col * lh + 16)
+    title = "Keyboard and mouse   (H or Esc closes)"
+    for mult in (0.85, 0.75, 0.65, 0.56, 0.48, 0.42, 0.36):
+        font = theme.font(mult)
+        lh = int(font.get_linesize() * 1.1)
+        key_w = max(font.size(k)[0] for k, _ in rows) + lh
+        what_w = max(font.size(w)[0] for _, w in rows) + lh
+        head = lh * 2 + 10
+        per_col = max(1, (rect.h - 40 - head) // lh)
+        ncol = -(-len(rows) // per_col)
+        per_col = -(-len(rows) // ncol)
+        w = ncol * (key_w + what_w) + 24
+        if w <= rect.w - 20 and theme.font(mult, True).size(title)[0] + 24 <= rect.w - 20:
+            break
+    box = pygame.Rect(0, 0, min(rect.w - 20, w), head + per_col * lh + 16)
     box.center = rect.center
     _box(surf, theme, box, 1.0)
     prev = surf.get_clip()
     surf.set_clip(box)
-    draw_text(surf, "Keyboard and mouse   (H or Esc closes)", (box.x + 12, box.y + 10), theme, bold=True)
+    draw_text(surf, title, (box.x + 12, box.y + 10), theme, bold=True, mult=max(mult, 0.36) / 0.85)
     for k, (keys, what) in enumerate(rows):
         c, r = divmod(k, per_col)
         x, y = box.x + 12 + c * (key_w + what_w), box.y + head + r * lh
         draw_text(surf, keys, (x, y), theme, mult=mult, color=theme.accent)
         draw_text(surf, what, (x + key_w, y), theme, mult=mult)
     surf.set_clip(prev)
+    return box
 
 
 def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int) -> tuple[pygame.Rect, pygame.Rect]:
-    """'Restore your unsaved drawing?' with two buttons; returns (restore, dismiss) rects."""
+    """'Restore your unsaved drawing?' with two buttons; returns (restore, dismiss) rects. The
+    buttons go under the question when the canvas is too narrow for one line."""
+    font = theme.font(1.0)
+    text = f"Restore your unsaved drawing ({n_points} points)?"
     lh = int(theme.font_px * 2)
-    box = pygame.Rect(0, 0, min(rect.w - 20, theme.font_px * 34), lh + 16)
+    pad = max(6, theme.font_px // 2)
+    bw = max(font.size(t)[0] for t in ("restore", "dismiss")) + 2 * pad
+    tw = font.size(text)[0]
+    one_line = tw + 2 * bw + 5 * pad <= rect.w - 20
+    width = tw + 2 * bw + 5 * pad if one_line else min(rect.w - 20, max(tw, 2 * bw + pad) + 2 * pad)
+    box = pygame.Rect(0, 0, width, (lh + 2 * pad) if one_line else (2 * lh + 3 * pad))
     box.midtop = (rect.centerx, rect.y + lh + 8)
     _box(surf, theme, box, 1.0)
-    draw_text(surf, f"Restore your unsaved drawing ({n_points} points)?", (box.x + 12, box.centery),
-              theme, anchor="midleft")
-    bw = theme.font_px * 5
-    dismiss = pygame.Rect(box.right - bw - 8, box.y + 8, bw, lh)
-    restore = pygame.Rect(dismiss.x - bw - 8, box.y + 8, bw, lh)
+    img = text_image(theme, text, theme.text, 1.0, max_w=box.w - 2 * pad)
+    surf.blit(img, img.get_rect(midleft=(box.x + pad, box.y + pad + lh // 2)))
+    by = box.y + pad if one_line else box.y + 2 * pad + lh
+    dismiss = pygame.Rect(box.right - bw - pad, by, bw, lh)
+    restore = pygame.Rect(dismiss.x - bw - pad, by, bw, lh)
     for r, t, on in ((restore, "restore", True), (dismiss, "dismiss", False)):
         pygame.draw.rect(surf, theme.accent if on else theme.panel, r, border_radius=4)
+        pygame.draw.rect(surf, theme.panel_border, r, width=1, border_radius=4)
         draw_text(surf, t, r.center, theme, anchor="center", color=theme.background if on else theme.text)
     return restore, dismiss

@@ -1,17 +1,27 @@
 """The control panel on the left: data, model, training, view and record controls.
 
-Every widget is bound to an AppState action, so the panel holds no settings of its own. The panel
-scrolls with the mouse wheel when a large presenter scale makes it taller than the window.
+Every widget is bound to an AppState action, so the panel holds no settings of its own.
+Layout rules that keep controls where the user last saw them:
+- the mouse wheel scrolls the panel (it never changes a value; see widgets.py), and a scroll bar
+  on the right shows where you are and can be dragged;
+- rows never appear on their own: the guidance row is always there (disabled until the drawing
+  has classes), so training cannot push Train/Stop/Reset down under the pointer; the rows that do
+  appear (advanced settings, compare pane B) open below the button that was clicked;
+- after any change of height (collapsing "advanced", a smaller presenter scale) the scroll is
+  clamped, so the panel never stays scrolled off its top;
+- a row that is too narrow for its text wraps onto a second line instead of squeezing it.
 """
 from __future__ import annotations
 
 import pygame
 
 from sandbox.datasets import preset_names
-from sandbox.view.theme import Theme
+from sandbox.view.theme import Theme, blend
 
+from . import names
+from .names import JARGON
 from .settings import SAMPLERS_FOR
-from .widgets import Button, Cycler, Label, Row, Segmented, Slider, Swatches, Widget
+from .widgets import Button, Cycler, Label, Row, Segmented, Slider, Swatches, Widget, row_metrics
 
 
 def build(app) -> list[Widget]:
@@ -20,97 +30,147 @@ def build(app) -> list[Widget]:
     p0 = lambda: st.panes[0].settings  # noqa: E731
     p1 = lambda: st.panes[1].settings  # noqa: E731
     ddpm = lambda: p0().objective == "ddpm"  # noqa: E731
+    ddpm_b = lambda: p1().objective == "ddpm"  # noqa: E731
     classes = lambda: st.num_classes()  # noqa: E731
     adv = lambda: app.advanced  # noqa: E731
     tr = lambda: st.settings.train  # noqa: E731
+    obj_tips = [names.tip("objective", "ddpm"), names.tip("objective", "flow")]
     rows: list[Widget] = [
         Label("Data"),
         Cycler(lambda: list(preset_names()), lambda: st.drawing.name, st.set_preset,
-               fmt=lambda n: str(n).replace("_", " ")),
+               fmt=lambda n: names.display("preset", n), label="data",
+               tip="A ready-made data set to learn: click the left or right half to step through them."),
         Segmented([("spray", "spray"), ("erase", "erase"), ("release", "release")],
-                  lambda: st.tool, st.set_tool),
+                  lambda: st.tool, st.set_tool,
+                  tips=["Spray: drag on the canvas to add data points in the chosen colour.",
+                        "Erase: drag on the canvas to remove data points.",
+                        "Release: click on the canvas to drop one particle there and follow its path "
+                        "to the data."]),
         Slider("brush", 0.02, 1.5, lambda: st.brush_radius, lambda v: st.set_brush(radius=v),
-               log=True, fmt="{:.2f}"),
+               log=True, fmt="{:.2f}", tip="Brush radius for spraying and erasing ([ and ] keys)."),
         Slider("density", 1, 200, lambda: st.brush_density, lambda v: st.set_brush(density=v),
-               log=True, integer=True),
-        Swatches(lambda: 8, lambda: st.brush_class, st.set_brush_class),
-        Row(Button("undo", st.undo, enabled=st.drawing.can_undo),
-            Button("redo", st.redo, enabled=st.drawing.can_redo), Button("clear", st.clear),
-            Button("open", app.open_dialog), Button("save", st.save_drawing)),
+               log=True, integer=True, tip="How many points one dab of the spray adds."),
+        Swatches(lambda: 8, lambda: st.brush_class, st.set_brush_class,
+                 tip="Class colour of the points you spray (K steps through them); several colours "
+                     "make a labelled data set that guidance can steer towards."),
+        Row(Button("undo", st.undo, enabled=st.drawing.can_undo, tip="Undo the last stroke (Ctrl+Z)."),
+            Button("redo", st.redo, enabled=st.drawing.can_redo, tip="Redo (Ctrl+Y)."),
+            Button("clear", st.clear, tip="Remove every data point (Delete); undo brings them back."),
+            Button("open", app.open_dialog,
+                   tip="Open points (CSV, NPY), a picture, a model or a session (Ctrl+O)."),
+            Button("save", st.save_drawing, tip="Save the drawing as a CSV file (Ctrl+Shift+S).")),
         Label("Model"),
         Segmented([("ddpm", "DDPM"), ("flow", "flow matching")], lambda: p0().objective,
-                  lambda v: st.set_pane(0, objective=v)),
+                  lambda v: st.set_pane(0, objective=v), tips=obj_tips),
         Row(Segmented([("eps", "\u03b5"), ("x0", "x0"), ("v", "v")], lambda: p0().prediction,
-                      lambda v: st.set_pane(0, prediction=v), enabled=ddpm),
+                      lambda v: st.set_pane(0, prediction=v), enabled=ddpm, tip=JARGON["prediction"]),
             Segmented([("linear", "linear"), ("cosine", "cosine")], lambda: p0().schedule,
-                      lambda v: st.set_pane(0, schedule=v), enabled=ddpm), weights=[1, 1.1]),
+                      lambda v: st.set_pane(0, schedule=v), enabled=ddpm, tip=JARGON["schedule"]),
+            weights=[1, 1.1]),
         Cycler(lambda: SAMPLERS_FOR[p0().objective], lambda: p0().sampler,
-               lambda v: st.set_pane(0, sampler=v), fmt=lambda s: f"sampler: {s}"),
+               lambda v: st.set_pane(0, sampler=v), fmt=lambda s: names.display("sampler", s),
+               label="sampler", tips=lambda s: names.tip("sampler", s),
+               tip="How samples are computed from the trained model (S steps through them)."),
         Slider("steps", 1, 250, lambda: p0().steps, lambda v: st.set_pane(0, steps=v), log=True,
-               integer=True, live=False),
-    ]
-    if classes() > 0:
-        rows += [
-            Slider("guidance", 0.0, 6.0, lambda: st.settings.guidance, st.set_guidance, fmt="{:.1f}",
-                   live=False),
-            Swatches(classes, lambda: st.settings.cls, st.set_class, allow_all=True),
-        ]
-    rows += [
-        Row(Button("Train", st.train, active=lambda: st.training.running),
-            Button("Stop", st.stop, enabled=lambda: st.training.running),
-            Button("Reset", st.reset_model)),
+               integer=True, live=False,
+               tip="Sampling steps from noise to data (Up/Down keys): more steps, smoother paths, "
+                   "slower sampling."),
+        # always present (disabled without classes): a row that appeared after training used to
+        # push Train/Stop/Reset down under the pointer
+        Slider("guidance", 0.0, 6.0, lambda: st.settings.guidance, st.set_guidance, fmt="{:.1f}",
+               live=False, step=0.1, enabled=lambda: classes() > 0,
+               tip=JARGON["guidance"] + " Needs a drawing with several colours."),
+        Swatches(classes, lambda: st.settings.cls, st.set_class, allow_all=True,
+                 enabled=lambda: classes() > 0,
+                 tip="Which class to sample: 'all' samples every class in proportion."),
+        Row(Button("Train", st.train, active=lambda: st.training.running,
+                   tip="Train a model on the drawing (T); it takes a few seconds."),
+            Button("Stop", st.stop, enabled=lambda: st.training.running,
+                   tip="Stop training (Esc); you can keep the previous model."),
+            Button("Reset", st.reset_model, tip="Forget the trained models for these settings.")),
         Button(lambda: "advanced settings " + ("-" if app.advanced else "+"), app.toggle_advanced,
-               active=adv),
+               active=adv, tip="Training settings (learning rate, network size, seed) and particles."),
     ]
     if app.advanced:
         rows += [
-            Slider("lr", 1e-4, 1e-1, lambda: tr().lr, lambda v: st.set_train(lr=v), log=True, fmt="{:.1e}"),
+            Slider("lr", 1e-4, 1e-1, lambda: tr().lr, lambda v: st.set_train(lr=v), log=True, fmt="{:.1e}",
+                   tip="Learning rate: how big each training update is; too high diverges, too low "
+                       "learns slowly."),
             Slider("train steps", 20, 20000, lambda: tr().train_steps,
-                   lambda v: st.set_train(train_steps=v), log=True, integer=True),
+                   lambda v: st.set_train(train_steps=v), log=True, integer=True,
+                   tip="How many updates training makes; more takes longer."),
             Slider("batch", 16, 4096, lambda: tr().batch_size, lambda v: st.set_train(batch_size=v),
-                   log=True, integer=True),
+                   log=True, integer=True, tip="Data points used per training update."),
             Slider("width", 16, 512, lambda: tr().width, lambda v: st.set_train(width=v), log=True,
-                   integer=True),
-            Slider("depth", 1, 8, lambda: tr().depth, lambda v: st.set_train(depth=v), integer=True),
-            Slider("seed", 0, 99, lambda: tr().seed, lambda v: st.set_train(seed=v), integer=True),
+                   integer=True, tip="Neurons per layer of the network."),
+            Slider("depth", 1, 8, lambda: tr().depth, lambda v: st.set_train(depth=v), integer=True,
+                   tip="Hidden layers of the network."),
+            Slider("seed", 0, 99, lambda: tr().seed, lambda v: st.set_train(seed=v), integer=True,
+                   tip="Random seed: the same seed and settings train the same model."),
             Button(lambda: "OT pairing " + ("on" if tr().ot else "off"),
                    lambda: st.set_train(ot=not tr().ot), active=lambda: tr().ot,
-                   enabled=lambda: p0().objective == "flow"),
+                   enabled=lambda: p0().objective == "flow", tip=JARGON["OT pairing"]),
             Slider("particles", 100, 10000, lambda: st.settings.particles, st.set_particles,
-                   log=True, integer=True, live=False),
+                   log=True, integer=True, live=False, tip="How many samples are drawn and animated."),
         ]
     rows += [
         Label("View"),
         _toggles(st, ("particles", "trajectories", "contours")),
         _toggles(st, ("field", "mesh", "data")),
-        Row(Button("compare", lambda: st.set_compare(), active=lambda: st.compare),
-            Button("new noise", st.new_noise)),
+        Row(Button("compare", lambda: st.set_compare(), active=lambda: st.compare,
+                   tip="Two panes side by side: pane B can use another model or sampler (C)."),
+            Button("new noise", st.new_noise, tip="Start again from fresh random noise (N).")),
     ]
     if st.compare:
         rows += [
             Segmented([("ddpm", "B: DDPM"), ("flow", "B: flow")], lambda: p1().objective,
-                      lambda v: st.set_pane(1, objective=v)),
+                      lambda v: st.set_pane(1, objective=v), tips=obj_tips),
+            Row(Segmented([("eps", "\u03b5"), ("x0", "x0"), ("v", "v")], lambda: p1().prediction,
+                          lambda v: st.set_pane(1, prediction=v), enabled=ddpm_b, tip=JARGON["prediction"]),
+                Segmented([("linear", "linear"), ("cosine", "cosine")], lambda: p1().schedule,
+                          lambda v: st.set_pane(1, schedule=v), enabled=ddpm_b, tip=JARGON["schedule"]),
+                weights=[1, 1.1]),
             Cycler(lambda: SAMPLERS_FOR[p1().objective], lambda: p1().sampler,
-                   lambda v: st.set_pane(1, sampler=v), fmt=lambda s: f"B sampler: {s}"),
+                   lambda v: st.set_pane(1, sampler=v), fmt=lambda s: names.display("sampler", s),
+                   label="B sampler", tips=lambda s: names.tip("sampler", s),
+                   tip="Pane B's sampler."),
             Slider("B steps", 1, 250, lambda: p1().steps, lambda v: st.set_pane(1, steps=v),
-                   log=True, integer=True, live=False),
+                   log=True, integer=True, live=False, tip="Pane B's sampling steps."),
         ]
     rows += [
         Segmented([("dark", "dark"), ("light", "light"), ("high-contrast", "contrast")],
-                  lambda: st.theme_name, st.set_theme),
+                  lambda: st.theme_name, st.set_theme,
+                  tips=["Dark theme (V cycles themes).", "Light theme, for bright rooms and print.",
+                        "High contrast: black and white with thick lines, for projectors."]),
         Slider("presenter", 0.75, 3.0, lambda: st.presenter_scale, st.set_presenter_scale,
-               fmt="{:.2f}\u00d7", live=False),
-        Row(Button("PNG", app.screenshot), Button("GIF", lambda: st.record("gif")),
-            Button("MP4", lambda: st.record("mp4")), Button("session", st.save_session), weights=[1, 1, 1, 1.6]),
-        Row(Button("full screen", app.toggle_fullscreen),
-            Button("help (H)", app.toggle_help, active=lambda: st.help_visible)),
+               fmt="{:.2f}\u00d7", live=False, step=0.05,
+               tip="Presenter scale: bigger text, lines and points for a projector (Ctrl+ / Ctrl-)."),
+        Row(Button("PNG", app.screenshot, tip="Save a screenshot of the window (P)."),
+            Button("GIF", lambda: st.record("gif"), tip="Record the animation as a GIF (Ctrl+G)."),
+            Button("MP4", lambda: st.record("mp4"), tip="Record the animation as an MP4 video (Ctrl+M)."),
+            Button("session", st.save_session,
+                   tip="Save drawing, settings and models in one file to reopen later (Ctrl+S)."),
+            weights=[1, 1, 1, 1.6]),
+        Row(Button("full screen", app.toggle_fullscreen, tip="Full screen on / off (F11)."),
+            Button("help (H)", app.toggle_help, active=lambda: st.help_visible,
+                   tip="Every keyboard shortcut and mouse action.")),
     ]
     return rows
 
 
-def _toggles(st, names) -> Row:
-    return Row(*[Button(n, (lambda n=n: st.toggle(n)), active=(lambda n=n: getattr(st.options, n)))
-                 for n in names])
+_LAYER_TIPS = {
+    "particles": "The samples as dots, moving from noise to data (1).",
+    "trajectories": "The path each of a few particles takes from noise to data (2).",
+    "contours": "Density of the samples at the current time, as contour lines (3).",
+    "field": "The model's velocity field at the current time: arrows show where points move (4).",
+    "mesh": "A grid of noise carried along by the sampler: shows how space is bent (5).",
+    "data": "The data points you drew or loaded (6).",
+}
+
+
+def _toggles(st, layers) -> Row:
+    return Row(*[Button(n, (lambda n=n: st.toggle(n)), active=(lambda n=n: getattr(st.options, n)),
+                        tip=_LAYER_TIPS.get(n, "")) for n in layers])
 
 
 class Panel:
@@ -120,38 +180,84 @@ class Panel:
         self.rect = pygame.Rect(0, 0, 0, 0)
         self.scroll = 0
         self.content_h = 0
+        self._struct = None
         self._key = None
         self._sig = None
+        self._offsets: list[tuple[int, int]] = []     # (y in content, height) per row
         self._sliders: list[Slider] = []
         self._surf: pygame.Surface | None = None
+        self._bar_drag: float | None = None           # pointer y minus thumb top while dragging
+        self._pad = 8
+        self._bar_w = 8
 
+    # ---- layout --------------------------------------------------------------------------------
     def layout(self, rect: pygame.Rect, theme: Theme) -> None:
-        key = (tuple(rect), theme.scale, self.app.advanced, self.app.state.compare, self.scroll,
-               self.app.state.num_classes() > 0)
+        st = self.app.state
+        struct = (rect.w, theme.scale, theme.name, self.app.advanced, st.compare)
+        if struct != self._struct:
+            self._struct = struct
+            self._key = None
+            self._rebuild(rect, theme)
+        self.rect = rect
+        self.scroll = self._clamped(self.scroll)
+        key = (tuple(rect), self.scroll)
         if key == self._key:
             return
         self._key = key
-        self.rect = rect
-        self.rows = build(self.app)
-        rh = int(theme.font_px * 1.65)
-        gap = max(3, rh // 7)
-        pad = max(8, rh // 3)
-        y = rect.y + pad - self.scroll
-        for w in self.rows:
-            h = rh if not isinstance(w, Label) else int(rh * 1.1)
-            r = pygame.Rect(rect.x + pad, y, rect.w - 2 * pad, h)
-            if isinstance(w, Row):
-                w.layout(r, gap)
+        x = rect.x + self._pad
+        w = rect.w - 2 * self._pad - self._bar_w
+        gap = row_metrics(theme)[1]
+        for widget, (y, h) in zip(self.rows, self._offsets):
+            r = pygame.Rect(x, rect.y + y - self.scroll, w, h)
+            if isinstance(widget, Row):
+                widget.layout(r, gap)
             else:
-                w.rect = r
-            y += h + gap
-        self.content_h = y + self.scroll - rect.y + pad
-        self._sliders = [w for w in self._all() if isinstance(w, Slider)]
+                widget.rect = r
 
+    def _rebuild(self, rect: pygame.Rect, theme: Theme) -> None:
+        self.rows = build(self.app)
+        rh, gap, pad = row_metrics(theme)
+        self._pad, self._bar_w = pad, max(6, theme.font_px // 2)
+        w = rect.w - 2 * pad - self._bar_w
+        y = pad
+        self._offsets = []
+        for widget in self.rows:
+            n = widget.lines(w, theme)
+            widget.nlines = n
+            h = int(rh * 1.1) if isinstance(widget, Label) else n * rh + (n - 1) * gap
+            self._offsets.append((y, h))
+            y += h + gap
+        self.content_h = y + pad
+        self._sliders = [w for w in self.leaves() if isinstance(w, Slider)]
+
+    def _clamped(self, scroll: int) -> int:
+        return int(min(max(scroll, 0), max(0, self.content_h - self.rect.h)))
+
+    def leaves(self):
+        for w in self.rows:
+            yield from w.leaves()
+
+    def visible(self) -> list[Widget]:
+        """Rows at least partly inside the panel."""
+        return [w for w in self.rows if w.rect.bottom > self.rect.top and w.rect.top < self.rect.bottom]
+
+    # ---- scroll bar ----------------------------------------------------------------------------
+    def bar_rects(self) -> tuple[pygame.Rect, pygame.Rect] | None:
+        """(track, thumb) when the content is taller than the panel, else None."""
+        if self.content_h <= self.rect.h:
+            return None
+        track = pygame.Rect(self.rect.right - self._bar_w - 3, self.rect.y + 4, self._bar_w,
+                            self.rect.h - 8)
+        th = max(self._bar_w * 3, int(track.h * self.rect.h / self.content_h))
+        most = self.content_h - self.rect.h
+        ty = track.y + int((track.h - th) * self.scroll / most)
+        return track, pygame.Rect(track.x, ty, track.w, th)
+
+    # ---- drawing -------------------------------------------------------------------------------
     def draw(self, surf: pygame.Surface, theme: Theme) -> None:
         """Redraw into a cached surface only when a widget's signature changed, then blit it."""
-        visible = [w for w in self.rows if w.rect.bottom >= self.rect.top and w.rect.top <= self.rect.bottom]
-        sig = (self._key, theme.name, tuple(w.signature() for w in visible))
+        visible = self.visible()
+        sig = (self._struct, self._key, tuple(w.signature() for w in visible))
         if sig != self._sig or self._surf is None or self._surf.get_size() != self.rect.size:
             self._sig = sig
             if self._surf is None or self._surf.get_size() != self.rect.size:
@@ -165,11 +271,18 @@ class Panel:
             surf.blit(s, self.rect)
             for w in visible:
                 w.draw(surf, theme)
+            bars = self.bar_rects()
+            if bars is not None:
+                track, thumb = bars
+                pygame.draw.rect(surf, blend(theme.panel, theme.panel_border, 0.5), track,
+                                 border_radius=track.w // 2)
+                pygame.draw.rect(surf, theme.text_dim, thumb, border_radius=track.w // 2)
             surf.set_clip(prev)
             s.blit(surf, (0, 0), self.rect)
             return
         surf.blit(self._surf, self.rect)
 
+    # ---- events --------------------------------------------------------------------------------
     def handle(self, ev) -> bool:
         pos = getattr(ev, "pos", None)
         dragging = [w for w in self._sliders if w.dragging]
@@ -177,25 +290,51 @@ class Panel:
             for w in dragging:
                 w.handle(ev)
             return True
+        if self._bar_drag is not None and ev.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONUP):
+            if ev.type == pygame.MOUSEBUTTONUP:
+                self._bar_drag = None
+            else:
+                self._drag_bar(ev.pos[1])
+            return True
         if pos is None or not self.rect.collidepoint(pos):
             return False
-        if ev.type == pygame.MOUSEWHEEL:
-            for w in self.rows:
-                if w.rect.collidepoint(pos) and isinstance(w, (Slider, Cycler)) and w.handle(ev):
-                    return True
-            self.scroll_by(-int(getattr(ev, "y", 0)) * 40)
+        if ev.type == pygame.MOUSEWHEEL:  # the wheel scrolls; it never changes a value
+            self.scroll_by(-int(getattr(ev, "y", 0)) * max(40, self.rect.h // 12))
             return True
-        for w in self.rows:
+        bars = self.bar_rects()
+        if bars is not None and ev.type == pygame.MOUSEBUTTONDOWN and getattr(ev, "button", 0) == 1:
+            track, thumb = bars
+            if track.inflate(6, 0).collidepoint(pos):
+                if not thumb.collidepoint(pos):  # a click on the track jumps there
+                    self._bar_drag = thumb.h / 2
+                    self._drag_bar(pos[1])
+                self._bar_drag = pos[1] - self.bar_rects()[1].y
+                return True
+        for w in self.visible():
             if w.rect.collidepoint(pos):
                 w.handle(ev)
                 break
         return True
 
-    def _all(self):
-        for w in self.rows:
-            yield from (w.children if isinstance(w, Row) else [w])
+    def _drag_bar(self, y: int) -> None:
+        bars = self.bar_rects()
+        if bars is None:
+            return
+        track, thumb = bars
+        free = max(1, track.h - thumb.h)
+        u = (y - self._bar_drag - track.y) / free
+        self.scroll = self._clamped(int(round(u * (self.content_h - self.rect.h))))
 
     def scroll_by(self, dy: int) -> None:
-        most = max(0, self.content_h - self.rect.h)
-        self.scroll = int(min(max(self.scroll + dy, 0), most))
+        self.scroll = self._clamped(self.scroll + dy)
 
+    def tip_at(self, pos) -> tuple[object, str] | None:
+        """(widget, tooltip) under the pointer, or None."""
+        if not self.rect.collidepoint(pos):
+            return None
+        for w in self.visible():
+            if w.rect.collidepoint(pos):
+                for leaf in w.leaves():
+                    if leaf.rect.collidepoint(pos):
+                        return leaf, w.tip_at(pos) if leaf is w else leaf.tip_at(pos)
+        return None

@@ -1,12 +1,18 @@
-"""The time bar under the canvas: jump to noise / play-pause / jump to data, loop, speed, a
-slider to scrub progress from noise (left) to data (right), and the status (data, model, device)."""
+"""The time bar along the bottom of the window: jump to noise / play-pause / jump to data, loop,
+speed, a slider to scrub progress from noise (left) to data (right), and the status (data, model,
+device).
+
+It spans the window's width (under the panel too), so a large presenter scale on a 1280-pixel
+projector still leaves the slider room; when the buttons, the slider and the status do not fit on
+one line, the status moves to a line of its own, then the slider (`lines_for`)."""
 from __future__ import annotations
 
 import pygame
 
 from sandbox.view.theme import Theme
 
-from .widgets import Button, Slider, text_image, triangle
+from . import names
+from .widgets import Button, Slider, text_image, text_width, triangle
 
 
 class TimeSlider(Slider):
@@ -14,17 +20,20 @@ class TimeSlider(Slider):
 
     def _track(self) -> pygame.Rect:
         r = self.rect
-        return pygame.Rect(r.x + 8, r.centery - 3, max(r.w - 16, 1), 6)
+        return pygame.Rect(r.x + 8, r.y + int(r.h * 0.3) - 3, max(r.w - 16, 1), 6)
 
     def draw(self, surf, theme):
         tr = self._track()
         pygame.draw.rect(surf, theme.panel_border, tr, border_radius=3)
         u = min(max(float(self.get()), 0.0), 1.0)
         pygame.draw.rect(surf, theme.accent, pygame.Rect(tr.x, tr.y, max(1, int(u * tr.w)), tr.h), border_radius=3)
-        pygame.draw.circle(surf, theme.accent, (tr.x + u * tr.w, tr.centery), max(7, self.rect.h // 3))
+        pygame.draw.circle(surf, theme.accent, (tr.x + u * tr.w, tr.centery), max(7, theme.font_px // 2))
+        self.texts = []
         for text, x, anchor in (("noise", tr.x, "topleft"), ("data", tr.right, "topright")):
             img = text_image(theme, text, theme.text_dim, 0.7)
-            surf.blit(img, img.get_rect(**{anchor: (x, tr.bottom + 3)}))
+            r = img.get_rect(**{anchor: (x, tr.centery + max(7, theme.font_px // 2) + 1)})
+            surf.blit(img, r)
+            self.texts.append((r, img.get_width()))
 
 
 class IconButton(Button):
@@ -55,7 +64,7 @@ class IconButton(Button):
 def status_texts(state) -> list[str]:
     """The status line, longest first (the time bar shows the longest that fits)."""
     st = state.training
-    data = f"{state.drawing.name}: {len(state.drawing)} points"
+    data = f"{names.display('preset', state.drawing.name)}: {len(state.drawing)} points"
     if st.running:
         model = f"training {st.step}/{st.total}"
     elif state.models:
@@ -64,7 +73,7 @@ def status_texts(state) -> list[str]:
         model = "no model: T trains"
     dev = f"device {state.device}"
     sep = "  \u00b7  "
-    return [sep.join([data, model, dev]), sep.join([model, dev]), dev]
+    return [sep.join([data, model, dev]), sep.join([model, dev]), model]
 
 
 class TimeBar:
@@ -73,36 +82,76 @@ class TimeBar:
         self.app = app
         self.rect = pygame.Rect(0, 0, 0, 0)
         self.status_rect = pygame.Rect(0, 0, 0, 0)
+        self.status_text: tuple[pygame.Rect, int] | None = None   # drawn rect, natural width
 
         def scrub(v):
             st.playing = False
             st.set_progress(v)
 
         self.widgets = [
-            IconButton("start", lambda: st.set_progress(0.0)),
-            IconButton(lambda: "pause" if st.playing else "play", lambda: st.play()),
-            IconButton("end", lambda: st.set_progress(1.0)),
-            Button("loop", st.toggle_loop, active=lambda: st.loop),
-            Button("-", lambda: st.set_speed(st.speed / 1.5)),
-            Button(lambda: f"{st.speed:.2g}\u00d7", lambda: st.set_speed(1.0)),
-            Button("+", lambda: st.set_speed(st.speed * 1.5)),
-            TimeSlider("", 0.0, 1.0, lambda: st.progress, scrub),
+            IconButton("start", lambda: st.set_progress(0.0), tip="Jump to the noise (Home)."),
+            IconButton(lambda: "pause" if st.playing else "play", lambda: st.play(),
+                       tip="Play or pause the animation (Space)."),
+            IconButton("end", lambda: st.set_progress(1.0), tip="Jump to the data (End)."),
+            Button("loop", st.toggle_loop, active=lambda: st.loop, tip="Play again from noise at the end (L)."),
+            Button("-", lambda: st.set_speed(st.speed / 1.5), tip="Slower (-)."),
+            Button(lambda: f"{st.speed:.2g}\u00d7", lambda: st.set_speed(1.0),
+                   tip="Animation speed; click for normal speed."),
+            Button("+", lambda: st.set_speed(st.speed * 1.5), tip="Faster (+)."),
+            TimeSlider("", 0.0, 1.0, lambda: st.progress, scrub,
+                       tip="Time from noise (left) to data (right): drag to scrub, Left/Right step."),
         ]
-        self.weights = [1, 1.2, 1, 1.6, 0.8, 1.3, 0.8]
+
+    # ---- layout --------------------------------------------------------------------------------
+    @staticmethod
+    def _metrics(theme: Theme) -> tuple[int, int, int]:
+        """(button line height, status line height, padding)."""
+        return int(theme.font_px * 2.4), int(theme.font_px * 1.4), max(4, theme.font_px // 4)
+
+    def _button_widths(self, theme: Theme) -> list[int]:
+        icon = int(theme.font_px * 1.9)
+        pad = 2 * Button.PAD + 4
+        texts = ["loop", "-", "0.00\u00d7", "+"]
+        return [icon, icon, icon] + [max(int(theme.font_px * 1.5), text_width(theme, t) + pad) for t in texts]
+
+    def _status_w(self, theme: Theme) -> int:
+        return text_width(theme, status_texts(self.app.state)[0], 0.8) + 8
+
+    def lines_for(self, width: int, theme: Theme) -> int:
+        """1: everything on one line; 2: the status below; 3: buttons, slider, status."""
+        _, _, pad = self._metrics(theme)
+        buttons = sum(self._button_widths(theme)) + pad * 8 + 2 * pad
+        slider_min = theme.font_px * 8
+        if buttons + slider_min + self._status_w(theme) <= width:
+            return 1
+        return 2 if buttons + slider_min <= width else 3
+
+    def height_for(self, width: int, theme: Theme) -> int:
+        lh, sh, pad = self._metrics(theme)
+        n = self.lines_for(width, theme)
+        return {1: lh, 2: lh + sh, 3: 2 * lh + sh}[n] + pad
 
     def layout(self, rect: pygame.Rect, theme: Theme) -> None:
         self.rect = rect
-        pad = max(4, rect.h // 6)
-        inner = rect.inflate(-2 * pad, -2 * pad)
-        bw = theme.font_px * 1.9
-        x = inner.x
-        for w, weight in zip(self.widgets[:-1], self.weights):
-            width = int(bw * weight)
-            w.rect = pygame.Rect(x, inner.y, width, inner.h)
+        lh, sh, pad = self._metrics(theme)
+        n = self.lines_for(rect.w, theme)
+        x, y = rect.x + pad, rect.y + pad
+        bh = lh - 2 * pad
+        for w, width in zip(self.widgets[:-1], self._button_widths(theme)):
+            w.rect = pygame.Rect(x, y + pad // 2, width, bh)
             x += width + pad
-        status_w = int(min(theme.font_px * 26, max(inner.right - x, 0) * 0.5))
-        self.widgets[-1].rect = pygame.Rect(x, inner.y, max(inner.right - x - status_w, 10), inner.h)
-        self.status_rect = pygame.Rect(inner.right - status_w, inner.y, status_w, inner.h)
+        right = rect.right - pad
+        slider = self.widgets[-1]
+        if n == 1:
+            status_w = min(self._status_w(theme), right - x - theme.font_px * 8)
+            slider.rect = pygame.Rect(x, y, right - x - status_w - pad, lh - pad)
+            self.status_rect = pygame.Rect(right - status_w, y, status_w, lh - pad)
+        elif n == 2:
+            slider.rect = pygame.Rect(x, y, right - x, lh - pad)
+            self.status_rect = pygame.Rect(rect.x + pad, y + lh, rect.w - 2 * pad, sh - pad)
+        else:
+            slider.rect = pygame.Rect(rect.x + pad, y + lh, rect.w - 2 * pad, lh - pad)
+            self.status_rect = pygame.Rect(rect.x + pad, y + 2 * lh, rect.w - 2 * pad, sh - pad)
 
     def draw(self, surf: pygame.Surface, theme: Theme) -> None:
         pygame.draw.rect(surf, theme.panel, self.rect)
@@ -115,7 +164,9 @@ class TimeBar:
                 break
         else:
             img = text_image(theme, text, theme.text_dim, 0.8, max_w=max(1, self.status_rect.w))
-        surf.blit(img, img.get_rect(midright=self.status_rect.midright))
+        r = img.get_rect(midright=self.status_rect.midright)
+        surf.blit(img, r)
+        self.status_text = (r, text_width(theme, text, 0.8))
 
     def handle(self, ev) -> bool:
         slider = self.widgets[-1]
@@ -130,3 +181,9 @@ class TimeBar:
                 w.handle(ev)
                 break
         return True
+
+    def tip_at(self, pos) -> tuple[object, str] | None:
+        for w in self.widgets:
+            if w.rect.collidepoint(pos):
+                return w, w.tip_at(pos)
+        return None

@@ -20,10 +20,11 @@ from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, Viewport, render_frame  # noqa: E402
 from sandbox.view.draw import draw_text  # noqa: E402
 
-from . import engine, keys, overlays  # noqa: E402
+from . import engine, keys, names, overlays  # noqa: E402
 from .dialog import FileDialog  # noqa: E402
 from .display_actions import DisplayActions  # noqa: E402
 from .panel import Panel  # noqa: E402
+from .settings import PREDICTION_NAMES  # noqa: E402
 from .state import AppState  # noqa: E402
 from .timebar import TimeBar  # noqa: E402
 
@@ -65,6 +66,8 @@ class App(DisplayActions):
         self.drag: str | None = None
         self.dialog: FileDialog | None = None
         self._banner = None
+        self._tip: tuple[object, str, float] | None = None   # widget under the pointer, its tip, since
+        self.tooltip_rect: pygame.Rect | None = None
         self.running = True
         self.frames = 0
         self._pending_size = None   # resizes are applied once per frame (a drag sends dozens)
@@ -142,11 +145,12 @@ class App(DisplayActions):
     def layout(self, theme: Theme) -> None:
         W, H = self.screen.get_size()
         pw = int(min(max(280 * theme.scale, 220), W * 0.45))
-        th = int(theme.font_px * 2.6)
+        bar_w = max(W - self.right_column(theme), 1)
+        th = min(self.timebar.height_for(bar_w, theme), H // 2)
         cw = max(W - pw - self.right_column(theme), 1)
-        self.panel.layout(pygame.Rect(0, 0, pw, H), theme)
+        self.panel.layout(pygame.Rect(0, 0, pw, max(H - th, 1)), theme)
         self.canvas = pygame.Rect(pw, 0, cw, max(H - th, 1))
-        self.timebar.layout(pygame.Rect(pw, H - th, cw, th), theme)
+        self.timebar.layout(pygame.Rect(0, H - th, bar_w, th), theme)
         if self.state.compare:
             half = self.canvas.w // 2
             self.pane_rects = [pygame.Rect(self.canvas.x, 0, half - 1, self.canvas.h),
@@ -317,22 +321,59 @@ class App(DisplayActions):
             overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
         if self.dialog is not None:
             self.dialog.draw(self.screen, dt)
+        self._draw_tooltip(theme, dt)
+
+    TIP_DELAY = 0.6   # seconds the pointer rests on a control before its tooltip shows
+
+    def tip_target(self, pos) -> tuple[object, str] | None:
+        """(widget, tooltip text) under `pos`, if any (panel or time bar)."""
+        if self.dialog is not None or self.state.help_visible or self.drag is not None:
+            return None
+        return self.panel.tip_at(pos) or self.timebar.tip_at(pos)
+
+    def _draw_tooltip(self, theme: Theme, dt: float) -> None:
+        self.tooltip_rect = None
+        found = self.tip_target(self.mouse) if pygame.mouse.get_focused() or self._tip_forced else None
+        if not found or not found[1]:
+            self._tip = None
+            return
+        widget, text = found
+        if self._tip is None or self._tip[0] is not widget or self._tip[1] != text:
+            self._tip = (widget, text, 0.0)
+        else:
+            self._tip = (widget, text, self._tip[2] + dt)
+        if self._tip[2] >= self.TIP_DELAY or self._tip_forced:
+            self.tooltip_rect = overlays.tooltip(self.screen, text, self.mouse, widget.rect, theme)
+
+    _tip_forced = False   # tests and screenshots show the tooltip at once, without a real pointer
 
     def _draw_pane(self, i: int, theme: Theme, d, multi: bool) -> None:
         st = self.state
         pane = st.panes[i]
         vp = self.viewport(i)
         traj = pane.sampled.traj if pane.sampled is not None else None
-        label = pane.settings.title()
+        ps = pane.settings
+        model_name = names.display("objective", ps.objective)
+        if ps.objective == "ddpm":
+            model_name += f" ({PREDICTION_NAMES.get(ps.prediction, ps.prediction)}, {ps.schedule})"
+        label = f"{model_name} \u00b7 {names.display('sampler', ps.sampler)} {ps.steps} steps"
         if pane.sampled is not None:
             # what is shown, which during training is a shorter preview run
             tr = pane.sampled.traj
-            label = label.split(" \u00b7 ")[0] + f" \u00b7 {tr.sampler} {tr.xs.shape[0] - 1} steps"
+            label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {tr.xs.shape[0] - 1} steps"
             if st.training.running and st.training.key == pane.settings.model_key():
                 label += " (training preview)"
-            label += f"  \u00b7  NFE {pane.sampled.nfe}"
+        variants = [label]
+        if pane.sampled is not None:
+            extra = f"  \u00b7  NFE {pane.sampled.nfe}"
             if pane.sampled.straightness is not None:
-                label += f"  \u00b7  straightness {pane.sampled.straightness:.2f}"
+                variants.insert(0, label + extra + f"  \u00b7  straightness {pane.sampled.straightness:.2f}")
+            variants.insert(-1, label + extra)
+        variants.append(model_name)
+        # the longest header that fits the pane (a narrow pane at a large presenter scale)
+        font = theme.font(1.0, True)
+        room = self.pane_rects[i].w - 2 * theme.font_px
+        label = next((v for v in variants if font.size(v)[0] <= room), variants[-1])
         fld = pane.field if st.options.field else None
         render_frame(self.screen, vp, traj, st.progress, data=d.points,
                      data_labels=d.labels if multi else None, options=st.options, theme=theme,
