@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     ps = make_preset("moons", 1000, seed=0, labels=False)
     models = {kind: build_model(TrainConfig(objective=kind), ps, device) for kind in ("ddpm", "flow")}
     cfg = TrainConfig()
-    print(f"# device {device}, {torch.get_num_threads()} threads, MLP width {cfg.width} depth {cfg.depth} fourier {cfg.fourier}, "
+    print(f"# device {device}, {torch.get_num_threads()} threads, "
+          f"MLP width {cfg.width} depth {cfg.depth} fourier {cfg.fourier}, "
           f"{args.steps} steps; millions of particle-steps per second (higher is better)")
     print(f"{'sampler':<16} {'model':<5} " + " ".join(f"{f'N={n}':>10}" for n in args.n))
     for sampler in args.samplers:

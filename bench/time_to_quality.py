@@ -88,7 +88,8 @@ def machine(device: torch.device) -> str:
 
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"{torch.get_num_threads()} torch threads, torch {torch.__version__}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     overrides = parse_overrides(args.set)
     warm_up(device)
     print(f"# {machine(device)}; target SW <= {TARGET} x data-vs-data baseline, 2000 samples")
-    print(f"{'dataset':<16} {'objective':<9} {'seconds':>8} {'steps':>6} {'SW':>7} {'baseline':>8} {'ratio':>6} {'ms/step':>8}")
+    print(f"{'dataset':<16} {'objective':<9} {'seconds':>8} {'steps':>6} {'SW':>7} "
+          f"{'baseline':>8} {'ratio':>6} {'ms/step':>8}")
     rows = []
     for dataset in args.datasets:
         for objective in args.objectives:

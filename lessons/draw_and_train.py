@@ -50,11 +50,13 @@ def lesson() -> Lesson:
                         particles=len(measure.final(s)))
         if not q["ratio"] <= QUALITY_BOUND:        # written so that a NaN fails
             return failed(
-                f"The samples are {measure.times(q['ratio'])} as far from your drawing as one half of the drawing is from "
+                f"The samples are {measure.times(q['ratio'])} as far from your drawing "
+                f"as one half of the drawing is from "
                 f"the other (goal: {QUALITY_BOUND}\u00d7 or less). Train longer: raise the training steps in the "
                 f"advanced panel (now {steps}) and press Train again.", **measured)
         return passed(
-            f"Your model's samples are {measure.times(q['ratio'])} as far from the drawing as half of the drawing is from "
+            f"Your model's samples are {measure.times(q['ratio'])} as far from the drawing "
+            "as half of the drawing is from "
             "the other half: about as good as more of your own spraying. Where do the samples differ from "
             "your points? (Toggle the data view, key 6.)", **measured)
 

@@ -55,7 +55,8 @@ def lesson() -> Lesson:
         if p.sampler != "euler":
             return failed(f"Use Euler for this step (now {p.sampler}): S cycles the sampler.", sampler=p.sampler)
         if p.steps > FEW:
-            return failed(f"Euler with {p.steps} steps still looks fine; go down to {FEW} steps or fewer (Down arrow key).",
+            return failed(f"Euler with {p.steps} steps still looks fine; go down to {FEW} steps or fewer "
+                          "(Down arrow key).",
                           steps=p.steps)
         s, why = ready(state)
         if s is None:

@@ -29,7 +29,8 @@ def sampling_pending(state) -> bool:
 def pane_result(state, i: int = 0):
     """(Sampled, "") when pane i shows samples of its current settings, else (None, why not)."""
     if state.training.running:
-        return None, f"training is still running (step {state.training.step}/{state.training.total}): wait for it to finish"
+        return None, (f"training is still running (step {state.training.step}/{state.training.total}): "
+                      "wait for it to finish")
     if i == 1 and not state.compare:
         return None, "compare mode is off: press C to show the second pane"
     pane = state.panes[i]

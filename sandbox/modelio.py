@@ -110,7 +110,8 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise UserError(f"{path}: the model metadata is damaged") from None
     if version > FORMAT_VERSION:
-        raise UserError(f"{path} has model format {version}; this version reads up to {FORMAT_VERSION}: update diffusion-sandbox")
+        raise UserError(f"{path} has model format {version}; this version reads up to {FORMAT_VERSION}: "
+                        "update diffusion-sandbox")
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:

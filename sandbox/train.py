@@ -265,7 +265,8 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
             value = float(loss.detach())
             first_loss = value if first_loss is None else first_loss
             if not math.isfinite(value) or value > 1e3 * max(first_loss, 1.0):
-                raise UserError(f"training diverged: loss became {'NaN/inf' if not math.isfinite(value) else 'explosive'} "
+                how = 'NaN/inf' if not math.isfinite(value) else 'explosive'
+                raise UserError(f"training diverged: loss became {how} "
                                 f"at step {step}; lower the learning rate (now {cfg.lr:g})")
         score = None
         if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):

@@ -123,7 +123,8 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
     g.add_argument("--pca-dim", type=int, default=50, metavar="D", help="intermediate PCA dimensions (default 50)")
     g.add_argument("--pca-fit", metavar="FIT", help=f"per_step or all (default {_EC.pca_fit}; see docs/TDL.md)")
-    g.add_argument("--perplexity", type=float, metavar="X", help=f"t-SNE perplexity within each step (default {_EC.perplexity:g})")
+    g.add_argument("--perplexity", type=float, metavar="X",
+                   help=f"t-SNE perplexity within each step (default {_EC.perplexity:g})")
     g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {_EC.n_iter})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
                    help=f"weight of the pull of each step to its ring/band (default {_EC.disp_weight:g})")

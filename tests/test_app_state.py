@@ -366,7 +366,8 @@ def test_window_training_uses_engine_defaults_and_ot_switch():
     from sandbox.train import TrainConfig
 
     tc, ts = TrainConfig(), TrainSettings()
-    assert (ts.lr, ts.train_steps, ts.batch_size, ts.width, ts.depth) == (tc.lr, tc.steps, tc.batch_size, tc.width, tc.depth)
+    assert ((ts.lr, ts.train_steps, ts.batch_size, ts.width, ts.depth)
+            == (tc.lr, tc.steps, tc.batch_size, tc.width, tc.depth))
     flow, ddpm = PaneSettings(objective="flow"), PaneSettings(objective="ddpm")
     assert engine.train_config(flow, replace(ts, ot=True), False).ot is True
     assert engine.train_config(flow, ts, False).ot is False

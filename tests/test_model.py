@@ -76,7 +76,8 @@ def test_ddim_with_eta_is_seeded_through_the_model():
     from sandbox.datasets import make_preset
     from sandbox.train import TrainConfig, build_model
 
-    model = build_model(TrainConfig(objective="ddpm", width=16, depth=1), make_preset("moons", 200), torch.device("cpu"))
+    model = build_model(TrainConfig(objective="ddpm", width=16, depth=1), make_preset("moons", 200),
+                        torch.device("cpu"))
     run = lambda seed: model.sample(300, sampler="ddim", steps=10, eta=0.5, seed=seed).final  # noqa: E731
     assert torch.equal(run(1), run(1))
     assert not torch.equal(run(1), run(2))

@@ -129,9 +129,14 @@ def test_damaged_metadata(tmp_path, saved):
 
 
 def test_weights_not_matching_config(tmp_path, saved):
-    wider = lambda t, m: (t, {**m, "net": {**m["net"], "width": 32}})
+    def wider(t, m):
+        return t, {**m, "net": {**m["net"], "width": 32}}
+
     _expect_user_error(_rewrite(tmp_path, saved, wider), "do not match")
-    missing = lambda t, m: ({k: v for k, v in t.items() if k != "net.out.bias"}, m)
+
+    def missing(t, m):
+        return {k: v for k, v in t.items() if k != "net.out.bias"}, m
+
     _expect_user_error(_rewrite(tmp_path, saved, missing), "do not match")
 
 

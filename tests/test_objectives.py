@@ -53,7 +53,8 @@ def test_to_x0_inverts_the_exact_target(obj):
     x0 = _x0(256)
     eps = torch.randn(256, 2, generator=torch.Generator().manual_seed(1))
     # t over the whole range, including both ends of the training grid
-    t = torch.cat([torch.tensor([1.0 / getattr(obj, "T", 1000), 1.0]), torch.rand(254, generator=torch.Generator().manual_seed(2))])
+    t = torch.cat([torch.tensor([1.0 / getattr(obj, "T", 1000), 1.0]),
+                   torch.rand(254, generator=torch.Generator().manual_seed(2))])
     if isinstance(obj, DDPMObjective):
         t = (torch.round(t * obj.T).clamp(1, obj.T)) / obj.T
     else:

@@ -162,7 +162,8 @@ def test_field_vectors_equal_closed_form_score_and_velocity():
     from sandbox.paths import FlowPath
 
     m, s2, t = np.array([0.7, -0.3]), 0.2, 0.6
-    field = MixtureField(GaussianMixture(torch.ones(1), torch.tensor(m[None], dtype=torch.float32), s2 * torch.eye(2)[None]),
+    mixture = GaussianMixture(torch.ones(1), torch.tensor(m[None], dtype=torch.float32), s2 * torch.eye(2)[None])
+    field = MixtureField(mixture,
                          FlowPath())
     x = np.random.default_rng(4).normal(size=(25, 2)).astype(np.float32)
     a, var = 1 - t, (1 - t) ** 2 * s2 + t ** 2

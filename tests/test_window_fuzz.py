@@ -38,7 +38,8 @@ def random_event(rng, size, files):
     r = rng.random()
     pos = (int(rng.integers(-50, W + 50)), int(rng.integers(-50, H + 50)))
     if r < 0.40:
-        return pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(int(rng.integers(-40, 40)), int(rng.integers(-40, 40))),
+        rel = (int(rng.integers(-40, 40)), int(rng.integers(-40, 40)))
+        return pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=rel,
                                   buttons=tuple(int(b) for b in rng.integers(0, 2, 3)))
     if r < 0.62:
         t = pygame.MOUSEBUTTONDOWN if rng.random() < 0.5 else pygame.MOUSEBUTTONUP

@@ -50,7 +50,8 @@ class DisplayActions:
 
     def screenshot(self, path=None) -> Path:
         """Save the window as PNG at the end of this frame (several requests: one file)."""
-        path = Path(path) if path else self.state.out_dir / f"sandbox-{time.strftime('%Y%m%d-%H%M%S')}-{self.frames}.png"
+        stamp = time.strftime('%Y%m%d-%H%M%S')
+        path = Path(path) if path else self.state.out_dir / f"sandbox-{stamp}-{self.frames}.png"
         now = time.monotonic()
         if now - self._shot_at < 0.5:  # a held key repeats: one file, not dozens
             return path

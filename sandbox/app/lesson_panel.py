@@ -113,7 +113,8 @@ class LessonPanel:
         x = right - r
         for i in reversed(range(runner.total)):
             col = self._ok(theme) if runner.done[i] else (theme.accent if i == runner.index else theme.panel_border)
-            pygame.draw.circle(surface, col, (x, y), r, 0 if (runner.done[i] or i == runner.index) else max(1, theme.line_px))
+            width = 0 if (runner.done[i] or i == runner.index) else max(1, theme.line_px)
+            pygame.draw.circle(surface, col, (x, y), r, width)
             x -= 3 * r
 
     def _draw_buttons(self, surface, area: pygame.Rect, runner, theme: Theme) -> None:
