@@ -14,7 +14,7 @@ from typing import Callable
 
 from sandbox.errors import UserError
 
-from . import ddpm_vs_flow, draw_and_train, few_steps, guidance, ideal_denoiser, noise_to_data
+from . import ddpm_vs_flow, draw_and_train, few_steps, forward_score, guidance, ideal_denoiser, noise_to_data
 from .lesson import CheckResult, Lesson, Step
 
 LESSONS: dict[str, Callable[[], Lesson]] = {
@@ -24,6 +24,7 @@ LESSONS: dict[str, Callable[[], Lesson]] = {
     "few_steps": few_steps.lesson,
     "guidance": guidance.lesson,
     "ideal_denoiser": ideal_denoiser.lesson,
+    "forward_and_score": forward_score.lesson,
 }
 
 

@@ -17,7 +17,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="lesson id or number (omit to list them)")
     p.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    p.add_argument("--render", metavar="DIR", help="no window: write each step's animation (GIF, MP4, PNG) into DIR")
+    p.add_argument("--size", default="960x600", metavar="WxH", help="--render frame size (default 960x600)")
+    p.add_argument("--seconds", type=float, default=3.0, help="--render motion length in seconds (default 3)")
     return p
+
+
+def render(names: list[str], out: str, size: str, seconds: float) -> int:
+    from lessons import LESSONS, get_lesson
+    from lessons.render import RenderOptions, render_lesson
+    from sandbox.export import parse_size
+
+    opts = RenderOptions(size=parse_size(size), seconds=float(seconds))
+    if not 0 < opts.seconds <= 60:
+        from sandbox.errors import UserError
+
+        raise UserError(f"--seconds must be in (0, 60], got {seconds}")
+    order = list(LESSONS)
+    for name in names or order:
+        lesson = get_lesson(name)
+        render_lesson(lesson, out, opts, number=order.index(lesson.id) + 1)
+    return 0
 
 
 def list_lessons() -> str:
@@ -33,6 +53,8 @@ def list_lessons() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.render:
+            return render([args.name] if args.name else [], args.render, args.size, args.seconds)
         if not args.name:
             print(list_lessons())
             return 0

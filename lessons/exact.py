@@ -59,3 +59,36 @@ def use_model(state, model) -> None:
     state.models[engine.model_key(model)] = model
     state.models_stale = False
     state.resample()
+
+
+def marginal_peaks(spec, t: float, extent: float = 3.5, side: int = 141, floor: float = 1e-3) -> int:
+    """Number of local maxima of the density of x_t = (1 - t) x0 + t eps (the flow path's forward
+    process) for the Gaussian mixture `spec` (a MixtureSpec, canonical coordinates), on a side x side
+    grid over [-extent, extent]^2; bumps below `floor` x the highest are ignored. Closed form:
+    p_t = sum_k w_k N((1 - t) mu_k, (1 - t)^2 C_k + t^2 I)."""
+    g = np.linspace(-extent, extent, side)
+    xx, yy = np.meshgrid(g, g)
+    x = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float64)
+    mix = spec.oracle()
+    logp = mix.log_prob(x.to(mix.means.dtype), alpha=1.0 - float(t), sigma=max(float(t), 1e-4))
+    p = logp.exp().reshape(side, side).numpy()
+    inner = p[1:-1, 1:-1]
+    neigh = np.stack([p[1 + dy: side - 1 + dy, 1 + dx: side - 1 + dx]
+                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+    peak = (inner > neigh.max(0)) & (inner >= floor * p.max())
+    return int(peak.sum())
+
+
+def merge_time(spec, resolution: float = 0.01) -> float:
+    """The smallest t (on a grid of `resolution`) at which the forward-process density of `spec`
+    (canonical coordinates) has a single peak: the modes have merged into one blob."""
+    for t in np.arange(0.0, 1.0 + 1e-9, resolution):
+        if marginal_peaks(spec, float(t)) <= 1:
+            return float(round(t, 6))
+    return 1.0
+
+
+def canonical_spec(preset: str, points: np.ndarray):
+    """MIXTURES[preset] in the canonical frame of a model fitted to `points` (N, 2)."""
+    norm = Normalizer.fit(np.asarray(points, np.float64))
+    return MIXTURES[preset].normalized(norm.center, norm.scale)

@@ -12,6 +12,9 @@ from typing import Any, Callable
 
 Setup = Callable[[Any], None]          # (AppState) -> None
 Check = Callable[[Any], "CheckResult"]  # (AppState) -> CheckResult
+Pick = Callable[[Any, float, float], None]   # (AppState, x, y): a click on the canvas, data coordinates
+Marks = Callable[[Any], list]           # (AppState) -> [(x, y), ...] points the window marks on the canvas
+Scene = Callable[..., None]             # (AppState, surface, rect, theme, progress) -> draws the step's picture
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class Step:
     setup: Setup | None
     check: Check
     hint: str = ""                 # shown after a failed check, below the feedback
+    demo: Setup | None = None      # what a learner does to pass (renders and "show me"; never run by the window)
+    pick: Pick | None = None       # takes the canvas's left clicks in this step (a guess, not a tool)
+    marks: Marks | None = None     # the learner's picks, drawn as crosses on the canvas
+    scene: Scene | None = None     # draws the step's own picture over the canvas (default: the canvas)
+    reverse: bool = False          # its animation runs data -> noise (the forward process)
 
 
 @dataclass(frozen=True)

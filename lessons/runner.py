@@ -15,12 +15,15 @@ from sandbox.errors import UserError
 
 from .lesson import CheckResult, Lesson, Step
 
-ACTIONS = ("check", "next", "back", "reset", "restart")
+ACTIONS = ("check", "next", "back", "reset", "restart", "next_lesson")
 
 
 class LessonRunner:
-    def __init__(self, lesson: Lesson):
+    def __init__(self, lesson: Lesson, record: bool = False):
+        """record: a finished lesson is written to the learner's progress file (`lessons.progress`);
+        the window records, tests and renders do not unless asked."""
         self.lesson = lesson
+        self.record = record
         self.index = 0
         self.result: CheckResult | None = None     # the last check of the current step
         self.done = [False] * len(lesson.steps)
@@ -74,6 +77,10 @@ class LessonRunner:
             return False
         if self.is_last:
             self.finished = True
+            if self.record:
+                from . import progress
+
+                progress.mark_done(self.lesson.id)
             return True
         self.index += 1
         self._enter(state)
@@ -87,6 +94,31 @@ class LessonRunner:
         self.finished = False
         self.result = None
         return True
+
+    def next_lesson_id(self) -> str | None:
+        """The lesson offered once this one is finished (teaching order), or None after the last."""
+        from . import progress
+
+        return progress.next_lesson(self.lesson.id)
+
+    def next_lesson(self, state) -> bool:
+        """Once finished, start the next lesson in this runner (the window keeps its state)."""
+        nxt = self.next_lesson_id() if self.finished else None
+        if nxt is None:
+            return False
+        from lessons import get_lesson
+
+        self.lesson = get_lesson(nxt)
+        self.checks = 0
+        self.start(state)
+        return True
+
+    def enter(self, index: int, state) -> None:
+        """Go to step `index` (0-based) and run its setup, passed or not (rendering, "skip to")."""
+        if not 0 <= index < self.total:
+            raise UserError(f"lesson {self.lesson.id!r} has steps 1..{self.total}, not {index + 1}")
+        self.index, self.finished = index, False
+        self._enter(state)
 
     def reset(self, state) -> None:
         """Run the current step's setup again (the window back to how the step began)."""

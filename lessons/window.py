@@ -1,8 +1,10 @@
 """The sandbox window with a lesson panel in a column on the right.
 
-`LessonApp` is the window's `App` plus three small overrides (right column, mouse, draw) that give the
+`LessonApp` is the window's `App` plus small overrides (right column, mouse, draw) that give the
 panel its column, its clicks and its pixels; everything else is the ordinary window, driven by
-the same AppState the lesson sets up and checks.
+the same AppState the lesson sets up and checks. A step with `pick` takes the canvas's left clicks
+(a guess, shown as a cross from `marks`); a step with `scene` draws its own picture over the canvas.
+Lessons never autosave the drawing nor offer to restore one: a lesson's data is the lesson's.
 """
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ from sandbox.app.lesson_panel import LessonPanel
 from sandbox.app.window import App
 
 from .runner import LessonRunner
+from .scene import draw_marks
 
 
 class LessonApp(App):
     def __init__(self, runner: LessonRunner, **kw):
         kw.setdefault("dataset", None)     # the lesson's first step chooses the data
+        # a lesson replaces the drawing with its own data: keep the learner's autosave out of it
+        # (no restore prompt inside a lesson, and no lesson data written over their drawing)
+        kw["autosave"] = False
         self.lesson_rect = pygame.Rect(0, 0, 0, 0)  # set by right_column() at every layout
         super().__init__(**kw)
+        self.state.restore_offer = None
         self.runner = runner
         self.lesson_panel = LessonPanel()
         runner.start(self.state)
@@ -33,13 +40,32 @@ class LessonApp(App):
         if self.drag is None and self.lesson_panel.contains(getattr(ev, "pos", None)):
             self.runner.do(self.lesson_panel.handle_event(ev), self.state)
             return
+        step = None if self.runner.finished else self.runner.step
+        if (step is not None and step.pick is not None and getattr(ev, "type", None) == pygame.MOUSEBUTTONDOWN
+                and getattr(ev, "button", 0) == 1 and self.pane_at(getattr(ev, "pos", None)) == 0):
+            x, y = self.viewport(0).to_world([ev.pos])[0]
+            step.pick(self.state, float(x), float(y))
+            return
         super().on_mouse(ev)
 
     def draw(self, dt: float = 0.0) -> None:
         super().draw(dt)
-        if not self.state.help_visible and self.dialog is None:
-            self.lesson_panel.draw(self.screen, self.lesson_rect, self.runner, self.theme())
+        if self.state.help_visible or self.dialog is not None:
+            return
+        step = None if self.runner.finished else self.runner.step
+        theme = self.theme()
+        if step is not None and step.scene is not None:
+            prev = self.screen.get_clip()
+            self.screen.set_clip(self.canvas)
+            try:
+                step.scene(self.state, self.screen, self.canvas.copy(), theme, self.state.progress)
+            finally:
+                self.screen.set_clip(prev)
+        elif step is not None and step.marks is not None:
+            draw_marks(self.screen, self.viewport(0), step.marks(self.state), theme)
+        self.lesson_panel.draw(self.screen, self.lesson_rect, self.runner, theme)
 
 
 def run(runner: LessonRunner, size=(1440, 860), **kw) -> int:
+    runner.record = True
     return LessonApp(runner, size=size, **kw).run()

@@ -211,3 +211,20 @@ def export_frame(traj, out_path: str | os.PathLike, *, progress: float = 1.0, si
     with atomic_path(out) as tmp:
         Image.fromarray(frame).save(tmp, format="PNG")
     return out
+
+
+def write_frames(frames, out_path: str | os.PathLike, fps: float = 30) -> Path:
+    """Write (H, W, 3) uint8 frames drawn by anyone (lessons' scenes) to .mp4, .gif or .png (the
+    first frame), atomically; returns the path."""
+    out = Path(out_path)
+    ext = out.suffix.lower()
+    if ext not in ANIMATION_EXTS + (".png",):
+        raise UserError(f"{out}: unknown output type '{ext or '(none)'}'; use .mp4, .gif or .png")
+    with atomic_path(out) as tmp:
+        if ext == ".png":
+            from PIL import Image
+
+            Image.fromarray(next(iter(frames))).save(tmp, format="PNG")
+        else:
+            (_write_mp4 if ext == ".mp4" else _write_gif)(frames, tmp, fps)
+    return out

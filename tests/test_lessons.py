@@ -343,3 +343,49 @@ def test_window_shows_lesson_and_clicks_check(tmp_path):
         assert r.result.passed and app.errors == 0
     finally:
         app.close()
+
+
+def test_forward_and_score(tmp_path):
+    from lessons import exact
+
+    st = make_state(tmp_path)
+    r = start("forward_and_score", st)
+    assert st.drawing.name == "three_modes" and exact.is_exact(st.models[st.panes[0].settings.model_key()])
+    res = check(r, st)
+    assert not res.passed and res.measured["peaks"] == 3    # at the data: three bumps
+    tm = res.measured["merge_t"]
+    assert 0.2 < tm < 0.9
+    st.set_progress(1.0 - (tm - 0.05))
+    res = check(r, st)
+    assert not res.passed and res.measured["peaks"] >= 2     # just before the merge
+    st.set_progress(0.0)
+    res = check(r, st)
+    assert not res.passed and res.measured["peaks"] == 1     # pure noise: merged long before
+    st.set_progress(1.0 - tm)
+    res = check(r, st)
+    assert res.passed and abs(res.measured["t"] - tm) < 1e-6
+    # the particle cloud's size follows the closed form of the forward process
+    assert abs(res.measured["radius"] - res.measured["radius_formula"]) < 0.1 * res.measured["radius_formula"]
+    advance(r, st)
+    assert not check(r, st).passed                           # field off
+    st.toggle("field")
+    st.set_progress(0.99)
+    assert not check(r, st).passed                           # t = 0.01: too close to the data
+    st.set_progress(0.5)
+    res = check(r, st)
+    assert res.passed and res.measured["inward"] > 0.8 and res.measured["angle_deg"] < 45
+    advance(r, st)
+    assert len(st.released) == 1 and st.progress == 0.4 and not st.playing
+    res = check(r, st)
+    assert not res.passed and not res.measured["guessed"]
+    path = st.released[0]
+    step = r.step
+    step.pick(st, *path[20])                                 # "it stays where it is"
+    res = check(r, st)
+    assert not res.passed and res.measured["moved"] > 0.15 and res.measured["error"] == pytest.approx(res.measured["moved"])
+    step.pick(st, *path[35])                                 # the true position 15 steps later
+    res = check(r, st)
+    assert res.passed and res.measured["error"] < 1e-6 and step.marks(st) == [tuple(path[35])]
+    assert res.measured["straight_error"] > 0                # one straight step is not the path
+    advance(r, st)
+    assert r.finished and st.errors == 0

@@ -2,7 +2,7 @@
 
 Self-contained: `LessonPanel().draw(surface, rect, runner, theme)` draws a `lessons.runner.
 LessonRunner` into `rect`, remembering where its buttons are; `handle_event(event)` turns a click
-on one of them into an action name ("check", "next", "back", "reset", "restart") for
+on one of them into an action name ("check", "next", "back", "reset", "restart", "next_lesson") for
 `runner.do(action, state)`. It holds no lesson state of its own, like the window's widgets.
 """
 from __future__ import annotations
@@ -49,6 +49,9 @@ class LessonPanel:
                ("meta", [self._progress_text(runner)], theme.text_dim)]
         if runner.finished:
             out.append(("body", wrap(f"Lesson complete. {lesson.goal}", body, inner), theme.text))
+            nxt = _next_title(runner)
+            out.append(("hint", wrap(f"Next: {nxt}" if nxt else "That was the last lesson.", small, inner),
+                        theme.text_dim))
             return out
         if runner.index == 0 and runner.result is None:
             out.append(("goal", wrap(lesson.goal, small, inner), theme.text_dim))
@@ -120,6 +123,8 @@ class LessonPanel:
     def _draw_buttons(self, surface, area: pygame.Rect, runner, theme: Theme) -> None:
         if runner.finished:
             shown = [("restart", "Start again", True)]
+            if _next_title(runner):
+                shown.append(("next_lesson", "Next lesson >", True))
         else:
             last = runner.is_last
             shown = [(a, ("Finish" if a == "next" and last else label), self._enabled(a, runner))
@@ -130,7 +135,8 @@ class LessonPanel:
         for k, (action, label, on) in enumerate(shown):
             r = pygame.Rect(area.x + k * (w + gap), area.y, w, area.h)
             primary = on and (action == "check" and not runner.done[runner.index]
-                              or action in ("next", "restart") and on)
+                              or action in ("next", "next_lesson")
+                              or action == "restart" and len(shown) == 1)
             fill = theme.accent if primary else blend(theme.panel, theme.panel_border, 0.3 if on else 0.1)
             pygame.draw.rect(surface, fill, r, border_radius=max(2, r.h // 5))
             pygame.draw.rect(surface, theme.panel_border, r, width=1, border_radius=max(2, r.h // 5))
@@ -199,3 +205,15 @@ class LessonPanel:
     @staticmethod
     def _not_yet(theme: Theme):
         return theme.particle       # orange / yellow: "not yet", not an error
+
+
+def _next_title(runner) -> str:
+    """The title of the lesson a finished runner offers next ("" after the last, or for a runner
+    that has no notion of a next lesson)."""
+    fn = getattr(runner, "next_lesson_id", None)
+    nxt = fn() if callable(fn) else None
+    if not nxt:
+        return ""
+    from lessons import get_lesson
+
+    return get_lesson(nxt).title

@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("name", nargs="?", help="lesson id or number")
     le.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
     le.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    le.add_argument("--render", type=Path, metavar="DIR",
+                    help="no window: write every step's animation (GIF, MP4, PNG) into DIR "
+                         "(every lesson when NAME is omitted)")
+    le.add_argument("--size", default="960x600", metavar="WxH", help="--render frame size (default 960x600)")
+    le.add_argument("--seconds", type=float, default=3.0, help="--render motion length (default 3)")
 
     t = sub.add_parser("train", help="train a model on a preset or a file",
                        description="Train a small diffusion / flow-matching model on 2D points and "
@@ -167,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             from lessons.__main__ import main as lesson_main
 
             return lesson_main(([args.name] if args.name else []) + (["--print"] if args.print_only else [])
-                               + (["--fullscreen"] if args.fullscreen else []))
+                               + (["--fullscreen"] if args.fullscreen else [])
+                               + (["--render", str(args.render), "--size", args.size, "--seconds",
+                                   str(args.seconds)] if args.render is not None else []))
         run = {"train": commands.train, "sample": commands.sample, "render": commands.render,
                "window": commands.window, None: commands.window}[args.command]
         return int(run(args) or 0)

@@ -1,0 +1,124 @@
+"""Every step of a lesson as its teaching animation, with no window: `diffusion-sandbox lesson N --render DIR`.
+
+For each step: run its setup on a headless AppState (as the window would), then its `demo` (what a
+learner does to pass), wait for the samplers, and draw `lessons.scene.draw_step` over the
+progress of the animation into GIF and MP4 (sandbox.export's writers, atomic), plus a PNG still
+of the step as its demo leaves it. Files are named `NN-<lesson id>-stepK.<ext>` in DIR.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+FORMATS = ("gif", "mp4", "png")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    size: tuple[int, int] = (960, 600)
+    fps: float = 20.0
+    seconds: float = 3.0          # motion; plus half a second still at each end
+    formats: tuple[str, ...] = ("gif", "mp4", "png")
+    theme: str = "dark"
+    train_steps: int | None = None  # None: the window's defaults (lessons that train)
+
+
+def make_state(out_dir: Path, train_steps: int | None = None, particles: int = 1500):
+    """A headless AppState like the lesson window's: shipped models, no autosave, no auto-training."""
+    from dataclasses import replace
+
+    from sandbox.app.settings import Settings
+    from sandbox.app.state import AppState
+
+    s = Settings(particles=particles)
+    if train_steps is not None:
+        s = replace(s, train=replace(s.train, train_steps=int(train_steps)))
+    return AppState(None, settings=s, load_shipped=True, auto_train=False, autosave=False, out_dir=out_dir)
+
+
+def plan(step, fps: float, seconds: float) -> np.ndarray:
+    """Progress of each frame: still, motion 0 -> 1 (1 -> 0 for a step that plays the forward
+    process), still."""
+    from sandbox.export import progress_plan
+
+    p = progress_plan(fps, seconds, hold_start=0.5, hold_end=0.5)
+    return 1.0 - p if getattr(step, "reverse", False) else p
+
+
+def frames(step, state, progresses, size, theme) -> Iterator[np.ndarray]:
+    """(H, W, 3) uint8 frames of `step` at each progress."""
+    import pygame
+
+    from sandbox.export import surface_pixels
+    from sandbox.view import RenderCache
+
+    from .scene import draw_step, pane_viewports
+
+    surface = pygame.Surface(size, 0, 32)
+    rect = pygame.Rect(0, 0, *size)
+    vps = pane_viewports(state, rect)
+    caches = [RenderCache() for _ in vps]
+    last_p, last = None, None
+    for p in progresses:
+        if p != last_p:
+            draw_step(step, state, surface, rect, theme, float(p), caches=caches, viewports=vps)
+            last_p, last = p, surface_pixels(surface)
+        yield last
+
+
+def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), number: int | None = None,
+                  state=None, say=print) -> list[Path]:
+    """Write every step's animation of `lesson` into `out_dir`; returns the files written."""
+    from lessons.runner import LessonRunner
+    from sandbox.errors import UserError
+    from sandbox.export import write_frames
+    from sandbox.view import Theme
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: is a file, not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bad = [f for f in options.formats if f not in FORMATS]
+    if bad:
+        raise UserError(f"unknown format {bad[0]!r}; choose from {', '.join(FORMATS)}")
+    w, h = options.size
+    if "mp4" in options.formats and (w % 2 or h % 2):
+        raise UserError(f"MP4 needs an even width and height, got {w}x{h}")
+    own = state is None
+    st = make_state(out_dir, options.train_steps) if own else state
+    theme = Theme.named(options.theme).scaled(min(options.size) / 720)
+    runner = LessonRunner(lesson)
+    written: list[Path] = []
+    prefix = f"{number:02d}-{lesson.id}" if number is not None else lesson.id
+    try:
+        for k, step in enumerate(lesson.steps, 1):
+            runner.enter(k - 1, st)    # as Next would, without needing the previous check to pass
+            st.wait_idle(600)
+            if runner.result is not None and not runner.result.passed:
+                raise UserError(f"lesson {lesson.id} step {k}: {runner.result.feedback}")
+            if step.demo is not None:
+                step.demo(st)
+                st.wait_idle(600)
+            if st.errors:
+                raise UserError(f"lesson {lesson.id} step {k}: {st.messages[-1].text if st.messages else 'error'}")
+            progresses = plan(step, options.fps, options.seconds)
+            for fmt in options.formats:
+                path = out_dir / f"{prefix}-step{k}.{fmt}"
+                if fmt == "png":   # the step as the learner leaves it (the end, if it plays)
+                    at = 1.0 if st.playing else st.progress
+                    still = next(frames(step, st, [at], options.size, theme))
+                    written.append(write_frames([still], path, options.fps))
+                else:
+                    written.append(write_frames(frames(step, st, progresses, options.size, theme), path,
+                                                options.fps))
+                say(f"wrote {path}")
+    finally:
+        if own:
+            st.close()
+    return written
