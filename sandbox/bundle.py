@@ -1,8 +1,8 @@
 """`DiffusionModel`: everything needed to sample from a trained model, in one object.
 
     model = DiffusionModel(net, objective, normalizer, config, data_summary)
-    traj = model.sample(2000, seed=0)                   # Trajectory in canonical coordinates
-    pts = model.normalizer.inverse(traj.final)          # back to data coordinates
+    traj = model.sample(2000, seed=0)                   # Trajectory in data coordinates
+    z = model.sample(2000, coords="canonical").final    # the model's own normalised space
     field = model.field(guidance=3.0)                   # a Field for any sampler (samplers.py)
 
 The net (any module `net(x (N, D), t (N,), labels (N,) | None) -> (N, D)`) predicts whatever the
@@ -10,6 +10,8 @@ objective trains it on; `TrainedField` turns that into the denoiser E[x0 | x_t] 
 contract, so every sampler, metric and view works on it as on the analytic oracle.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -55,6 +57,11 @@ class DiffusionModel:
         self.config, self.data_summary = config, data_summary
 
     # --- what it is ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        data = self.data_summary.get("name", "?")
+        classes = f", {self.num_classes} classes" if self.num_classes else ""
+        return f"<DiffusionModel {self.kind} on {data!r}{classes}, {self.config.get('stats', {}).get('steps', '?')} steps>"
+
     @property
     def kind(self) -> str:
         """"ddpm" or "flow"."""
@@ -120,14 +127,19 @@ class DiffusionModel:
     def sample(self, n: int, sampler: str | None = None, steps: int | None = None, labels=None,
                guidance: float = 1.0, generator: torch.Generator | None = None, seed: int | None = None,
                device: torch.device | str | None = None, x_T: torch.Tensor | None = None,
-               **options) -> Trajectory:
-        """Run a sampler from fresh noise; returns the whole Trajectory (canonical coordinates).
+               coords: str = "data", **options) -> Trajectory:
+        """Run a sampler from fresh noise; returns the whole Trajectory, in data coordinates
+        (the units of the training data) unless `coords="canonical"` asks for the model's
+        normalised space (what the renderer and `tdl` work in). `traj.coords` says which.
 
         sampler: a name of samplers.SAMPLERS (default: ancestral "ddpm" for DDPM, "heun" for flow);
         steps: its step count (default per sampler, DEFAULT_STEPS); labels: int or (n,) classes for a conditional model;
         guidance: classifier-free guidance scale; generator or seed: the noise (and sampler noise);
-        x_T: (n, 2) start points instead of fresh noise. options go to the sampler (eta, spacing...).
+        x_T: (n, 2) start points (canonical coordinates: standard normal noise) instead of fresh
+        noise. options go to the sampler (eta, spacing...).
         """
+        if coords not in ("data", "canonical"):
+            raise UserError(f"coords must be 'data' or 'canonical', got {coords!r}")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise UserError(f"number of samples must be a positive whole number, got {n}")
         sampler = sampler or self.default_sampler
@@ -146,4 +158,13 @@ class DiffusionModel:
         if lab is not None:
             options["labels"] = lab
         gen = run_sampler(self.field(guidance), sampler, x_T.to(device), steps, **options)
-        return collect(gen, sampler, lab)
+        traj = collect(gen, sampler, lab)
+        if coords == "canonical":
+            return traj
+        return replace(traj, xs=self.normalizer.inverse(traj.xs), coords="data")
+
+    def _repr_html_(self) -> str:
+        """A short summary card in notebooks (sandbox/web/cards.py)."""
+        from sandbox.web.cards import model_card
+
+        return model_card(self)

@@ -88,6 +88,15 @@ def energy_distance(a: torch.Tensor, b: torch.Tensor) -> float:
 METRICS: dict[str, Callable[..., float]] = {"sw": sliced_wasserstein, "energy": energy_distance}
 
 
+def _as_tensor(x) -> torch.Tensor:
+    """numpy arrays and PointSets (`.points`) become float32 tensors; tensors pass through."""
+    if isinstance(x, torch.Tensor):
+        return x
+    import numpy as np
+
+    return torch.as_tensor(np.asarray(getattr(x, "points", x), dtype=np.float32))
+
+
 def draw(source: Source, n: int, generator: torch.Generator) -> torch.Tensor:
     """n points from a sampler `source(n, generator)`, or resampled with replacement from points (M, D)."""
     if callable(source):
@@ -105,6 +114,7 @@ def baseline(source: Source, n: int, metric: str | Callable[..., float] = "sw",
     """
     g = _gen(generator)
     fn = METRICS[metric] if isinstance(metric, str) else metric
+    source = source if callable(source) else _as_tensor(source)
     return sum(fn(draw(source, n, g), draw(source, n, g)) for _ in range(repeats)) / repeats
 
 
@@ -124,6 +134,8 @@ def compare(samples: torch.Tensor, source: Source, metric: str | Callable[..., f
     """
     g = _gen(generator)
     fn = METRICS[metric] if isinstance(metric, str) else metric
+    samples = _as_tensor(samples)
+    source = source if callable(source) else _as_tensor(source)
     n = samples.shape[0]
     value = sum(fn(samples, draw(source, n, g)) for _ in range(repeats)) / repeats
     base = baseline(source, n, fn, g, repeats) if base is None else base

@@ -11,6 +11,7 @@ same losses on the CPU. Divergence (NaN/inf or an exploding loss) stops with a U
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Iterator
@@ -20,7 +21,7 @@ import torch
 
 from sandbox import metrics
 from sandbox.bundle import DiffusionModel
-from sandbox.datasets import Normalizer, PointSet
+from sandbox.datasets import Normalizer, PointSet, as_pointset
 from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
 from sandbox.objectives import PREDICTIONS, DDPMObjective, FlowObjective, Objective
@@ -227,8 +228,10 @@ def evaluate(model: DiffusionModel, references: list[torch.Tensor], cfg: TrainCo
 
 
 def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | None = None) -> Iterator[TrainEvent]:
-    """Generator: yields a TrainEvent after each of cfg.steps optimiser steps (see module doc)."""
+    """Generator: yields a TrainEvent after each of cfg.steps optimiser steps (see module doc).
+    pointset: a PointSet or an (N, 2) array (numpy or torch)."""
     cfg.validate()
+    pointset = as_pointset(pointset)
     device = resolve_device(device if device is not None else cfg.device)
     model = build_model(cfg, pointset, device)
     net = model.net
@@ -281,3 +284,17 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
             stats.update(score=score, baseline=baseline, loss=float(loss.detach()))
         yield TrainEvent(step, loss.detach(), score, baseline, model)
     model.net.eval()
+
+
+class _CallableModule(type(sys.modules[__name__])):
+    """`sandbox.train(data, ...)`, the public API (sandbox/api.py), is this module called: a
+    package attribute named like a submodule is replaced by the module on import, so the module
+    itself must be the function. `sandbox.train.train` stays the generator."""
+
+    def __call__(self, *args, **kwargs):
+        from sandbox.api import train as api_train
+
+        return api_train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -16,6 +16,8 @@ class Trajectory:
     """xs: (S+1, N, D) float32, index 0 = noise (t = ts[0], 1 for every default set-up), index S = data.
     ts: (S+1,) float32, descending to 0. nfe: network evaluations per particle for the whole run.
     labels: (N,) int64 or None. sampler: the sampler's name (e.g. "ddim").
+    coords: "canonical" (the model's normalised space, what samplers produce) or "data" (the
+    user's units, what `DiffusionModel.sample` returns unless asked otherwise).
     """
 
     xs: torch.Tensor
@@ -23,8 +25,11 @@ class Trajectory:
     nfe: int
     labels: torch.Tensor | None = None
     sampler: str = ""
+    coords: str = "canonical"
 
     def __post_init__(self) -> None:
+        if self.coords not in ("canonical", "data"):
+            raise ValueError(f"coords must be 'canonical' or 'data', got {self.coords!r}")
         if self.xs.ndim != 3:
             raise ValueError(f"xs must be (S+1, N, D), got shape {tuple(self.xs.shape)}")
         if self.ts.shape != (self.xs.shape[0],):
@@ -72,4 +77,11 @@ class Trajectory:
             "labels": None if self.labels is None else self.labels.detach().cpu().numpy(),
             "nfe": self.nfe,
             "sampler": self.sampler,
+            "coords": self.coords,
         }
+
+    def _repr_html_(self) -> str:
+        """An inline player in notebooks (HTML + JS, no kernel round trip; sandbox/web)."""
+        from sandbox.web import trajectory_player
+
+        return trajectory_player(self).fragment()

@@ -9,6 +9,7 @@ shared with the explorer window; matplotlib is imported only when a figure is ma
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,3 +256,16 @@ def plot_tree(tree, out: str | os.PathLike, traj=None, thumbnails: int = 6, line
         raise UserError(f"--dpi must be positive, got {dpi}")
     check_figure_path(out)
     return save_figure(make_figure(tree, traj, thumbnails=thumbnails, lines=lines), out, dpi=dpi)
+
+
+class _CallableModule(type(sys.modules[__name__])):
+    """`tdl.plot(tree, traj, out=None)`, the public API (tdl/api.py), is this module called: a
+    package attribute named like a submodule is replaced by the module on import."""
+
+    def __call__(self, *args, **kwargs):
+        from tdl.api import plot as api_plot
+
+        return api_plot(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

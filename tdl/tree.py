@@ -59,6 +59,12 @@ class TreeData:
     def num_instances(self) -> int:
         return self.Y.shape[1]
 
+    def _repr_html_(self) -> str:
+        """The interactive tree view in notebooks (tdl/webview.py); `tdl.plot(tree, traj)` adds thumbnails."""
+        from tdl.webview import TreeView
+
+        return TreeView(self)._repr_html_()
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write `path` (`.npz` added if missing) atomically; returns the path written."""
         header = {"format": FORMAT, "version": VERSION, "layout": self.layout, "prompts": self.prompts,

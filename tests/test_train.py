@@ -23,8 +23,13 @@ def test_short_run_on_moons_reaches_quality():
     events, model = _run(cfg, ps)
     assert events[-1].score < 2.5 * events[-1].baseline  # the in-loop score: heun 10, one x_T draw
     data = model.normalizer.forward(torch.as_tensor(ps.points))
-    ratio = metrics.compare(model.sample(2000, seed=1).final, data).ratio  # fresh samples, default sampler
+    ratio = metrics.compare(model.sample(2000, seed=1, coords="canonical").final, data).ratio  # default sampler
     assert ratio < 2.0, ratio
+    # the plain call returns data coordinates: compared with the data as given, the same ratio
+    in_data = model.sample(2000, seed=1)
+    assert in_data.coords == "data"
+    same = metrics.compare(in_data.final, torch.as_tensor(ps.points)).ratio
+    assert abs(same - ratio) < 1e-3 * ratio, (same, ratio)
     ev = next(train(TrainConfig(**{**cfg.to_dict(), "steps": 1, "eval_every": 1}), ps, "cpu"))
     assert ev.score > 4 * ev.baseline
 

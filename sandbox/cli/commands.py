@@ -115,7 +115,7 @@ def _sample(model, args: argparse.Namespace, n: int):
     labels = _labels(model, args.label, n, args.seed)
     if labels is not None:
         opts["labels"] = labels
-    return model.sample(n, seed=args.seed, **opts)
+    return model.sample(n, seed=args.seed, coords="canonical", **opts)
 
 
 # --- commands -----------------------------------------------------------------------------

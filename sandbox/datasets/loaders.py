@@ -44,6 +44,8 @@ def load_points(path: str | os.PathLike, n: int = 2000, seed: int = 0) -> PointS
         if ext in NPY_EXTS:
             return _load_npy(path)
         return load_image(path, n=n, seed=seed)
+    except UserError:  # a ValueError too: keep its own message
+        raise
     except PermissionError:
         raise UserError(f"{path}: permission denied") from None
     except (OSError, ValueError) as e:

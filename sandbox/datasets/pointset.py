@@ -113,3 +113,19 @@ class PointSet:
             "min": p.min(axis=0).tolist(),
             "max": p.max(axis=0).tolist(),
         }
+
+
+def as_pointset(data, labels=None, name: str = "points") -> PointSet:
+    """A PointSet as is; an (N, 2) array-like (numpy, torch tensor, nested lists) as a new PointSet."""
+    if isinstance(data, PointSet):
+        return data
+    if hasattr(data, "detach"):  # a torch tensor, on any device
+        data = data.detach().cpu().numpy()
+    if hasattr(labels, "detach"):
+        labels = labels.detach().cpu().numpy()
+    try:
+        arr = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError(f"cannot read points from a {type(data).__name__}; "
+                        f"give an (N, 2) array or a PointSet") from None
+    return PointSet(arr, None if labels is None else np.asarray(labels), [], name)

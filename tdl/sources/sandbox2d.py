@@ -86,7 +86,7 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
     else:
         names, prompt_index, labels = ["all"], np.zeros(n, dtype=np.int64), None
     traj = model.sample(n, sampler, steps, labels=labels, guidance=guidance if labels is not None else 1.0,
-                        seed=seed, device=device)
+                        seed=seed, device=device, coords="canonical")
     xs, ts = traj.xs.detach(), traj.ts.detach()
     features = xs
     if capture == "x0":

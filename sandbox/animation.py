@@ -1,0 +1,110 @@
+"""`Animation`: a trajectory plus what is drawn with it, shown inline in notebooks and saved to
+a web page, GIF, MP4 or PNG.
+
+    anim = Animation.of(model, n=2000)        # samples now (data coordinates)
+    anim                                      # in Jupyter: the interactive player (sandbox/web)
+    anim.save("moons.html")                   # one self-contained page; .gif / .mp4 / .png too
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sandbox.errors import UserError
+from sandbox.trajectory import Trajectory
+
+VIDEO_EXTS = (".gif", ".mp4", ".png")
+WEB_EXTS = (".html", ".htm")
+
+
+@dataclass
+class Animation:
+    """traj: the particles (any coordinates); data: (M, 2) points in the same coordinates or None;
+    contours: density contour lines; traces: how many particles leave a trail; title: a caption."""
+
+    traj: Trajectory
+    data: np.ndarray | None = None
+    contours: bool = True
+    traces: int = 100
+    title: str = ""
+
+    @classmethod
+    def of(cls, source: Any, n: int = 2000, data: Any = True, contours: bool = True, traces: int = 100,
+           title: str | None = None, **options) -> "Animation":
+        """From a DiffusionModel (sampled now, data coordinates; options as its `sample`) or a
+        Trajectory. data: True = the model's stored training data, None/False = none, or points."""
+        from sandbox.bundle import DiffusionModel
+
+        model = None
+        if isinstance(source, DiffusionModel):
+            model = source
+            traj = model.sample(n, **options)
+        elif isinstance(source, Trajectory):
+            if options:
+                raise UserError(f"sampling options ({', '.join(options)}) need a model, not a trajectory")
+            traj = source
+        else:
+            raise UserError(f"animate needs a model or a Trajectory, got {type(source).__name__}")
+        if isinstance(traces, bool) or not isinstance(traces, (int, np.integer)) or traces < 0:
+            raise UserError(f"traces must be a whole number >= 0, got {traces}")
+        points = _data_points(data, model, traj)
+        if title is None:
+            title = _title(model, traj)
+        return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title))
+
+    # --- notebooks and web pages --------------------------------------------------------------
+    def player(self):
+        """The web player (`sandbox.web.Player`): `.fragment()` for notebooks, `.page()` / `.save()`."""
+        from sandbox.web import trajectory_player
+
+        return trajectory_player(self.traj, data=self.data, contours=self.contours, traces=self.traces,
+                                 title=self.title)
+
+    def _repr_html_(self) -> str:
+        return self.player().fragment()
+
+    # --- files -------------------------------------------------------------------------------
+    def save(self, out: str | os.PathLike, *, size: Any = (1280, 720), fps: float = 30,
+             seconds: float = 6.0, theme: str = "dark", at: float = 1.0, progress: bool = False) -> Path:
+        """Write .html (interactive page, opens offline), .gif / .mp4 (video) or .png (the frame
+        at progress `at`); returns the path."""
+        out = Path(out)
+        ext = out.suffix.lower()
+        if ext in WEB_EXTS:
+            return self.player().save(out)
+        if ext not in VIDEO_EXTS:
+            raise UserError(f"{out}: unknown output type '{ext or '(none)'}'; use .html, .gif, .mp4 or .png")
+        from sandbox.export import export_animation, export_frame
+        from sandbox.view import Theme, ViewOptions
+
+        options = ViewOptions(contours=self.contours, trajectories=self.traces > 0, data=self.data is not None)
+        common = dict(size=size, data=self.data, options=options, theme=Theme.named(theme),
+                      label=self.title or None, traces=self.traces)
+        if ext == ".png":
+            return export_frame(self.traj, out, progress=at, **common)
+        return export_animation(self.traj, out, fps=fps, seconds=seconds, progress_bar=progress, **common)
+
+
+def _data_points(data: Any, model, traj: Trajectory) -> np.ndarray | None:
+    if data is None or data is False:
+        return None
+    if data is True:
+        if model is None or not len(model.data_sample()):
+            return None
+        pts = model.data_sample()
+        return pts if traj.coords == "data" else np.asarray(model.normalizer.forward(pts), dtype=np.float32)
+    from sandbox.datasets import as_pointset
+
+    return as_pointset(data, name="data").points
+
+
+def _title(model, traj: Trajectory) -> str:
+    bits = []
+    if model is not None:
+        bits += [str(model.data_summary.get("name") or ""), "flow matching" if model.kind == "flow" else "DDPM"]
+    bits.append(f"{traj.sampler or 'sampler'} {traj.steps} steps")
+    return "  \u00b7  ".join(b for b in bits if b)

@@ -1,0 +1,257 @@
+"""The public Python API: plain data in, plain data out (docs/API.md).
+
+    import sandbox
+    data = sandbox.preset("moons")                  # a PointSet (points (N, 2) numpy, labels)
+    model = sandbox.train(data, steps=600)          # numpy arrays, PointSets or a file path
+    traj = sandbox.sample(model, 2000)              # a Trajectory in DATA coordinates
+    sandbox.compare(traj.final, data).ratio         # ~1: as close as fresh data
+    sandbox.animate(model).save("moons.html")       # one self-contained web page (or .gif/.mp4)
+
+Everything here is a thin layer over the engine's own pieces (datasets/, train.py, bundle.py,
+metrics.py, export.py, web/); they stay usable directly. Mistakes raise `sandbox.UserError`, a
+`ValueError`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from sandbox.errors import UserError
+
+if TYPE_CHECKING:  # the heavy modules load on first use
+    from sandbox.animation import Animation
+    from sandbox.bundle import DiffusionModel
+    from sandbox.datasets import PointSet
+    from sandbox.metrics import Comparison
+    from sandbox.train import TrainConfig, TrainEvent
+    from sandbox.trajectory import Trajectory
+
+PathLike = str | os.PathLike
+
+
+# --- data ---------------------------------------------------------------------------------
+def presets() -> list[str]:
+    """Names of the built-in 2D data sets ("moons", "smiley", ...)."""
+    from sandbox.datasets import preset_names
+
+    return preset_names()
+
+
+def preset(name: str = "moons", n: int = 2000, seed: int = 0, labels: bool = True) -> PointSet:
+    """`n` points of a built-in data set (with class labels where it has classes)."""
+    from sandbox.datasets import make_preset
+
+    return make_preset(name, n=n, seed=seed, labels=labels)
+
+
+def points(source: Any, n: int = 2000, seed: int = 0, labels: Any = None, name: str | None = None) -> PointSet:
+    """Anything that describes 2D points -> a validated `PointSet`.
+
+    source: an (N, 2) array-like (numpy, torch, nested lists), a PointSet, a file path (.csv /
+    .txt / .npy, or a picture whose dark pixels become the density: n points drawn with seed), or
+    a preset name. labels: optional (N,) whole numbers for array input.
+    """
+    from sandbox.datasets import PointSet, load_points, make_preset, preset_names
+
+    if isinstance(source, PointSet):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if isinstance(source, str) and not path.suffix and not path.exists():
+            try:
+                return make_preset(source, n=n, seed=seed)
+            except UserError:
+                raise UserError(f"{source!r} is neither a file nor a preset; presets: "
+                                f"{', '.join(preset_names())}") from None
+        return load_points(path, n=n, seed=seed)
+    if hasattr(source, "detach"):  # a torch tensor, on any device
+        source = source.detach().cpu().numpy()
+    try:
+        arr = np.asarray(source, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError(f"cannot read points from a {type(source).__name__}; give an (N, 2) array, "
+                        f"a PointSet, a file path or a preset name") from None
+    if hasattr(labels, "detach"):
+        labels = labels.detach().cpu().numpy()
+    return PointSet(arr, None if labels is None else np.asarray(labels), [], name or "points")
+
+
+# --- models -------------------------------------------------------------------------------
+def _config(objective: str, steps: int | None, seed: int, config: TrainConfig | None,
+            options: dict) -> TrainConfig:
+    from dataclasses import fields
+
+    from sandbox.train import TrainConfig
+
+    base = config.to_dict() if config is not None else {}
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise UserError(f"unknown training option(s) {', '.join(unknown)}; "
+                        f"TrainConfig has {', '.join(sorted(known))}")
+    base.update(options)
+    if config is None or objective != "flow":
+        base["objective"] = objective
+    if steps is not None:
+        base["steps"] = steps
+    if config is None or seed != 0:
+        base["seed"] = seed
+    return TrainConfig(**base)
+
+
+def training(data: Any, *, objective: str = "flow", steps: int | None = None, seed: int = 0,
+             device: str = "auto", config: TrainConfig | None = None, init: DiffusionModel | None = None,
+             **options) -> Iterator[TrainEvent]:
+    """The training loop as a generator: one `TrainEvent(step, loss, score, baseline, model)` per
+    optimiser step, for a progress display of your own. Arguments as `train`."""
+    from sandbox.train import train as train_loop
+
+    cfg = _config(objective, steps, seed, config, options)
+    kwargs = {}
+    if init is not None:
+        kwargs["init"] = _check_init(init)
+    return train_loop(cfg, points(data, seed=seed), device, **kwargs)
+
+
+def _check_init(init: Any) -> DiffusionModel:
+    import inspect
+
+    from sandbox.bundle import DiffusionModel
+    from sandbox.train import train as train_loop
+
+    if "init" not in inspect.signature(train_loop).parameters:
+        raise UserError("warm start (init=) is not available in this version of diffusion-sandbox")
+    if not isinstance(init, DiffusionModel):
+        raise UserError(f"init must be a DiffusionModel (from sandbox.train or sandbox.load), "
+                        f"got {type(init).__name__}")
+    return init
+
+
+def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed: int = 0,
+          device: str = "auto", progress: bool = False, config: TrainConfig | None = None,
+          init: DiffusionModel | None = None, **options) -> DiffusionModel:
+    """Train a model on `data` and return it (a `DiffusionModel`).
+
+    data: an (N, 2) array, a PointSet, a file path or a preset name (see `points`).
+    objective: "flow" (flow matching) or "ddpm"; steps: optimiser steps (default TrainConfig's);
+    device: "auto" | "cpu" | "cuda" | "mps"; progress: show a progress bar;
+    config: a TrainConfig to start from; init: a model to continue from (warm start);
+    options: any other TrainConfig field (lr, batch_size, width, conditional, ema, ...).
+    """
+    events = training(data, objective=objective, steps=steps, seed=seed, device=device, config=config,
+                      init=init, **options)
+    event = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        total = _config(objective, steps, seed, config, options).steps
+        with tqdm(total=total, unit="step", desc="train", leave=False) as bar:
+            for event in events:
+                bar.update(event.step - bar.n)
+                bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+    else:
+        for event in events:
+            pass
+    if event is None:
+        raise UserError("training produced no model (0 steps?)")
+    return event.model
+
+
+def load(path: PathLike, device: str = "cpu") -> DiffusionModel:
+    """Read a model file (.safetensors written by `save` or `diffusion-sandbox train`)."""
+    from sandbox.modelio import load_model
+
+    return load_model(path, device=device)
+
+
+def shipped(name: str, objective: str = "flow", device: str = "cpu") -> DiffusionModel:
+    """The pre-trained model shipped for preset `name` (no training)."""
+    from sandbox.modelio import load_model, shipped_model_path
+
+    return load_model(shipped_model_path(name, objective), device=device)
+
+
+def save(model: DiffusionModel, path: PathLike) -> Path:
+    """Write `model` to `path` (.safetensors, atomically); returns the path."""
+    from sandbox.modelio import save_model
+
+    return save_model(model, path)
+
+
+def sample(model: DiffusionModel, n: int = 2000, *, coords: str = "data", **options) -> Trajectory:
+    """Sample `n` points; returns the whole `Trajectory` (`.final` = the samples, `.xs` every step).
+
+    Coordinates are the data's unless `coords="canonical"` (the model's normalised space).
+    options: sampler, steps, labels, guidance, seed, device, ... (`DiffusionModel.sample`).
+    """
+    from sandbox.bundle import DiffusionModel
+
+    if not isinstance(model, DiffusionModel):
+        raise UserError(f"sample needs a model (from sandbox.train or sandbox.load), got {type(model).__name__}")
+    return model.sample(n, coords=coords, **options)
+
+
+# --- pictures -----------------------------------------------------------------------------
+def animate(source: Any, n: int = 2000, *, data: Any = True, contours: bool = True, traces: int = 100,
+            title: str | None = None, **options) -> Animation:
+    """An `Animation` of a model (sampled now: n particles, options as `sample`) or of a Trajectory.
+
+    data: True = the training data kept in the model, False/None = none, or points (data coords).
+    Shows an interactive player in notebooks; `.save("x.html" | "x.gif" | "x.mp4" | "x.png")`.
+    """
+    from sandbox.animation import Animation
+
+    return Animation.of(source, n=n, data=data, contours=contours, traces=traces, title=title, **options)
+
+
+def render(source: Any, out: PathLike, n: int = 2000, **options) -> Path:
+    """`animate(source, n, ...)` written to `out` (.html, .gif, .mp4 or .png); returns the path."""
+    save_opts = {k: options.pop(k) for k in ("size", "fps", "seconds", "theme", "progress")
+                 if k in options}
+    return animate(source, n, **options).save(out, **save_opts)
+
+
+# --- measures -----------------------------------------------------------------------------
+def _points_tensor(x: Any, what: str):
+    import torch
+
+    from sandbox.datasets import PointSet
+    from sandbox.trajectory import Trajectory
+
+    if isinstance(x, Trajectory):
+        x = x.final
+    if isinstance(x, PointSet):
+        x = x.points
+    if isinstance(x, torch.Tensor):
+        t = x.detach().float().cpu()
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        except (TypeError, ValueError):
+            raise UserError(f"{what}: cannot read points from a {type(x).__name__}") from None
+    if t.ndim != 2 or t.shape[0] < 2:
+        raise UserError(f"{what}: need an (N, D) array of at least 2 points, got shape {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise UserError(f"{what}: contains NaN or infinite coordinates")
+    return t
+
+
+def compare(samples: Any, data: Any, metric: str = "sw", seed: int = 0) -> Comparison:
+    """How close `samples` are to `data`, relative to fresh data of the same size.
+
+    Both: (N, 2) arrays / tensors, PointSets or Trajectories (their final step), in the same
+    coordinates. Returns `Comparison(value, baseline, ratio)`; ratio ~1 is as good as it gets.
+    """
+    import torch
+
+    from sandbox import metrics
+
+    if metric not in metrics.METRICS:
+        raise UserError(f"unknown metric {metric!r}; choose one of {', '.join(metrics.METRICS)}")
+    a, b = _points_tensor(samples, "samples"), _points_tensor(data, "data")
+    if a.shape[1] != b.shape[1]:
+        raise UserError(f"samples have {a.shape[1]} coordinates but the data {b.shape[1]}")
+    return metrics.compare(a, b, metric, generator=torch.Generator().manual_seed(seed))

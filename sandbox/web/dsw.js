@@ -1,0 +1,340 @@
+/* diffusion-sandbox web views: the animation player and the Tree of Diffusion Life view.
+   Defined once per page as window.DSW; DSW.mount(element, payload) builds a view from the JSON
+   written by sandbox/web (coordinates quantised to int16, base64). No network, no libraries. */
+(function () {
+  "use strict";
+  if (window.DSW) return;
+  var DSW = (window.DSW = {});
+
+  // ---- helpers ------------------------------------------------------------------------------
+  function bytes(b64) {
+    var s = atob(b64), u = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+    return u;
+  }
+  // {b64, shape, lo, hi} -> Float32Array (flat, last axis fastest)
+  function dequant(q) {
+    var b = bytes(q.b64), v = new DataView(b.buffer), n = b.length >> 1, D = q.shape[q.shape.length - 1];
+    var out = new Float32Array(n);
+    for (var k = 0; k < n; k++) {
+      var d = k % D;
+      out[k] = q.lo[d] + ((v.getInt16(2 * k, true) + 32768) / 65535) * (q.hi[d] - q.lo[d]);
+    }
+    return out;
+  }
+  function rgba(c, a) { return "rgba(" + c[0] + "," + c[1] + "," + c[2] + "," + (a === undefined ? 1 : a) + ")"; }
+  function el(tag, cls, parent, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function checkbox(parent, label, on, change) {
+    var l = el("label", "", parent), c = el("input", "", l);
+    c.type = "checkbox"; c.checked = on;
+    l.appendChild(document.createTextNode(" " + label));
+    c.addEventListener("change", function () { change(c.checked); });
+    return c;
+  }
+  // a canvas drawn at device resolution; returns {canvas, ctx, w, h} in CSS pixels
+  function hiDPI(parent, w, h) {
+    var r = window.devicePixelRatio || 1, c = el("canvas", "dsw-main", parent);
+    c.width = Math.round(w * r); c.height = Math.round(h * r);
+    var ctx = c.getContext("2d");
+    ctx.setTransform(r, 0, 0, r, 0, 0);
+    return { canvas: c, ctx: ctx, w: w, h: h };
+  }
+  function canvasPoint(cv, ev) {  // mouse position in the canvas' CSS-pixel drawing space
+    var rect = cv.canvas.getBoundingClientRect();
+    return [(ev.clientX - rect.left) * cv.w / rect.width, (ev.clientY - rect.top) * cv.h / rect.height];
+  }
+  function fmt(x, d) { return Number(x).toFixed(d); }
+
+  // ---- density contours: histogram + Gaussian blur + highest-density levels + marching squares
+  var MASS = [0.25, 0.5, 0.75, 0.9];
+  function blur(a, nx, ny, sigma) {
+    var r = Math.max(1, Math.ceil(3 * sigma)), k = [], s = 0, i, j, t;
+    for (i = -r; i <= r; i++) { t = Math.exp(-0.5 * (i / sigma) * (i / sigma)); k.push(t); s += t; }
+    for (i = 0; i < k.length; i++) k[i] /= s;
+    var tmp = new Float32Array(nx * ny), out = new Float32Array(nx * ny);
+    for (j = 0; j < ny; j++) for (i = 0; i < nx; i++) {
+      s = 0;
+      for (t = -r; t <= r; t++) { var ii = i + t; if (ii >= 0 && ii < nx) s += k[t + r] * a[j * nx + ii]; }
+      tmp[j * nx + i] = s;
+    }
+    for (j = 0; j < ny; j++) for (i = 0; i < nx; i++) {
+      s = 0;
+      for (t = -r; t <= r; t++) { var jj = j + t; if (jj >= 0 && jj < ny) s += k[t + r] * tmp[jj * nx + i]; }
+      out[j * nx + i] = s;
+    }
+    return out;
+  }
+  function levels(g) {  // density thresholds enclosing MASS of the total (highest-density regions)
+    var v = Array.prototype.slice.call(g).sort(function (a, b) { return b - a; });
+    var total = 0, i; for (i = 0; i < v.length; i++) total += v[i];
+    var out = [], acc = 0, m = 0;
+    for (i = 0; i < v.length && m < MASS.length; i++) {
+      acc += v[i];
+      while (m < MASS.length && acc >= MASS[m] * total) { out.push(v[i]); m++; }
+    }
+    return out;
+  }
+  // segments of the iso-line g = lev on an (nx, ny) grid, in grid units
+  function march(g, nx, ny, lev, emit) {
+    for (var j = 0; j < ny - 1; j++) for (var i = 0; i < nx - 1; i++) {
+      var a = g[j * nx + i], b = g[j * nx + i + 1], c = g[(j + 1) * nx + i + 1], d = g[(j + 1) * nx + i];
+      var p = [];
+      if ((a >= lev) !== (b >= lev)) p.push([i + (lev - a) / (b - a), j]);
+      if ((b >= lev) !== (c >= lev)) p.push([i + 1, j + (lev - b) / (c - b)]);
+      if ((d >= lev) !== (c >= lev)) p.push([i + (lev - d) / (c - d), j + 1]);
+      if ((a >= lev) !== (d >= lev)) p.push([i, j + (lev - a) / (d - a)]);
+      if (p.length === 2) emit(p[0], p[1]);
+      else if (p.length === 4) { emit(p[0], p[3]); emit(p[1], p[2]); }
+    }
+  }
+
+  // ---- the animation player -----------------------------------------------------------------
+  DSW.animation = function (root, P) {
+    var S = P.xs.shape[0] - 1, N = P.xs.shape[1], xs = dequant(P.xs), th = P.theme;
+    var data = P.data ? dequant(P.data) : null, M = data ? P.data.shape[0] : 0;
+    var W = 640, H = Math.round(W / (P.aspect || 4 / 3));
+    if (P.title) el("div", "dsw-title", root, P.title);
+    var cv = hiDPI(root, W, H), ctx = cv.ctx;
+    var bar = el("div", "dsw-controls", root);
+    var play = el("button", "dsw-play", bar, "\u25B6 play");
+    var slider = el("input", "dsw-slider", bar);
+    slider.type = "range"; slider.min = 0; slider.max = 1000; slider.step = 1; slider.value = 0;
+    var counter = el("span", "dsw-counter", bar);
+    var opts = { traces: P.traces > 0, contours: !!P.contours, data: !!data };
+    var bar2 = el("div", "dsw-controls", root);
+    if (P.traces > 0) checkbox(bar2, "traces", opts.traces, function (v) { opts.traces = v; draw(); });
+    checkbox(bar2, "contours", opts.contours, function (v) { opts.contours = v; draw(); });
+    if (data) checkbox(bar2, "data", opts.data, function (v) { opts.data = v; draw(); });
+    el("span", "dsw-note", bar2, N + " particles \u00b7 " + (P.sampler || "sampler") + " " + S + " steps \u00b7 noise \u2192 data");
+
+    var v = P.view, scale = Math.min(W, H) / (2 * v.half);
+    function X(x) { return W / 2 + (x - v.cx) * scale; }
+    function Y(y) { return H / 2 - (y - v.cy) * scale; }
+    var progress = 0, cur = new Float32Array(N * 2);
+
+    function locate(p) {  // like Trajectory.at: linear between steps
+      var u = Math.min(Math.max(p, 0), 1) * S, i = Math.min(Math.floor(u), Math.max(S - 1, 0));
+      return [i, Math.min(i + 1, S), u - i];
+    }
+    function positions(p) {
+      var l = locate(p), a = l[0] * N * 2, b = l[1] * N * 2, w = l[2];
+      for (var k = 0; k < N * 2; k++) cur[k] = xs[a + k] + w * (xs[b + k] - xs[a + k]);
+      return l;
+    }
+    function drawContours() {
+      // 8 px cells and a kernel that widens for fewer particles, as the window's renderer (view/frame.py)
+      var nx = Math.round(W / 8), ny = Math.round(H / 8), g = new Float32Array(nx * ny), n = 0;
+      for (var k = 0; k < N; k++) {
+        var gx = Math.floor(X(cur[2 * k]) / W * nx), gy = Math.floor(Y(cur[2 * k + 1]) / H * ny);
+        if (gx >= 0 && gx < nx && gy >= 0 && gy < ny) { g[gy * nx + gx] += 1; n++; }
+      }
+      if (n < 10) return;
+      g = blur(g, nx, ny, Math.min(3.5, Math.max(1.2, 2.2 * Math.pow(2000 / Math.max(n, 1), 1 / 6))));
+      var lv = levels(g);
+      ctx.lineWidth = 1.2;
+      for (var m = 0; m < lv.length; m++) {
+        ctx.strokeStyle = rgba(th.contour[Math.min(m, th.contour.length - 1)], 0.9);
+        ctx.beginPath();
+        march(g, nx, ny, lv[m], function (p, q) {  // cell centres -> pixels
+          ctx.moveTo((p[0] + 0.5) * W / nx, (p[1] + 0.5) * H / ny);
+          ctx.lineTo((q[0] + 0.5) * W / nx, (q[1] + 0.5) * H / ny);
+        });
+        ctx.stroke();
+      }
+    }
+    function draw() {
+      var l = positions(progress), k, s;
+      ctx.fillStyle = rgba(th.background); ctx.fillRect(0, 0, W, H);
+      if (opts.data && data) {
+        ctx.fillStyle = rgba(th.data, 0.45);
+        for (k = 0; k < M; k++) ctx.fillRect(X(data[2 * k]) - 1, Y(data[2 * k + 1]) - 1, 2, 2);
+      }
+      if (opts.contours) drawContours();
+      if (opts.traces) {
+        ctx.strokeStyle = rgba(th.trace, 0.55); ctx.lineWidth = 1;
+        ctx.beginPath();
+        for (k = 0; k < P.traces; k++) {
+          ctx.moveTo(X(xs[2 * k]), Y(xs[2 * k + 1]));
+          for (s = 1; s <= l[0]; s++) ctx.lineTo(X(xs[(s * N + k) * 2]), Y(xs[(s * N + k) * 2 + 1]));
+          ctx.lineTo(X(cur[2 * k]), Y(cur[2 * k + 1]));
+        }
+        ctx.stroke();
+      }
+      var r = N > 5000 ? 1.5 : 2.2;
+      for (k = 0; k < N; k++) {
+        ctx.fillStyle = P.labels ? rgba(th.classes[P.labels[k] % th.classes.length]) : rgba(th.particle);
+        ctx.fillRect(X(cur[2 * k]) - r / 2, Y(cur[2 * k + 1]) - r / 2, r, r);
+      }
+      var step = Math.round(Math.min(Math.max(progress, 0), 1) * S);
+      var t = P.ts[l[0]] + l[2] * (P.ts[l[1]] - P.ts[l[0]]);
+      counter.textContent = "step " + step + " / " + S + " \u00b7 t = " + fmt(t, 3);
+      ctx.fillStyle = rgba(th.text, 0.85); ctx.font = "13px system-ui, sans-serif";
+      ctx.fillText("t = " + fmt(t, 2) + "  \u00b7  step " + step + "/" + S, 10, 20);
+    }
+    var playing = false, last = null, DURATION = 6000;
+    function frame(now) {
+      if (!playing) return;
+      if (last !== null) progress = Math.min(1, progress + (now - last) / DURATION);
+      last = now;
+      slider.value = Math.round(progress * 1000);
+      draw();
+      if (progress >= 1) { setPlaying(false); return; }
+      requestAnimationFrame(frame);
+    }
+    function setPlaying(on) {
+      playing = on; last = null;
+      play.textContent = on ? "\u275A\u275A pause" : "\u25B6 play";
+      if (on) { if (progress >= 1) progress = 0; requestAnimationFrame(frame); }
+    }
+    play.addEventListener("click", function () { setPlaying(!playing); });
+    slider.addEventListener("input", function () { setPlaying(false); progress = slider.value / 1000; draw(); });
+    draw();
+    return { set: function (p) { progress = p; slider.value = Math.round(p * 1000); draw(); },
+             play: function () { setPlaying(true); } };
+  };
+
+  // ---- the Tree of Diffusion Life view ------------------------------------------------------
+  DSW.tree = function (root, P) {
+    var S = P.Y.shape[0], I = P.Y.shape[1], Yd = dequant(P.Y), pidx = P.prompt_index, cols = P.colors;
+    var pos = P.pos2d ? dequant(P.pos2d) : null;
+    var W = 640, H = Math.round(W / (P.aspect || 1.15));
+    if (P.title) el("div", "dsw-title", root, P.title);
+    var cv = hiDPI(root, W, H), ctx = cv.ctx;
+    var bar = el("div", "dsw-controls", root);
+    var slider = el("input", "dsw-slider", bar);
+    slider.type = "range"; slider.min = 0; slider.max = S - 1; slider.step = 1; slider.value = S - 1;
+    var counter = el("span", "dsw-counter", bar);
+    var clear = el("button", "dsw-clear", bar, "clear path");
+    var chips = el("div", "dsw-chips", root), shown = P.prompts.map(function () { return true; });
+    P.prompts.forEach(function (name, p) {
+      var l = el("label", "dsw-chip", chips), c = el("input", "", l);
+      c.type = "checkbox"; c.checked = true;
+      var sw = el("span", "dsw-swatch", l); sw.style.background = rgba(cols[p]);
+      l.appendChild(document.createTextNode(name));
+      c.addEventListener("change", function () { shown[p] = c.checked; draw(); });
+    });
+    el("div", "dsw-note", root, "hover a point: that step's " + (P.thumbs ? "image" : "2D position") +
+       " \u00b7 click: the instance's path across steps \u00b7 slider: steps shown");
+    var tip = el("div", "dsw-tip", root), tipCanvas = el("canvas", "", tip), tipText = el("div", "", tip);
+    tipCanvas.width = 96; tipCanvas.height = 96;
+    var atlas = null;
+    if (P.thumbs) { atlas = new Image(); atlas.src = P.thumbs.src; }
+
+    // fit all points, keep the aspect ratio
+    var lo = [Infinity, Infinity], hi = [-Infinity, -Infinity], k;
+    for (k = 0; k < S * I; k++) for (var d = 0; d < 2; d++) {
+      lo[d] = Math.min(lo[d], Yd[2 * k + d]); hi[d] = Math.max(hi[d], Yd[2 * k + d]);
+    }
+    var pad = 24, sc = Math.min((W - 2 * pad) / Math.max(hi[0] - lo[0], 1e-9), (H - 2 * pad) / Math.max(hi[1] - lo[1], 1e-9));
+    var ox = W / 2 - sc * (lo[0] + hi[0]) / 2, oy = H / 2 + sc * (lo[1] + hi[1]) / 2;
+    function px(s, i) { var o = 2 * (s * I + i); return [ox + sc * Yd[o], oy - sc * Yd[o + 1]]; }
+    var upto = S - 1, selected = -1, hover = null;
+
+    function draw() {
+      ctx.fillStyle = "rgb(17,19,26)"; ctx.fillRect(0, 0, W, H);
+      var s, i, p;
+      if (P.guides && P.guides.kind === "ring") {  // one faint ring per step
+        ctx.strokeStyle = "rgba(120,130,150,0.18)"; ctx.lineWidth = 1;
+        for (s = 0; s <= upto; s++) {
+          ctx.beginPath();
+          ctx.arc(ox + sc * P.guides.center[0], oy - sc * P.guides.center[1], sc * P.guides.values[s], 0, 2 * Math.PI);
+          ctx.stroke();
+        }
+      }
+      for (s = 0; s <= upto; s++) {
+        var now = s === upto, r = now ? 3.2 : 2;
+        for (i = 0; i < I; i++) {
+          if (!shown[pidx[i]]) continue;
+          p = px(s, i);
+          ctx.fillStyle = rgba(cols[pidx[i]], now ? 0.95 : 0.5);
+          ctx.fillRect(p[0] - r / 2, p[1] - r / 2, r, r);
+        }
+      }
+      if (selected >= 0) {
+        ctx.strokeStyle = "rgba(255,255,255,0.95)"; ctx.lineWidth = 2.2; ctx.beginPath();
+        for (s = 0; s < S; s++) { p = px(s, selected); if (s) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); }
+        ctx.stroke();
+        for (s = 0; s < S; s++) {
+          p = px(s, selected); ctx.fillStyle = rgba(cols[pidx[selected]]);
+          ctx.beginPath(); ctx.arc(p[0], p[1], 3.5, 0, 2 * Math.PI); ctx.fill();
+        }
+      }
+      if (hover) {
+        p = px(hover[0], hover[1]);
+        ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.beginPath(); ctx.arc(p[0], p[1], 6, 0, 2 * Math.PI); ctx.stroke();
+      }
+      counter.textContent = "steps 0\u2013" + upto + " of " + (S - 1) + " \u00b7 t = " + fmt(P.times[upto], 3);
+    }
+    function nearest(m) {
+      var best = null, bd = 64, s, i, p, dd;  // within 8 px
+      for (s = 0; s <= upto; s++) for (i = 0; i < I; i++) {
+        if (!shown[pidx[i]]) continue;
+        p = px(s, i); dd = (p[0] - m[0]) * (p[0] - m[0]) + (p[1] - m[1]) * (p[1] - m[1]);
+        if (dd < bd) { bd = dd; best = [s, i]; }
+      }
+      return best;
+    }
+    function thumb(s, i) {
+      var t = tipCanvas.getContext("2d");
+      t.imageSmoothingEnabled = false;
+      t.fillStyle = "#000"; t.fillRect(0, 0, 96, 96);
+      if (atlas && P.thumbs) {
+        var n = s * I + i, c = n % P.thumbs.cols, r = Math.floor(n / P.thumbs.cols);
+        t.drawImage(atlas, c * P.thumbs.w, r * P.thumbs.h, P.thumbs.w, P.thumbs.h, 0, 0, 96, 96);
+      } else if (pos) {  // 2D source: every instance at step s, this one highlighted
+        var b = P.pos2d, f = 88 / Math.max(b.hi[0] - b.lo[0], b.hi[1] - b.lo[1], 1e-9);
+        var q = function (j) { var o = 2 * (s * I + j); return [4 + (pos[o] - b.lo[0]) * f, 92 - (pos[o + 1] - b.lo[1]) * f]; };
+        t.fillStyle = "rgba(160,170,190,0.6)";
+        for (var j = 0; j < I; j++) { var a = q(j); t.fillRect(a[0] - 1, a[1] - 1, 2, 2); }
+        var me = q(i); t.fillStyle = rgba(cols[pidx[i]]);
+        t.beginPath(); t.arc(me[0], me[1], 4, 0, 2 * Math.PI); t.fill();
+      }
+    }
+    function move(ev) {
+      var m = canvasPoint(cv, ev), h = nearest(m);
+      hover = h;
+      if (h) {
+        thumb(h[0], h[1]);
+        tipText.textContent = P.prompts[pidx[h[1]]] + " \u00b7 instance " + h[1] + " \u00b7 step " + h[0] + " (t = " + fmt(P.times[h[0]], 2) + ")";
+        var rect = cv.canvas.getBoundingClientRect(), rr = root.getBoundingClientRect();
+        var x = ev.clientX - rr.left + 14, y = ev.clientY - rr.top + 14;
+        if (x + 200 > rr.width) x -= 230;
+        tip.style.left = x + "px"; tip.style.top = y + "px"; tip.style.display = "block";
+      } else tip.style.display = "none";
+      draw();
+    }
+    cv.canvas.addEventListener("mousemove", move);
+    cv.canvas.addEventListener("mouseleave", function () { hover = null; tip.style.display = "none"; draw(); });
+    cv.canvas.addEventListener("click", function (ev) {
+      var h = nearest(canvasPoint(cv, ev)); selected = h ? h[1] : -1; draw();
+    });
+    clear.addEventListener("click", function () { selected = -1; draw(); });
+    slider.addEventListener("input", function () { upto = +slider.value; draw(); });
+    draw();
+    return {  // for scripts and tests: where a point is drawn, in client (page) pixels
+      clientPoint: function (s, i) {
+        var p = px(s, i), rect = cv.canvas.getBoundingClientRect();
+        return [rect.left + p[0] * rect.width / W, rect.top + p[1] * rect.height / H];
+      },
+      select: function (i) { selected = i; draw(); }
+    };
+  };
+
+  DSW.mount = function (root, P) {
+    if (!root) return null;
+    try {
+      var view = P.kind === "tree" ? DSW.tree(root, P) : DSW.animation(root, P);
+      root.dsw = view;
+      return view;
+    } catch (e) {
+      root.textContent = "diffusion-sandbox view failed: " + e;
+      throw e;
+    }
+  };
+})();

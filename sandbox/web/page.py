@@ -1,0 +1,78 @@
+"""`Player`: a web view (kind + JSON payload) as a notebook fragment or ONE self-contained page.
+
+The JavaScript (`dsw.js`) and CSS (`dsw.css`) are package data read with importlib.resources
+and written inline, so a page opens offline with no CDN and no server; a notebook output needs
+no kernel round trip. `dsw.js` defines `window.DSW` once; every fragment then calls
+`DSW.mount(element, payload)`.
+"""
+from __future__ import annotations
+
+import html
+import os
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from sandbox.errors import UserError
+from sandbox.web.encode import to_json
+
+
+@lru_cache(maxsize=None)
+def asset(name: str) -> str:
+    """The text of a packaged web file (dsw.js, dsw.css)."""
+    return resources.files("sandbox.web").joinpath(name).read_text(encoding="utf-8")
+
+
+def _script_safe(js: str) -> str:
+    return js.replace("</script", "<\\/script")
+
+
+@dataclass
+class Player:
+    """kind: "animation" | "tree"; payload: the JSON the player reads; title: the page title."""
+
+    kind: str
+    payload: dict
+    title: str = "diffusion sandbox"
+
+    def _mount(self, element_id: str) -> str:
+        data = to_json({**self.payload, "kind": self.kind})
+        return (f"<script>{_script_safe(asset('dsw.js'))}\n"
+                f"DSW.mount(document.getElementById({to_json(element_id)}), {data});</script>")
+
+    def fragment(self) -> str:
+        """HTML for a notebook output cell (styles scoped to the .dsw root)."""
+        element_id = f"dsw-{uuid.uuid4().hex[:12]}"
+        return (f"<style>{asset('dsw.css')}</style>"
+                f"<div class=\"dsw\" id=\"{element_id}\"></div>{self._mount(element_id)}")
+
+    def page(self) -> str:
+        """A whole HTML document: scripts, styles and data inline; nothing is fetched."""
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                f"<title>{html.escape(self.title)}</title><style>{asset('dsw.css')}</style></head>"
+                "<body class=\"dsw-page\"><div class=\"dsw\" id=\"dsw-main\"></div>"
+                f"{self._mount('dsw-main')}</body></html>\n")
+
+    def save(self, out: str | os.PathLike) -> Path:
+        """Write `page()` to `out` (.html), atomically; returns the path."""
+        from sandbox.fileio import atomic_path
+
+        out = Path(out)
+        if out.suffix.lower() not in (".html", ".htm"):
+            raise UserError(f"{out}: a web page is saved as .html, not '{out.suffix or '(none)'}'")
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir():
+            raise UserError(f"{out}: folder '{folder}' does not exist")
+        text = self.page()
+        try:
+            with atomic_path(out) as tmp:
+                Path(tmp).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"{out}: cannot write ({e.strerror or type(e).__name__})") from None
+        return out
+
+    def _repr_html_(self) -> str:
+        return self.fragment()

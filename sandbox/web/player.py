@@ -1,0 +1,72 @@
+"""The payload of the animation player: particles noise -> data, trails, data, density contours.
+
+Coordinates are quantised (encode.py); the view box is chosen here as the renderer does
+(export.fit_viewport): centred on the samples and data, wide enough for most of the noise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sandbox.web.encode import quantize
+from sandbox.web.page import Player
+
+MAX_PARTICLES = 20_000  # more would make a page of tens of MB; the player draws a subset
+
+
+def view_box(xs: np.ndarray, data: np.ndarray | None, aspect: float, margin: float = 1.1) -> dict:
+    """{"cx", "cy", "half"}: the shorter side of a frame of width/height `aspect` spans 2 * half."""
+    targets = [xs[-1]] + ([data] if data is not None and len(data) else [])
+    goal = np.concatenate(targets).astype(np.float64)
+    allp = np.concatenate(targets + [xs[0]]).astype(np.float64)
+    goal, allp = goal[np.isfinite(goal).all(1)], allp[np.isfinite(allp).all(1)]
+    if not len(allp):
+        return {"cx": 0.0, "cy": 0.0, "half": 3.0}
+    goal = goal if len(goal) else allp
+    center = 0.5 * (np.quantile(goal, 0.005, axis=0) + np.quantile(goal, 0.995, axis=0))
+    lo, hi = np.quantile(allp, 0.01, axis=0), np.quantile(allp, 0.99, axis=0)
+    half = np.maximum(np.abs(lo - center), np.abs(hi - center)) * margin
+    w, h = (aspect, 1.0) if aspect >= 1 else (1.0, 1.0 / aspect)
+    he = max(half[0] * min(w, h) / w, half[1] * min(w, h) / h, 1e-6)
+    return {"cx": float(center[0]), "cy": float(center[1]), "half": float(he)}
+
+
+def _theme() -> dict:
+    from sandbox.view.theme import Theme  # plain dataclass, no pygame
+
+    t = Theme()
+    return {"background": t.background, "text": t.text, "dim": t.text_dim, "particle": t.particle,
+            "data": t.data, "trace": t.trace, "contour": list(t.contour), "classes": list(t.class_colors),
+            "grid": t.grid}
+
+
+def trajectory_player(traj, data=None, contours: bool = True, traces: int = 100, title: str = "",
+                      class_names: list[str] | None = None, aspect: float = 4 / 3) -> Player:
+    """A `Player` for a Trajectory (any coordinates) with `data` (M, 2) in the same coordinates."""
+    d = traj.numpy()
+    xs = np.asarray(d["xs"], dtype=np.float32)
+    if xs.shape[-1] != 2:
+        from sandbox.errors import UserError
+
+        raise UserError(f"the web player shows 2D trajectories, got {xs.shape[-1]} coordinates")
+    labels = d["labels"]
+    if xs.shape[1] > MAX_PARTICLES:
+        keep = np.sort(np.random.default_rng(0).choice(xs.shape[1], MAX_PARTICLES, replace=False))
+        xs = xs[:, keep]
+        labels = None if labels is None else labels[keep]
+    data = None if data is None else np.asarray(getattr(data, "points", data), dtype=np.float32).reshape(-1, 2)
+    payload = {
+        "title": title,
+        "xs": quantize(xs),
+        "ts": [round(float(t), 6) for t in d["ts"]],
+        "labels": None if labels is None else [int(v) for v in labels],
+        "classes": list(class_names or []),
+        "data": None if data is None or not len(data) else quantize(data),
+        "traces": int(min(traces, xs.shape[1])),
+        "contours": bool(contours),
+        "view": view_box(xs, data, aspect),
+        "aspect": aspect,
+        "sampler": d["sampler"],
+        "nfe": int(d["nfe"]),
+        "theme": _theme(),
+    }
+    return Player("animation", payload, title or "diffusion sandbox animation")

@@ -1,0 +1,80 @@
+"""The Tree of Diffusion Life from Python (docs/API.md): sample -> embed -> plot.
+
+    import tdl
+    traj = tdl.sample("digits", prompts=[3, 5, 8], instances_per_prompt=20, steps=25)
+    tree = tdl.embed(traj)                 # TreeData: Y (steps, instances, 2)
+    tdl.plot(tree, traj)                   # a TreeView: interactive in Jupyter, .save("tree.html")
+"""
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+from sandbox.errors import UserError
+
+
+def sample(source: str = "digits", **options: Any):
+    """Trajectories from a source (`digits`, `sandbox2d`, `diffusers`, `glide`) -> TrajectoryData.
+
+    options: that source's own (e.g. prompts, instances_per_prompt, steps, seed, device, preset);
+    progress bars are off unless progress=True.
+    """
+    from tdl.sources import SOURCES
+
+    if source not in SOURCES:
+        raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    fn = SOURCES[source]
+    params = inspect.signature(fn).parameters
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise UserError(f"the {source} source does not take {', '.join(unknown)}; "
+                        f"it takes {', '.join(params)}")
+    if "progress" in params:
+        options.setdefault("progress", False)
+    return fn(**options)
+
+
+def embed(traj, progress: bool = False, **config: Any):
+    """The evolutionary embedding of a TrajectoryData -> TreeData.
+
+    config: any `tdl.embedding.EmbedConfig` field (layout, n_iter, perplexity, seed, device, ...).
+    """
+    from dataclasses import fields
+
+    from tdl.embedding import EmbedConfig
+    from tdl.pipeline import embed_trajectory
+    from tdl.trajectory import TrajectoryData
+
+    if not isinstance(traj, TrajectoryData):
+        raise UserError(f"embed needs a TrajectoryData (from tdl.sample or TrajectoryData.load), "
+                        f"got {type(traj).__name__}")
+    known = {f.name for f in fields(EmbedConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise UserError(f"unknown embedding option(s) {', '.join(unknown)}; EmbedConfig has {', '.join(sorted(known))}")
+    return embed_trajectory(traj, EmbedConfig(**config), progress=progress)
+
+
+def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
+    """A `TreeView` of `tree` (TreeData or a saved tree's path), with `traj` for thumbnails.
+
+    With `out`, also writes it (.html: the interactive page; .png / .svg / .pdf: the figure;
+    options: thumbnails, lines, dpi) and returns the path instead.
+    """
+    from tdl.tree import TreeData
+    from tdl.trajectory import TrajectoryData
+    from tdl.webview import TreeView
+
+    if isinstance(tree, (str, os.PathLike)):
+        tree = TreeData.load(tree)
+    if isinstance(traj, (str, os.PathLike)):
+        traj = TrajectoryData.load(traj)
+    if not isinstance(tree, TreeData):
+        raise UserError(f"plot needs a TreeData (from tdl.embed or a tree file), got {type(tree).__name__}")
+    view = TreeView(tree, traj)
+    if out is None:
+        if options:
+            raise UserError(f"{', '.join(options)} only apply when writing a file (out=...)")
+        return view
+    return view.save(out, **options)

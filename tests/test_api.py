@@ -1,0 +1,73 @@
+"""The public API: light import, errors that are ValueErrors, numpy in, data coordinates out."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import sandbox
+import tdl
+
+
+def test_import_is_light_and_complete():
+    code = ("import sys, sandbox, tdl; assert 'torch' not in sys.modules and 'numpy' not in sys.modules, "
+            "sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy')); "
+            "print(sandbox.__version__, len(sandbox.__all__))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    version, n = run.stdout.split()
+    assert version == sandbox.__version__ and version[0].isdigit() and int(n) > 15
+    for name in sandbox.__all__:
+        assert getattr(sandbox, name) is not None, name
+    for name in tdl.__all__:
+        assert getattr(tdl, name) is not None, name
+    assert callable(sandbox.train) and callable(tdl.plot)
+    assert sandbox.train.TrainConfig is sandbox.TrainConfig  # still the module underneath
+
+
+def test_user_error_is_a_value_error():
+    assert issubclass(sandbox.UserError, ValueError)
+    with pytest.raises(ValueError, match="2 columns"):
+        sandbox.points(np.zeros((5, 3)))
+    with pytest.raises(sandbox.UserError, match="neither a file nor a preset"):
+        sandbox.points("no-such-thing")
+    with pytest.raises(sandbox.UserError, match="unknown training option"):
+        sandbox.train(np.random.default_rng(0).normal(size=(50, 2)), stpes=3)
+    with pytest.raises(sandbox.UserError, match="coords"):
+        sandbox.shipped("moons").sample(10, coords="pixels")
+    with pytest.raises(sandbox.UserError, match="no such file"):  # the loader's own message survives
+        sandbox.points("missing.csv")
+
+
+def test_numpy_in_data_coordinates_out():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(800, 2)) * [30.0, 5.0] + [100.0, -40.0]  # far from canonical units
+    model = sandbox.train(data, steps=150, eval_every=0, width=64, seed=0)
+    traj = sandbox.sample(model, 600, seed=1, steps=10)
+    assert traj.coords == "data"
+    x = traj.final.numpy()
+    assert abs(x[:, 0].mean() - 100) < 5 and abs(x[:, 1].mean() + 40) < 3  # the data's units
+    z = sandbox.sample(model, 600, seed=1, steps=10, coords="canonical")
+    assert z.coords == "canonical" and abs(float(z.final.mean())) < 0.3
+    assert np.allclose(model.normalizer.inverse(z.final.numpy()), x, atol=1e-3)
+    # compare takes numpy, tensors, PointSets and trajectories, all giving the same answer
+    a = sandbox.compare(x, data)
+    b = sandbox.compare(torch.as_tensor(x), sandbox.points(data))
+    c = sandbox.compare(traj, data)
+    assert a.value == pytest.approx(b.value, rel=1e-5) and a.value == pytest.approx(c.value, rel=1e-5)
+    assert a.ratio < 3.0, a  # trained: close to the data in its own units
+    assert sandbox.compare(z, data).ratio > 10  # canonical vs data coordinates: far (the old silent bug)
+    # the engine's own compare takes numpy too
+    assert sandbox.metrics.compare(x, data.astype(np.float32)).value == pytest.approx(a.value, rel=1e-5)
+
+
+def test_repr_html():
+    model = sandbox.shipped("moons")
+    card = model._repr_html_()
+    assert "flow matching" in card and "moons" in card and "<script" not in card
+    traj = sandbox.sample(model, 300, steps=5)
+    html = traj._repr_html_()
+    assert "DSW.mount" in html and "dsw-" in html
+    anim = sandbox.animate(model, 300, steps=5)
+    assert "DSW.mount" in anim._repr_html_()
