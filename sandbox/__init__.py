@@ -46,7 +46,11 @@ _LAZY = {
 # submodules reachable as attributes; `train` is also callable: sandbox.train(data) (see train.py)
 _SUBMODULES = ("train", "metrics", "datasets", "samplers", "web", "errors")
 
-__all__ = sorted([*_LAZY, "train", "metrics", "UserError", "__version__"])
+__all__ = [  # = sorted(_LAZY + train, metrics, UserError, __version__); tests/test_api.py checks
+    "Animation", "Comparison", "DiffusionModel", "Normalizer", "PointSet", "TrainConfig", "TrainEvent",
+    "Trajectory", "UserError", "__version__", "animate", "compare", "load", "metrics", "points", "preset",
+    "presets", "render", "sample", "save", "shipped", "train", "training",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -60,7 +60,8 @@ class DiffusionModel:
     def __repr__(self) -> str:
         data = self.data_summary.get("name", "?")
         classes = f", {self.num_classes} classes" if self.num_classes else ""
-        return f"<DiffusionModel {self.kind} on {data!r}{classes}, {self.config.get('stats', {}).get('steps', '?')} steps>"
+        steps = self.config.get("stats", {}).get("steps", "?")
+        return f"<DiffusionModel {self.kind} on {data!r}{classes}, {steps} steps>"
 
     @property
     def kind(self) -> str:

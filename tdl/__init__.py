@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover
 _LAZY = {"sample": "tdl.api", "embed": "tdl.api", "TreeData": "tdl.tree", "TrajectoryData": "tdl.trajectory",
          "EmbedConfig": "tdl.embedding", "TreeView": "tdl.webview"}
 # `plot` is also a submodule (tdl/plot.py, the figures): that module is callable as tdl.plot(tree, ...)
-__all__ = sorted([*_LAZY, "plot", "UserError", "__version__"])
+__all__ = ["EmbedConfig", "TrajectoryData", "TreeData", "TreeView", "UserError", "__version__", "embed", "plot",
+           "sample"]
 
 
 def __getattr__(name: str) -> Any:

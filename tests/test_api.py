@@ -18,6 +18,8 @@ def test_import_is_light_and_complete():
     assert run.returncode == 0, run.stderr
     version, n = run.stdout.split()
     assert version == sandbox.__version__ and version[0].isdigit() and int(n) > 15
+    assert sandbox.__all__ == sorted([*sandbox._LAZY, "train", "metrics", "UserError", "__version__"])
+    assert tdl.__all__ == sorted([*tdl._LAZY, "plot", "UserError", "__version__"])
     for name in sandbox.__all__:
         assert getattr(sandbox, name) is not None, name
     for name in tdl.__all__:
