@@ -18,14 +18,11 @@ import torch
 
 from sandbox.errors import UserError
 from sandbox.field import GuidedField
-from sandbox.paths import FlowPath, as_time
-from sandbox.samplers import SAMPLERS, collect, sample as run_sampler
+from sandbox.paths import as_time
+from sandbox.registry import OBJECTIVES, SAMPLERS
+from sandbox.samplers import collect, sample as run_sampler
 from sandbox.trajectory import Trajectory
 
-# default sampler per model kind and steps per sampler: settings whose discretisation error is
-# within the data-vs-data noise for the default models (measured, docs/BENCHMARKS.md)
-DEFAULT_SAMPLER = {"ddpm": "ddpm", "flow": "heun"}
-DEFAULT_STEPS = {"ddim": 50, "ddpm": 200, "heun": 20, "midpoint": 20, "euler": 50, "euler_maruyama": 100}
 
 
 class TrainedField:
@@ -65,8 +62,17 @@ class DiffusionModel:
 
     @property
     def kind(self) -> str:
-        """"ddpm" or "flow"."""
-        return "flow" if isinstance(self.objective.path, FlowPath) else "ddpm"
+        """The kind of path its objective declares in sandbox.registry.OBJECTIVES ("ddpm" | "flow")."""
+        return OBJECTIVES[self.objective.kind].path
+
+    @property
+    def T(self) -> int | None:
+        """The DDPM chain length (samplers take at most T steps), None for other paths."""
+        return getattr(self.objective, "T", None)
+
+    def default_steps(self, sampler: str) -> int:
+        """The registry's default steps of `sampler`, capped at this model's chain length."""
+        return SAMPLERS[sampler].steps_for(self.T)
 
     @property
     def num_classes(self) -> int:
@@ -91,7 +97,7 @@ class DiffusionModel:
 
     @property
     def default_sampler(self) -> str:
-        return DEFAULT_SAMPLER[self.kind]
+        return OBJECTIVES[self.objective.kind].default_sampler
 
     # --- sampling -----------------------------------------------------------------------------
     def clip_box(self) -> float | None:
@@ -133,8 +139,8 @@ class DiffusionModel:
         (the units of the training data) unless `coords="canonical"` asks for the model's
         normalised space (what the renderer and `tdl` work in). `traj.coords` says which.
 
-        sampler: a name of samplers.SAMPLERS (default: ancestral "ddpm" for DDPM, "heun" for flow);
-        steps: its step count (default per sampler, DEFAULT_STEPS); labels: int or (n,) classes for a conditional model;
+        sampler: a name of sandbox.registry.SAMPLERS (default: the objective's default_sampler);
+        steps: its step count (default: the sampler's default_steps, at most T); labels: int or (n,) classes for a conditional model;
         guidance: classifier-free guidance scale; generator or seed: the noise (and sampler noise);
         x_T: (n, 2) start points (canonical coordinates: standard normal noise) instead of fresh
         noise. options go to the sampler (eta, spacing...).
@@ -143,10 +149,8 @@ class DiffusionModel:
             raise UserError(f"coords must be 'data' or 'canonical', got {coords!r}")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise UserError(f"number of samples must be a positive whole number, got {n}")
-        sampler = sampler or self.default_sampler
-        if sampler not in SAMPLERS:
-            raise UserError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
-        steps = DEFAULT_STEPS[sampler] if steps is None else steps
+        sampler = SAMPLERS.canonical(sampler or self.default_sampler)  # UserError if unknown
+        steps = self.default_steps(sampler) if steps is None else steps
         device = torch.device(device) if device is not None else self.device
         if device != self.device:
             self.to(device)

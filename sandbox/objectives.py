@@ -18,7 +18,9 @@ import torch
 from sandbox import ot as _ot
 from sandbox.paths import DDPMPath, FlowPath
 
-PREDICTIONS = ("eps", "x0", "v")
+from sandbox.registry import OBJECTIVES, PREDICTIONS as _PREDICTIONS
+
+PREDICTIONS = tuple(_PREDICTIONS)  # the registry's names (sandbox/registry.py declares them)
 
 
 def _t(t: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
@@ -158,6 +160,13 @@ class DDPMObjective(Objective):
     def config(self):
         return {"type": "ddpm", "prediction": self.prediction, "schedule": self.schedule.name, "T": self.T}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "DDPMObjective":
+        from sandbox.schedules import get_schedule
+
+        schedule = get_schedule(config.get("schedule", "linear"), int(config.get("T", 1000)))
+        return cls(schedule, prediction=config.get("prediction", "eps"))
+
 
 class FlowObjective(Objective):
     """Flow matching on the straight path (Lipman et al. 2023 with sigma_min = 0; Liu et al. 2023):
@@ -184,15 +193,14 @@ class FlowObjective(Objective):
     def config(self):
         return {"type": "flow", "ot": self.ot}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "FlowObjective":
+        return cls(ot=bool(config.get("ot", False)))
+
 
 def make_objective(config: dict) -> Objective:
-    """Rebuild an objective from `Objective.config()` (used by model files)."""
-    from sandbox.schedules import get_schedule
-
+    """Rebuild an objective from `Objective.config()` (model files) through the registry."""
     kind = config.get("type")
-    if kind == "flow":
-        return FlowObjective(ot=bool(config.get("ot", False)))
-    if kind == "ddpm":
-        schedule = get_schedule(config.get("schedule", "linear"), int(config.get("T", 1000)))
-        return DDPMObjective(schedule, prediction=config.get("prediction", "eps"))
-    raise ValueError(f"unknown objective type {kind!r}")
+    if not isinstance(kind, str) or kind not in OBJECTIVES:
+        raise ValueError(f"unknown objective type {kind!r}")
+    return OBJECTIVES[kind](config)

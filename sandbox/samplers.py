@@ -14,16 +14,15 @@ steps on a 1000-step chain are as correct as 1000 steps); see `ddpm_coefficients
 """
 from __future__ import annotations
 
-import inspect
 import math
-from dataclasses import dataclass
-from typing import Callable, Generator, Iterator
+from typing import Generator, Iterator
 
 import torch
 
 from sandbox.errors import UserError
 from sandbox.field import Field, evaluations
 from sandbox.paths import DDPMPath, FlowPath, velocity_from_x0
+from sandbox.registry import SAMPLERS, SamplerInfo, register_sampler  # noqa: F401
 from sandbox.schedules import DDPMSchedule
 from sandbox.solvers import ODE_STEPS, KarrasGrid, euler_step, heun_step, midpoint_step  # noqa: F401
 from sandbox.trajectory import Trajectory
@@ -269,41 +268,25 @@ def _em_karras(field, x, ts, abs_, noise, generator, labels) -> SamplerGen:
     return den.nfe
 
 
-# --- registry -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SamplerInfo:
-    """name; paths: which model kinds it runs on ("ddpm", "flow"); stochastic; evaluations per
-    step (guidance doubles them); fn(field, x_T, steps, **options) -> generator; one-line summary."""
-
-    name: str
-    paths: tuple[str, ...]
-    stochastic: bool
-    evals_per_step: int
-    fn: Callable[..., SamplerGen]
-    summary: str
+# --- registry entries (declared in sandbox/registry.py) ------------------------------------------
+def _run_ddpm(field, x_T, steps, **kw):
+    return ddpm(field, None, x_T, steps, **kw)
 
 
-def _ode_method(method: str) -> Callable[..., SamplerGen]:
-    def fn(field, x_T, steps, **kw):
-        return ode(field, x_T, steps, method=method, **kw)
-    return fn
+def _run_ddim(field, x_T, steps, **kw):
+    return ddim(field, None, x_T, steps, **kw)
 
 
-SAMPLERS: dict[str, SamplerInfo] = {
-    "ddpm": SamplerInfo("ddpm", ("ddpm",), True, 1, lambda f, x, n, **kw: ddpm(f, None, x, n, **kw),
-                        "DDPM ancestral sampling, exact strided posterior"),
-    "ddim": SamplerInfo("ddim", ("ddpm",), False, 1, lambda f, x, n, **kw: ddim(f, None, x, n, **kw),
-                        "DDIM; eta=0 deterministic, eta=1 as stochastic as DDPM"),
-    "euler": SamplerInfo("euler", ("ddpm", "flow"), False, 1, _ode_method("euler"),
-                         "probability-flow ODE, Euler (1st order)"),
-    "midpoint": SamplerInfo("midpoint", ("ddpm", "flow"), False, 2, _ode_method("midpoint"),
-                            "probability-flow ODE, explicit midpoint (2nd order)"),
-    "heun": SamplerInfo("heun", ("ddpm", "flow"), False, 2, _ode_method("heun"),
-                        "probability-flow ODE, Heun (2nd order)"),
-    "euler_maruyama": SamplerInfo("euler_maruyama", ("ddpm", "flow"), True, 1, euler_maruyama,
-                                  "reverse SDE with the same marginals, Euler–Maruyama"),
-}
-_OPTIONS = {"ddpm": ddpm, "ddim": ddim, "euler_maruyama": euler_maruyama}
+def _run_euler(field, x_T, steps, **kw):
+    return ode(field, x_T, steps, method="euler", **kw)
+
+
+def _run_midpoint(field, x_T, steps, **kw):
+    return ode(field, x_T, steps, method="midpoint", **kw)
+
+
+def _run_heun(field, x_T, steps, **kw):
+    return ode(field, x_T, steps, method="heun", **kw)
 
 
 def path_kind(field: Field) -> str:
@@ -311,24 +294,22 @@ def path_kind(field: Field) -> str:
 
 
 def sample(field: Field, name: str, x_T: torch.Tensor, steps: int, **options) -> SamplerGen:
-    """The generator of sampler `name` (a key of SAMPLERS) from x_T (N, D) with `steps` steps.
+    """The generator of sampler `name` (registered in sandbox.registry.SAMPLERS) from x_T (N, D).
 
-    options: generator, labels, spacing (DDPM timesteps), eta (ddim), noise (euler_maruyama).
+    options: generator, labels, spacing (DDPM timesteps) and the sampler's own (eta: ddim,
+    noise: euler_maruyama), as its registry entry declares.
     Unknown sampler, option or model kind, or steps <= 0: UserError.
     """
-    if name not in SAMPLERS:
-        raise UserError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
-    info = SAMPLERS[name]
+    info = SAMPLERS[name]  # UserError for an unknown name
     kind = path_kind(field)
     if kind != "other" and kind not in info.paths:
         ok = [n for n, i in SAMPLERS.items() if kind in i.paths]
         raise UserError(f"sampler {name!r} does not run on a {kind} model; choose one of {', '.join(ok)}")
-    sig = inspect.signature(_OPTIONS.get(name, ode))
-    allowed = [n for n in sig.parameters if n not in ("field", "schedule", "x_T", "steps", "method")]
+    allowed = info.option_names()
     bad = [k for k in options if k not in allowed]
     if bad:
         raise UserError(f"sampler {name!r} takes no option {bad[0]!r}; it takes {', '.join(allowed)}")
-    return info.fn(field, x_T, steps, **options)
+    return info(field, x_T, steps, **options)
 
 
 def collect(gen: Iterator[tuple[float, torch.Tensor]], sampler: str = "",

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 import torch
 
 from sandbox.errors import UserError
+from sandbox.registry import SCHEDULES  # noqa: F401  (re-exported)
 
 SPACINGS = ("trailing", "leading", "linspace")
 
@@ -99,13 +98,9 @@ def cosine(T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> DDPMSche
     return DDPMSchedule(torch.tensor(betas, dtype=torch.float64), name="cosine")
 
 
-SCHEDULES: dict[str, Callable[..., DDPMSchedule]] = {"linear": linear, "cosine": cosine}
-
-
 def get_schedule(name: str, T: int = 1000) -> DDPMSchedule:
-    """Schedule by name ("linear" | "cosine") with T steps; UserError on an unknown name."""
-    if name not in SCHEDULES:
-        raise UserError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    """Schedule by name (registered in sandbox.registry.SCHEDULES) with T steps; UserError on an
+    unknown name."""
     return SCHEDULES[name](T)
 
 

@@ -24,8 +24,9 @@ from sandbox.bundle import DiffusionModel
 from sandbox.datasets import Normalizer, PointSet, as_pointset
 from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
-from sandbox.objectives import PREDICTIONS, DDPMObjective, FlowObjective, Objective
-from sandbox.schedules import SCHEDULES, get_schedule
+from sandbox.objectives import PREDICTIONS, Objective
+from sandbox.registry import OBJECTIVES
+from sandbox.schedules import SCHEDULES
 from sandbox.train_step import make_step
 
 DATA_SAMPLE_MAX = 2000  # training points kept in the model file (drawn faintly behind samples)
@@ -71,8 +72,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         """UserError (one line) for a setting that cannot train."""
-        if self.objective not in ("flow", "ddpm"):
-            raise UserError(f"objective must be 'flow' or 'ddpm', got {self.objective!r}")
+        if self.objective not in OBJECTIVES:
+            raise UserError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.prediction not in PREDICTIONS:
             raise UserError(f"prediction must be one of {', '.join(PREDICTIONS)}, got {self.prediction!r}")
         if self.schedule not in SCHEDULES:
@@ -140,9 +141,9 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
 
 
 def make_objective_for(cfg: TrainConfig) -> Objective:
-    if cfg.objective == "flow":
-        return FlowObjective(ot=cfg.ot)
-    return DDPMObjective(get_schedule(cfg.schedule, cfg.T), prediction=cfg.prediction)
+    """The objective of cfg, built by its registry entry from the TrainConfig fields it declares."""
+    info = OBJECTIVES[cfg.objective]
+    return info({"type": info.name, **{k: getattr(cfg, k) for k in info.options}})
 
 
 def _check_data(pointset: PointSet) -> np.ndarray:
@@ -221,6 +222,8 @@ def evaluate(model: DiffusionModel, references: list[torch.Tensor], cfg: TrainCo
         key = "ddpm-cosine"
     sampler, steps = EVAL_SAMPLER[key]
     sampler, steps = cfg.eval_sampler or sampler, cfg.eval_steps or steps
+    if model.T:  # a short chain (T = 20) has at most T timesteps to visit
+        steps = min(steps, model.T)
     model.net.eval()
     x = sample_final(model, cfg.eval_samples, sampler, steps, seed)
     model.net.train()

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sandbox.errors import UserError
+from tdl.feature_registry import EXTRACTORS
 
 EXAMPLES = """examples:
   tdl run                                         digits model -> tdl-out/tree.png (offline)
@@ -25,7 +26,7 @@ EXAMPLES = """examples:
   tdl explore tree.npz
 """
 SOURCES = "digits, sandbox2d, diffusers, glide"
-FEATURES = "pixels, vae, clip, dinov2, digits_encoder"
+FEATURES = ", ".join(EXTRACTORS)  # tdl/feature_registry.py
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -196,20 +195,13 @@ class VAEFeatures(Extractor):
         return (dist.mean - self.shift) * self.scale
 
 
-EXTRACTORS: dict[str, Callable[..., Extractor]] = {
-    "pixels": Pixels,
-    "digits_encoder": DigitsEncoderFeatures,
-    "vae": VAEFeatures,
-    "clip": CLIPFeatures,
-    "dinov2": DINOv2Features,
-}
+# name, display name, tooltip and default model of each extractor: declared in tdl/feature_registry.py
+from tdl.feature_registry import EXTRACTORS  # noqa: E402
 
 
 def get_extractor(name: str, model: str | None = None, device: str = "cpu",
                   batch_size: int | None = None) -> Extractor:
-    if name not in EXTRACTORS:
-        raise UserError(f"unknown feature extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
-    kw = {} if batch_size is None else {"batch_size": batch_size}
+    kw = {} if batch_size is None else {"batch_size": batch_size}  # unknown name: UserError
     return EXTRACTORS[name](model=model, device=device, **kw)
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sandbox import registry
 from sandbox.errors import UserError
 
 from .settings import PaneSettings, TrainSettings
 
-DETERMINISTIC = {"ddpm": "ddim", "euler_maruyama": "euler"}  # for the mesh: a smooth map
 
 
 def resolve_device(name: str = "auto"):
@@ -101,7 +101,8 @@ def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cl
     x = torch.as_tensor(np.asarray(x_T, np.float32)).to(dev)
     labels = _labels(model, len(x), cls)
     field = _field(model, guidance, labels)
-    name = DETERMINISTIC.get(pane.sampler, pane.sampler) if deterministic else pane.sampler
+    # for the mesh: a smooth map, the deterministic sampler of the same family (sandbox.registry)
+    name = registry.deterministic_twin(pane.sampler) if deterministic else pane.sampler
     g = torch.Generator(device=dev).manual_seed(int(seed))
     # every sampler takes the generator, so DDIM with eta > 0 is seeded too
     opts = {"labels": None if labels is None else labels.to(dev), "generator": g}

@@ -1,22 +1,37 @@
 """What the user chose: model and training settings, and each compare pane's sampler settings."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from sandbox import registry
 from sandbox.errors import UserError
 from sandbox.train import TrainConfig
 
 _TRAIN = TrainConfig()
 
-OBJECTIVES = ("flow", "ddpm")
-PREDICTIONS = ("eps", "x0", "v")
-SCHEDULES = ("linear", "cosine")
-SAMPLERS_FOR = {
-    "ddpm": ("ddpm", "ddim", "euler", "heun", "midpoint", "euler_maruyama"),
-    "flow": ("euler", "heun", "midpoint", "euler_maruyama"),
-}
-OBJECTIVE_NAMES = {"flow": "flow matching", "ddpm": "DDPM"}
-PREDICTION_NAMES = {"eps": "\u03b5", "x0": "x0", "v": "v"}
+
+class _SamplersFor(Mapping):
+    """objective -> names of the samplers that run on its models, read from sandbox.registry on
+    every access (a sampler registered later shows up in the window's list)."""
+
+    def __getitem__(self, objective: str) -> tuple[str, ...]:
+        return registry.samplers_for(registry.OBJECTIVES[objective].path)
+
+    def __iter__(self):
+        return iter(registry.OBJECTIVES)
+
+    def __len__(self) -> int:
+        return len(registry.OBJECTIVES)
+
+
+# the window's choices: declared once in sandbox/registry.py
+OBJECTIVES = tuple(registry.OBJECTIVES)
+PREDICTIONS = tuple(registry.PREDICTIONS)
+SCHEDULES = tuple(registry.SCHEDULES)
+SAMPLERS_FOR: Mapping[str, tuple[str, ...]] = _SamplersFor()
+OBJECTIVE_NAMES = {n: i.display for n, i in registry.OBJECTIVES.items()}
+PREDICTION_NAMES = {n: i.display for n, i in registry.PREDICTIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sandbox import registry
 from sandbox.errors import UserError
 
 EXAMPLES = """examples:
@@ -81,9 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.train_defaults = True
     _data_args(t)
     g = t.add_argument_group("objective")
-    g.add_argument("--objective", choices=["ddpm", "flow"], help="DDPM or flow matching")
-    g.add_argument("--prediction", choices=["eps", "x0", "v"], help="DDPM network target")
-    g.add_argument("--schedule", choices=["linear", "cosine"], help="DDPM noise schedule")
+    g.add_argument("--objective", choices=list(registry.OBJECTIVES), help=_choices_help(registry.OBJECTIVES))
+    g.add_argument("--prediction", choices=list(registry.PREDICTIONS),
+                   help="DDPM network target: " + _choices_help(registry.PREDICTIONS))
+    g.add_argument("--schedule", choices=list(registry.SCHEDULES),
+                   help="DDPM noise schedule: " + _choices_help(registry.SCHEDULES))
     g.add_argument("--T", type=int, help="DDPM chain length")
     g.add_argument("--ot", action="store_true", default=None,
                    help="flow matching with minibatch optimal-transport pairs")
@@ -117,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", type=Path, metavar="FILE", help="model file (.safetensors)")
     src.add_argument("--dataset", metavar="NAME", help="preset, rendered with its shipped pretrained model")
-    r.add_argument("--objective", choices=["flow", "ddpm"], default="flow",
+    r.add_argument("--objective", choices=list(registry.OBJECTIVES), default="flow",
                    help="which shipped model of --dataset (default flow)")
     r.add_argument("--data", type=Path, metavar="FILE",
                    help="points drawn faintly behind (default: the model's data)")
@@ -140,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data (one of)").add_mutually_exclusive_group()
-    g.add_argument("--dataset", metavar="NAME", help="preset: smiley, three_modes, eight_gaussians, moons, "
-                                     "swiss_roll, checkerboard, spirals, rings (default moons)")
+    g.add_argument("--dataset", metavar="NAME",
+                   help=f"preset: {', '.join(registry.PRESETS)} (default moons)")
     g.add_argument("--data", type=Path, metavar="FILE",
                    help="points from .csv (x,y[,label]), .npy or a picture")
     p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture")
@@ -149,12 +152,22 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _sampler_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling")
-    g.add_argument("--sampler", metavar="NAME", help="ddpm, ddim, euler, midpoint, heun, euler_maruyama "
-                                     "(default: the model's)")
-    g.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
+    g.add_argument("--sampler", choices=list(registry.SAMPLERS), metavar="NAME",
+                   help="; ".join(f"{n}: {_sampler_line(i)}" for n, i in registry.SAMPLERS.items())
+                   + " (default: ddpm for DDPM models, heun for flow)")
+    g.add_argument("--steps", type=int, help="sampler steps (default: the sampler's, at most a DDPM model's T)")
     g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     g.add_argument("--label", metavar="CLASS", help="class to sample (index or name) for conditional models")
+
+
+def _choices_help(reg) -> str:
+    return "; ".join(f"{n} = {i.display}" for n, i in reg.items())
+
+
+def _sampler_line(info) -> str:
+    kinds = "/".join("DDPM" if k == "ddpm" else k for k in info.paths)
+    return f"{'stochastic' if info.stochastic else 'deterministic'}, {kinds}, {info.default_steps} steps"
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -7,8 +7,6 @@ their parameters so tests can build the analytic oracle (`sandbox.oracle.Gaussia
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from sandbox.datasets.pointset import PointSet
@@ -174,21 +172,8 @@ def _counts_weighted(n: int, weights: list[float]) -> np.ndarray:
     return counts
 
 
-PRESETS: dict[str, Callable[..., PointSet]] = {
-    "smiley": smiley,
-    "three_modes": three_modes,
-    "eight_gaussians": eight_gaussians,
-    "moons": moons,
-    "swiss_roll": swiss_roll,
-    "checkerboard": checkerboard,
-    "spirals": spirals,
-    "rings": rings,
-}
-
-# spellings people type; all map to the names above
-_ALIASES = {"8gaussians": "eight_gaussians", "8_gaussians": "eight_gaussians",
-            "two_moons": "moons", "swissroll": "swiss_roll", "circles": "rings",
-            "concentric_rings": "rings", "3modes": "three_modes", "checkers": "checkerboard"}
+# the presets' declarations (name, display name, tooltip, noise scale) live in sandbox/registry.py
+from sandbox.registry import PRESETS  # noqa: E402
 
 
 def preset_names() -> list[str]:
@@ -198,10 +183,9 @@ def preset_names() -> list[str]:
 def canonical_name(name: str) -> str:
     """Map a user's spelling ('two-moons', '8gaussians') to a preset name, or raise UserError."""
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    key = _ALIASES.get(key, key)
-    if key not in PRESETS:
+    if key not in PRESETS and key not in PRESETS.aliases:
         raise UserError(f"unknown data set '{name}'; choose one of: {', '.join(PRESETS)}")
-    return key
+    return PRESETS.canonical(key)
 
 
 def make_preset(name: str, n: int = 2000, seed: int = 0, labels: bool = True, **kwargs) -> PointSet:
