@@ -140,7 +140,8 @@ class DiffusionModel:
         normalised space (what the renderer and `tdl` work in). `traj.coords` says which.
 
         sampler: a name of sandbox.registry.SAMPLERS (default: the objective's default_sampler);
-        steps: its step count (default: the sampler's default_steps, at most T); labels: int or (n,) classes for a conditional model;
+        steps: its step count (default: the sampler's default_steps, at most T);
+        labels: int or (n,) classes for a conditional model;
         guidance: classifier-free guidance scale; generator or seed: the noise (and sampler noise);
         x_T: (n, 2) start points (canonical coordinates: standard normal noise) instead of fresh
         noise. options go to the sampler (eta, spacing...).

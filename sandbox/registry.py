@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, Iterator, TypeVar
 
 from sandbox.errors import UserError
 
@@ -48,7 +48,7 @@ class Registry(Generic[T]):
         self.aliases: dict[str, str] = dict(aliases or {})
 
     def register(self, info: T, replace: bool = False) -> T:
-        name = getattr(info, "name")
+        name = info.name  # type: ignore[attr-defined]
         if name in self._items and not replace:
             raise ValueError(f"{self.concept} {name!r} is registered already")
         self._items[name] = info
@@ -159,23 +159,22 @@ def deterministic_twin(name: str) -> str:
 
 
 for _info in (
-    SamplerInfo("ddpm", "DDPM", "Ancestral sampling (Ho et al. 2020): the exact posterior step between "
-                "timesteps, fresh noise after each.", ("ddpm",), True, 200,
+    SamplerInfo("ddpm", "DDPM ancestral", "DDPM ancestral: each step removes predicted noise and adds "
+                "fresh random noise, so paths zig-zag.", ("ddpm",), True, 200,
                 "sandbox.samplers:_run_ddpm", deterministic="ddim"),
-    SamplerInfo("ddim", "DDIM", "DDIM (Song et al. 2021): eta = 0 is deterministic (Euler on the "
-                "probability-flow ODE), eta = 1 is as noisy as DDPM.", ("ddpm",), False, 50,
+    SamplerInfo("ddim", "DDIM", "DDIM: the same model stepped deterministically (eta = 0), so the same "
+                "noise always gives the same sample; eta = 1 is as noisy as DDPM.", ("ddpm",), False, 50,
                 "sandbox.samplers:_run_ddim", {"eta": "noise, 0 (deterministic) to 1 (like DDPM)"}),
-    SamplerInfo("euler", "Euler", "Probability-flow ODE with Euler steps: first order, one network "
-                "call a step.", ("ddpm", "flow"), False, 50, "sandbox.samplers:_run_euler"),
-    SamplerInfo("midpoint", "Midpoint", "Probability-flow ODE with explicit midpoint (RK2) steps: "
-                "second order, two network calls a step.", ("ddpm", "flow"), False, 20,
+    SamplerInfo("euler", "Euler", "Euler: follows the probability-flow ODE in straight steps, first "
+                "order, one network call per step.", ("ddpm", "flow"), False, 50, "sandbox.samplers:_run_euler"),
+    SamplerInfo("midpoint", "midpoint", "Midpoint: looks half a step ahead before stepping; second order, "
+                "two network calls per step.", ("ddpm", "flow"), False, 20,
                 "sandbox.samplers:_run_midpoint", evals_per_step=2),
-    SamplerInfo("heun", "Heun", "Probability-flow ODE with Heun steps: second order except the last "
-                "step into sigma = 0 (and, on DDPM paths, steps where the noise level falls over "
-                "100-fold), which are Euler; two calls a step.", ("ddpm", "flow"), False, 20,
+    SamplerInfo("heun", "Heun", "Heun: takes a step, checks the slope at its end and averages (second "
+                "order); the last step into zero noise is a plain Euler step.", ("ddpm", "flow"), False, 20,
                 "sandbox.samplers:_run_heun", evals_per_step=2),
-    SamplerInfo("euler_maruyama", "Euler–Maruyama", "Reverse-time SDE with the same marginals, "
-                "Euler–Maruyama steps: noise is added and removed along the way.", ("ddpm", "flow"),
+    SamplerInfo("euler_maruyama", "Euler\u2013Maruyama", "Euler\u2013Maruyama: the stochastic version of the "
+                "path, with random kicks at every step that cancel out on average.", ("ddpm", "flow"),
                 True, 100, "sandbox.samplers:euler_maruyama",
                 {"noise": "SDE noise scale (0 = the ODE, 1 = the usual reverse SDE)"}, deterministic="euler"),
 ):
@@ -220,11 +219,12 @@ PREDICTIONS: Registry[ChoiceInfo] = Registry("prediction")
 SCHEDULES: Registry[ChoiceInfo] = Registry("schedule")
 
 OBJECTIVES.register(ObjectiveInfo(
-    "flow", "flow matching", "Flow matching on the straight path from data to noise: the net learns "
-    "the velocity noise - data.", "flow", "sandbox.objectives:FlowObjective.from_config", ("ot",), "heun"))
+    "flow", "flow matching", "Flow matching: the network learns the velocity that moves noise "
+    "straight to data.", "flow", "sandbox.objectives:FlowObjective.from_config", ("ot",), "heun"))
 OBJECTIVES.register(ObjectiveInfo(
-    "ddpm", "DDPM", "DDPM: a discrete noising chain of T steps; the net predicts the noise, the data "
-    "or v.", "ddpm", "sandbox.objectives:DDPMObjective.from_config", ("prediction", "schedule", "T"), "ddpm"))
+    "ddpm", "DDPM", "DDPM: the network learns to predict the noise that was added to a data "
+    "point (or the point, or v) along a chain of T noising steps.", "ddpm",
+    "sandbox.objectives:DDPMObjective.from_config", ("prediction", "schedule", "T"), "ddpm"))
 PREDICTIONS.register(ChoiceInfo("eps", "\u03b5", "The net predicts the noise that was added (Ho et al. 2020)."))
 PREDICTIONS.register(ChoiceInfo("x0", "x0", "The net predicts the clean data point directly."))
 PREDICTIONS.register(ChoiceInfo("v", "v", "The net predicts v = alpha eps - sigma x0 (Salimans & Ho 2022)."))
@@ -270,11 +270,11 @@ for _info in (
                "sandbox.datasets.presets:smiley", 0.03, True),
     PresetInfo("three_modes", "three modes", "Three Gaussians of different weights and shapes (an exact "
                "mixture: the oracle knows its denoiser).", "sandbox.datasets.presets:three_modes", 0.16, True),
-    PresetInfo("eight_gaussians", "8 gaussians", "Eight round Gaussians on a circle (an exact mixture).",
+    PresetInfo("eight_gaussians", "eight Gaussians", "Eight round Gaussians on a circle (an exact mixture).",
                "sandbox.datasets.presets:eight_gaussians", 0.15, True),
-    PresetInfo("moons", "moons", "Two interleaving half circles, as scikit-learn's make_moons.",
+    PresetInfo("moons", "two moons", "Two interleaving half circles, as scikit-learn's make_moons.",
                "sandbox.datasets.presets:moons", 0.06, True),
-    PresetInfo("swiss_roll", "swiss roll", "A spiral band of one and a half turns.",
+    PresetInfo("swiss_roll", "Swiss roll", "A spiral band of one and a half turns.",
                "sandbox.datasets.presets:swiss_roll", 0.25),
     PresetInfo("checkerboard", "checkerboard", "Uniform on the dark squares of a 4 x 4 board: sharp "
                "edges.", "sandbox.datasets.presets:checkerboard", 0.05),
