@@ -10,6 +10,7 @@ import numpy as np
 from sandbox.errors import UserError
 
 from . import engine, session
+from .names import display
 
 
 class DataActions:
@@ -33,12 +34,12 @@ class DataActions:
             if self.panes[0].settings.model_key() not in self.models:
                 self._adopt_settings_of(next(iter(self.models)))
             kinds = " and ".join(k[0] if k[0] == "flow" else "DDPM" for k in self.models)
-            self.say(f"{name}: pretrained {kinds} model loaded")
+            self.say(f"{display('preset', name)}: pretrained {kinds} model loaded")
             self.resample()
         else:
             self._clear_panes()
             if self.auto_train:
-                self.say(f"{name}: no shipped model found, training one now")
+                self.say(f"{display('preset', name)}: no shipped model found, training one now")
                 self.train()
 
     def _shipped(self, name: str) -> list:

@@ -69,7 +69,7 @@ class DisplayActions:
 
     def open_dialog(self) -> None:
         if self.dialog is None:
-            self.dialog = FileDialog(self.screen.get_size())
+            self.dialog = FileDialog(self.screen.get_size(), theme=self.theme())
 
     def close_dialog(self) -> None:
         if self.dialog is not None:

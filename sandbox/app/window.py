@@ -68,6 +68,10 @@ class App(DisplayActions):
         self._banner = None
         self._tip: tuple[object, str, float] | None = None   # widget under the pointer, its tip, since
         self.tooltip_rect: pygame.Rect | None = None
+        # what the last frame drew where (the layout test checks these)
+        self.toast_rects: list[pygame.Rect] = []
+        self.help_rect: pygame.Rect | None = None
+        self.pane_headers: dict[int, tuple[str, int, int]] = {}   # pane: (header, width, room)
         self.running = True
         self.frames = 0
         self._pending_size = None   # resizes are applied once per frame (a drag sends dozens)
@@ -77,7 +81,7 @@ class App(DisplayActions):
         self.canvas = pygame.Rect(0, 0, 1, 1)
         if fullscreen:
             self.toggle_fullscreen()
-        # everything loaded so far (torch, pygame_gui, the model) lives as long as the window:
+        # everything loaded so far (torch, the model) lives as long as the window:
         # keep it out of the collector's full passes, which otherwise stall a frame for ~100 ms
         gc.collect()
         gc.freeze()
@@ -144,8 +148,9 @@ class App(DisplayActions):
 
     def layout(self, theme: Theme) -> None:
         W, H = self.screen.get_size()
-        pw = int(min(max(280 * theme.scale, 220), W * 0.45))
         bar_w = max(W - self.right_column(theme), 1)
+        # the panel never takes more than 45% of what the lesson column leaves: the canvas is the point
+        pw = int(min(max(280 * theme.scale, 220), bar_w * 0.45))
         th = min(self.timebar.height_for(bar_w, theme), H // 2)
         cw = max(W - pw - self.right_column(theme), 1)
         self.panel.layout(pygame.Rect(0, 0, pw, max(H - th, 1)), theme)
@@ -302,6 +307,7 @@ class App(DisplayActions):
             self.screen.fill(theme.panel_border, self.canvas)
         d = st.drawing
         multi = d.num_classes > 1
+        self.pane_headers = {}
         for i in range(len(self.pane_rects)):
             self._draw_pane(i, theme, d, multi)
         self._draw_cursor(theme)
@@ -311,16 +317,18 @@ class App(DisplayActions):
             # below the pane titles, at the right
             overlays.loss_chart(self.screen, pygame.Rect(top.right - cw - 10, top.y + int(theme.font_px * 2.4),
                                                          cw, ch), theme, st.training)
-        overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme, st.recent_messages())
+        self.toast_rects = overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme,
+                                             st.recent_messages())
         self.panel.draw(self.screen, theme)
         self.timebar.draw(self.screen, theme)
         self._banner = None
         if st.restore_offer is not None:
             self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
+        self.help_rect = None
         if st.help_visible:
-            overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
+            self.help_rect = overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
         if self.dialog is not None:
-            self.dialog.draw(self.screen, dt)
+            self.dialog.draw(self.screen, dt, theme)
         self._draw_tooltip(theme, dt)
 
     TIP_DELAY = 0.6   # seconds the pointer rests on a control before its tooltip shows
@@ -369,11 +377,13 @@ class App(DisplayActions):
             if pane.sampled.straightness is not None:
                 variants.insert(0, label + extra + f"  \u00b7  straightness {pane.sampled.straightness:.2f}")
             variants.insert(-1, label + extra)
-        variants.append(model_name)
-        # the longest header that fits the pane (a narrow pane at a large presenter scale)
+        variants += [model_name, names.display("objective", ps.objective)]
+        # the longest header that fits the pane (a narrow pane at a large presenter scale);
+        # render_frame pads the header by 8 px x scale and its backdrop by font_px // 5
         font = theme.font(1.0, True)
-        room = self.pane_rects[i].w - 2 * theme.font_px
+        room = self.pane_rects[i].w - 2 * int(8 * theme.scale) - 2 * max(2, theme.font_px // 5)
         label = next((v for v in variants if font.size(v)[0] <= room), variants[-1])
+        self.pane_headers[i] = (label, font.size(label)[0], room)
         fld = pane.field if st.options.field else None
         render_frame(self.screen, vp, traj, st.progress, data=d.points,
                      data_labels=d.labels if multi else None, options=st.options, theme=theme,
@@ -382,10 +392,14 @@ class App(DisplayActions):
                      highlights=st.released if i == 0 else (), cache=self.caches[i])
         if traj is None:
             msg = pane.note or ("training..." if st.training.running else "no model yet: press T to train")
+            rect = self.pane_rects[i]
+            lines = overlays.wrap(msg, theme.font(0.9), max(40, rect.w - 4 * theme.font_px))
+            lh = theme.font(0.9).get_linesize()
             prev = self.screen.get_clip()
-            self.screen.set_clip(self.pane_rects[i])
-            draw_text(self.screen, msg, self.pane_rects[i].center, theme, anchor="center", backdrop=True,
-                      mult=0.9)
+            self.screen.set_clip(rect)
+            for k, line in enumerate(lines):
+                draw_text(self.screen, line, (rect.centerx, rect.centery + (k - (len(lines) - 1) / 2) * lh),
+                          theme, anchor="center", backdrop=True, mult=0.9)
             self.screen.set_clip(prev)
 
     def _draw_cursor(self, theme: Theme) -> None:
