@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from sandbox.errors import UserError
-from tdl.explorer_state import HELP_LINES, ExplorerState
+from tdl.explorer_state import HELP_ROWS, HELP_TITLE, ExplorerState
 from tdl.plot import label_steps
 
 BG = (250, 250, 250)
@@ -146,7 +146,10 @@ class Explorer:
                 rad = g.values[s] * st.scale()[0]
                 if rad > 1:
                     pg.draw.circle(layer, GUIDE, c, rad, 1)
-                layer.blit(text, (c[0] - text.get_width() / 2, c[1] - rad - text.get_height()))
+                ty = c[1] - rad - text.get_height()
+                if ty < 0:  # zoomed in past the top: put the label just inside the ring
+                    ty = c[1] - rad + 2
+                layer.blit(text, (c[0] - text.get_width() / 2, ty))
             else:
                 p = np.array(g.center, dtype=np.float64)
                 p[g.axis] = g.values[s]
@@ -175,13 +178,15 @@ class Explorer:
         st, pg, screen = self.state, self.pg, self.screen
         p = st.panel_rect
         pg.draw.rect(screen, (238, 238, 238), (p.x, p.y, p.w, p.h))
-        screen.blit(self.font.render("prompts (click or 1-9)", True, INK), (p.x + 10, 14))
+        screen.blit(self.font.render("prompts (click, or keys 0-9)", True, INK), (p.x + 10, 14))
         for k, rect in st.legend_entries():
             on = st.visible[k]
             color = st.colors[k] if on else FAINT
             pg.draw.rect(screen, color, (rect.x, rect.y + 4, 12, 12), 0 if on else 1)
-            label = f"{k + 1}  {st.prompts[k]}" if k < 9 else f"   {st.prompts[k]}"
-            screen.blit(self.font.render(label[:30], True, INK if on else FAINT), (rect.x + 18, rect.y + 3))
+            ink = INK if on else FAINT
+            if k < 10:  # key k toggles prompt k
+                screen.blit(self.font.render(str(k), True, ink), (rect.x + 18, rect.y + 3))
+            screen.blit(self.font.render(st.prompts[k][:28], True, ink), (rect.x + 32, rect.y + 3))
         y = 40 + len(st.prompts) * 22 + 14
         for line in st.info_lines():
             screen.blit(self.font.render(line[:34], True, INK), (p.x + 10, y))
@@ -219,13 +224,22 @@ class Explorer:
         screen.blit(self.small.render(text, True, INK), (r.x, r.y - 12))
 
     def _draw_help(self) -> None:
+        """Two real columns (keys, what they do): a proportional font cannot align with spaces."""
         pg = self.pg
-        w, h = 420, 24 + 20 * len(HELP_LINES)
+        keys = [self.font.render(k, True, INK) for k, _ in HELP_ROWS]
+        what = [self.font.render(v, True, INK) for _, v in HELP_ROWS]
+        title = self.font.render(HELP_TITLE, True, INK)
+        col = 14 + max(s.get_width() for s in keys) + 18
+        w = max(title.get_width() + 28, col + max(s.get_width() for s in what) + 14)
+        h = 24 + 20 * (len(HELP_ROWS) + 2)
         box = pg.Surface((w, h), pg.SRCALPHA)
         box.fill((255, 255, 255, 235))
         pg.draw.rect(box, INK, (0, 0, w, h), 1)
-        for n, line in enumerate(HELP_LINES):
-            box.blit(self.font.render(line, True, INK), (14, 12 + 20 * n))
+        box.blit(title, (14, 12))
+        for n, (k, v) in enumerate(zip(keys, what)):
+            y = 12 + 20 * (n + 2)
+            box.blit(k, (14, y))
+            box.blit(v, (col, y))
         r = self.state.plot_rect
         self.screen.blit(box, (r.x + (r.w - w) / 2, r.y + (r.h - h) / 2))
 

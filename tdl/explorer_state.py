@@ -16,7 +16,9 @@ from tdl.plot import prompt_colors, step_guides
 PANEL_W = 240  # right-hand panel: legend and the hovered image
 SLIDER_H = 44  # bottom strip: the step slider
 LEGEND_ROW = 22
-PICK_RADIUS = 9.0  # pixels
+PICK_RADIUS = 24.0  # pixels: hover takes the nearest shown point within this distance
+LABEL_H = 16  # pixels kept free above the outermost ring / band for its t label
+MARGIN = 10  # pixels between the tree and the plot's edges
 CLICK_SLOP = 4.0  # a press that moves less than this is a click, not a pan
 
 
@@ -64,6 +66,9 @@ class ExplorerState:
         self.show_help = False
         self._drag: tuple[str, tuple[float, float], tuple[float, float]] | None = None
         lo, hi = self.Y.reshape(-1, 2).min(0), self.Y.reshape(-1, 2).max(0)
+        if self.guides.kind == "ring":  # the drawn rings belong to the picture: fit them too
+            r = float(np.max(self.guides.values)) if len(self.guides.values) else 0.0
+            lo, hi = np.minimum(lo, self.guides.center - r), np.maximum(hi, self.guides.center + r)
         self._center = (lo + hi) / 2
         self._extent = np.maximum(hi - lo, 1e-9)  # (2,)
         self.resize(size)
@@ -92,11 +97,18 @@ class ExplorerState:
         self.zoom = 1.0
         self.pan = np.zeros(2)
 
-    def scale(self) -> np.ndarray:
-        """Pixels per world unit along x and y, `(2,)`: equal for radial (rings stay round), each
-        axis filling the plot for rectilinear."""
+    def fit_rect(self) -> Rect:
+        """Where the whole tree goes at zoom 1: the plot area less a margin, and less a strip at the
+        top for the outermost ring's (radial) or the bands' (rectilinear) t labels."""
         r = self.plot_rect
-        fit = 0.9 * np.array([r.w, r.h]) / self._extent
+        return Rect(r.x + MARGIN, r.y + MARGIN + LABEL_H, max(r.w - 2 * MARGIN, 10),
+                    max(r.h - 2 * MARGIN - LABEL_H, 10))
+
+    def scale(self) -> np.ndarray:
+        """Pixels per world unit along x and y, `(2,)`: the tree fills `fit_rect`; equal for radial
+        (rings stay round), each axis filling the plot for rectilinear."""
+        f = self.fit_rect()
+        fit = np.array([f.w, f.h]) / self._extent
         if self.layout == "radial":
             fit[:] = fit.min()
         return fit * self.zoom
@@ -104,7 +116,7 @@ class ExplorerState:
     def to_screen(self, pts) -> np.ndarray:
         """World (..., 2) -> screen pixels (..., 2)."""
         pts = np.asarray(pts, dtype=np.float64)
-        r, s = self.plot_rect, self.scale()
+        r, s = self.fit_rect(), self.scale()
         x = r.x + r.w / 2 + (pts[..., 0] - self._center[0]) * s[0] + self.pan[0]
         y = r.y + r.h / 2 - (pts[..., 1] - self._center[1]) * s[1] + self.pan[1]
         return np.stack([x, y], axis=-1)
@@ -112,7 +124,7 @@ class ExplorerState:
     def to_world(self, pos) -> np.ndarray:
         """Screen pixels (..., 2) -> world (..., 2); the inverse of `to_screen`."""
         pos = np.asarray(pos, dtype=np.float64)
-        r, s = self.plot_rect, self.scale()
+        r, s = self.fit_rect(), self.scale()
         x = (pos[..., 0] - r.x - r.w / 2 - self.pan[0]) / s[0] + self._center[0]
         y = -(pos[..., 1] - r.y - r.h / 2 - self.pan[1]) / s[1] + self._center[1]
         return np.stack([x, y], axis=-1)
@@ -272,10 +284,9 @@ class ExplorerState:
         elif name == "end":
             self.set_step_limit(self.S - 1)
         elif name.isdigit() and len(name) == 1:
-            if name == "0":
-                self.show_all_prompts()
-            else:
-                self.toggle_prompt(int(name) - 1)
+            self.toggle_prompt(int(name))  # key d <-> prompt d, as the legend numbers them
+        elif name == "a":
+            self.show_all_prompts()
         elif name in ("+", "=", "[+]"):
             self.zoom_at(self._plot_center(), 1.25)
         elif name in ("-", "[-]"):
@@ -297,16 +308,19 @@ class ExplorerState:
         return (r.x + r.w / 2, r.y + r.h / 2)
 
 
-HELP_LINES = [
-    "Tree of Diffusion Life explorer",
-    "",
-    "hover            see a point's image",
-    "click            follow an instance across steps",
-    "legend / 1-9     show or hide a prompt (0: all)",
-    "left / right     show fewer / more steps",
-    "home / end       first step only / all steps",
-    "slider           drag to scrub the steps",
-    "wheel, + / -     zoom;  drag: pan;  R: reset view",
-    "X                image: predicted x0 / noisy x_t",
-    "H                this help;  Esc / Q: quit",
+HELP_TITLE = "Tree of Diffusion Life explorer"
+HELP_ROWS = [  # (keys, what they do): drawn as two columns
+    ("hover", "see the image of the nearest point"),
+    ("click", "follow an instance across steps"),
+    ("legend, 0-9", "show or hide a prompt (the legend's number)"),
+    ("A", "show all prompts"),
+    ("left / right", "show fewer / more steps"),
+    ("home / end", "first step only / all steps"),
+    ("slider", "drag to scrub the steps"),
+    ("wheel, + / -", "zoom"),
+    ("drag, R", "pan; reset the view"),
+    ("X", "image: predicted x0 / noisy x_t"),
+    ("H", "this help"),
+    ("Esc / Q", "quit"),
 ]
+HELP_LINES = [HELP_TITLE, ""] + [f"{k:<14}{v}" for k, v in HELP_ROWS]  # plain text (tests, terminals)

@@ -90,13 +90,48 @@ def test_legend_clicks_and_number_keys_filter_prompts():
     (p0, r0), (p1, r1), _ = st.legend_entries()
     st.click((r1.x + 5, r1.y + 5))
     assert st.visible.tolist() == [True, False, True]
-    st.key("1")
+    st.key("0")  # key d toggles prompt d, the number the legend shows
     assert st.visible.tolist() == [False, False, True]
     st.click(_pos(st, 1, 0))  # an instance of a hidden prompt cannot be selected
     assert st.selected is None
-    st.key("0")
+    st.key("a")
     assert st.visible.all()
-    assert st.key("9") and st.visible.all()  # no ninth prompt: nothing happens
+    assert st.key("9") and st.visible.all()  # no prompt 9: nothing happens
+
+
+def test_ten_digit_prompts_have_ten_keys():
+    st = _state(P=10, per=2)
+    st.prompts = [f"a handwritten {d}" for d in range(10)]
+    for d in range(10):
+        st.key(str(d))
+        hidden = [st.prompts[p] for p in np.flatnonzero(~st.visible)]
+        assert hidden == [f"a handwritten {d}"]
+        st.key(str(d))
+
+
+def test_hover_takes_the_nearest_point_near_the_pointer():
+    st = _state()
+    x, y = _pos(st, 3, 5)
+    hit = st.hover((x + 12, y + 9))  # 15 px off the dot: still the nearest shown point
+    assert hit is not None
+    d = np.linalg.norm(st.to_screen(st.Y) - np.array([x + 12, y + 9]), axis=-1)
+    assert d[hit] == d.min()
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_tree_fills_the_plot_and_leaves_room_for_ring_labels(layout):
+    st = _state(layout=layout)
+    xy = st.to_screen(st.Y).reshape(-1, 2)
+    f, r = st.fit_rect(), st.plot_rect
+    lo, hi = xy.min(0), xy.max(0)
+    if layout == "radial":  # the outermost ring fills the short side; its label stays in the plot
+        ring = st.guides.values.max() * st.scale()[0]
+        c = st.to_screen(st.guides.center)
+        assert 2 * ring >= 0.98 * min(f.w, f.h)
+        assert c[1] - ring - 15 >= r.y
+    else:  # each axis fills its side
+        assert hi[0] - lo[0] >= 0.97 * f.w and hi[1] - lo[1] >= 0.97 * f.h
+        assert lo[1] >= f.y - 1e-6
 
 
 def test_steps_scrub_with_keys_and_slider():
@@ -177,7 +212,7 @@ def test_window_click_highlights_a_path_and_keys_act(window):
     x, y = (int(round(v)) for v in _pos(st, 3, 9))
     assert tuple(px[x, y]) == (40, 40, 40)  # the highlighted path is drawn in ink on its points
     _key(pygame.K_LEFT)
-    _key(pygame.K_2)
+    _key(pygame.K_1)  # prompt 1
     _key(pygame.K_h)
     window.frame()
     assert st.step_limit == 4 and st.visible.tolist() == [True, False, True] and st.show_help
@@ -192,7 +227,7 @@ def test_window_hidden_prompt_disappears_from_the_picture(window):
     x, y = (int(round(v)) for v in _pos(st, 5, i))
     colour = st.colors[0]
     assert tuple(pygame.surfarray.array3d(window.screen)[x, y]) == colour
-    _key(pygame.K_1)
+    _key(pygame.K_0)  # key 0: prompt 0
     window.frame()
     assert tuple(pygame.surfarray.array3d(window.screen)[x, y]) != colour
 
