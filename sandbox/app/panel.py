@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pygame
 
+from sandbox import registry
 from sandbox.datasets import preset_names
 from sandbox.view.theme import Theme, blend
 
@@ -34,11 +35,17 @@ def build(app) -> list[Widget]:
     classes = lambda: st.num_classes()  # noqa: E731
     adv = lambda: app.advanced  # noqa: E731
     tr = lambda: st.settings.train  # noqa: E731
-    obj_tips = [names.tip("objective", "ddpm"), names.tip("objective", "flow")]
+
+    def choices(kind, keys):  # the registry's display names and tooltips
+        return [(k, names.display(kind, k)) for k in keys], [names.tip(kind, k) for k in keys]
+
+    preds, pred_tips = choices("prediction", tuple(registry.PREDICTIONS))
+    scheds, sched_tips = choices("schedule", tuple(registry.SCHEDULES))
+    objs, obj_tips = choices("objective", ("ddpm", "flow"))
     rows: list[Widget] = [
         Label("Data"),
         Cycler(lambda: list(preset_names()), lambda: st.drawing.name, st.set_preset,
-               fmt=lambda n: names.display("preset", n), label="data",
+               fmt=lambda n: names.display("preset", n), label="data", tips=lambda n: names.tip("preset", n),
                tip="A ready-made data set to learn: click the left or right half to step through them."),
         Segmented([("spray", "spray"), ("erase", "erase"), ("release", "release")],
                   lambda: st.tool, st.set_tool,
@@ -60,12 +67,11 @@ def build(app) -> list[Widget]:
                    tip="Open points (CSV, NPY), a picture, a model or a session (Ctrl+O)."),
             Button("save", st.save_drawing, tip="Save the drawing as a CSV file (Ctrl+Shift+S).")),
         Label("Model"),
-        Segmented([("ddpm", "DDPM"), ("flow", "flow matching")], lambda: p0().objective,
-                  lambda v: st.set_pane(0, objective=v), tips=obj_tips),
-        Row(Segmented([("eps", "\u03b5"), ("x0", "x0"), ("v", "v")], lambda: p0().prediction,
-                      lambda v: st.set_pane(0, prediction=v), enabled=ddpm, tip=JARGON["prediction"]),
-            Segmented([("linear", "linear"), ("cosine", "cosine")], lambda: p0().schedule,
-                      lambda v: st.set_pane(0, schedule=v), enabled=ddpm, tip=JARGON["schedule"]),
+        Segmented(objs, lambda: p0().objective, lambda v: st.set_pane(0, objective=v), tips=obj_tips),
+        Row(Segmented(preds, lambda: p0().prediction, lambda v: st.set_pane(0, prediction=v),
+                      enabled=ddpm, tip=JARGON["prediction"], tips=pred_tips),
+            Segmented(scheds, lambda: p0().schedule, lambda v: st.set_pane(0, schedule=v),
+                      enabled=ddpm, tip=JARGON["schedule"], tips=sched_tips),
             weights=[1, 1.1]),
         Cycler(lambda: SAMPLERS_FOR[p0().objective], lambda: p0().sampler,
                lambda v: st.set_pane(0, sampler=v), fmt=lambda s: names.display("sampler", s),
@@ -123,12 +129,12 @@ def build(app) -> list[Widget]:
     ]
     if st.compare:
         rows += [
-            Segmented([("ddpm", "B: DDPM"), ("flow", "B: flow")], lambda: p1().objective,
+            Segmented([(k, f"B: {v}") for k, v in objs], lambda: p1().objective,
                       lambda v: st.set_pane(1, objective=v), tips=obj_tips),
-            Row(Segmented([("eps", "\u03b5"), ("x0", "x0"), ("v", "v")], lambda: p1().prediction,
-                          lambda v: st.set_pane(1, prediction=v), enabled=ddpm_b, tip=JARGON["prediction"]),
-                Segmented([("linear", "linear"), ("cosine", "cosine")], lambda: p1().schedule,
-                          lambda v: st.set_pane(1, schedule=v), enabled=ddpm_b, tip=JARGON["schedule"]),
+            Row(Segmented(preds, lambda: p1().prediction, lambda v: st.set_pane(1, prediction=v),
+                          enabled=ddpm_b, tip=JARGON["prediction"], tips=pred_tips),
+                Segmented(scheds, lambda: p1().schedule, lambda v: st.set_pane(1, schedule=v),
+                          enabled=ddpm_b, tip=JARGON["schedule"], tips=sched_tips),
                 weights=[1, 1.1]),
             Cycler(lambda: SAMPLERS_FOR[p1().objective], lambda: p1().sampler,
                    lambda v: st.set_pane(1, sampler=v), fmt=lambda s: names.display("sampler", s),
