@@ -23,6 +23,7 @@ EXAMPLES = """examples:
              --features clip --feature-model ./clip-vit-base-patch32 --device cuda --out sd.npz
   tdl embed traj.npz --layout radial --out tree.npz
   tdl plot tree.npz --out tree.svg --thumbnails 20
+  tdl plot tree.npz --out tree.html                  interactive page, one file, opens offline
   tdl explore tree.npz
 """
 SOURCES = "digits, sandbox2d, diffusers, glide"
@@ -75,11 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tree file (default tree.npz)")
     _common(e)
 
-    pl = sub.add_parser("plot", help="draw a tree as PNG, SVG or PDF", formatter_class=_formatter,
+    pl = sub.add_parser("plot", help="draw a tree as PNG, SVG, PDF or an interactive HTML page",
+                        formatter_class=_formatter,
                         epilog=EXAMPLES, description="Draw the static figure of an embedded tree.")
     pl.add_argument("tree", type=Path, help="a file written by `tdl embed`")
     pl.add_argument("--out", type=Path, default=Path("tree.png"), metavar="FILE",
-                    help="figure .png, .svg or .pdf (default tree.png)")
+                    help="figure .png, .svg or .pdf, or .html: the interactive view as one "
+                         "self-contained page (default tree.png)")
     pl.add_argument("--traj", type=Path, metavar="FILE",
                     help="its trajectory (images, 2D paths); default: the one the tree was made from")
     _plot_args(pl)

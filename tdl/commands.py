@@ -187,9 +187,16 @@ def embed(args) -> int:
 def plot(args) -> int:
     from tdl.plot import check_figure_path, plot_tree
     from tdl.tree import TreeData
-    check_figure_path(args.out)
+    page = Path(args.out).suffix.lower() in (".html", ".htm")  # the interactive view as one offline page
+    if not page:
+        check_figure_path(args.out)
     tree = TreeData.load(args.tree)
     traj = _find_trajectory(Path(args.tree), tree, args.traj)
+    if page:
+        from tdl.webview import TreeView
+        out = TreeView(tree, traj).save(args.out)
+        print(f"wrote {out} (interactive page: hover, click, scrub steps; opens offline)")
+        return 0
     out = plot_tree(tree, args.out, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
     print(f"wrote {out}")
     return 0

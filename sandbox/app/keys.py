@@ -101,6 +101,7 @@ SHORTCUTS: list[Shortcut] = [
     S("P / F12", "screenshot (PNG)", (pygame.K_p, pygame.K_F12), lambda a: a.screenshot()),
     S("Ctrl+G / Ctrl+M", "record GIF / MP4", (pygame.K_g,), lambda a: a.state.record("gif"), ctrl=True),
     S("", "", (pygame.K_m,), lambda a: a.state.record("mp4"), ctrl=True),
+    S("Ctrl+E", "share as web page (one HTML file)", (pygame.K_e,), lambda a: a.state.record("html"), ctrl=True),
     S("F11", "fullscreen", (pygame.K_F11,), lambda a: a.toggle_fullscreen()),
     S("V", "theme: dark / light / high contrast", (pygame.K_v,), lambda a: a.state.cycle_theme()),
     S("Ctrl + / Ctrl -", "presenter scale", (pygame.K_EQUALS, pygame.K_PLUS, pygame.K_KP_PLUS),

@@ -107,9 +107,10 @@ class RecordActions:
 
     def record(self, kind: str = "gif", path=None, size=None, fps: int | None = None,
                seconds: float | None = None) -> Path | None:
-        """Write the current animation (pane A) to GIF/MP4 in the worker, via sandbox.export."""
-        if kind not in ("gif", "mp4"):
-            raise UserError(f"record as gif or mp4, not {kind!r}")
+        """Write the current animation (pane A) to GIF/MP4 (sandbox.export) or, kind "html", to one
+        self-contained web page to share (sandbox.web), in the worker."""
+        if kind not in ("gif", "mp4", "html"):
+            raise UserError(f"record as gif, mp4 or html, not {kind!r}")
         sampled = self.panes[0].sampled
         if sampled is None:
             self.say("nothing to record yet: train or load a model", "warn")
@@ -125,6 +126,11 @@ class RecordActions:
         label = self.panes[0].settings.title()
 
         def job():
+            if kind == "html":  # share as web page: the notebook player, in one offline file
+                from sandbox.web import trajectory_player
+
+                return trajectory_player(traj, data=data, contours=options.contours,
+                                         traces=100 if options.trajectories else 0, title=label).save(path)
             return export_animation(traj, path, size=size, fps=fps, seconds=seconds, data=data,
                                     options=options, theme=theme, label=label, traces=100,
                                     progress_bar=False)

@@ -192,11 +192,13 @@ def render(args: argparse.Namespace) -> int:
     _check_sampling(args)
     _at_least("--particles", args.particles, 1)
     _at_least("--traces", args.traces, 0)
-    _suffix(args.out, (".mp4", ".gif", ".png"), "output")
+    _suffix(args.out, (".mp4", ".gif", ".png", ".html"), "output")
     _writable(args.out)
     from sandbox.export import check_animation, parse_size, progress_plan
 
-    if args.out.suffix.lower() != ".png":
+    if args.out.suffix.lower() == ".html":
+        size = None  # the page's player sizes itself
+    elif args.out.suffix.lower() != ".png":
         size = check_animation(args.out, args.size)
         progress_plan(args.fps, args.seconds, hold_end=args.hold)  # validate before any work
     else:
@@ -244,9 +246,18 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
 
     options = ViewOptions(contours=not args.no_contours, trajectories=not args.no_trajectories,
                           data=data is not None)
+    label = args.title if args.title is not None else _title(model, traj, args)
+    if args.out.suffix.lower() == ".html":  # the notebook player as one self-contained page
+        from sandbox.web import trajectory_player
+
+        trajectory_player(traj, data=data, contours=options.contours,
+                          traces=args.traces if options.trajectories else 0, title=label,
+                          class_names=_class_names(model)).save(args.out)
+        print(f"wrote {args.out} (interactive page, {traj.xs.shape[1]} particles, "
+              f"{traj.sampler or 'sampler'} {traj.steps} steps; opens offline in any browser)")
+        return
     common = dict(size=size, data=data, options=options, theme=Theme.named(THEMES[args.theme]),
-                  label=args.title if args.title is not None else _title(model, traj, args),
-                  traces=args.traces)
+                  label=label, traces=args.traces)
     if args.out.suffix.lower() == ".png":
         export_frame(traj, args.out, progress=args.at, **common)
     else:

@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which shipped model of --dataset (default flow)")
     r.add_argument("--data", type=Path, metavar="FILE",
                    help="points drawn faintly behind (default: the model's data)")
-    r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif or .png")
+    r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif, .png or .html "
+                        "(an interactive page, one file, opens offline)")
     r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")
     r.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
     r.add_argument("--seconds", type=float, default=6, help="length of the motion (default 6)")

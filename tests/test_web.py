@@ -1,0 +1,77 @@
+"""Web pages without a browser: quantisation error, size, self-containment, the commands that write them."""
+import re
+
+import numpy as np
+
+import sandbox
+from sandbox.web import dequantize, quantize
+from sandbox.web.page import Player
+from tdl_synthetic import synthetic
+
+
+def test_quantize_round_trip_error_is_below_its_bound():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(51, 300, 2)) * [3.0, 0.5] + [10.0, -2.0]
+    q = quantize(a)
+    back = dequantize(q)
+    span = np.asarray(q["hi"]) - np.asarray(q["lo"])
+    err = np.abs(back - a).max(axis=(0, 1))
+    assert np.all(err <= span / 65535 / 2 + 1e-12) and np.all(err > 0)  # a real, bounded loss
+    bad = quantize(np.array([[0.0, 1.0], [np.nan, np.inf], [2.0, 3.0]]))
+    assert np.isfinite(dequantize(bad)).all()
+
+
+def test_payload_json_cannot_close_its_script():
+    page = Player("animation", {"title": "</script><script>alert(1)</script>"}).page()
+    assert page.count("</script>") == page.count("<script>") == 1 + 0  # only the player's own
+    assert "alert(1)" in page  # still there, as inert JSON text
+
+
+def _self_contained(page: str) -> None:
+    assert "DSW.mount" in page
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)  # nothing loaded from outside
+    assert "http://" not in page and "https://" not in page
+
+
+def test_animation_page_size_and_content(tmp_path):
+    model = sandbox.shipped("smiley")
+    traj = model.sample(2000, steps=50, seed=0)
+    out = sandbox.animate(traj, data=model.data_sample()).save(tmp_path / "a.html")
+    size = out.stat().st_size
+    assert 300_000 < size < 1_500_000, size  # 2000 particles x 51 steps, int16 + base64: ~0.6 MB
+    _self_contained(out.read_text(encoding="utf-8"))
+
+
+def test_render_and_tdl_plot_write_pages(tmp_path, monkeypatch, capsys):
+    from sandbox.cli import main as sandbox_main
+    from tdl.cli import main as tdl_main
+
+    monkeypatch.chdir(tmp_path)
+    assert sandbox_main(["render", "--dataset", "moons", "--out", "m.html", "--particles", "300",
+                         "--steps", "10"]) == 0
+    _self_contained((tmp_path / "m.html").read_text(encoding="utf-8"))
+    tree, traj = synthetic(S=5, P=2, per=3)
+    traj.save(tmp_path / "traj.npz")
+    tree.source = "traj.npz"
+    tree.save(tmp_path / "tree.npz")
+    assert tdl_main(["plot", "tree.npz", "--out", "tree.html"]) == 0
+    page = (tmp_path / "tree.html").read_text(encoding="utf-8")
+    _self_contained(page)
+    assert "data:image/png;base64," in page  # the thumbnails travel inside
+    assert sandbox_main(["render", "--dataset", "moons", "--out", "m.xhtml"]) == 2  # one line, no traceback
+    assert "unknown output type" in capsys.readouterr().err
+
+
+def test_window_shares_a_web_page(tmp_path):
+    """The window's "share as web page" action (Ctrl+E) writes the animation it shows."""
+    from test_app_state import exact_model, make_state, with_model
+
+    st = with_model(make_state(tmp_path), exact_model())
+    out = st.record("html")
+    st.wait_idle(60)
+    assert out.suffix == ".html" and out.is_file() and any(m.text.startswith("saved") for m in st.messages)
+    page = out.read_text(encoding="utf-8")
+    _self_contained(page)
+    n = st.panes[0].sampled.traj.xs.shape[1]
+    assert f'"shape":[{st.panes[0].sampled.traj.steps + 1},{n},2]' in page
+    assert st.errors == 0
