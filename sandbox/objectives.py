@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from sandbox import ot as _ot
-from sandbox.paths import DDPMPath, FlowPath
+from sandbox.paths import DDPMPath, FlowPath, as_time
 
 from sandbox.registry import OBJECTIVES, PREDICTIONS as _PREDICTIONS
 
@@ -150,7 +150,7 @@ class DDPMObjective(Objective):
     def to_x0(self, out, x, t):
         if self.prediction == "x0":
             return out
-        t = _t(t, x)
+        t = as_time(t, x.device)  # keeps a sampler's float64 t (solvers.KarrasGrid)
         a, s = _col(self.path.alpha(t), x), _col(self.path.sigma(t), x)
         if self.prediction == "eps":
             return (x - s * out) / a

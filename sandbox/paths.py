@@ -9,8 +9,10 @@ device. x is (N, D) for any D.
 """
 from __future__ import annotations
 
+import math
 from typing import Protocol, Union, runtime_checkable
 
+import numpy as np
 import torch
 
 from sandbox.schedules import DDPMSchedule
@@ -27,9 +29,12 @@ class Path(Protocol):
 
 
 def as_time(t: TimeLike, device: torch.device | str | None = None) -> torch.Tensor:
-    """t as a float32 tensor (keeps its shape; python floats become 0-d tensors)."""
+    """t as a float32 tensor (keeps its shape; python floats become 0-d tensors). A float64 tensor
+    stays float64: the Karras-grid samplers carry t that way, because near t = 1 of a cosine
+    schedule log alpha_bar changes ~7000x faster than t and float32 t misplaces the noise level."""
     if isinstance(t, torch.Tensor):
-        return t.to(device=device if device is not None else t.device, dtype=torch.float32)
+        dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
+        return t.to(device=device if device is not None else t.device, dtype=dtype)
     return torch.tensor(float(t), dtype=torch.float32, device=device)
 
 
@@ -129,6 +134,14 @@ class DDPMPath:
         k = (torch.searchsorted(neg, target.reshape(-1), right=True) - 1).clamp(0, self.T - 1).reshape(target.shape)
         frac = ((target - neg[k]) / (neg[k + 1] - neg[k])).clamp(0.0, 1.0)
         return ((k + frac) / self.T).float()
+
+    def t_of_sigma_ratio(self, s: float) -> float:
+        """`t_from_sigma_ratio` for one level, in float64 throughout (python float in and out)."""
+        neg = -self._log_ab.numpy()  # increasing, float64
+        target = math.log1p(s * s)
+        k = min(max(int(np.searchsorted(neg, target, side="right")) - 1, 0), self.T - 1)
+        frac = min(max((target - neg[k]) / (neg[k + 1] - neg[k]), 0.0), 1.0)
+        return (k + frac) / self.T
 
     def __repr__(self) -> str:
         return f"DDPMPath({self.schedule.name}, T={self.T})"

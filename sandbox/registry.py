@@ -170,8 +170,9 @@ for _info in (
     SamplerInfo("midpoint", "midpoint", "Midpoint: looks half a step ahead before stepping; second order, "
                 "two network calls per step.", ("ddpm", "flow"), False, 20,
                 "sandbox.samplers:_run_midpoint", evals_per_step=2),
-    SamplerInfo("heun", "Heun", "Heun: takes a step, checks the slope at its end and averages (second "
-                "order); the last step into zero noise is a plain Euler step.", ("ddpm", "flow"), False, 20,
+    SamplerInfo("heun", "Heun", "Heun: takes a step, checks the slope at its end and averages; its last "
+                "step into zero noise is a plain Euler step, which on DDPM models makes it first order "
+                "overall.", ("ddpm", "flow"), False, 20,
                 "sandbox.samplers:_run_heun", evals_per_step=2),
     SamplerInfo("euler_maruyama", "Euler\u2013Maruyama", "Euler\u2013Maruyama: the stochastic version of the "
                 "path, with random kicks at every step that cancel out on average.", ("ddpm", "flow"),
