@@ -154,3 +154,41 @@ def straightness(traj: Trajectory) -> float:
 def nfe(traj: Trajectory) -> int:
     """Network evaluations per particle the trajectory cost (guidance counts twice)."""
     return traj.nfe
+
+
+def split_half(samples: torch.Tensor, points: torch.Tensor, seed: int = 0, repeats: int = 6) -> Comparison:
+    """How close samples (n, 2) are to a finite data set `points` (M, 2), against the data itself:
+    the one number the window's score panel and the lessons both show.
+
+    Split the data into two random halves A and B; value = SW(samples, A), baseline = SW(B, A),
+    both at |B| points and averaged over `repeats` splits. B is a genuine independent sample, so
+    the baseline is fair (resampling one set with replacement would share points and read too
+    low). ratio = value / baseline: about 1 = as good as more data. A diverged sampler (non-finite
+    samples) scores inf, never a NaN that could pass a check.
+    """
+    pts = torch.as_tensor(points, dtype=torch.float32).cpu()
+    samples = torch.as_tensor(samples).float().cpu()
+    g = torch.Generator().manual_seed(seed)
+    m = len(pts) // 2
+    vals, bases = [], []
+    for _ in range(repeats):
+        perm = torch.randperm(len(pts), generator=g)
+        a, b = pts[perm[:m]], pts[perm[m:2 * m]]
+        s = samples[torch.randperm(len(samples), generator=g)[:m]] if len(samples) > m else samples
+        vals.append(sliced_wasserstein(s, a, generator=torch.Generator().manual_seed(seed + 1)))
+        bases.append(sliced_wasserstein(b, a, generator=torch.Generator().manual_seed(seed + 1)))
+    value, base = sum(vals) / len(vals), sum(bases) / len(bases)
+    if value != value or value in (float("inf"), float("-inf")):
+        value = float("inf")
+    return Comparison(value, base, value / base if base > 0 else float("inf"))
+
+
+GRADES = ((1.2, "good"), (1.5, "ok"))   # ratio bounds: <= 1.2 good, <= 1.5 ok, else poor
+
+
+def grade(ratio: float) -> str:
+    """'good' / 'ok' / 'poor' for a split_half ratio (NaN and inf are poor)."""
+    for bound, name in GRADES:
+        if ratio <= bound:
+            return name
+    return "poor"

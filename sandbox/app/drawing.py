@@ -1,14 +1,15 @@
 """The user's drawing: points and class labels with undo/redo, a spray brush and an eraser.
 
 Pure numpy, no display. Every edit replaces the arrays (never mutates them in place), so the undo
-stack holds plain references and a snapshot costs nothing.
+stack holds plain references and a snapshot costs nothing. A stroke (mouse press to release) is one
+undo step however many dabs it sprays: `begin_stroke()` / `end_stroke()` bracket it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 MAX_POINTS = 50_000
-MAX_UNDO = 200
+MAX_UNDO = 200     # strokes (a whole press-to-release drag is one)
 
 
 class Drawing:
@@ -21,6 +22,8 @@ class Drawing:
         self.name = name
         self._undo: list[tuple] = []
         self._redo: list[tuple] = []
+        self._stroke = False      # inside a stroke: its first edit pushed the one undo step
+        self._stroke_pushed = False
         self.version = 0  # bumps on every change (autosave, caches)
         self.epoch = 0    # bumps when the whole drawing is replaced (the window refits its view)
         if points is not None:
@@ -30,7 +33,25 @@ class Drawing:
     def _snapshot(self) -> tuple:
         return (self.points, self.labels, list(self.class_names), self.name)
 
+    def begin_stroke(self) -> None:
+        """Mouse pressed: the edits until `end_stroke` undo as one step."""
+        self._stroke, self._stroke_pushed = True, False
+
+    def end_stroke(self) -> bool:
+        """Mouse released; True if the stroke changed the drawing."""
+        changed = self._stroke and self._stroke_pushed
+        self._stroke = self._stroke_pushed = False
+        return changed
+
+    @property
+    def in_stroke(self) -> bool:
+        return self._stroke
+
     def _push(self) -> None:
+        if self._stroke:
+            if self._stroke_pushed:
+                return
+            self._stroke_pushed = True
         self._undo.append(self._snapshot())
         del self._undo[:-MAX_UNDO]
         self._redo.clear()
@@ -103,9 +124,11 @@ class Drawing:
         return bool(self._redo)
 
     def undo(self) -> bool:
+        self.end_stroke()
         return self._restore(self._undo, self._redo)
 
     def redo(self) -> bool:
+        self.end_stroke()
         return self._restore(self._redo, self._undo)
 
     def _restore(self, source: list, target: list) -> bool:
@@ -113,7 +136,8 @@ class Drawing:
         if not source:
             return False
         target.append(self._snapshot())
-        self.points, self.labels, self.class_names, self.name = source.pop()
+        self.points, self.labels, names, self.name = source.pop()
+        self.class_names = list(names)
         self.version += 1
         return True
 

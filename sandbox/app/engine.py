@@ -7,13 +7,17 @@ Keeping these calls in one file keeps the engine's interface visible from the ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from sandbox import registry
 from sandbox.errors import UserError
 
+from .identity import Source
 from .settings import PaneSettings, TrainSettings
+
+Model = Any   # a sandbox.bundle.DiffusionModel or an ExactModel: anything with .field() and .normalizer
 
 
 
@@ -37,12 +41,25 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
     return TrainConfig(**kw)
 
 
-def train_events(pointset, pane: PaneSettings, train: TrainSettings, device):
-    """The engine's training generator for these settings (events: step, loss, score, model)."""
+def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, init: Model = None):
+    """The engine's training generator for these settings (events: step, loss, score, model).
+
+    init: continue from this model's weights (a warm start) instead of a fresh network."""
     from sandbox.train import train as train_loop
 
     cfg = train_config(pane, train, conditional=pointset.labels is not None)
-    return train_loop(cfg, pointset, device)
+    if init is None:
+        return train_loop(cfg, pointset, device)
+    return train_loop(cfg, pointset, device, init=init)
+
+
+def can_warm_start() -> bool:
+    """Whether this engine's `train` takes `init=` (train as I draw)."""
+    import inspect
+
+    from sandbox.train import train as train_loop
+
+    return "init" in inspect.signature(train_loop).parameters
 
 
 def model_key(model) -> tuple:
@@ -62,11 +79,13 @@ def class_names(model) -> list[str]:
 
 @dataclass
 class Sampled:
-    """A trajectory in data coordinates, and what the compare pane prints about it."""
+    """A trajectory in data coordinates, what the pane header prints about it, and its identity
+    (the model object and the settings that produced it: see identity.py)."""
 
-    traj: object               # sandbox.trajectory.Trajectory, xs (S+1, N, 2) in data coords
+    traj: Any                  # sandbox.trajectory.Trajectory, xs (S+1, N, 2) in data coords
     nfe: int
     straightness: float | None
+    source: Source
 
 
 def num_classes(model) -> int:
@@ -89,8 +108,8 @@ def _field(model, guidance: float, labels):
     return model.field(guidance=guidance if labels is not None else 1.0)
 
 
-def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cls: int = -1,
-           seed: int = 0, deterministic: bool = False) -> Sampled:
+def sample(model: Model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cls: int = -1,
+           seed: int = 0, deterministic: bool = False, preview_run: int = 0) -> Sampled:
     """Run the pane's sampler from canonical noise x_T (N, 2); result mapped to data coordinates."""
     import torch
 
@@ -111,7 +130,8 @@ def sample(model, x_T: np.ndarray, pane: PaneSettings, guidance: float = 1.0, cl
     xs = model.normalizer.inverse(tr.xs.numpy().astype(np.float32))
     data_traj = Trajectory(xs=torch.as_tensor(np.asarray(xs, np.float32)), ts=tr.ts, nfe=tr.nfe,
                            labels=labels, sampler=name)
-    return Sampled(data_traj, int(tr.nfe), straightness(tr))
+    src = Source(model, pane, float(guidance), int(cls), (int(seed), len(x)), preview_run)
+    return Sampled(data_traj, int(tr.nfe), straightness(tr), src)
 
 
 def model_device(model):

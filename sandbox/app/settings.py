@@ -40,7 +40,7 @@ class PaneSettings:
 
     objective: str = "flow"
     prediction: str = "eps"      # DDPM only
-    schedule: str = "cosine"     # DDPM only
+    schedule: str = "linear"     # DDPM only; eps + linear is what the shipped DDPM models are
     sampler: str = "euler"
     steps: int = 50
 
@@ -56,7 +56,7 @@ class PaneSettings:
         ok = SAMPLERS_FOR[obj]
         sampler = self.sampler if self.sampler in ok else ok[0]
         pred = self.prediction if self.prediction in PREDICTIONS else "eps"
-        sched = self.schedule if self.schedule in SCHEDULES else "cosine"
+        sched = self.schedule if self.schedule in SCHEDULES else "linear"
         steps = int(min(max(int(self.steps), 1), 1000))
         return replace(self, objective=obj, sampler=sampler, prediction=pred, schedule=sched,
                        steps=steps)
@@ -98,7 +98,7 @@ class TrainSettings:
 @dataclass(frozen=True)
 class Settings:
     pane: PaneSettings = field(default_factory=PaneSettings)
-    other: PaneSettings = field(default_factory=lambda: PaneSettings("ddpm", sampler="ddpm"))
+    other: PaneSettings = field(default_factory=lambda: PaneSettings("ddpm", "eps", "linear", sampler="ddpm"))
     train: TrainSettings = field(default_factory=TrainSettings)
     guidance: float = 1.0          # classifier-free guidance scale (multi-class data)
     cls: int = -1                  # class to sample; -1 = all classes (unconditional)

@@ -34,6 +34,9 @@ class TrainStatus:
 
     running: bool = False
     key: tuple | None = None          # which model is being trained (PaneSettings.model_key)
+    run: int = 0                      # the run's number (previews carry it)
+    warm: bool = False                # warm start from the current model (train as I draw)
+    eta_s: float | None = None        # seconds left, for runs long enough to need saying
     step: int = 0
     total: int = 0
     losses: list[float] = field(default_factory=list)
