@@ -13,7 +13,7 @@ from sandbox.export import (export_animation, export_frame, fit_viewport, iter_f
 from sandbox.trajectory import Trajectory
 from sandbox.view import Theme, ViewOptions, Viewport, render_frame
 
-BARE = ViewOptions(trajectories=False, contours=False, data=False, label=False, axes=False)
+BARE = ViewOptions(trajectories=False, contours=False, data=False, label=False, axes=False, legend=False)
 
 
 def _traj(n=300, steps=10, seed=0):

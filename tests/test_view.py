@@ -9,7 +9,7 @@ from sandbox.view import density
 from sandbox.view.field_view import field_vectors
 
 ONLY_PARTICLES = ViewOptions(particles=True, trajectories=False, contours=False, field=False,
-                             mesh=False, data=False, label=False, axes=False)
+                             mesh=False, data=False, label=False, axes=False, legend=False)
 
 
 class FakeTraj:
@@ -149,7 +149,7 @@ def test_full_frame_contours_cached_and_all_layers(tmp_path):
     field = MixtureField(GaussianMixture(torch.ones(1), torch.ones(1, 2), 0.09 * torch.eye(2)[None]),
                          FlowPath())
     cache = RenderCache()
-    full = ViewOptions(field=True, mesh=True)
+    full = ViewOptions(field=True, mesh=True, trajectories=True, contours=True)
     for p in (0.5, 0.5, 0.58):
         render_frame(surf, vp, traj, p, data=data, options=full, field=field, mesh=mesh,
                      label="test", highlights=[traj.xs[:, 0]], cache=cache)

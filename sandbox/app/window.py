@@ -20,7 +20,10 @@ from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, Viewport, render_frame  # noqa: E402
 from sandbox.view.draw import draw_text  # noqa: E402
 
+from sandbox.view import banner, score_panel  # noqa: E402
+
 from . import engine, keys, names, overlays  # noqa: E402
+from .trainer import eta_text  # noqa: E402
 from .dialog import FileDialog  # noqa: E402
 from .display_actions import DisplayActions  # noqa: E402
 from .panel import Panel  # noqa: E402
@@ -306,7 +309,7 @@ class App(DisplayActions):
         if st.compare:  # the gap between the panes; everything else is covered below
             self.screen.fill(theme.panel_border, self.canvas)
         d = st.drawing
-        multi = d.num_classes > 1
+        multi = d.num_classes > 1 or bool(d.class_names)   # drawn points keep their colour
         self.pane_headers = {}
         for i in range(len(self.pane_rects)):
             self._draw_pane(i, theme, d, multi)
@@ -325,6 +328,10 @@ class App(DisplayActions):
         if st.restore_offer is not None:
             self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
         self.help_rect = None
+        self._offer_buttons = None
+        if st.offer is not None:
+            self._offer_buttons = banner.question(self.screen, top, theme, st.offer.text,
+                                                  "use new", "keep previous")
         if st.help_visible:
             self.help_rect = overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
         if self.dialog is not None:
@@ -360,7 +367,8 @@ class App(DisplayActions):
         pane = st.panes[i]
         vp = self.viewport(i)
         traj = pane.sampled.traj if pane.sampled is not None else None
-        ps = pane.settings
+        # the header names what is drawn: the settings that made these samples
+        ps = pane.sampled.source.pane if pane.sampled is not None else pane.settings
         model_name = names.display("objective", ps.objective)
         if ps.objective == "ddpm":
             model_name += f" ({PREDICTION_NAMES.get(ps.prediction, ps.prediction)}, {ps.schedule})"
@@ -369,7 +377,7 @@ class App(DisplayActions):
             # what is shown, which during training is a shorter preview run
             tr = pane.sampled.traj
             label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {tr.xs.shape[0] - 1} steps"
-            if st.training.running and st.training.key == pane.settings.model_key():
+            if pane.sampled.source.preview_run:
                 label += " (training preview)"
         variants = [label]
         if pane.sampled is not None:
@@ -387,7 +395,7 @@ class App(DisplayActions):
         fld = pane.field if st.options.field else None
         render_frame(self.screen, vp, traj, st.progress, data=d.points,
                      data_labels=d.labels if multi else None, options=st.options, theme=theme,
-                     label=label, traces=200, field=fld, field_kind=engine.field_kind(pane.settings),
+                     label=label, traces=120, field=fld, field_kind=engine.field_kind(pane.settings),
                      field_labels=getattr(fld, "label", None), mesh=pane.mesh,
                      highlights=st.released if i == 0 else (), cache=self.caches[i])
         if traj is None:
@@ -401,6 +409,34 @@ class App(DisplayActions):
                 draw_text(self.screen, line, (rect.centerx, rect.centery + (k - (len(lines) - 1) / 2) * lh),
                           theme, anchor="center", backdrop=True, mult=0.9)
             self.screen.set_clip(prev)
+
+    def _draw_score(self, theme: Theme) -> None:
+        """The score panel (sandbox.view.score_panel) at the top right of pane B or A."""
+        st = self.state
+        self._score_head = None
+        if not (st.training.running or st.training.losses or st.score is not None):
+            return
+        area = self.pane_rects[-1]
+        rect = score_panel.panel_rect(area, theme, area.y + int(theme.font_px * 2.4), not st.score_open)
+        self._score_head = score_panel.draw(self.screen, rect, theme, st.training, st.score,
+                                            not st.score_open, eta_text(st.training.eta_s))
+
+    def _canvas_click(self, pos) -> bool:
+        """Clicks on things drawn over the canvas: the offer banner, the score panel's header."""
+        st = self.state
+        buttons = getattr(self, "_offer_buttons", None)
+        if buttons is not None:
+            if buttons[0].collidepoint(pos):
+                st.accept_offer()
+                return True
+            if buttons[1].collidepoint(pos):
+                st.decline_offer()
+                return True
+        head = getattr(self, "_score_head", None)
+        if head is not None and head.collidepoint(pos):
+            st.toggle_score()
+            return True
+        return False
 
     def _draw_cursor(self, theme: Theme) -> None:
         st = self.state

@@ -160,18 +160,50 @@ def _contours_px(cache: RenderCache, vp: Viewport, xs, ts, progress: float, them
     def make():
         cache.stats["contour_miss"] += 1
         pts = positions(xs, ts, qk / q)
+        t = time_at(ts, qk / q)
+        if qk == 0 and abs(t - float(ts[0])) < 1e-9 and _starts_at_noise(ts):
+            return _gaussian_contours(vp, pts)
         bounds = vp.world_bounds()
         _, _, w, h = vp.rect
         cell = 8.0 * max(theme.scale, 1.0) ** 0.5
         nx, ny = int(np.clip(w / cell, 24, 200)), int(np.clip(h / cell, 24, 200))
         # wider kernels for fewer particles (Scott's rule: bandwidth ~ n^(-1/6))
         sigma = float(np.clip(2.2 * (2000.0 / max(len(pts), 1)) ** (1 / 6), 1.2, 3.5))
+        # towards the noise end the cloud is a smooth blob: widen the kernel to Scott's bandwidth
+        # of the cloud itself (weighted by t), so finite-sample wiggles do not read as structure
+        finite = pts[np.isfinite(pts).all(axis=1)]
+        if len(finite) > 2 and t > 0:
+            scott = float(np.sqrt(finite.var(axis=0).mean())) * len(finite) ** (-1 / 6)
+            cells = scott * nx / max(bounds[1] - bounds[0], 1e-9)
+            sigma = max(sigma, min(float(t) * cells, 12.0))
         grid = density.density_grid(pts, bounds, (ny, nx), sigma_cells=sigma)
         levels = density.mass_thresholds(grid)
         lines = density.contour_lines(grid, bounds, levels) if levels else []
         return [clean_polylines([vp.to_pixels(ln) for ln in lev]) for lev in lines]
 
     return cache.remember(cache.contours, key, make)
+
+
+def _starts_at_noise(ts) -> bool:
+    """Samplers run from t = 1 (or T) at index 0: the first positions are the Gaussian noise."""
+    return float(ts[0]) >= float(ts[-1])
+
+
+def _gaussian_contours(vp: Viewport, pts: np.ndarray) -> list:
+    """Highest-density circles of the isotropic Gaussian the noise is, fitted to the particles:
+    the region holding mass m of N(mu, s^2 I) is the disc of radius s * sqrt(-2 ln(1 - m))."""
+    p = pts[np.isfinite(pts).all(axis=1)]
+    if len(p) < 3:
+        return []
+    mu = p.mean(axis=0)
+    s = float(np.sqrt(((p - mu) ** 2).sum(axis=1).mean() / 2.0))
+    a = np.linspace(0.0, 2.0 * np.pi, 97)
+    ring = np.stack([np.cos(a), np.sin(a)], axis=1)
+    out = []
+    for m in density.MASS_LEVELS:
+        r = s * np.sqrt(-2.0 * np.log(1.0 - m))
+        out.append(clean_polylines([vp.to_pixels(mu + r * ring)]))
+    return out
 
 
 def _arrows_px(cache: RenderCache, vp: Viewport, field, t: float, theme: Theme, kind: str,
@@ -237,7 +269,9 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
             draw_polylines(surface, arrows, blend(theme.background, theme.field, 0.8), lw, clean=True)
         if xs is not None and xs.shape[1] > 0:
             if options.trajectories and traces > 0:
-                _draw_traces(surface, cache, vp, xs, ts, progress, traces, theme)
+                stoch = is_stochastic(getattr(traj, "sampler", None))
+                _draw_traces(surface, cache, vp, xs, ts, progress,
+                             min(traces, STOCHASTIC_TRACES) if stoch else traces, theme, stoch)
         for path in highlights or ():
             _draw_highlight(surface, vp, as_numpy(path).astype(np.float32), ts, progress, theme)
         if xs is not None and options.particles and xs.shape[1] > 0:
@@ -253,12 +287,73 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
                 draw_polylines(surface, lev, col, lw, clean=True)
         pad = int(8 * theme.scale)
         if label:
-            draw_text(surface, label, (x + pad, y + pad), theme, bold=True, backdrop=True)
+            draw_text_fit(surface, label, (x + pad, y + pad), w - 2 * pad, theme, bold=True,
+                          backdrop=True)
+        if options.legend:
+            dpts, dlab = _data_arrays(data)
+            has_data = options.data and dpts is not None and len(dpts) > 0
+            if has_data or xs is not None:
+                _draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
+                             labels, xs is not None and options.particles and xs.shape[1] > 0,
+                             has_data)
         if options.label:
             draw_text(surface, time_label(ts, progress), (x + pad, y + h - pad), theme,
                       anchor="bottomleft", backdrop=True)
     finally:
         surface.set_clip(prev_clip)
+
+
+def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
+                 samples: bool, data: bool) -> None:
+    """A small key at the bottom right: which dots are data and which are samples."""
+    x, y, w, h = vp.rect
+    font = theme.font(0.8)
+    r = max(2, theme.point_px + 1)
+    gap = int(6 * theme.scale)
+    items = []
+    if data:
+        if data_labels is not None and len(data_labels):
+            c = class_color_array(np.asarray(data_labels)[:1], theme, theme.data)[0]
+            col = blend(theme.background, tuple(int(v) for v in c), theme.data_strength)
+        else:
+            col = blend(theme.background, theme.data, theme.data_strength)
+        items.append(("data", col))
+    if samples:
+        if sample_labels is not None and len(sample_labels):
+            c = class_color_array(np.asarray(sample_labels)[:1], theme, theme.particle)[0]
+            items.append(("samples", tuple(int(v) for v in c)))
+        else:
+            items.append(("samples", theme.particle))
+    if not items:
+        return
+    widths = [font.size(t)[0] + 2 * r + gap for t, _ in items]
+    total = sum(widths) + gap * (len(items) + 1)
+    lh = font.get_linesize()
+    box = pygame.Rect(x + w - total - gap, y + h - lh - 2 * gap, total, lh + gap)
+    if box.x < x or box.y < y:
+        return
+    pygame.draw.rect(surface, theme.background, box)
+    cx = box.x + gap
+    for (text, col), wd in zip(items, widths):
+        pygame.draw.circle(surface, col, (cx + r, box.centery), r + (1 if text == "samples" else 0))
+        img = font.render(text, True, theme.text_dim)
+        surface.blit(img, img.get_rect(midleft=(cx + 2 * r + gap // 2, box.centery)))
+        cx += wd + gap
+
+
+def draw_text_fit(surface, text: str, pos, width: int, theme: Theme, bold: bool = False,
+                  backdrop: bool = False, mult: float = 1.0) -> pygame.Rect:
+    """draw_text that never runs past `width` pixels: a smaller size first, then an ellipsis
+    (compare panes' headers must not run into each other)."""
+    m = mult
+    while m > 0.72 and theme.font(m, bold).size(text)[0] > width:
+        m -= 0.07
+    font = theme.font(m, bold)
+    if font.size(text)[0] > width:
+        while len(text) > 1 and font.size(text + "\u2026")[0] > width:
+            text = text[:-1]
+        text = text.rstrip() + "\u2026"
+    return draw_text(surface, text, pos, theme, bold=bold, backdrop=backdrop, mult=m)
 
 
 def time_label(ts, progress: float) -> str:
@@ -271,7 +366,23 @@ def time_label(ts, progress: float) -> str:
     return f"t = {time_at(ts, progress):.2f}  \u00b7  step {step}/{S}"
 
 
-def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, traces, theme):
+STOCHASTIC_TRACES = 16   # a stochastic sampler's zig-zag paths: a few, or they become a hairball
+
+
+def is_stochastic(sampler: str | None) -> bool:
+    """Whether the sampler that made a trajectory adds fresh noise per step (registry says)."""
+    if not sampler:
+        return False
+    try:
+        from sandbox.samplers import SAMPLERS
+    except ImportError:
+        return False
+    spec = SAMPLERS.get(sampler)
+    return bool(getattr(spec, "stochastic", False))
+
+
+def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, traces, theme,
+                 stochastic: bool = False):
     S1, N, _ = xs.shape
     if S1 == 1:
         return
@@ -287,8 +398,10 @@ def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, tr
     px, lists = cache._trace_px
     i, f = locate(ts, progress)
     cur = (px[:, i] * (1 - f) + px[:, i + 1] * f).tolist()
-    col = blend(theme.background, theme.trace, theme.trace_strength)
-    lw = theme.line_px
+    # stochastic paths: fewer (see STOCHASTIC_TRACES), brighter and 1 px so each jump is visible
+    col = blend(theme.background, theme.trace, min(1.0, theme.trace_strength + 0.25) if stochastic
+                else theme.trace_strength)
+    lw = 1 if stochastic else theme.line_px
     for full, end in zip(lists, cur):
         pygame.draw.lines(surface, col, False, full[: i + 1] + [end], lw)
 

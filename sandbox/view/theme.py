@@ -1,7 +1,8 @@
 """Colours and sizes of everything drawn: dark, light and high-contrast themes, presenter scale.
 
 Class colours are the Okabe–Ito palette (distinguishable with the common colour-vision
-deficiencies). `scale` is the presenter scale: it multiplies font size, line width and point size
+deficiencies), ordered so class 0 (what a first drawing gets) is never the particles' hue: data
+and samples must not share a colour. `scale` is the presenter scale: it multiplies font size, line width and point size
 so a projected window stays legible from the back of a room.
 """
 from __future__ import annotations
@@ -12,14 +13,14 @@ from dataclasses import dataclass, replace
 Color = tuple[int, int, int]
 
 OKABE_ITO: tuple[Color, ...] = (
-    (230, 159, 0),    # orange
     (86, 180, 233),   # sky blue
     (0, 158, 115),    # bluish green
+    (204, 121, 167),  # reddish purple
     (240, 228, 66),   # yellow
     (0, 114, 178),    # blue
     (213, 94, 0),     # vermillion
-    (204, 121, 167),  # reddish purple
     (180, 180, 180),  # grey
+    (230, 159, 0),    # orange
 )
 
 _FONTS: dict[tuple[int, bool, int], object] = {}

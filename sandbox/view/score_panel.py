@@ -1,0 +1,138 @@
+"""The score panel: training loss, the quality ratio against the data-vs-data baseline, a badge.
+
+Drawn over the top right of the canvas; collapsible to its header (click it). Sizes follow the
+canvas and the presenter scale. The number in the header and badge is `metrics.split_half` of the
+samples on screen against the drawing (the lessons' number), so it belongs to the model shown and
+disappears when that model changes. The curve is the training run's own score history as a
+ratio to its baseline, with the baseline drawn as the reference line at 1x.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from .draw import draw_text
+from .theme import Theme, blend
+
+GRADE_COLORS = {"good": (0, 158, 115), "ok": (230, 159, 0), "poor": (213, 94, 0)}
+
+
+def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool) -> pygame.Rect:
+    """Where the panel goes: right side of the canvas, below the pane headers at `top`."""
+    w = int(np.clip(canvas.w * 0.3, min(220 * theme.scale, canvas.w * 0.45), 440 * theme.scale))
+    head = int(theme.font_px * 1.6)
+    h = head if collapsed else int(max(w * 0.55, head * 5))
+    return pygame.Rect(canvas.right - w - 10, top, w, h)
+
+
+def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, collapsed: bool,
+         eta: str = "") -> pygame.Rect:
+    """Draw the panel; returns the header's rectangle (a click there collapses / expands).
+
+    status: app.training.TrainStatus (losses, scores, baseline, step, total, running);
+    score: the shown model's Score (ratio, grade) or None.
+    """
+    pygame.draw.rect(surf, blend(theme.background, theme.panel, 0.94), rect, border_radius=6)
+    pygame.draw.rect(surf, theme.panel_border, rect, width=1, border_radius=6)
+    head_h = int(theme.font_px * 1.6)
+    head = pygame.Rect(rect.x, rect.y, rect.w, head_h)
+    pad = max(6, int(6 * theme.scale))
+    arrow = "\u25b8" if collapsed else "\u25be"
+    if status.running:
+        title = f"{arrow} training {status.step}/{status.total}" + (f"  \u00b7  {eta}" if eta else "")
+    elif score is not None:
+        title = f"{arrow} score {score.ratio:.2f}\u00d7"
+    else:
+        title = f"{arrow} score"
+    prev = surf.get_clip()
+    surf.set_clip(rect)
+    try:
+        draw_text(surf, title, (head.x + pad, head.centery), theme, mult=0.85, anchor="midleft")
+        if score is not None:
+            _badge(surf, theme, score.grade, (head.right - pad, head.centery))
+        if collapsed:
+            return head
+        plot = pygame.Rect(rect.x + int(theme.font_px * 2.6), head.bottom + pad,
+                           rect.w - int(theme.font_px * 2.6) - pad,
+                           rect.h - head_h - 2 * pad - int(theme.font_px * 1.3))
+        if plot.w < 20 or plot.h < 20:
+            return head
+        _axes(surf, plot, theme)
+        _curves(surf, plot, theme, status, score)
+    finally:
+        surf.set_clip(prev)
+    return head
+
+
+def _badge(surf, theme: Theme, grade: str, right_mid) -> None:
+    font = theme.font(0.75, bold=True)
+    img = font.render(grade, True, (255, 255, 255))
+    r = img.get_rect(midright=right_mid).inflate(int(10 * theme.scale), int(4 * theme.scale))
+    r.midright = right_mid
+    pygame.draw.rect(surf, GRADE_COLORS.get(grade, theme.text_dim), r, border_radius=r.h // 2)
+    surf.blit(img, img.get_rect(center=r.center))
+
+
+def _axes(surf, plot: pygame.Rect, theme: Theme) -> None:
+    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.bottomright, 1)
+    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.topleft, 1)
+
+
+def _ema(v: np.ndarray) -> np.ndarray:
+    a = 2.0 / (1 + max(5, len(v) // 30))
+    out = np.empty_like(v)
+    acc = v[0]
+    for i, x in enumerate(v):
+        acc = a * x + (1 - a) * acc
+        out[i] = acc
+    return out
+
+
+def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
+    """Left axis: quality ratio (log, 0.8x..8x) with the 1x baseline line; loss (thin, its own
+    scale, right-hand label); x: training step."""
+    total = max(status.total, 1)
+    lo, hi = np.log10(0.8), np.log10(8.0)
+
+    def y_of(ratio):
+        r = np.log10(np.clip(ratio, 0.8, 8.0))
+        return plot.bottom - (r - lo) / (hi - lo) * plot.h
+
+    # the data-vs-data baseline: 1x, where fresh data would score
+    yb = int(y_of(1.0))
+    for x0 in range(plot.x, plot.right, 8):
+        pygame.draw.line(surf, theme.accent, (x0, yb), (min(x0 + 4, plot.right), yb), 1)
+    draw_text(surf, "data", (plot.right - 2, yb - 2), theme, mult=0.65, anchor="bottomright",
+              color=theme.accent)
+    for tick in (1.0, 2.0, 4.0):
+        draw_text(surf, f"{tick:g}\u00d7", (plot.x - 4, int(y_of(tick))), theme, mult=0.65,
+                  anchor="midright", color=theme.text_dim)
+    draw_text(surf, "step", (plot.right, plot.bottom + 2), theme, mult=0.65, anchor="topright",
+              color=theme.text_dim)
+    draw_text(surf, "0", (plot.x, plot.bottom + 2), theme, mult=0.65, anchor="topleft",
+              color=theme.text_dim)
+    losses = np.asarray(status.losses, dtype=np.float64)
+    good = losses[np.isfinite(losses) & (losses > 0)]
+    if len(good) >= 2:
+        e = np.log10(_ema(good))
+        idx = np.linspace(0, len(e) - 1, min(len(e), max(plot.w, 2))).astype(int)
+        y = e[idx]
+        a, b = float(y.min()), float(y.max())
+        b = a + 1 if b - a < 1e-6 else b
+        xs = plot.x + idx / max(total - 1, 1) * plot.w
+        ys = plot.bottom - (y - a) / (b - a) * plot.h * 0.9
+        pygame.draw.lines(surf, blend(theme.background, theme.text_dim, 0.7), False,
+                          np.stack([xs, ys], 1).tolist(), 1)
+        draw_text(surf, f"loss {np.exp(np.log(10) * e[-1]):.3g}", (plot.right, plot.y), theme,
+                  mult=0.65, anchor="topright", color=theme.text_dim)
+    if status.scores and status.baseline:
+        st = np.array([s for s, _ in status.scores], np.float64)
+        r = np.array([v for _, v in status.scores], np.float64) / status.baseline
+        pts = np.stack([plot.x + st / total * plot.w, y_of(r)], 1)
+        if len(pts) >= 2:
+            pygame.draw.lines(surf, theme.particle, False, pts.tolist(), max(1, theme.line_px))
+        for p in pts:
+            pygame.draw.circle(surf, theme.particle, p.tolist(), max(2, theme.point_px + 1))
+    if score is not None:
+        draw_text(surf, f"samples vs data {score.ratio:.2f}\u00d7 ({score.grade})",
+                  (plot.x, plot.y), theme, mult=0.7, color=theme.text)
