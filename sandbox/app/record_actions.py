@@ -136,7 +136,7 @@ def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None
         if kind == "html":  # share as web page: the notebook player, in one offline file
             from sandbox.web import trajectory_player
 
-            return trajectory_player(traj, data=data, contours=options.contours,
+            return trajectory_player(traj, data=None if data is None else data.points, contours=options.contours,
                                      traces=100 if options.trajectories else 0, title=label).save(out)
         return export_animation(traj, out, size=size, fps=fps, seconds=seconds, data=data,
                                 options=options, theme=theme, label=label, traces=100,

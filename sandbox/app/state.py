@@ -23,7 +23,7 @@ import numpy as np
 from sandbox.errors import UserError
 from sandbox.view import LAYERS, THEMES, ViewOptions
 
-from . import data_actions, engine, record_actions, session
+from . import data_actions, engine, names, record_actions, session
 from .drawing import Drawing
 from .engine import Model, Sampled
 from .identity import no_model_note
@@ -483,7 +483,7 @@ class AppState:
         self._saved_version = self.drawing.version
         shipped = engine.shipped_models(name) if self.load_shipped else []
         self._replace_models({engine.model_key(m): m for m in shipped})
-        title = _display_name(name)
+        title = names.display("preset", name)
         if self.models:
             if self.panes[0].settings.model_key() not in self.models:
                 self._adopt_settings_of(next(iter(self.models)))
@@ -788,14 +788,6 @@ class AppState:
         record_actions.maybe_autosave(self, force=True)
         self.trainer.join(2.0)
         self._tasks.shutdown()
-
-
-def _display_name(name: str) -> str:
-    """A preset's name for people ("eight gaussians", never the id "eight_gaussians")."""
-    import sandbox.datasets as ds
-
-    fn = getattr(ds, "display_name", None)
-    return str(fn(name)) if callable(fn) else name.replace("_", " ")
 
 
 def _ratio(model: Model, x_T: np.ndarray, pane: PaneSettings, points: np.ndarray) -> float:

@@ -370,15 +370,13 @@ STOCHASTIC_TRACES = 16   # a stochastic sampler's zig-zag paths: a few, or they 
 
 
 def is_stochastic(sampler: str | None) -> bool:
-    """Whether the sampler that made a trajectory adds fresh noise per step (registry says)."""
+    """Whether the sampler that made a trajectory adds fresh noise per step (sandbox.registry)."""
     if not sampler:
         return False
-    try:
-        from sandbox.samplers import SAMPLERS
-    except ImportError:
-        return False
-    spec = SAMPLERS.get(sampler)
-    return bool(getattr(spec, "stochastic", False))
+    from sandbox import registry
+
+    info = registry.SAMPLERS.get(sampler) if sampler in registry.SAMPLERS else None
+    return bool(getattr(info, "stochastic", False))
 
 
 def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, traces, theme,
