@@ -61,15 +61,24 @@ def test_enter_in_the_path_box_opens_folders_and_picks_files(folder):
     assert key(d, pygame.K_RETURN)[1] is None and "not a file the sandbox can open" in d.error
 
 
+def type_(d, text):
+    for ch in text:
+        d.event(pygame.event.Event(pygame.TEXTINPUT, text=ch))
+
+
 def test_typing_keys_and_clicks(folder):
     d = FileDialog((1280, 800), start=folder)
-    d.text = ""
-    for ch in str(folder / "c.png"):
-        d.event(pygame.event.Event(pygame.TEXTINPUT, text=ch))
+    type_(d, "c.png")                                             # a name: added to the folder
+    assert d.text == str(folder.resolve() / "c.png")
+    d.chdir(folder / "sub")
+    type_(d, str(folder / "c.png"))                               # an absolute path: replaces it
     assert d.text == str(folder / "c.png")
+    key(d, pygame.K_a, pygame.KMOD_CTRL)
+    assert d.text == ""
+    type_(d, str(folder / "c.png"))
     key(d, pygame.K_BACKSPACE)
     assert d.text.endswith("c.pn")
-    d.text = str(d.folder) + os.sep                               # untouched box: Enter opens the pick
+    d.chdir(folder)                                               # untouched box: Enter opens the pick
     key(d, pygame.K_DOWN)
     assert d.entries[d.selected][0] == "b.npy"
     assert key(d, pygame.K_RETURN)[1] == str((folder / "b.npy").resolve())

@@ -250,3 +250,52 @@ def test_display_names_never_show_ids():
     assert names.display("preset", "some_new_thing") == "some new thing"   # unknown: made readable
     assert all(names.tip("sampler", s) for s in ("ddpm", "ddim", "euler", "midpoint", "heun",
                                                  "euler_maruyama"))
+
+
+def _post(type_, **kw):
+    pygame.event.post(pygame.event.Event(type_, **kw))
+
+
+def test_controls_stay_put(tmp_path):
+    """The wheel scrolls and changes no value; classes appearing move no button; collapsing
+    'advanced' brings the panel back; keyboard presenter steps return to exactly 1.00x."""
+    app = App("moons", size=(1280, 800), settings=Settings(particles=500), load_shipped=False,
+              auto_train=False, autosave=False, out_dir=tmp_path)
+    st = app.state
+    try:
+        app.run_frames(1)
+        train = lambda: next(w for w in app.panel.leaves() if _text_of(w) == "Train")  # noqa: E731
+        y0 = train().rect.y
+        _classes(st)                                   # the guidance row was there all along
+        app.run_frames(1)
+        assert train().rect.y == y0
+        for _ in range(5):                             # Ctrl+= five times, Ctrl+- five times
+            _post(pygame.KEYDOWN, key=pygame.K_EQUALS, mod=pygame.KMOD_CTRL, unicode="", scancode=0)
+        app.run_frames(1)
+        assert st.presenter_scale == 2.0
+        for _ in range(5):
+            _post(pygame.KEYDOWN, key=pygame.K_MINUS, mod=pygame.KMOD_CTRL, unicode="", scancode=0)
+        app.run_frames(1)
+        assert st.presenter_scale == 1.0
+        st.set_presenter_scale(2.5)
+        app.run_frames(1)
+        steps = next(w for w in app.panel.leaves() if getattr(w, "label", "") == "steps")
+        before = (st.panes[0].settings.steps, st.brush_radius, st.brush_density, st.settings.guidance)
+        for _ in range(20):                            # wheel turns with the pointer on sliders
+            pos = steps.rect.center if app.panel.rect.collidepoint(steps.rect.center) else (100, 300)
+            _post(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+            _post(pygame.MOUSEWHEEL, x=0, y=-1, flipped=False)
+            app.run_frames(1)
+        assert (st.panes[0].settings.steps, st.brush_radius, st.brush_density, st.settings.guidance) == before
+        assert app.panel.scroll > 0 and app.panel.bar_rects() is not None
+        app.advanced = True
+        app.run_frames(1)
+        app.panel.scroll_by(10 ** 6)
+        app.run_frames(1)
+        assert app.panel.scroll == app.panel.content_h - app.panel.rect.h
+        app.advanced = False
+        app.run_frames(1)
+        assert 0 <= app.panel.scroll <= max(0, app.panel.content_h - app.panel.rect.h)
+        assert app.errors == 0
+    finally:
+        app.close()

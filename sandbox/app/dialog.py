@@ -4,8 +4,9 @@ Drawn with the window's own widgets and theme (it scales with the presenter scal
 high-contrast theme), so it looks like the rest of the app. It lists folders and the files of the
 chosen type only, opens nothing but what the app can load, and never deletes or renames anything.
 The last folder is remembered across runs (a small text file in the cache folder). Keyboard:
-type a path and press Enter (a folder opens, a file loads), Up/Down pick in the list, Enter opens
-the pick, Backspace in an empty box goes up, Esc cancels.
+type a name (added to the folder shown) or a path starting with / or ~ (replaces it; Ctrl+A clears
+the box) and press Enter: a folder opens, a file loads. Up/Down pick in the list, Enter opens the
+pick, Backspace on the bare folder goes up, Esc cancels.
 
 `event(ev)` returns (taken, picked path or None, closed), so the window loop stays independent of
 how the dialog works inside.
@@ -121,6 +122,7 @@ class FileDialog:
         self.selected = next((i for i, e in enumerate(self.entries) if not e[2]), -1)
         self.scroll = 0
         self.text = str(folder) + os.sep if str(folder) != os.sep else os.sep
+        self._fresh = True        # typing a name appends to the folder; typing "/" starts afresh
         self.error = "" if files or dirs else f"no {FILTERS[self.filter][0]} files here"
 
     def set_filter(self, key: str) -> None:
@@ -224,7 +226,11 @@ class FileDialog:
         if t == pygame.KEYDOWN:
             self._key(ev)
         elif t == pygame.TEXTINPUT:
-            self.text += str(getattr(ev, "text", ""))
+            typed = str(getattr(ev, "text", ""))
+            if self._fresh and typed[:1] in ("/", "~", "\\") or self._fresh and typed[1:2] == ":":
+                self.text = ""    # a new absolute path replaces the folder shown
+            self._fresh = False
+            self.text += typed
             self.error = ""
         elif t == pygame.MOUSEWHEEL:
             most = max(0, len(self.entries) - self._visible_rows())
@@ -252,10 +258,13 @@ class FileDialog:
                 self.go_up()
             else:
                 self.text = self.text[:-1]
+                self._fresh = False
         elif k in (pygame.K_UP, pygame.K_DOWN) and self.entries:
             d = -1 if k == pygame.K_UP else 1
             self.selected = min(max(self.selected + d, 0), len(self.entries) - 1)
             self._show_selected()
+        elif k in (pygame.K_a, pygame.K_u, pygame.K_l) and getattr(ev, "mod", 0) & pygame.KMOD_CTRL:
+            self.text, self._fresh = "", False      # select-all-and-type, as in a browser's address bar
         elif k == pygame.K_v and getattr(ev, "mod", 0) & (pygame.KMOD_CTRL | pygame.KMOD_META):
             try:
                 pasted = pygame.scrap.get_text() if hasattr(pygame.scrap, "get_text") else ""

@@ -20,14 +20,18 @@ class TimeSlider(Slider):
 
     def _track(self) -> pygame.Rect:
         r = self.rect
-        return pygame.Rect(r.x + 8, r.y + int(r.h * 0.3) - 3, max(r.w - 16, 1), 6)
+        inset = max(8, self.knob_r + 2)   # the knob stays whole at both ends
+        return pygame.Rect(r.x + inset, r.y + int(r.h * 0.3) - 3, max(r.w - 2 * inset, 1), 6)
+
+    knob_r = 8
 
     def draw(self, surf, theme):
         tr = self._track()
         pygame.draw.rect(surf, theme.panel_border, tr, border_radius=3)
         u = min(max(float(self.get()), 0.0), 1.0)
         pygame.draw.rect(surf, theme.accent, pygame.Rect(tr.x, tr.y, max(1, int(u * tr.w)), tr.h), border_radius=3)
-        pygame.draw.circle(surf, theme.accent, (tr.x + u * tr.w, tr.centery), max(7, theme.font_px // 2))
+        self.knob_r = max(7, theme.font_px // 2)
+        pygame.draw.circle(surf, theme.accent, (tr.x + u * tr.w, tr.centery), self.knob_r)
         self.texts = []
         for text, x, anchor in (("noise", tr.x, "topleft"), ("data", tr.right, "topright")):
             img = text_image(theme, text, theme.text_dim, 0.7)
