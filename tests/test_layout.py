@@ -101,6 +101,8 @@ def _reset(app):
     if st.drawing.name != "smiley":
         st.set_preset("smiley")
     st.messages.clear()
+    st.play(False)            # a still frame at the data end: the same picture every run
+    st.set_progress(1.0)
     tr = st.training
     tr.losses[:], tr.scores[:], tr.step, tr.total = [], [], 0, 0
 
