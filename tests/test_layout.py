@@ -75,6 +75,8 @@ STATES = {
     "theme-high-contrast": lambda app, st: st.set_theme("high-contrast"),
     "file-dialog": lambda app, st: app.open_dialog(),
     "tooltip": lambda app, st: _tooltip(app),
+    "tooltip-jargon": lambda app, st: _tooltip_header(app),
+    "keyboard-focus": lambda app, st: setattr(app, "focus_index", 12),
     "restore-banner": lambda app, st: setattr(st, "restore_offer", (np.zeros((1234, 2)), None)),
     "classes-guidance": lambda app, st: _classes(st),     # last: _reset brings the smiley back
 }
@@ -87,10 +89,20 @@ def _tooltip(app):
     app.mouse = sampler.rect.center
 
 
+def _tooltip_header(app):
+    app._tip_forced = True
+    app.draw()
+    label, width, _ = app.pane_headers[0]
+    app.mouse = (app.pane_rects[0].x + 20, app.pane_rects[0].y + 20)
+    if "NFE" in label:                                   # the header's jargon explains itself
+        assert "function evaluations" in app.tip_target(app.mouse)[1]
+
+
 def _reset(app):
     st = app.state
     app.close_dialog()
     app._tip_forced = False
+    app.focus_index = None
     app.mouse = (-1, -1)
     app.advanced = False
     app.panel.scroll = 0
@@ -298,6 +310,41 @@ def test_controls_stay_put(tmp_path):
         app.advanced = False
         app.run_frames(1)
         assert 0 <= app.panel.scroll <= max(0, app.panel.content_h - app.panel.rect.h)
+        assert app.errors == 0
+    finally:
+        app.close()
+
+
+def test_keyboard_focus_reaches_every_control(tmp_path):
+    app = App("moons", size=(1280, 800), settings=Settings(particles=500), load_shipped=False,
+              auto_train=False, autosave=False, out_dir=tmp_path)
+    st = app.state
+    try:
+        st.set_presenter_scale(2.0)
+        app.run_frames(1)
+        order = app.focus_order()
+        labels = [getattr(w, "label", "") for w in order]
+        tab = dict(key=pygame.K_TAB, mod=0, unicode="", scancode=0)
+        for _ in range(labels.index("steps") + 1):
+            _post(pygame.KEYDOWN, **tab)
+        app.run_frames(1)
+        steps = app.focused
+        assert steps.label == "steps" and app.panel.rect.contains(steps.rect)   # scrolled into view
+        before = st.panes[0].settings.steps
+        _post(pygame.KEYDOWN, key=pygame.K_RIGHT, mod=0, unicode="", scancode=0)
+        app.run_frames(1)
+        assert st.panes[0].settings.steps > before and st.progress >= 0     # the slider, not the frame step
+        playing = st.playing
+        _post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="", scancode=0)
+        _post(pygame.KEYDOWN, key=pygame.K_SPACE, mod=0, unicode="", scancode=0)
+        app.run_frames(1)
+        assert app.focused is None and st.playing != playing                # keys back to the shortcuts
+        for _ in range(len(order)):                                         # Tab walks every control
+            _post(pygame.KEYDOWN, **tab)
+            app.run_frames(1)
+            w = app.focused
+            seen = app.panel.rect if w in list(app.panel.leaves()) else app.timebar.rect
+            assert seen.contains(w.rect), (getattr(w, "label", ""), w.rect, seen)
         assert app.errors == 0
     finally:
         app.close()

@@ -118,6 +118,7 @@ MOUSE_HELP = [
     ("wheel / middle drag", "zoom / pan the view"),
     ("wheel on the panel", "scroll the panel (values change only by click or drag)"),
     ("rest the pointer", "a control explains itself in a tooltip"),
+    ("Tab / Shift+Tab", "focus the next control: arrows step it, Enter presses it, Esc leaves"),
     ("drop a file", "load points (CSV, NPY, picture), a model or a session"),
 ]
 

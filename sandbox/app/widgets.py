@@ -6,7 +6,9 @@ action, so the widgets hold no state of their own beyond their rectangle (the st
 the one source of truth, and a widget can never disagree with a keyboard shortcut).
 
 Values change by click or drag only: the mouse wheel scrolls the panel and never changes a value
-(a wheel turn over a slider used to change whichever slider passed under the pointer). A widget
+(a wheel turn over a slider used to change whichever slider passed under the pointer). Keyboard:
+Tab / Shift+Tab give the next control the focus (a ring shows it), Left/Right step it, Enter or
+Space press it, Esc gives the keys back to the shortcuts. A widget
 that is too narrow for its text takes a second line (`lines()`), so text is never squeezed away
 at a large presenter scale; `tip` is the sentence shown when the pointer rests on it.
 """
@@ -98,6 +100,13 @@ class Widget:
     def leaves(self) -> list["Widget"]:
         return [self]
 
+    # keyboard (Tab gives a control the focus; see App.on_key)
+    focusable = True
+
+    def key(self, k: int) -> bool:
+        """React to a key while focused (Enter/Space activate, Left/Right step); True if used."""
+        return False
+
     # shared drawing helpers
     def _box(self, surf, theme: Theme, rect, active=False, hover=False, enabled=True) -> None:
         radius = max(2, rect.h // 5)
@@ -139,7 +148,13 @@ def _hover(rect) -> bool:
     return pygame.mouse.get_focused() and rect.collidepoint(pygame.mouse.get_pos())
 
 
+_ACTIVATE = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+_STEP = {pygame.K_LEFT: -1, pygame.K_DOWN: -1, pygame.K_RIGHT: 1, pygame.K_UP: 1}
+
+
 class Label(Widget):
+    focusable = False
+
     def __init__(self, text: str | Getter, bold: bool = True, **kw):
         super().__init__(**kw)
         self.text, self.bold = text, bold
@@ -188,6 +203,12 @@ class Button(Widget):
             return True
         return False
 
+    def key(self, k):
+        if k in _ACTIVATE and self.enabled():
+            self.action()
+            return True
+        return False
+
     def signature(self):
         return (super().signature(), self._label(), bool(self.active()) if self.active else False,
                 _hover(self.rect))
@@ -231,6 +252,16 @@ class Segmented(Widget):
 
     def signature(self):
         return (super().signature(), self.get())
+
+    def key(self, k):
+        d = _STEP.get(k, 1 if k in _ACTIVATE else 0)
+        if not d or not self.enabled():
+            return False
+        vals = [v for v, _ in self.options]
+        cur = self.get()
+        i = vals.index(cur) if cur in vals else 0
+        self.set(vals[(i + d) % len(vals)])
+        return True
 
     def tip_at(self, pos):
         for k, cell in enumerate(self._cells()):
@@ -307,6 +338,13 @@ class Cycler(Widget):
 
     def signature(self):
         return (super().signature(), str(self.fmt(self.get())))
+
+    def key(self, k):
+        d = _STEP.get(k, 1 if k in _ACTIVATE else 0)
+        if not d or not self.enabled():
+            return False
+        self._step(d)
+        return True
 
     def tip_at(self, pos):
         extra = self.tips(self.get()) if self.tips else ""
@@ -426,6 +464,23 @@ class Slider(Widget):
             return True
         return False
 
+    def key(self, k):
+        d = _STEP.get(k, 0)
+        if not d or not self.enabled():
+            return False
+        v = float(self.get())
+        if self.integer and (self.hi - self.lo) <= 200 and not self.log:
+            new = int(v) + d                                  # small integer ranges: one by one
+        elif self.step:
+            new = v + d * self.step
+        else:
+            new = self._from_u(self._to_u(v) + d * 0.02)
+            if new == v and self.integer:
+                new = int(v) + d
+        new = min(max(new, self.lo), self.hi)
+        self.set(int(round(new)) if self.integer else round(new, 10))
+        return True
+
     def _apply(self, v, final: bool) -> None:
         if self.live or final:
             self._pending = None
@@ -470,6 +525,16 @@ class Swatches(Widget):
 
     def signature(self):
         return (super().signature(), int(self.count()), self.get())
+
+    def key(self, k):
+        d = _STEP.get(k, 1 if k in _ACTIVATE else 0)
+        vals = [v for v, _ in self._cells()]
+        if not d or not vals or not self.enabled():
+            return False
+        cur = self.get()
+        i = vals.index(cur) if cur in vals else 0
+        self.set(vals[(i + d) % len(vals)])
+        return True
 
     def handle(self, ev):
         if not (_is_click(ev) and self.enabled()):

@@ -26,6 +26,7 @@ from . import engine, keys, names, overlays  # noqa: E402
 from .trainer import eta_text  # noqa: E402
 from .dialog import FileDialog  # noqa: E402
 from .display_actions import DisplayActions  # noqa: E402
+from .names import JARGON  # noqa: E402
 from .panel import Panel  # noqa: E402
 from .settings import PREDICTION_NAMES  # noqa: E402
 from .state import AppState  # noqa: E402
@@ -69,12 +70,14 @@ class App(DisplayActions):
         self.drag: str | None = None
         self.dialog: FileDialog | None = None
         self._banner = None
-        self._tip: tuple[object, str, float] | None = None   # widget under the pointer, its tip, since
+        self._tip: tuple[tuple, str, float] | None = None    # rect under the pointer, its tip, how long
         self.tooltip_rect: pygame.Rect | None = None
         # what the last frame drew where (the layout test checks these)
         self.toast_rects: list[pygame.Rect] = []
         self.help_rect: pygame.Rect | None = None
         self.pane_headers: dict[int, tuple[str, int, int]] = {}   # pane: (header, width, room)
+        self.chart_rect: pygame.Rect | None = None
+        self.focus_index: int | None = None      # keyboard focus: index into focus_order()
         self.running = True
         self.frames = 0
         self._pending_size = None   # resizes are applied once per frame (a drag sends dozens)
@@ -223,9 +226,62 @@ class App(DisplayActions):
             self.resize((getattr(ev, "x", 0), getattr(ev, "y", 0)))
 
     def on_key(self, ev) -> None:
-        sc = keys.find(int(getattr(ev, "key", 0) or 0), int(getattr(ev, "mod", 0) or 0))
+        k, mod = int(getattr(ev, "key", 0) or 0), int(getattr(ev, "mod", 0) or 0)
+        if self._focus_key(k, mod):
+            return
+        sc = keys.find(k, mod)
         if sc is not None:
             sc.action(self)
+
+    # ---- keyboard focus ----------------------------------------------------------------------
+    def focus_order(self) -> list:
+        """The controls Tab walks through: the panel top to bottom, then the time bar."""
+        return [w for w in list(self.panel.leaves()) + self.timebar.widgets if w.focusable]
+
+    @property
+    def focused(self):
+        order = self.focus_order()
+        return order[self.focus_index] if self.focus_index is not None and self.focus_index < len(order) else None
+
+    def _focus_key(self, k: int, mod: int) -> bool:
+        """Tab / Shift+Tab move the focus; a focused control takes Enter, Space and the arrows;
+        Esc (or a click) gives the keys back to the shortcuts. True if the key was used here."""
+        if k == pygame.K_TAB and not mod & (pygame.KMOD_CTRL | pygame.KMOD_ALT):
+            n = len(self.focus_order())
+            if n:
+                step = -1 if mod & pygame.KMOD_SHIFT else 1
+                start = (-1 if step > 0 else 0) if self.focus_index is None else self.focus_index
+                self.focus_index = (start + step) % n
+                self._scroll_to_focus()
+            return True
+        w = self.focused
+        if w is None or mod & (pygame.KMOD_CTRL | pygame.KMOD_META):
+            return False
+        if k == pygame.K_ESCAPE:
+            self.focus_index = None
+            return True
+        return bool(w.key(k))
+
+    def _scroll_to_focus(self) -> None:
+        w = self.focused
+        p = self.panel
+        if w is None or w not in list(p.leaves()):
+            return
+        if w.rect.top < p.rect.top:
+            p.scroll_by(w.rect.top - p.rect.top - 8)
+        elif w.rect.bottom > p.rect.bottom:
+            p.scroll_by(w.rect.bottom - p.rect.bottom + 8)
+
+    def _draw_focus(self, theme: Theme) -> None:
+        w = self.focused
+        if w is None:
+            return
+        prev = self.screen.get_clip()
+        if w in list(self.panel.leaves()):
+            self.screen.set_clip(self.panel.rect)
+        pygame.draw.rect(self.screen, theme.highlight, w.rect.inflate(4, 4), width=max(2, theme.line_px + 1),
+                         border_radius=5)
+        self.screen.set_clip(prev)
 
     def on_mouse(self, ev) -> None:
         pos = ev.pos
@@ -237,6 +293,8 @@ class App(DisplayActions):
             if dismiss.collidepoint(pos):
                 self.state.dismiss_autosave()
                 return
+        if ev.type == pygame.MOUSEBUTTONDOWN:
+            self.focus_index = None      # the mouse takes over from the keyboard
         if self.drag is None and (self.panel.handle(ev) or self.timebar.handle(ev)):
             return
         if ev.type == pygame.MOUSEBUTTONUP:
@@ -311,6 +369,7 @@ class App(DisplayActions):
         d = st.drawing
         multi = d.num_classes > 1 or bool(d.class_names)   # drawn points keep their colour
         self.pane_headers = {}
+        self.chart_rect = None
         for i in range(len(self.pane_rects)):
             self._draw_pane(i, theme, d, multi)
         self._draw_cursor(theme)
@@ -318,12 +377,13 @@ class App(DisplayActions):
         if st.training.running or st.training.losses:
             cw, ch = int(min(300 * theme.scale, top.w * 0.45)), int(150 * theme.scale)
             # below the pane titles, at the right
-            overlays.loss_chart(self.screen, pygame.Rect(top.right - cw - 10, top.y + int(theme.font_px * 2.4),
-                                                         cw, ch), theme, st.training)
+            self.chart_rect = pygame.Rect(top.right - cw - 10, top.y + int(theme.font_px * 2.4), cw, ch)
+            overlays.loss_chart(self.screen, self.chart_rect, theme, st.training)
         self.toast_rects = overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme,
                                              st.recent_messages())
         self.panel.draw(self.screen, theme)
         self.timebar.draw(self.screen, theme)
+        self._draw_focus(theme)
         self._banner = None
         if st.restore_offer is not None:
             self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
@@ -344,7 +404,22 @@ class App(DisplayActions):
         """(widget, tooltip text) under `pos`, if any (panel or time bar)."""
         if self.dialog is not None or self.state.help_visible or self.drag is not None:
             return None
-        return self.panel.tip_at(pos) or self.timebar.tip_at(pos)
+        found = self.panel.tip_at(pos) or self.timebar.tip_at(pos)
+        if found:
+            return found
+        # the jargon on the canvas explains itself too: pane headers (NFE, straightness), the chart
+        theme = self.theme()
+        for i, (label, width, _) in self.pane_headers.items():
+            pad = int(8 * theme.scale)
+            r = pygame.Rect(self.pane_rects[i].x + pad, self.pane_rects[i].y + pad, width, theme.font(1.0).get_linesize())
+            if r.collidepoint(pos):
+                words = " ".join(JARGON[k] for k in ("NFE", "straightness") if k in label)
+                text = words or names.tip("objective", self.state.panes[i].settings.objective)
+                return _Region(r, text), text
+        if self.chart_rect is not None and self.chart_rect.collidepoint(pos):
+            text = "Training loss (lower is better, log scale) and the quality score. " + JARGON["ratio"]
+            return _Region(self.chart_rect, text), text
+        return None
 
     def _draw_tooltip(self, theme: Theme, dt: float) -> None:
         self.tooltip_rect = None
@@ -353,10 +428,11 @@ class App(DisplayActions):
             self._tip = None
             return
         widget, text = found
-        if self._tip is None or self._tip[0] is not widget or self._tip[1] != text:
-            self._tip = (widget, text, 0.0)
+        where = tuple(widget.rect)     # canvas regions are made afresh each frame: compare places
+        if self._tip is None or self._tip[0] != where or self._tip[1] != text:
+            self._tip = (where, text, 0.0)
         else:
-            self._tip = (widget, text, self._tip[2] + dt)
+            self._tip = (where, text, self._tip[2] + dt)
         if self._tip[2] >= self.TIP_DELAY or self._tip_forced:
             self.tooltip_rect = overlays.tooltip(self.screen, text, self.mouse, widget.rect, theme)
 
@@ -447,6 +523,13 @@ class App(DisplayActions):
         r = max(2, int(st.brush_radius * vp.scale))
         col = theme.class_color(st.brush_class) if st.tool == "spray" else theme.error
         pygame.draw.circle(self.screen, col, self.mouse, r, max(1, theme.line_px))
+
+
+class _Region:
+    """A part of the canvas with a tooltip (it has a rect, as a widget does)."""
+
+    def __init__(self, rect: pygame.Rect, tip: str):
+        self.rect, self.tip = rect, tip
 
 
 def run(dataset: str = "smiley", model_path=None, fullscreen: bool = False, model=None,
