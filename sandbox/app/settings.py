@@ -65,7 +65,8 @@ class PaneSettings:
         obj = OBJECTIVE_NAMES[self.objective]
         if self.objective == "ddpm":
             obj += f" ({PREDICTION_NAMES[self.prediction]}, {self.schedule})"
-        return f"{obj} \u00b7 {self.sampler} {self.steps} steps"
+        sampler = getattr(registry.SAMPLERS.get(self.sampler), "display", self.sampler)
+        return f"{obj} \u00b7 {sampler} {self.steps} steps"
 
 
 @dataclass(frozen=True)
