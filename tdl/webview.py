@@ -54,6 +54,7 @@ def thumbnail_atlas(images: np.ndarray) -> dict:
 def tree_payload(tree, traj=None) -> dict:
     """The JSON `DSW.tree` reads, from a TreeData (and its TrajectoryData, if it matches)."""
     from sandbox.web import quantize
+    from sandbox.web.player import view_box
     from tdl.plot import prompt_colors, step_guides
 
     Y = np.asarray(tree.Y, dtype=np.float32)
@@ -77,6 +78,7 @@ def tree_payload(tree, traj=None) -> dict:
                    "center": [float(c) for c in guides.center]},
         "thumbs": None if images is None else thumbnail_atlas(np.asarray(images)),
         "pos2d": None if images is not None or pos2d is None else quantize(np.asarray(pos2d)),
+        "pos_view": None if images is not None or pos2d is None else view_box(np.asarray(pos2d), None, 1.0),
         "aspect": 1.15 if tree.layout == "radial" else 1.8,
     }
 

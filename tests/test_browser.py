@@ -99,3 +99,21 @@ def test_tree_page_hover_shows_the_thumbnail(browser, tmp_path):
     assert not tip.is_visible()
     assert errors == [] and requests == []
     page.close()
+
+
+def test_notebook_fragments_share_one_page(browser, tmp_path):
+    """Notebook outputs: several players in one document, the script defined once, each mounted."""
+    from tdl.webview import TreeView
+
+    model = sandbox.shipped("moons")
+    tree, traj = synthetic(S=4, P=2, per=3)
+    parts = [sandbox.sample(model, 200, steps=8)._repr_html_(), model._repr_html_(),
+             sandbox.animate(model, 300, steps=8)._repr_html_(), TreeView(tree, traj)._repr_html_()]
+    out = tmp_path / "notebook.html"
+    out.write_text("<!DOCTYPE html><html><body>" + "".join(parts) + "</body></html>", encoding="utf-8")
+    page, errors, requests = _open(browser, out)
+    assert page.locator("canvas.dsw-main").count() == 3
+    assert page.evaluate("Array.from(document.querySelectorAll('.dsw')).filter(e => e.dsw).length") == 3
+    assert page.locator(".dsw-card").count() == 1
+    assert errors == [] and requests == []
+    page.close()

@@ -288,8 +288,8 @@
         var n = s * I + i, c = n % P.thumbs.cols, r = Math.floor(n / P.thumbs.cols);
         t.drawImage(atlas, c * P.thumbs.w, r * P.thumbs.h, P.thumbs.w, P.thumbs.h, 0, 0, 96, 96);
       } else if (pos) {  // 2D source: every instance at step s, this one highlighted
-        var b = P.pos2d, f = 88 / Math.max(b.hi[0] - b.lo[0], b.hi[1] - b.lo[1], 1e-9);
-        var q = function (j) { var o = 2 * (s * I + j); return [4 + (pos[o] - b.lo[0]) * f, 92 - (pos[o + 1] - b.lo[1]) * f]; };
+        var v = P.pos_view, f = 46 / v.half;  // the frame the animation player would use
+        var q = function (j) { var o = 2 * (s * I + j); return [48 + (pos[o] - v.cx) * f, 48 - (pos[o + 1] - v.cy) * f]; };
         t.fillStyle = "rgba(160,170,190,0.6)";
         for (var j = 0; j < I; j++) { var a = q(j); t.fillRect(a[0] - 1, a[1] - 1, 2, 2); }
         var me = q(i); t.fillStyle = rgba(cols[pidx[i]]);
