@@ -14,7 +14,8 @@ from typing import Callable
 
 from sandbox.errors import UserError
 
-from . import ddpm_vs_flow, draw_and_train, few_steps, forward_score, guidance, ideal_denoiser, noise_to_data
+from . import (ddpm_vs_flow, draw_and_train, few_steps, forward_score, guidance, ideal_denoiser, noise_to_data,
+               tree_reading)
 from .lesson import CheckResult, Lesson, Step
 
 LESSONS: dict[str, Callable[[], Lesson]] = {
@@ -25,6 +26,7 @@ LESSONS: dict[str, Callable[[], Lesson]] = {
     "guidance": guidance.lesson,
     "ideal_denoiser": ideal_denoiser.lesson,
     "forward_and_score": forward_score.lesson,
+    "reading_a_tree": tree_reading.lesson,
 }
 
 

@@ -4,7 +4,7 @@ where DDPM's zig-zag comes from (fresh noise each step), and what straight paths
 from __future__ import annotations
 
 from . import measure
-from .lesson import Lesson, Step, failed, passed
+from .lesson import Lesson, Step, actions, failed, passed, train_if_missing
 
 FEW_STEPS = 10
 
@@ -104,11 +104,13 @@ def lesson() -> Lesson:
         steps=(
             Step("Left: flow matching. Right: DDPM with its ancestral sampler; both 50 steps from the same noise. "
                  "Turn on compare mode (C) and press Train for any model that is missing.",
-                 start, check_side_by_side, hint="Training in compare mode trains both panes' models."),
+                 start, check_side_by_side, hint="Training in compare mode trains both panes' models.",
+                 demo=actions(lambda st: st.set_compare(True), train_if_missing)),
             Step("Make DDPM's paths straight WITHOUT retraining: change only the right pane's sampler.",
-                 None, check_deterministic),
+                 None, check_deterministic, demo=lambda st: st.set_pane(1, sampler="ddim")),
             Step(f"Now cut both panes to {FEW_STEPS} steps or fewer (deterministic samplers). Which one "
-                 "still looks like the moons?", None, check_few_steps),
+                 "still looks like the moons?", None, check_few_steps,
+                 demo=actions(lambda st: st.set_pane(0, steps=FEW_STEPS), lambda st: st.set_pane(1, steps=FEW_STEPS))),
         ),
         render="diffusion-sandbox render --dataset moons --out moons.gif",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import measure
-from .lesson import Lesson, Step, failed, passed
+from .lesson import Lesson, Step, failed, passed, train_if_missing
 
 MIN_POINTS = 300
 QUALITY_BOUND = 1.5    # samples' distance to the drawing <= 1.5 x the drawing's distance to itself
@@ -67,15 +67,21 @@ def lesson() -> Lesson:
              "data's own variability.",
         steps=(
             Step(f"The canvas is empty. Spray a shape of your own with the mouse: at least {MIN_POINTS} points "
-                 "(brush size: [ and ]).", start, check_drawing),
+                 "(brush size: [ and ]).", start, check_drawing, demo=spray_ring),
             Step("Press Train (T) and watch the loss fall and the preview take shape. When training has "
                  "finished, press Check: are the samples as close to your drawing as the drawing is to itself?",
                  None, check_trained,
-                 hint="Thin or very spread-out drawings need more training steps."),
+                 hint="Thin or very spread-out drawings need more training steps.", demo=train_if_missing),
         ),
         render="diffusion-sandbox train --data my_points.csv --out mine.safetensors && "
                "diffusion-sandbox render --model mine.safetensors --out mine.gif",
     )
+
+
+def spray_ring(state) -> None:
+    """A learner's drawing: a ring sprayed with twelve dabs."""
+    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False):
+        state.spray(0.3 * np.cos(a), 0.3 * np.sin(a), radius=0.8, density=30)
 
 
 def blobs(points: np.ndarray, min_share: float = 0.05) -> int:

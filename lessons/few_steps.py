@@ -96,10 +96,11 @@ def lesson() -> Lesson:
         steps=(
             Step("This pane shows the EXACT denoiser of a three-Gaussian mixture (no training error), sampled "
                  "with Euler in 50 steps. Cut the steps to 5 or fewer (Down arrow key) and watch the modes.",
-                 start, check_euler_few),
+                 start, check_euler_few, demo=lambda st: st.set_pane(0, steps=FEW)),
             Step(f"Find a solver and step count that lands within {ERROR_BOUND} data radii of the exact ODE's "
                  f"end while costing at most {BUDGET} evaluations per particle (shown as NFE in the pane).",
-                 None, check_budget, hint="S cycles the sampler; the Up and Down arrow keys change the steps."),
+                 None, check_budget, hint="S cycles the sampler; the Up and Down arrow keys change the steps.",
+                 demo=lambda st: st.set_pane(0, sampler="midpoint", steps=5)),
         ),
         render="diffusion-sandbox render --dataset three_modes --sampler euler --steps 5 --out euler5.gif",
     )

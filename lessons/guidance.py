@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from . import exact, measure
-from .lesson import Lesson, Step, failed, passed
+from .lesson import Lesson, Step, actions, failed, passed
 
 PRESET = "eight_gaussians"
 PURITY = 0.95
@@ -98,9 +98,9 @@ def lesson() -> Lesson:
         steps=(
             Step("Eight Gaussians, one class each, with their exact denoiser. Guidance is 0. Pick a class, then "
                  f"raise the guidance until at least {PURITY:.0%} of the samples land in that class's mode.",
-                 start, check_purity),
+                 start, check_purity, demo=actions(lambda st: st.set_class(2), lambda st: st.set_guidance(1.0))),
             Step(f"Now push the guidance to {STRONG:g} or more. Watch the chosen mode: its width and where it sits.",
-                 None, check_strong),
+                 None, check_strong, demo=lambda st: st.set_guidance(STRONG)),
         ),
         render="diffusion-sandbox train --dataset eight_gaussians --conditional --out eg.safetensors && "
                "diffusion-sandbox render --model eg.safetensors --label 2 --guidance 4 --out guided.gif",

@@ -81,9 +81,9 @@ def lesson() -> Lesson:
         steps=(
             Step(f"The pane shows the ideal denoiser of these {POINTS} points: E[x0 | x_t] computed exactly. "
                  "Release a particle anywhere (R, then click), even far from the points. Where does it end?",
-                 start, check_release),
+                 start, check_release, demo=lambda st: st.release_particle_at(4.0, -3.0)),
             Step(f"Press Train: a network learns the same {POINTS} points with the same loss. Do its samples "
-                 "copy the points too?", None, check_trained),
+                 "copy the points too?", None, check_trained, demo=lambda st: st.train()),
         ),
         render="",
     )

@@ -66,6 +66,23 @@ class Lesson:
         return "\n".join(out)
 
 
+def actions(*fns: Setup) -> Setup:
+    """One demo out of several learner actions, run in order."""
+    def run(state) -> None:
+        for fn in fns:
+            fn(state)
+    return run
+
+
+def train_if_missing(state) -> None:
+    """Press Train when a shown pane has no model (demos of lessons that train)."""
+    from .measure import model_of
+
+    panes = (0, 1) if state.compare else (0,)
+    if any(model_of(state, i) is None for i in panes):
+        state.train()
+
+
 def passed(feedback: str, **measured) -> CheckResult:
     return CheckResult(True, feedback, measured)
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from . import measure
-from .lesson import Lesson, Step, failed, passed
+from .lesson import Lesson, Step, actions, failed, passed
 
 MID_TOLERANCE = 0.05   # progress within 0.45..0.55 counts as "the middle"
 NEAR_NOISE = 0.2       # progress <= 0.2: t >= 0.8
@@ -101,12 +101,17 @@ def lesson() -> Lesson:
              "the model knows along the way.",
         steps=(
             Step("The smiley's model turns random noise into a face. Watch it once, then pause (Space) and drag "
-                 "the time slider to the middle: half-way from noise to data.", start, check_middle),
+                 "the time slider to the middle: half-way from noise to data.", start, check_middle,
+                 demo=actions(lambda st: st.play(False), lambda st: st.set_progress(0.5))),
             Step(f"Follow single particles: with the release tool (R) click {RELEASES} places on the canvas. Each "
                  "click drops one particle into the noise there and draws its path.", before_release,
-                 check_release, hint="A right-click releases a particle with any tool."),
+                 check_release, hint="A right-click releases a particle with any tool.",
+                 demo=actions(*(lambda st, p=p: st.release_particle_at(*p) for p in ((0.0, 0.0), (0.6, 0.4),
+                                                                                     (0.62, 0.4))))),
             Step("What does the model do at high noise? Turn on the vector field (key 4) and drag the slider "
-                 "back near the noise (left end).", None, check_field),
+                 "back near the noise (left end).", None, check_field,
+                 demo=actions(lambda st: st.options.field or st.toggle("field"), lambda st: st.play(False),
+                              lambda st: st.set_progress(0.1))),
         ),
         render="diffusion-sandbox render --dataset smiley --out smiley.gif",
     )

@@ -29,14 +29,14 @@ class RenderOptions:
     train_steps: int | None = None  # None: the window's defaults (lessons that train)
 
 
-def make_state(out_dir: Path, train_steps: int | None = None, particles: int = 1500):
+def make_state(out_dir: Path, train_steps: int | None = None, particles: int | None = None):
     """A headless AppState like the lesson window's: shipped models, no autosave, no auto-training."""
     from dataclasses import replace
 
     from sandbox.app.settings import Settings
     from sandbox.app.state import AppState
 
-    s = Settings(particles=particles)
+    s = Settings() if particles is None else Settings(particles=int(particles))
     if train_steps is not None:
         s = replace(s, train=replace(s.train, train_steps=int(train_steps)))
     return AppState(None, settings=s, load_shipped=True, auto_train=False, autosave=False, out_dir=out_dir)
@@ -51,12 +51,13 @@ def plan(step, fps: float, seconds: float) -> np.ndarray:
     return 1.0 - p if getattr(step, "reverse", False) else p
 
 
-def frames(step, state, progresses, size, theme) -> Iterator[np.ndarray]:
-    """(H, W, 3) uint8 frames of `step` at each progress."""
+def frames(step, state, progresses, size, theme, caption: str = "") -> Iterator[np.ndarray]:
+    """(H, W, 3) uint8 frames of `step` at each progress, with `caption` at the top right."""
     import pygame
 
     from sandbox.export import surface_pixels
     from sandbox.view import RenderCache
+    from sandbox.view.draw import draw_text
 
     from .scene import draw_step, pane_viewports
 
@@ -68,6 +69,10 @@ def frames(step, state, progresses, size, theme) -> Iterator[np.ndarray]:
     for p in progresses:
         if p != last_p:
             draw_step(step, state, surface, rect, theme, float(p), caches=caches, viewports=vps)
+            if caption:
+                pad = int(8 * theme.scale)
+                draw_text(surface, caption, (rect.right - pad, rect.top + pad), theme, anchor="topright",
+                          backdrop=True, mult=0.85)
             last_p, last = p, surface_pixels(surface)
         yield last
 
@@ -75,6 +80,7 @@ def frames(step, state, progresses, size, theme) -> Iterator[np.ndarray]:
 def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), number: int | None = None,
                   state=None, say=print) -> list[Path]:
     """Write every step's animation of `lesson` into `out_dir`; returns the files written."""
+    from lessons.lesson import train_if_missing
     from lessons.runner import LessonRunner
     from sandbox.errors import UserError
     from sandbox.export import write_frames
@@ -105,17 +111,21 @@ def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), num
             if step.demo is not None:
                 step.demo(st)
                 st.wait_idle(600)
+            if len(st.drawing) and step.scene is None:
+                train_if_missing(st)     # as the window's auto-training would: a drawing comes to life
+                st.wait_idle(600)
             if st.errors:
                 raise UserError(f"lesson {lesson.id} step {k}: {st.messages[-1].text if st.messages else 'error'}")
             progresses = plan(step, options.fps, options.seconds)
+            caption = f"{lesson.title}  \u00b7  step {k}/{len(lesson.steps)}"
             for fmt in options.formats:
                 path = out_dir / f"{prefix}-step{k}.{fmt}"
                 if fmt == "png":   # the step as the learner leaves it (the end, if it plays)
                     at = 1.0 if st.playing else st.progress
-                    still = next(frames(step, st, [at], options.size, theme))
+                    still = next(frames(step, st, [at], options.size, theme, caption))
                     written.append(write_frames([still], path, options.fps))
                 else:
-                    written.append(write_frames(frames(step, st, progresses, options.size, theme), path,
+                    written.append(write_frames(frames(step, st, progresses, options.size, theme, caption), path,
                                                 options.fps))
                 say(f"wrote {path}")
     finally:

@@ -390,3 +390,88 @@ def test_forward_and_score(tmp_path):
     assert res.measured["straight_error"] > 0                # one straight step is not the path
     advance(r, st)
     assert r.finished and st.errors == 0
+
+
+def test_reading_a_tree(tmp_path):
+    """Lesson 8: the learner's step is judged against the step at which the final mode (digit) becomes
+    predictable from x_t, measured on the true paths; a stochastic sampler commits late, a
+    deterministic one from the start (the noise decides)."""
+    st = make_state(tmp_path)
+    r = start("reading_a_tree", st)
+    S = 20
+    res = check(r, st)                                    # the slider at the noise
+    c = res.measured["commit"]
+    assert not res.passed and res.measured["step"] == 0 and res.measured["sampler"] == "euler_maruyama"
+    assert 10 <= c < S - 2 and res.measured["accuracy"] < 0.4   # near chance (1 in 8) at the start
+    st.set_progress(1.0)
+    assert not check(r, st).passed                        # decided long before the end
+    st.set_progress(c / S)
+    res = check(r, st)
+    assert res.passed and res.measured["accuracy"] >= 0.9 * res.measured["final_accuracy"]
+    advance(r, st)
+    res = check(r, st)
+    assert not res.passed and res.measured["sampler"] == "euler_maruyama"   # still stochastic
+    st.set_pane(0, sampler="euler")
+    res = check(r, st)
+    assert not res.passed and res.measured["commit"] <= 3                   # deterministic: decided early
+    st.set_progress(0.0)
+    res = check(r, st)
+    assert res.passed and res.measured["accuracy"] > 0.8
+    advance(r, st)
+    res = check(r, st)                                    # digits, slider at the noise
+    cd = res.measured["commit"]
+    assert not res.passed and 5 <= cd < S and res.measured["final_accuracy"] == 1.0
+    st.set_progress(cd / S)
+    assert check(r, st).passed
+    advance(r, st)
+    assert r.finished and st.errors == 0
+
+
+# ---- headless rendering of every lesson ----------------------------------------------------------
+def _frames_of(path):
+    import imageio.v2 as imageio
+
+    if path.suffix == ".gif":
+        from PIL import Image, ImageSequence
+
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(path))]
+    if path.suffix == ".mp4":
+        return [np.asarray(f) for f in imageio.get_reader(path, format="FFMPEG")]
+    return [imageio.imread(path)[..., :3]]
+
+
+def test_render_every_lesson(tmp_path):
+    """`lesson --render`: every step of every lesson, set up as in the window and acted on by its demo,
+    becomes a GIF, an MP4 and a PNG whose frames are not blank and (animations) change over time."""
+    from lessons.render import RenderOptions, make_state as render_state, render_lesson
+
+    opts = RenderOptions(size=(160, 100), fps=4, seconds=1.0)
+    st = render_state(tmp_path / "state", train_steps=40)     # shipped models, as the window has
+    order = list(LESSONS)
+    written = []
+    for key in order:
+        written += render_lesson(get_lesson(key), tmp_path / "out", opts, number=order.index(key) + 1, state=st,
+                                 say=lambda _: None)
+    steps = sum(len(get_lesson(k).steps) for k in order)
+    assert len(written) == 3 * steps and st.errors == 0
+    for path in written:
+        assert path.exists() and path.stat().st_size > 0, path
+        frames = _frames_of(path)
+        assert frames and frames[0].shape[:2] == (100, 160), path
+        for f in frames:
+            assert f.std() > 3 and len(np.unique(f.reshape(-1, 3), axis=0)) > 8, f"blank frame in {path.name}"
+        if path.suffix != ".png":
+            moved = [(a != b).any(-1).mean() for a, b in zip(frames, frames[1:])]   # share of pixels changed
+            assert len(frames) >= 3 and max(moved) > 0.01, f"{path.name} does not move"
+    assert (tmp_path / "out" / "08-reading_a_tree-step3.mp4").exists()
+
+
+def test_render_command_line(tmp_path, capsys):
+    assert main(["few_steps", "--render", str(tmp_path), "--size", "96x64", "--seconds", "0.5"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"04-few_steps-step{k}.{e}" for k in (1, 2)
+                                                          for e in ("gif", "mp4", "png")]
+    assert main(["few_steps", "--render", str(tmp_path), "--size", "95x64"]) == 2     # odd width: no MP4
+    assert "even" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["few_steps", "--render", str(tmp_path / "file")]) == 2
+    assert "not a folder" in capsys.readouterr().err
