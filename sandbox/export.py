@@ -131,7 +131,8 @@ def iter_frames(traj, progresses, *, size: tuple[int, int] = (1280, 720), data=N
     vp = viewport or fit_viewport(size, traj, data)
     surface = pygame.Surface(size, 0, 32)
     cache = RenderCache()
-    last_p, last = None, None
+    last_p: float | None = None
+    last = np.zeros((size[1], size[0], 3), np.uint8)
     for p in progresses:
         if p != last_p:
             render_frame(surface, vp, traj, float(p), data=data, options=options, theme=theme,

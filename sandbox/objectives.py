@@ -13,6 +13,8 @@ Shapes: `x0, eps, x_t, out: (B, D)`; `t: (B,)`; `labels: (B,)` int64 or None.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from sandbox import ot as _ot
@@ -53,7 +55,7 @@ def drop_labels(labels: torch.Tensor | None, num_classes: int, p: float, n: int,
 class Objective:
     """Base class. Subclasses set `self.path` and override `sample_time`, `target`, `to_x0`."""
 
-    path = None
+    path: Any = None
     kind = "base"
 
     def sample_time(self, n: int, generator: torch.Generator | None, device) -> torch.Tensor:

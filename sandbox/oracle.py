@@ -104,7 +104,7 @@ class GaussianMixture:
         """
         logits, *_ = self._log_joint(x, alpha, sigma, labels)
         out = torch.logsumexp(logits, dim=1)
-        if labels is not None:  # divide by the class's total weight
+        if labels is not None and self.labels is not None:  # divide by the class's total weight
             keep = (labels[:, None] < 0) | (labels[:, None] == self.labels[None, :])
             out = out - torch.log((self.weights[None] * keep).sum(1))
         return out
@@ -161,7 +161,7 @@ class PointSetField:
             else:
                 d2 = ((x[sl, None, :] - a[sl, :, None] * self.points[None]) ** 2).sum(-1)
             logits = self.log_w[None] - d2 / (2 * s[sl] ** 2).clamp(min=1e-30)
-            if labels is not None:
+            if labels is not None and self.labels is not None:
                 keep = (labels[sl, None] < 0) | (labels[sl, None] == self.labels[None, :])
                 logits = logits.masked_fill(~keep, float("-inf"))
             out[sl] = torch.softmax(logits, dim=1) @ self.points

@@ -266,7 +266,7 @@ def register_preset(info: PresetInfo, replace: bool = False) -> PresetInfo:
     return PRESETS.register(info, replace)
 
 
-for _info in (
+for _preset in (
     PresetInfo("smiley", "smiley", "A smiley face: outline, two eyes and a mouth (4 classes).",
                "sandbox.datasets.presets:smiley", 0.03, True),
     PresetInfo("three_modes", "three modes", "Three Gaussians of different weights and shapes (an exact "
@@ -283,4 +283,4 @@ for _info in (
                0.08, True),
     PresetInfo("rings", "rings", "Three concentric thin rings.", "sandbox.datasets.presets:rings", 0.04, True),
 ):
-    register_preset(_info)
+    register_preset(_preset)

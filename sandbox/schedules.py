@@ -67,8 +67,8 @@ class DDPMSchedule:
             if ts[0] > T - 1:
                 raise UserError(f"steps_offset={steps_offset} pushes the first timestep past {T - 1}")
         elif spacing == "trailing":
-            ratio = T / num_steps
-            ts = torch.round(T - torch.arange(num_steps, dtype=torch.float64) * ratio) - 1
+            stride = T / num_steps
+            ts = torch.round(T - torch.arange(num_steps, dtype=torch.float64) * stride) - 1
         else:
             raise UserError(f"unknown timestep spacing {spacing!r}; choose one of {', '.join(SPACINGS)}")
         return ts.to(torch.int64)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import types
 from dataclasses import asdict, dataclass, fields
 from typing import Iterator
 
@@ -257,7 +258,7 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     net.train()
     # OT coupling solves an assignment on the host each step, which a CUDA graph cannot hold
     optimiser_step = make_step(net, compute_loss, cfg.lr, ADAM_BETAS, device, g, graph=cfg.cuda_graph and not cfg.ot)
-    check_every = 1 if device.type == "cpu" else 16  # a host sync per check: cheap on the CPU only
+    check_every = 1 if torch.device(device).type == "cpu" else 16  # a host sync per check: cheap on the CPU only
     references = baseline = None
     first_loss = None
     t_start = time.perf_counter()
@@ -289,7 +290,7 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     model.net.eval()
 
 
-class _CallableModule(type(sys.modules[__name__])):
+class _CallableModule(types.ModuleType):
     """`sandbox.train(data, ...)`, the public API (sandbox/api.py), is this module called: a
     package attribute named like a submodule is replaced by the module on import, so the module
     itself must be the function. `sandbox.train.train` stays the generator."""

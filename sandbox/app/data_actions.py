@@ -66,7 +66,7 @@ def _show_model_data(st: "AppState", model: Any) -> None:
     summary = getattr(model, "data_summary", None) or {}
     name = summary.get("name")
     if name in PRESETS:
-        ps = make_preset(name, n=2000, seed=st._seed)
+        ps = make_preset(str(name), n=2000, seed=st._seed)
         st.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
     else:
         sample = model.data_sample() if hasattr(model, "data_sample") else np.zeros((0, 2))

@@ -105,17 +105,17 @@ class FileDialog:
             return
         exts = FILTERS[self.filter][1]
         dirs, files = [], []
-        for e in names:
-            if e.name.startswith("."):
+        for entry in names:
+            if entry.name.startswith("."):
                 continue
             try:
-                is_dir = e.is_dir()
+                is_dir = entry.is_dir()
             except OSError:
                 continue
             if is_dir:
-                dirs.append((e.name + "/", Path(e.path), True))
-            elif Path(e.name).suffix.lower() in exts:
-                files.append((e.name, Path(e.path), False))
+                dirs.append((entry.name + "/", Path(entry.path), True))
+            elif Path(entry.name).suffix.lower() in exts:
+                files.append((entry.name, Path(entry.path), False))
         self.folder = folder
         up = [("../", folder.parent, True)] if folder.parent != folder else []
         self.entries = up + dirs + files

@@ -8,11 +8,30 @@ import pygame
 
 from sandbox.errors import UserError
 
+from typing import TYPE_CHECKING
+
 from .dialog import FileDialog
+
+if TYPE_CHECKING:
+    from sandbox.view import Theme
+
+    from .state import AppState
 
 
 class DisplayActions:
-    """Mixin for App (uses its screen, state and dialog)."""
+    """Mixin for App (uses its screen, state and dialog: declared here for the type checker)."""
+
+    state: "AppState"
+    screen: pygame.Surface
+    windowed_size: tuple[int, int]
+    dialog: FileDialog | None
+    advanced: bool
+    frames: int
+    _shot: Path | None
+    _shot_at: float
+
+    def theme(self) -> "Theme":
+        raise NotImplementedError
 
     def toggle_fullscreen(self) -> None:
         st = self.state
@@ -78,6 +97,8 @@ class DisplayActions:
 
     def _dialog_event(self, ev) -> bool:
         """The open file dialog gets first go at events; True if it took the event."""
+        if self.dialog is None:
+            return False
         taken, picked, closed = self.dialog.event(ev)
         if closed or picked is not None:
             self.close_dialog()

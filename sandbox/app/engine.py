@@ -31,7 +31,7 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
     from sandbox.train import TrainConfig
 
     t = train.checked()
-    kw = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
+    kw: dict[str, Any] = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
               width=t.width, depth=t.depth, seed=t.seed, conditional=conditional,
               eval_every=t.eval_every, eval_samples=t.eval_samples)
     if pane.objective == "ddpm":
@@ -50,7 +50,8 @@ def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, ini
     cfg = train_config(pane, train, conditional=pointset.labels is not None)
     if init is None:
         return train_loop(cfg, pointset, device)
-    return train_loop(cfg, pointset, device, init=init)
+    warm: dict[str, Any] = {"init": init}   # engines before the warm start have no init=
+    return train_loop(cfg, pointset, device, **warm)
 
 
 def can_warm_start() -> bool:

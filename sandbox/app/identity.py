@@ -81,9 +81,8 @@ def violations(state: "AppState", settled: bool = False) -> list[str]:
             out.append(f"{tag}: settled, but samples were made with other settings")
         if state.offer is not None and src.model is state.offer.model:
             out.append(f"{tag}: shows the offered (not accepted) model")
-    for r in state.released:
-        if r.model is not state.models.get(state.panes[0].settings.model_key()):
-            out.append("a released particle's path comes from another model")
+    if state.released and state.released_model is not state.models.get(state.panes[0].settings.model_key()):
+        out.append("a released particle's path comes from another model")
     if state.score is not None and state.score.model is not state.models.get(state.panes[0].settings.model_key()):
         out.append("the score belongs to another model")
     return out

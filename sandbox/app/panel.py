@@ -175,8 +175,12 @@ _LAYER_TIPS = {
 
 
 def _toggles(st, layers) -> Row:
-    return Row(*[Button(n, (lambda n=n: st.toggle(n)), active=(lambda n=n: getattr(st.options, n)),
-                        tip=_LAYER_TIPS.get(n, "")) for n in layers])
+    return Row(*[_toggle(st, n) for n in layers])
+
+
+def _toggle(st, n: str) -> Button:
+    return Button(n, lambda: st.toggle(n), active=lambda: getattr(st.options, n),
+                  tip=_LAYER_TIPS.get(n, ""))
 
 
 class Panel:
@@ -314,11 +318,11 @@ class Panel:
                 if not thumb.collidepoint(pos):  # a click on the track jumps there
                     self._bar_drag = thumb.h / 2
                     self._drag_bar(pos[1])
-                self._bar_drag = pos[1] - self.bar_rects()[1].y
+                self._bar_drag = pos[1] - (self.bar_rects() or bars)[1].y
                 return True
-        for w in self.visible():
-            if w.rect.collidepoint(pos):
-                w.handle(ev)
+        for wd in self.visible():
+            if wd.rect.collidepoint(pos):
+                wd.handle(ev)
                 break
         return True
 
@@ -328,7 +332,7 @@ class Panel:
             return
         track, thumb = bars
         free = max(1, track.h - thumb.h)
-        u = (y - self._bar_drag - track.y) / free
+        u = (y - (self._bar_drag or 0.0) - track.y) / free
         self.scroll = self._clamped(int(round(u * (self.content_h - self.rect.h))))
 
     def scroll_by(self, dy: int) -> None:

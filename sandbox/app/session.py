@@ -50,7 +50,7 @@ def save(path, points, labels, meta: dict, models: dict | None = None) -> Path:
     path = Path(path)
     if path.suffix != ".safetensors":
         path = path.with_suffix(path.suffix + ".safetensors") if path.suffix else path.with_suffix(".safetensors")
-    tensors = {
+    tensors: dict[str, np.ndarray] = {
         "drawing.points": np.ascontiguousarray(np.asarray(points, np.float32).reshape(-1, 2)),
         "drawing.labels": np.ascontiguousarray(np.asarray(labels, np.int64).reshape(-1)),
     }

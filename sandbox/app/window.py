@@ -11,6 +11,7 @@ import gc
 import os
 import sys
 import traceback
+from typing import Any
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402
@@ -69,7 +70,7 @@ class App(DisplayActions):
         self.mouse = (0, 0)
         self.drag: str | None = None
         self.dialog: FileDialog | None = None
-        self._banner = None
+        self._banner: tuple[pygame.Rect, pygame.Rect] | None = None
         self._tip: tuple[tuple, str, float] | None = None    # rect under the pointer, its tip, how long
         self.tooltip_rect: pygame.Rect | None = None
         # what the last frame drew where (the layout test checks these)
@@ -80,7 +81,7 @@ class App(DisplayActions):
         self.focus_index: int | None = None      # keyboard focus: index into focus_order()
         self.running = True
         self.frames = 0
-        self._pending_size = None   # resizes are applied once per frame (a drag sends dozens)
+        self._pending_size: tuple[int, int] | None = None   # resizes are applied once per frame (a drag sends dozens)
         self._shot = None           # a screenshot asked for during this frame
         self._shot_at = -1e9
         self.pane_rects: list[pygame.Rect] = []
@@ -188,8 +189,9 @@ class App(DisplayActions):
         self.view = (vp.center, max(vp.half_extent, 2.0 * rms))
 
     def viewport(self, i: int) -> Viewport:
-        c, h = self.view
-        return Viewport(tuple(self.pane_rects[min(i, len(self.pane_rects) - 1)]), c, h)
+        c, h = self.view or ((0.0, 0.0), 2.5)
+        r = self.pane_rects[min(i, len(self.pane_rects) - 1)]
+        return Viewport((r.x, r.y, r.w, r.h), c, h)
 
     def pane_at(self, pos) -> int | None:
         for i, r in enumerate(self.pane_rects):
@@ -400,7 +402,7 @@ class App(DisplayActions):
 
     TIP_DELAY = 0.6   # seconds the pointer rests on a control before its tooltip shows
 
-    def tip_target(self, pos) -> tuple[object, str] | None:
+    def tip_target(self, pos) -> tuple[Any, str] | None:
         """(widget, tooltip text) under `pos`, if any (panel or time bar)."""
         if self.dialog is not None or self.state.help_visible or self.drag is not None:
             return None

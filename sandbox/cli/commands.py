@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 from sandbox.errors import UserError
@@ -306,5 +307,5 @@ def window(args: argparse.Namespace) -> int:
         return 1
     from sandbox.app.window import run
 
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return int(run(fullscreen=bool(getattr(args, "fullscreen", False)), **kwargs) or 0)
+    given: dict[str, Any] = {k: v for k, v in kwargs.items() if v is not None}
+    return int(run(fullscreen=bool(getattr(args, "fullscreen", False)), **given) or 0)

@@ -37,8 +37,8 @@ def _grey_pixels(path: Path) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)  # phone photos: respect the camera's rotation
+        with Image.open(path) as src:
+            im: Image.Image = ImageOps.exif_transpose(src)  # phone photos: the camera's rotation
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
                 im = im.convert("RGBA")
                 white = Image.new("RGBA", im.size, (255, 255, 255, 255))

@@ -75,6 +75,7 @@ class PointSet:
 
     def _validate_labels(self) -> None:
         labels = self.labels
+        assert labels is not None
         if labels.shape != (len(self.points),):
             raise UserError(f"{self.name}: {len(labels)} labels for {len(self.points)} points")
         if labels.min() < 0:

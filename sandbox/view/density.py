@@ -74,8 +74,8 @@ def contour_lines(grid: np.ndarray, bounds, levels) -> list[list[np.ndarray]]:
     xs = xmin + (np.arange(nx) + 0.5) * (xmax - xmin) / nx
     ys = ymin + (np.arange(ny) + 0.5) * (ymax - ymin) / ny
     gen = contour_generator(x=xs, y=ys, z=grid, line_type="Separate")
-    out = []
+    out: list[list[np.ndarray]] = []
     for lev in levels:
-        lines = gen.lines(lev) if lev > 0 else []
+        lines: list = list(gen.lines(lev)) if lev > 0 else []
         out.append([ln for ln in lines if len(ln) >= 2])
     return out

@@ -62,7 +62,7 @@ def draw_points(surface: pygame.Surface, px: np.ndarray, colors, radius: int,
     if per_point:
         val = _map_colors(surface, cols).astype(np.uint32)
     else:
-        val = np.uint32(surface.map_rgb(tuple(int(c) for c in colors[:3])) & 0xFFFFFFFF)
+        val = np.array(surface.map_rgb(tuple(int(c) for c in colors[:3])) & 0xFFFFFFFF, dtype=np.uint32)
     r = int(max(radius, 0))
     inside = (xi >= x0 + r) & (xi < x0 + w - r) & (yi >= y0 + r) & (yi < y0 + h - r)
     # most points: whole discs inside the clip; write them through the flat pixel buffer
@@ -72,7 +72,7 @@ def draw_points(surface: pygame.Surface, px: np.ndarray, colors, radius: int,
     idx = ((yi[inside].astype(np.int64) * pitch + xi[inside])[:, None] + flat_offs[None, :]).ravel()
     buf = surface.get_view("1")
     try:
-        pix = np.frombuffer(buf, dtype=np.uint32)
+        pix = np.frombuffer(buf, dtype=np.uint32)  # type: ignore[call-overload]  # BufferProxy is a buffer
         pix[idx] = np.repeat(val[inside], len(offs)) if per_point else val
         del pix
     finally:

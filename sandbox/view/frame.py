@@ -7,6 +7,7 @@ the data, trace pixels, density contours per progress quantum, field arrows per 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 import pygame
@@ -63,8 +64,8 @@ def _data_arrays(data):
     if data is None:
         return None, None
     if hasattr(data, "points"):
-        return as_numpy(data.points).astype(np.float32), as_numpy(getattr(data, "labels", None))
-    return as_numpy(data).astype(np.float32).reshape(-1, 2), None
+        return np.asarray(as_numpy(data.points), np.float32), as_numpy(getattr(data, "labels", None))
+    return np.asarray(as_numpy(data), np.float32).reshape(-1, 2), None
 
 
 def _fingerprint(a) -> tuple:
@@ -82,12 +83,13 @@ class RenderCache:
         self.clear()
 
     def clear(self) -> None:
-        self._traj = None
+        self._traj: Any = None
         self._tarr: tuple | None = None
-        self._static_key = None
+        self._static_key: tuple | None = None
         self._static: pygame.Surface | None = None
-        self._trace_key = None
-        self._trace_px: np.ndarray | None = None
+        self._trace_key: tuple | None = None
+        self._trace_px: tuple[np.ndarray, list] | None = None
+        self._field_ref: Any = None
         self.contours: OrderedDict = OrderedDict()
         self.arrows: OrderedDict = OrderedDict()
         self.stats = {"contour_miss": 0, "arrow_miss": 0}
@@ -96,8 +98,8 @@ class RenderCache:
         """(xs (S+1,N,2), ts (S+1,), labels (N,) | None) as numpy, computed once per trajectory."""
         if traj is not self._traj:
             self._traj = traj
-            xs = as_numpy(traj.xs).astype(np.float32)
-            ts = as_numpy(traj.ts).astype(np.float64).reshape(-1)
+            xs = np.asarray(as_numpy(traj.xs), np.float32)
+            ts = np.asarray(as_numpy(traj.ts), np.float64).reshape(-1)
             labels = as_numpy(getattr(traj, "labels", None))
             self._tarr = (xs, ts, labels)
             self._trace_key = None
@@ -141,9 +143,9 @@ def _static_layer(cache: RenderCache, vp: Viewport, theme: Theme, data, options:
             pygame.draw.line(layer, theme.grid, (0, float(p[1])), (w, float(p[1])), 1)
     if options.data and pts is not None and len(pts):
         if labels is not None and len(labels) == len(pts):
-            cols = class_color_array(labels, theme, theme.data).astype(np.float32)
+            c = np.asarray(class_color_array(labels, theme, theme.data), dtype=np.float32)
             bg = np.array(theme.background, dtype=np.float32)
-            cols = (bg + (cols - bg) * theme.data_strength).round().astype(np.uint8)
+            cols: np.ndarray | tuple = (bg + (c - bg) * theme.data_strength).round().astype(np.uint8)
         else:
             cols = blend(theme.background, theme.data, theme.data_strength)
         draw_points(layer, local.to_pixels(pts), cols, max(theme.point_px, 1))
@@ -258,8 +260,9 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
             xs, ts, labels = cache.arrays(traj)
             t_now = time_at(ts, progress)
         if options.mesh and mesh is not None:
-            mxs = as_numpy(mesh.traj.xs).astype(np.float32)
-            mts = as_numpy(mesh.traj.ts).astype(np.float64).reshape(-1)
+            mtraj: Any = mesh.traj
+            mxs = np.asarray(as_numpy(mtraj.xs), dtype=np.float32)
+            mts = np.asarray(as_numpy(mtraj.ts), dtype=np.float64).reshape(-1)
             lines = mesh_lines(vp.to_pixels(positions(mxs, mts, progress)), mesh.rows, mesh.cols)
             draw_polylines(surface, lines, blend(theme.background, theme.mesh, 0.7), lw)
         if options.field and field is not None:
@@ -273,8 +276,8 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
                 _draw_traces(surface, cache, vp, xs, ts, progress,
                              min(traces, STOCHASTIC_TRACES) if stoch else traces, theme, stoch)
         for path in highlights or ():
-            _draw_highlight(surface, vp, as_numpy(path).astype(np.float32), ts, progress, theme)
-        if xs is not None and options.particles and xs.shape[1] > 0:
+            _draw_highlight(surface, vp, np.asarray(as_numpy(path), dtype=np.float32), ts, progress, theme)
+        if xs is not None and ts is not None and options.particles and xs.shape[1] > 0:
             cols = class_color_array(labels, theme, theme.particle)
             draw_points(surface, vp.to_pixels(positions(xs, ts, progress)), cols, theme.point_px,
                         clip=vp.rect)
@@ -314,14 +317,14 @@ def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels
     if data:
         if data_labels is not None and len(data_labels):
             c = class_color_array(np.asarray(data_labels)[:1], theme, theme.data)[0]
-            col = blend(theme.background, tuple(int(v) for v in c), theme.data_strength)
+            col = blend(theme.background, (int(c[0]), int(c[1]), int(c[2])), theme.data_strength)
         else:
             col = blend(theme.background, theme.data, theme.data_strength)
         items.append(("data", col))
     if samples:
         if sample_labels is not None and len(sample_labels):
             c = class_color_array(np.asarray(sample_labels)[:1], theme, theme.particle)[0]
-            items.append(("samples", tuple(int(v) for v in c)))
+            items.append(("samples", (int(c[0]), int(c[1]), int(c[2]))))
         else:
             items.append(("samples", theme.particle))
     if not items:
@@ -393,6 +396,7 @@ def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, tr
         # python lists once: per frame only a slice and the moving end point are new
         cache._trace_px = (px, px.tolist())
         cache._trace_key = key
+    assert cache._trace_px is not None
     px, lists = cache._trace_px
     i, f = locate(ts, progress)
     cur = (px[:, i] * (1 - f) + px[:, i + 1] * f).tolist()

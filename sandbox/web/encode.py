@@ -43,7 +43,7 @@ def dequantize(q: dict) -> np.ndarray:
     return (lo + (raw.reshape(-1, D) + 32768) / LEVELS * (hi - lo)).reshape(q["shape"])
 
 
-def to_json(payload: dict) -> str:
+def to_json(payload: object) -> str:
     """JSON safe to put inside a <script> element ("</script>" in a title cannot end it)."""
     text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
