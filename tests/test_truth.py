@@ -221,3 +221,67 @@ def test_ddpm_button_and_pane_b_land_on_a_shipped_model(tmp_path):
         check(st, settled=True)
     finally:
         st.close()
+
+
+# ---- the same promises through the real window (headless, posted events) ----------------------
+@pytest.fixture
+def app(tmp_path):
+    from sandbox.app.window import App
+
+    a = App(None, size=(1000, 700), settings=Settings(train=TINY, particles=200), load_shipped=False,
+            auto_train=False, autosave=False, out_dir=tmp_path)
+    a.run_frames(1)
+    yield a
+    a.close()
+
+
+def _post(type_, **kw):
+    import pygame
+
+    pygame.event.post(pygame.event.Event(type_, **kw))
+
+
+def test_one_drag_is_one_undo_step_in_the_window(app):
+    import pygame
+
+    c = app.canvas.center
+    _post(pygame.MOUSEBUTTONDOWN, pos=c, button=1)
+    for k in range(12):                                      # a drag: many sprayed dabs
+        _post(pygame.MOUSEMOTION, pos=(c[0] + 4 * k, c[1]), rel=(4, 0), buttons=(1, 0, 0))
+    _post(pygame.MOUSEBUTTONUP, pos=(c[0] + 48, c[1]), button=1)
+    app.run_frames(2)
+    st = app.state
+    assert len(st.drawing) > st.brush_density                # more than one dab landed
+    _post(pygame.MOUSEBUTTONDOWN, pos=(c[0], c[1] + 60), button=1)
+    _post(pygame.MOUSEBUTTONUP, pos=(c[0], c[1] + 60), button=1)
+    app.run_frames(1)
+    n_after_two = len(st.drawing)
+    st.undo()                                                # the second stroke, whole
+    assert 0 < len(st.drawing) < n_after_two
+    st.undo()                                                # the first drag, whole
+    assert len(st.drawing) == 0
+    assert app.errors == 0
+
+
+def test_offer_banner_and_score_panel_answer_clicks(app):
+    st = app.state
+    st.drawing.replace(MEANS[np.arange(300) % 3] + 0.05 * np.random.default_rng(1).normal(size=(300, 2)))
+    st.use_model(exact("flow"))
+    st.wait_idle()
+    app.run_frames(1)
+    import pygame
+
+    assert st.score is not None and app._score_head is not None
+    _post(pygame.MOUSEBUTTONDOWN, pos=app._score_head.center, button=1)
+    app.run_frames(1)
+    assert not st.score_open                                 # collapsed to its header
+    from sandbox.app.state import ModelOffer
+
+    shown = st.models[("flow",)]
+    st.offer = ModelOffer(("flow",), exact("flow"), "Training stopped at step 3 of 30. Use the new model?")
+    app.run_frames(1)
+    assert app._offer_buttons is not None
+    _post(pygame.MOUSEBUTTONDOWN, pos=app._offer_buttons[1].center, button=1)   # keep previous
+    app.run_frames(1)
+    assert st.offer is None and st.models[("flow",)] is shown
+    assert app.errors == 0

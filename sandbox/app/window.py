@@ -78,6 +78,8 @@ class App(DisplayActions):
         self.help_rect: pygame.Rect | None = None
         self.pane_headers: dict[int, tuple[str, int, int]] = {}   # pane: (header, width, room)
         self.chart_rect: pygame.Rect | None = None
+        self._score_head: pygame.Rect | None = None     # click: collapse / expand the score panel
+        self._offer_buttons: tuple[pygame.Rect, pygame.Rect] | None = None   # use new / keep previous
         self.focus_index: int | None = None      # keyboard focus: index into focus_order()
         self.running = True
         self.frames = 0
@@ -287,6 +289,8 @@ class App(DisplayActions):
 
     def on_mouse(self, ev) -> None:
         pos = ev.pos
+        if ev.type == pygame.MOUSEBUTTONDOWN and self._canvas_click(pos):
+            return
         if self._banner is not None and ev.type == pygame.MOUSEBUTTONDOWN:
             restore, dismiss = self._banner
             if restore.collidepoint(pos):
@@ -300,6 +304,8 @@ class App(DisplayActions):
         if self.drag is None and (self.panel.handle(ev) or self.timebar.handle(ev)):
             return
         if ev.type == pygame.MOUSEBUTTONUP:
+            if self.drag == "tool":
+                self.state.end_stroke()   # press to release: one undo step
             self.drag = None
             return
         i = self.pane_at(pos)
@@ -320,6 +326,8 @@ class App(DisplayActions):
             button = getattr(ev, "button", 1)
             if button == 1:
                 self.drag = "tool" if self.state.tool != "release" else None
+                if self.drag == "tool":
+                    self.state.begin_stroke()
                 self._apply_tool(i, pos, stroke=False)
             elif button == 3:
                 x, y = self.viewport(i).to_world([pos])[0]
@@ -376,11 +384,7 @@ class App(DisplayActions):
             self._draw_pane(i, theme, d, multi)
         self._draw_cursor(theme)
         top = self.canvas
-        if st.training.running or st.training.losses:
-            cw, ch = int(min(300 * theme.scale, top.w * 0.45)), int(150 * theme.scale)
-            # below the pane titles, at the right
-            self.chart_rect = pygame.Rect(top.right - cw - 10, top.y + int(theme.font_px * 2.4), cw, ch)
-            overlays.loss_chart(self.screen, self.chart_rect, theme, st.training)
+        self._draw_score(theme)
         self.toast_rects = overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme,
                                              st.recent_messages())
         self.panel.draw(self.screen, theme)
@@ -496,13 +500,14 @@ class App(DisplayActions):
             return
         area = self.pane_rects[-1]
         rect = score_panel.panel_rect(area, theme, area.y + int(theme.font_px * 2.4), not st.score_open)
+        self.chart_rect = rect
         self._score_head = score_panel.draw(self.screen, rect, theme, st.training, st.score,
                                             not st.score_open, eta_text(st.training.eta_s))
 
     def _canvas_click(self, pos) -> bool:
         """Clicks on things drawn over the canvas: the offer banner, the score panel's header."""
         st = self.state
-        buttons = getattr(self, "_offer_buttons", None)
+        buttons = self._offer_buttons
         if buttons is not None:
             if buttons[0].collidepoint(pos):
                 st.accept_offer()
@@ -510,7 +515,7 @@ class App(DisplayActions):
             if buttons[1].collidepoint(pos):
                 st.decline_offer()
                 return True
-        head = getattr(self, "_score_head", None)
+        head = self._score_head
         if head is not None and head.collidepoint(pos):
             st.toggle_score()
             return True
