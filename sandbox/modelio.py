@@ -26,7 +26,6 @@ from sandbox.fileio import atomic_path
 META_KEY = "diffusion_sandbox"
 FORMAT_VERSION = 1
 MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 
 def save_model(model, path: str | os.PathLike) -> Path:
@@ -141,13 +140,16 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
 
 
 def shipped_model_path(preset: str, objective: str = "flow") -> Path:
-    """assets/models/<preset>-<objective>.safetensors; UserError if that file is not shipped."""
+    """The shipped assets/models/<preset>-<objective>.safetensors (found by sandbox.resources);
+    UserError for an unknown preset or objective, or when the installation lacks the file."""
     from sandbox.datasets import canonical_name
+    from sandbox.resources import asset_path
 
     if objective not in ("flow", "ddpm"):
         raise UserError(f"objective must be 'flow' or 'ddpm', got {objective!r}")
-    path = ASSETS / f"{canonical_name(preset)}-{objective}.safetensors"
-    if not path.is_file():
-        raise UserError(f"no shipped {objective} model for '{preset}' ({path} is missing); "
-                        f"train one with: diffusion-sandbox train --dataset {preset} --objective {objective}")
-    return path
+    try:
+        return asset_path("models", f"{canonical_name(preset)}-{objective}.safetensors")
+    except UserError as e:
+        raise UserError(f"no shipped {objective} model for '{preset}': {e}; or train your own with "
+                        f"diffusion-sandbox train --dataset {preset} --objective {objective} "
+                        f"--out {preset}-{objective}.safetensors") from None

@@ -21,12 +21,13 @@ import torch
 
 from sandbox import metrics
 from sandbox.datasets import PRESETS, make_preset
-from sandbox.modelio import ASSETS, load_model, save_model
+from sandbox.modelio import load_model, save_model
 from sandbox.train import TrainConfig, train
 
 # the shipped size: a little smaller than the training default so that files stay < 200 KB
 SHIPPED = dict(width=96, depth=3, fourier=16, steps=4000, lr=5e-3, batch_size=1024, ema=0.995, eval_every=0)
 N_TRAIN = 10000
+REPO_MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"  # a repository script: writes the source tree
 
 
 def quality(model, data: torch.Tensor, sets: int = 8, n: int = 2000) -> tuple[float, float]:
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--presets", nargs="+", default=list(PRESETS))
     ap.add_argument("--objectives", nargs="+", default=["flow", "ddpm"])
     ap.add_argument("--steps", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=ASSETS)
+    ap.add_argument("--out", type=Path, default=REPO_MODELS, help=f"folder (default {REPO_MODELS})")
     ap.add_argument("--score-only", action="store_true", help="re-score the files already there")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     args = ap.parse_args(argv)

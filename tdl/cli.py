@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sandbox.cli.parser import VersionAction
 from sandbox.errors import UserError
 from tdl.feature_registry import EXTRACTORS
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tdl", formatter_class=_formatter, epilog=EXAMPLES,
                 description="Tree of Diffusion Life: one picture of how a diffusion model's samples "
                             "evolve over the denoising steps.")
+    p.add_argument("--version", action=VersionAction)
     sub = p.add_subparsers(dest="command", metavar="{run,sample,embed,plot,explore}", parser_class=_Parser)
 
     r = sub.add_parser("run", help="sample -> embed -> plot in one go (start here)",
@@ -120,9 +122,13 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 
 
 def _embed_args(p: argparse.ArgumentParser) -> None:
-    from tdl.embedding import EmbedConfig
+    from types import SimpleNamespace
 
-    _EC = EmbedConfig()
+    from sandbox.cli.defaults import dataclass_defaults
+
+    # EmbedConfig's defaults, read from tdl/embedding.py's source (importing it would load torch)
+    _EC = SimpleNamespace(**{"pca_fit": "?", "perplexity": 0, "n_iter": "?", "disp_weight": 0, "align_weight": 0,
+                             "method": "?", **dataclass_defaults("tdl.embedding", "EmbedConfig")})
     g = p.add_argument_group("embedding")
     g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
     g.add_argument("--pca-dim", type=int, default=50, metavar="D", help="intermediate PCA dimensions (default 50)")

@@ -1,6 +1,9 @@
 """Model files: round trip, metadata, and a one-line UserError for every kind of bad file."""
 import json
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,10 +155,49 @@ def test_shipped_model_path():
         shipped_model_path("not-a-preset")
     with pytest.raises(UserError):
         shipped_model_path("moons", "gan")
-    try:
-        path = shipped_model_path("smiley", "flow")
-    except UserError as e:
-        assert "train one" in str(e)
-    else:
-        model = load_model(path)
-        assert model.kind == "flow" and model.data_summary["name"] == "smiley"
+    model = load_model(shipped_model_path("smiley", "flow"))  # found through sandbox.resources
+    assert model.kind == "flow" and model.data_summary["name"] == "smiley"
+
+
+def test_every_preset_has_both_shipped_models():
+    from sandbox.datasets import PRESETS
+    from sandbox.resources import asset_names
+
+    for name in PRESETS:
+        for objective in ("flow", "ddpm"):
+            assert shipped_model_path(name, objective).is_file()
+    assert {f"{p}-{o}.safetensors" for p in PRESETS for o in ("flow", "ddpm")} <= set(asset_names("models"))
+
+
+def test_missing_asset_is_one_line_that_never_points_into_site_packages(monkeypatch):
+    import sandbox.resources as resources
+
+    monkeypatch.setattr(resources, "PACKAGE", "no_such_assets_package")
+    with pytest.raises(UserError) as e:
+        shipped_model_path("smiley", "flow")
+    msg = str(e.value)
+    assert "reinstall" in msg and "\n" not in msg and "site-packages" not in msg
+    assert not resources.asset_exists("models", "smiley-flow.safetensors")
+
+
+def test_assets_are_found_inside_a_zip(tmp_path):
+    """From a zip on sys.path the folder is copied out whole, so a weight file's .json sidecar is beside it."""
+    import zipfile
+
+    from sandbox.resources import asset_path
+
+    src = Path(asset_path("digits", "encoder.json")).parents[1]  # the assets folder of this installation
+    archive = tmp_path / "assets.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in src.rglob("*"):
+            if f.is_file() and "__pycache__" not in f.parts:
+                z.write(f, f"diffusion_sandbox_assets/{f.relative_to(src).as_posix()}")
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "import diffusion_sandbox_assets, sandbox.resources as r\n"
+            "assert '.zip' in diffusion_sandbox_assets.__file__, diffusion_sandbox_assets.__file__\n"
+            "p = r.asset_path('digits', 'denoiser.safetensors')\n"
+            "assert p.is_file() and p.with_suffix('.json').is_file() and '.zip' not in str(p)\n"
+            "assert r.asset_path('models', 'smiley-flow.safetensors').stat().st_size > 1000\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code, str(archive)], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "ok", r.stderr[-2000:]

@@ -33,16 +33,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
     def format_help(self) -> str:
-        if self.train_defaults:  # imported only when help is asked for (it loads torch)
-            from dataclasses import fields
+        if self.train_defaults:  # read from the source: importing sandbox.train would load torch
+            from sandbox.cli.defaults import dataclass_defaults
 
-            from sandbox.train import TrainConfig
-
-            defaults = {f.name: f.default for f in fields(TrainConfig)}
+            defaults = dataclass_defaults("sandbox.train", "TrainConfig")
             for action in self._actions:
                 if action.dest in defaults and action.help and "default" not in action.help:
                     action.help += f" (default {defaults[action.dest]})"
         return super().format_help()
+
+
+def program_version() -> str:
+    """The installed distribution's version (pyproject.toml's), for `--version` of both commands."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("diffusion-sandbox")
+    except PackageNotFoundError:  # a checkout run without installing
+        return "0+unknown"
+
+
+class VersionAction(argparse.Action):
+    """`--version`: prints `prog X.Y.Z` and exits (the version is looked up only when asked for)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show the program's version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {program_version()}")
+        parser.exit(0)
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -53,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="diffusion-sandbox", formatter_class=_formatter,
                 description="Teach diffusion models in 2D: draw data, train in a second, "
                             "watch noise become data.", epilog=EXAMPLES)
+    p.add_argument("--version", action=VersionAction)
     sub = p.add_subparsers(dest="command", metavar="{window,train,sample,render,lesson}",
                            parser_class=_Parser)
 

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     from tdl.digits import weights
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(weights.ASSETS))
+    p.add_argument("--out", required=True, help="folder for the files (the repository's assets/digits to ship them)")
     p.add_argument("--steps", type=int, default=12000, help="denoiser training steps")
     p.add_argument("--encoder-steps", type=int, default=3000)
     p.add_argument("--width", type=int, default=192)

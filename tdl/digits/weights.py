@@ -15,13 +15,16 @@ import torch
 from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "digits"
 FORMATS = {"denoiser": "tdl-digits-denoiser", "encoder": "tdl-digits-encoder"}
 
 
 def default_path(kind: str) -> Path:
-    """`assets/digits/<kind>.safetensors` (kind: "denoiser" | "encoder")."""
-    return ASSETS / f"{kind}.safetensors"
+    """The shipped `assets/digits/<kind>.safetensors` (kind: "denoiser" | "encoder"), found by
+    sandbox.resources (its .json sidecar lies beside it); UserError when the installation lacks it."""
+    from sandbox.resources import asset_path
+
+    asset_path("digits", f"{kind}.json")  # both files, or a clear error
+    return asset_path("digits", f"{kind}.safetensors")
 
 
 def save(net: torch.nn.Module, kind: str, path: str | os.PathLike, info: dict) -> Path:
@@ -48,7 +51,8 @@ def load(kind: str, path: str | os.PathLike | None = None, device: str | torch.d
     path = path.with_suffix(".safetensors")
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
-        raise UserError(f"no digits {kind} at {path} (+ .json); train one with `python -m tdl.digits.train`")
+        raise UserError(f"no digits {kind} at {path} (+ .json); make one with "
+                        f"`python -m tdl.digits.train --out FOLDER` and pass FOLDER/{kind}")
     try:
         meta = json.loads(meta_path.read_text())
         tensors = load_file(str(path))

@@ -1,0 +1,33 @@
+"""The default values of a config dataclass, read from its source without importing its module.
+
+`--help` shows the defaults of TrainConfig and EmbedConfig, but their modules import torch (seconds).
+The defaults are literals in the class body, so `ast` reads them from the module's source, found by
+importlib (installed, editable or zipped alike). A default that is not a literal is left out.
+tests/test_packaging.py checks that these equal the dataclasses' own defaults and that `--help`
+imports no torch.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+from functools import cache
+
+
+@cache
+def dataclass_defaults(module: str, cls: str) -> dict:
+    """{field: default} of `module.cls` for every field whose default is a literal; {} if unreadable."""
+    spec = importlib.util.find_spec(module)
+    source = spec.loader.get_source(module) if spec and spec.loader else None
+    if not source:
+        return {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            out = {}
+            for st in node.body:
+                if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.value is not None:
+                    try:
+                        out[st.target.id] = ast.literal_eval(st.value)
+                    except ValueError:
+                        pass
+            return out
+    return {}
