@@ -1,5 +1,4 @@
 """The file dialog: filters by type, Enter in the path box, remembers the folder, deletes nothing."""
-import os
 
 import pygame
 import pytest

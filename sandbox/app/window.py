@@ -417,7 +417,8 @@ class App(DisplayActions):
         theme = self.theme()
         for i, (label, width, _) in self.pane_headers.items():
             pad = int(8 * theme.scale)
-            r = pygame.Rect(self.pane_rects[i].x + pad, self.pane_rects[i].y + pad, width, theme.font(1.0).get_linesize())
+            r = pygame.Rect(self.pane_rects[i].x + pad, self.pane_rects[i].y + pad, width,
+                            theme.font(1.0).get_linesize())
             if r.collidepoint(pos):
                 words = " ".join(JARGON[k] for k in ("NFE", "straightness") if k in label)
                 text = words or names.tip("objective", self.state.panes[i].settings.objective)
