@@ -176,8 +176,8 @@ def check_geometry(app, where: str) -> list[str]:
         if width > room:
             bad.append(f"pane {i} header {label!r} ({width}px) wider than its pane ({room}px)")
     for r in app.toast_rects:
-        if not _inside(r, app.canvas):
-            bad.append(f"toast {r} outside the canvas {app.canvas}")
+        if not _inside(r, app.toast_area(app.theme())):     # clear of headers, time label, legend
+            bad.append(f"toast {r} outside the toast area {app.toast_area(app.theme())}")
     for a, b in itertools.combinations(app.toast_rects, 2):
         if a.colliderect(b):
             bad.append(f"toasts {a} and {b} overlap")
@@ -348,3 +348,26 @@ def test_keyboard_focus_reaches_every_control(tmp_path):
         assert app.errors == 0
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_presenter_scale_keeps_the_layout(size, tmp_path):
+    """The presenter scales in between (1.55x clipped text at 1280x800 once), on the busiest states."""
+    app = App("smiley", size=size, settings=Settings(particles=500), auto_train=False, autosave=False,
+              out_dir=tmp_path)
+    problems: list[str] = []
+    try:
+        app.state.wait_idle()
+        for scale, name in itertools.product((1.25, 1.55, 1.75, 2.25, 2.5),
+                                             ("advanced", "compare", "toasts", "help")):
+            _reset(app)
+            app.state.set_presenter_scale(scale)
+            STATES[name](app, app.state)
+            app.state.wait_idle()
+            app.run_frames(1)
+            app.draw()
+            problems += check_geometry(app, f"{size[0]}x{size[1]}-{scale:.2f}x-{name}")
+        assert app.errors == 0
+    finally:
+        app.close()
+    assert not problems, "\n".join(problems[:40])

@@ -385,8 +385,7 @@ class App(DisplayActions):
         self._draw_cursor(theme)
         top = self.canvas
         self._draw_score(theme)
-        self.toast_rects = overlays.messages(self.screen, top.inflate(0, -int(theme.font_px * 2.2)), theme,
-                                             st.recent_messages())
+        self.toast_rects = overlays.messages(self.screen, self.toast_area(theme), theme, st.recent_messages())
         self.panel.draw(self.screen, theme)
         self.timebar.draw(self.screen, theme)
         self._draw_focus(theme)
@@ -403,6 +402,14 @@ class App(DisplayActions):
         if self.dialog is not None:
             self.dialog.draw(self.screen, dt, theme)
         self._draw_tooltip(theme, dt)
+
+    def toast_area(self, theme: Theme) -> pygame.Rect:
+        """Where toasts stack: under the pane headers, above the time label and legend (which
+        render_frame draws 8 px x scale above the canvas's bottom)."""
+        top = int(theme.font_px * 2.2)
+        bottom = int(8 * theme.scale) + int(theme.font(1.0).get_linesize() * 1.2)
+        c = self.canvas
+        return pygame.Rect(c.x, c.y + top, c.w, max(1, c.h - top - bottom))
 
     TIP_DELAY = 0.6   # seconds the pointer rests on a control before its tooltip shows
 
