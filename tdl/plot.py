@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,7 +259,7 @@ def plot_tree(tree, out: str | os.PathLike, traj=None, thumbnails: int = 6, line
     return save_figure(make_figure(tree, traj, thumbnails=thumbnails, lines=lines), out, dpi=dpi)
 
 
-class _CallableModule(type(sys.modules[__name__])):
+class _CallableModule(types.ModuleType):
     """`tdl.plot(tree, traj, out=None)`, the public API (tdl/api.py), is this module called: a
     package attribute named like a submodule is replaced by the module on import."""
 

@@ -43,7 +43,7 @@ def thumbnail_atlas(images: np.ndarray) -> dict:
         im = flat[k, :, :, 0] if mode == "L" else flat[k, :, :, :3]
         pic = Image.fromarray(np.ascontiguousarray(im))
         if (tw, th) != (W, H):
-            pic = pic.resize((tw, th), Image.BILINEAR)
+            pic = pic.resize((tw, th), Image.Resampling.BILINEAR)
         atlas.paste(pic, ((k % cols) * tw, (k // cols) * th))
     buf = io.BytesIO()
     atlas.save(buf, format="PNG", optimize=True)

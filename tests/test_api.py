@@ -73,3 +73,21 @@ def test_repr_html():
     assert "DSW.mount" in html and "dsw-" in html
     anim = sandbox.animate(model, 300, steps=5)
     assert "DSW.mount" in anim._repr_html_()
+
+
+def test_points_from_files_pictures_and_presets(tmp_path):
+    from PIL import Image
+
+    pic = np.full((40, 60), 255, np.uint8)
+    pic[10:30, 5:20] = 0  # one dark block on the left: all points land there
+    Image.fromarray(pic).save(tmp_path / "block.png")
+    ps = sandbox.points(tmp_path / "block.png", n=300, seed=0)
+    assert ps.points.shape == (300, 2)
+    x, y = ps.points[:, 0], ps.points[:, 1]  # picture units: column / 60, (40 - row) / 60
+    assert x.min() >= 5 / 60 - 1e-6 and x.max() <= 20 / 60 + 1e-6
+    assert y.min() >= 10 / 60 - 1e-6 and y.max() <= 30 / 60 + 1e-6
+    np.savetxt(tmp_path / "p.csv", np.random.default_rng(0).normal(size=(20, 2)), delimiter=",")
+    assert len(sandbox.points(str(tmp_path / "p.csv"))) == 20
+    assert sandbox.points("moons", n=50).name == "moons"
+    events = list(sandbox.training(ps, steps=3, eval_every=0, width=16))
+    assert [e.step for e in events] == [1, 2, 3] and isinstance(events[-1].model, sandbox.DiffusionModel)
