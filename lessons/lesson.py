@@ -38,6 +38,7 @@ class Step:
     marks: Marks | None = None     # the learner's picks, drawn as crosses on the canvas
     scene: Scene | None = None     # draws the step's own picture over the canvas (default: the canvas)
     reverse: bool = False          # its animation runs data -> noise (the forward process)
+    web: Callable[[Any, str], Any] | None = None  # (AppState, title) -> sandbox.web Player of its scene
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 For each step: run its setup on a headless AppState (as the window would), then its `demo` (what a
 learner does to pass), wait for the samplers, and draw `lessons.scene.draw_step` over the
-progress of the animation into GIF and MP4 (sandbox.export's writers, atomic), plus a PNG still
-of the step as its demo leaves it. Files are named `NN-<lesson id>-stepK.<ext>` in DIR.
+progress of the animation into GIF and MP4 (sandbox.export's writers, atomic), a PNG still of the
+step as its demo leaves it, and a self-contained HTML page (sandbox.web's player: the animation, or
+the step's own, e.g. lesson 8's tree). Files are named `NN-<lesson id>-stepK.<ext>` in DIR.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-FORMATS = ("gif", "mp4", "png")
+FORMATS = ("gif", "mp4", "png", "html")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class RenderOptions:
     size: tuple[int, int] = (960, 600)
     fps: float = 20.0
     seconds: float = 3.0          # motion; plus half a second still at each end
-    formats: tuple[str, ...] = ("gif", "mp4", "png")
+    formats: tuple[str, ...] = ("gif", "mp4", "png", "html")
     theme: str = "dark"
     train_steps: int | None = None  # None: the window's defaults (lessons that train)
 
@@ -77,6 +78,21 @@ def frames(step, state, progresses, size, theme, caption: str = "") -> Iterator[
         yield last
 
 
+def web_player(step, state, title: str):
+    """The step as sandbox.web's self-contained player: its own (`step.web`), else pane A's animation
+    over the drawing; None when there is nothing to play."""
+    if step.web is not None:
+        return step.web(state, title)
+    s = state.panes[0].sampled
+    if s is None:
+        return None
+    from sandbox.web import trajectory_player
+
+    d = state.drawing
+    names = list(d.class_names) if d.num_classes > 1 else None
+    return trajectory_player(s.traj, data=d.points if len(d) else None, title=title, class_names=names)
+
+
 def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), number: int | None = None,
                   state=None, say=print) -> list[Path]:
     """Write every step's animation of `lesson` into `out_dir`; returns the files written."""
@@ -120,7 +136,12 @@ def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), num
             caption = f"{lesson.title}  \u00b7  step {k}/{len(lesson.steps)}"
             for fmt in options.formats:
                 path = out_dir / f"{prefix}-step{k}.{fmt}"
-                if fmt == "png":   # the step as the learner leaves it (the end, if it plays)
+                if fmt == "html":
+                    player = web_player(step, st, caption)
+                    if player is None:
+                        continue
+                    written.append(player.save(path))
+                elif fmt == "png":   # the step as the learner leaves it (the end, if it plays)
                     at = 1.0 if st.playing else st.progress
                     still = next(frames(step, st, [at], options.size, theme, caption))
                     written.append(write_frames([still], path, options.fps))

@@ -29,6 +29,7 @@ N_ITER = 250             # embedding iterations (seconds on a CPU; the picture i
 TOLERANCE = 2            # steps either side of the measured commitment step
 LEVEL = 0.9              # committed: accuracy >= 90% of its final value from this step on
 SEED = 0
+LAYOUTS = ("radial", "rectilinear")
 
 _TREES: dict = {}
 
@@ -46,13 +47,14 @@ def trees(features: np.ndarray, key) -> dict:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)        # a small problem: one thread is fastest when cores are shared
     try:
-        for layout in ("radial", "rectilinear"):
+        for layout in LAYOUTS:
             res = embed(torch.as_tensor(np.asarray(features, np.float32)), EmbedConfig(layout=layout, n_iter=N_ITER),
                         progress=False)
             Y = res.Y.detach().cpu().numpy().astype(np.float64)
             g = step_guides(Y, layout, res.config.to_dict())
             guide = ("ring", g.values, g.center) if g.kind == "ring" else ("band", g.values)
             out[layout] = (Y, guide)
+            out[layout + ":config"] = {k: v for k, v in res.config.to_dict().items() if k in ("radius", "stretch")}
     finally:
         torch.set_num_threads(threads)
     _TREES[key] = out
@@ -75,7 +77,8 @@ def sandbox_paths(model, x_T: np.ndarray, sampler: str) -> dict:
     sub = slice(0, min(INSTANCES, pos.shape[1]))
     key = ("2d", PRESET, sampler, STEPS, pos.shape[1], float(np.abs(canon[:, sub]).sum()))
     return {"positions": pos[:, sub], "labels": modes[sub], "acc": acc, "commit": commitment.commit_step(acc, LEVEL),
-            "trees": trees(canon[:, sub], key), "chance": commitment.chance(modes), "sampler": sampler}
+            "trees": trees(canon[:, sub], key), "chance": commitment.chance(modes), "sampler": sampler,
+            "times": s.traj.ts.numpy().astype(np.float64), "names": [f"mode {k}" for k in range(len(spec.means))]}
 
 
 def digits_paths(seed: int = SEED) -> dict:
@@ -94,7 +97,8 @@ def digits_paths(seed: int = SEED) -> dict:
     acc = (read == labels[None]).mean(1)
     key = ("digits", STEPS, DIGITS, seed)
     return {"images": tr.images, "labels": labels, "acc": acc, "commit": commitment.commit_step(acc, LEVEL),
-            "trees": trees(tr.features, key), "chance": commitment.chance(labels), "sampler": "ddpm"}
+            "trees": trees(tr.features, key), "chance": commitment.chance(labels), "sampler": "ddpm",
+            "times": tr.times, "names": [f"a handwritten {k}" for k in range(10)]}
 
 
 def step_of(state, S: int) -> int:
@@ -151,7 +155,7 @@ def lesson() -> Lesson:
         S = len(d["acc"]) - 1
         k, c = step_of(state, S), d["commit"]
         acc = d["acc"]
-        tree_acc = {lay: commitment.predictability(Y, d["labels"]) for lay, (Y, _) in d["trees"].items()}
+        tree_acc = {lay: commitment.predictability(d["trees"][lay][0], d["labels"]) for lay in LAYOUTS}
         tree_commit = {lay: commitment.commit_step(a, LEVEL) for lay, a in tree_acc.items()}
         out = dict(step=k, commit=c, accuracy=float(acc[k]), final_accuracy=float(acc[-1]), chance=d["chance"],
                    sampler=d["sampler"], tree_commit_radial=tree_commit["radial"],
@@ -237,18 +241,42 @@ def lesson() -> Lesson:
                  "left, samples right). Drag the time slider to the step where the colours split into their own "
                  "branches: when do the samples commit to their mode?", start, check_stochastic, scene=scene_2d,
                  hint="The highlighted ring (radial) and line (rectilinear) follow the time slider.",
+                 web=lambda st, title: tree_player(paths_for(st, wait=True), title),
                  demo=lambda st: demo_commit(st, paths_for(st, wait=True))),
             Step("Now switch the sampler to Euler, which adds no noise on the way (S cycles samplers). The tree is "
                  "redrawn for the new paths. When do the samples commit now?", None, check_deterministic,
+                 web=lambda st, title: tree_player(paths_for(st, wait=True), title),
                  scene=scene_2d, demo=demo_deterministic),
             Step(f"The same tree for the built-in digits model: {DIGITS} digits drawn with no prompt and a "
                  "stochastic sampler, so nothing tells a sample which digit to become. Left: the model's guess "
                  "of the clean image at the slider's step, framed in the colour of the digit it finally "
                  "becomes. When do the samples commit to their digit?", start_digits, check_digits,
-                 scene=scene_digits, demo=lambda st: demo_commit(st, memo["digits"])),
+                 scene=scene_digits, demo=lambda st: demo_commit(st, memo["digits"]),
+                 web=lambda st, title: tree_player(memo.get("digits"), title)),
         ),
         render="diffusion-sandbox lesson reading_a_tree --render DIR",
     )
+
+
+def tree_player(d, title: str, layout: str = "radial"):
+    """The radial tree of `d` as sandbox.web's interactive tree player (hover shows the true 2D path
+    or the digit images), or None."""
+    if d is None:
+        return None
+    from tdl.tree import TreeData
+    from tdl.trajectory import TrajectoryData
+    from tdl.webview import TreeView
+
+    Y = d["trees"][layout][0]
+    S, n = Y.shape[:2]
+    names = d["names"][: int(d["labels"].max()) + 1]
+    tree = TreeData(Y, layout, d["times"], names, d["labels"], config=d["trees"][layout + ":config"],
+                    source="lesson 8")
+    traj = TrajectoryData(np.zeros((S, n, 1), np.float32), d["times"], names, d["labels"],
+                          images=d.get("images"), positions2d=d.get("positions"), source="lesson 8")
+    player = TreeView(tree, traj).player()
+    player.payload["title"] = title
+    return player
 
 
 def _three_panels(surface, rect, theme, progress, d, left) -> None:

@@ -442,7 +442,8 @@ def _frames_of(path):
 
 def test_render_every_lesson(tmp_path):
     """`lesson --render`: every step of every lesson, set up as in the window and acted on by its demo,
-    becomes a GIF, an MP4 and a PNG whose frames are not blank and (animations) change over time."""
+    becomes a GIF, an MP4 and a PNG whose frames are not blank and (animations) change over time, and a
+    self-contained web page."""
     from lessons.render import RenderOptions, make_state as render_state, render_lesson
 
     opts = RenderOptions(size=(160, 100), fps=4, seconds=1.0)
@@ -453,9 +454,13 @@ def test_render_every_lesson(tmp_path):
         written += render_lesson(get_lesson(key), tmp_path / "out", opts, number=order.index(key) + 1, state=st,
                                  say=lambda _: None)
     steps = sum(len(get_lesson(k).steps) for k in order)
-    assert len(written) == 3 * steps and st.errors == 0
+    assert len(written) == 4 * steps and st.errors == 0
     for path in written:
         assert path.exists() and path.stat().st_size > 0, path
+        if path.suffix == ".html":                        # sandbox.web's self-contained player
+            text = path.read_text(encoding="utf-8")
+            assert "DSW.mount" in text and "<script src" not in text, path
+            continue
         frames = _frames_of(path)
         assert frames and frames[0].shape[:2] == (100, 160), path
         for f in frames:
@@ -469,7 +474,7 @@ def test_render_every_lesson(tmp_path):
 def test_render_command_line(tmp_path, capsys):
     assert main(["few_steps", "--render", str(tmp_path), "--size", "96x64", "--seconds", "0.5"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"04-few_steps-step{k}.{e}" for k in (1, 2)
-                                                          for e in ("gif", "mp4", "png")]
+                                                          for e in ("gif", "html", "mp4", "png")]
     assert main(["few_steps", "--render", str(tmp_path), "--size", "95x64"]) == 2     # odd width: no MP4
     assert "even" in capsys.readouterr().err
     (tmp_path / "file").write_text("x")
