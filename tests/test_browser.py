@@ -70,6 +70,11 @@ def test_animation_page_plays_offline(browser, tmp_path):
     assert changed > 0.02, changed  # the particles moved from noise to the smiley
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     assert page.locator(".dsw-counter").inner_text().startswith("step 25 / 50")
+    page.locator(".dsw").focus()  # keys: End, then one step back
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert page.locator(".dsw-counter").inner_text().startswith("step 49 / 50")
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     page.locator("button.dsw-play").click()  # plays from the slider's place to the end
     page.wait_for_function("document.querySelector('.dsw-counter').textContent.startsWith('step 50 ')",
                            timeout=15000)

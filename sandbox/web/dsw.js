@@ -3,8 +3,9 @@
    written by sandbox/web (coordinates quantised to int16, base64). No network, no libraries. */
 (function () {
   "use strict";
-  if (window.DSW) return;
-  var DSW = (window.DSW = {});
+  var VERSION = 2;  // a notebook that ran an older player redefines it
+  if (window.DSW && window.DSW.version === VERSION) return;
+  var DSW = (window.DSW = { version: VERSION });
 
   // ---- helpers ------------------------------------------------------------------------------
   function bytes(b64) {
@@ -111,7 +112,8 @@
     if (P.traces > 0) checkbox(bar2, "traces", opts.traces, function (v) { opts.traces = v; draw(); });
     checkbox(bar2, "contours", opts.contours, function (v) { opts.contours = v; draw(); });
     if (data) checkbox(bar2, "data", opts.data, function (v) { opts.data = v; draw(); });
-    el("span", "dsw-note", bar2, N + " particles \u00b7 " + (P.sampler || "sampler") + " " + S + " steps \u00b7 noise \u2192 data");
+    el("span", "dsw-note", bar2, N + " particles \u00b7 " + (P.sampler || "sampler") + " " + S +
+       " steps \u00b7 noise \u2192 data \u00b7 keys: space, \u2190 \u2192");
 
     var v = P.view, scale = Math.min(W, H) / (2 * v.half);
     function X(x) { return W / 2 + (x - v.cx) * scale; }
@@ -193,6 +195,19 @@
       if (on) { if (progress >= 1) progress = 0; requestAnimationFrame(frame); }
     }
     play.addEventListener("click", function () { setPlaying(!playing); });
+    // keys while the player has focus: space plays / pauses, arrows step, Home / End jump
+    root.tabIndex = 0;
+    root.addEventListener("keydown", function (ev) {
+      var k = ev.key, step = 1 / Math.max(S, 1);
+      if (k === " ") setPlaying(!playing);
+      else if (k === "ArrowRight" || k === "ArrowLeft" || k === "Home" || k === "End") {
+        setPlaying(false);
+        var s = Math.round(progress * S) + (k === "ArrowRight" ? 1 : k === "ArrowLeft" ? -1 : 0);
+        progress = k === "Home" ? 0 : k === "End" ? 1 : Math.min(1, Math.max(0, s * step));
+        slider.value = Math.round(progress * 1000); draw();
+      } else return;
+      ev.preventDefault();
+    });
     slider.addEventListener("input", function () { setPlaying(false); progress = slider.value / 1000; draw(); });
     draw();
     return { set: function (p) { progress = p; slider.value = Math.round(p * 1000); draw(); },
