@@ -261,7 +261,7 @@ def test_layout_with_the_lesson_column(size, tmp_path):
 def test_display_names_never_show_ids():
     assert names.display("preset", "eight_gaussians") == "eight Gaussians"
     assert names.display("sampler", "euler_maruyama") == "Euler\u2013Maruyama"
-    assert names.display("preset", "some_new_thing") == "some new thing"   # unknown: made readable
+    assert names.display("preset", "my_points.csv") == "my_points.csv"     # a file's name stays as it is
     assert all(names.tip("sampler", s) for s in ("ddpm", "ddim", "euler", "midpoint", "heun",
                                                  "euler_maruyama"))
 

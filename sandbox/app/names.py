@@ -1,8 +1,8 @@
 """Display names and one-sentence explanations for what the window shows: never an id on screen.
 
 Samplers, objectives, predictions, schedules and presets declare their display name and tooltip
-once, in `sandbox.registry`; this module reads them (and makes an unknown id readable,
-`some_thing` -> "some thing", rather than show it raw). `JARGON` holds the one plain sentence for
+once, in `sandbox.registry`; this module reads them (a name no registry knows, such as a loaded
+file's, is shown as it is). `JARGON` holds the one plain sentence for
 each term the window uses that is not a registered choice (NFE, straightness, ratio, ...).
 """
 from __future__ import annotations
@@ -47,7 +47,8 @@ def display(kind: str, key) -> str:
     name = getattr(_entry(kind, key), "display", None)
     if isinstance(name, str) and name:
         return name
-    return _OTHER.get(kind, {}).get(key) or key.replace("_", " ")
+    # not registered: a file's name (a drawing loaded from two_blobs.csv) is shown as it is
+    return _OTHER.get(kind, {}).get(key) or key
 
 
 def tip(kind: str, key) -> str:
