@@ -371,3 +371,40 @@ def test_every_presenter_scale_keeps_the_layout(size, tmp_path):
     finally:
         app.close()
     assert not problems, "\n".join(problems[:40])
+
+
+def _contrast(a, b) -> float:
+    """WCAG contrast ratio of two sRGB colours."""
+    def lum(c):
+        ch = [(v / 255) / 12.92 if v <= 0.03928 * 255 else (((v / 255) + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+    lo, hi = sorted((lum(a), lum(b)))
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("name", ["dark", "light", "high-contrast"])
+def test_disabled_controls_look_disabled_in_every_theme(name):
+    """Disabled text is readable on the panel, yet far from the enabled text (high contrast's dim
+    text used to be (230, 230, 230) on black: disabled looked enabled)."""
+    from sandbox.app.widgets import disabled_color
+    from sandbox.view.theme import Theme
+
+    t = Theme.named(name)
+    off = disabled_color(t)
+    assert _contrast(off, t.panel) >= 2.0
+    assert _contrast(t.text, off) >= 4.0
+    # and the widgets draw with it: no pixel of a disabled button is as bright as enabled text
+    from sandbox.app.widgets import Button
+    pygame.display.init()
+    pygame.font.init()
+    surf = pygame.Surface((200, 40))
+    surf.fill(t.panel)
+    for enabled in (True, False):
+        b = Button("redo", lambda: None, enabled=lambda e=enabled: e)
+        b.rect = pygame.Rect(0, 0, 100, 40) if enabled else pygame.Rect(100, 0, 100, 40)
+        b.draw(surf, t)
+    px = pygame.surfarray.array3d(surf).astype(int)           # (W, H, 3)
+    on, off_px = px[:100], px[100:]
+    text = np.array(t.text)
+    assert (np.abs(on - text).sum(axis=2) < 30).any()          # enabled: text-coloured pixels
+    assert not (np.abs(off_px - text).sum(axis=2) < 100).any()  # disabled: none near it
