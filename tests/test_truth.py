@@ -285,3 +285,34 @@ def test_offer_banner_and_score_panel_answer_clicks(app):
     app.run_frames(1)
     assert st.offer is None and st.models[("flow",)] is shown
     assert app.errors == 0
+
+
+def test_exports_choose_a_size_keep_class_colours_and_say_where(tmp_path):
+    from PIL import Image
+
+    st = fresh(tmp_path)
+    labels = np.arange(300) % 3
+    st.drawing.replace(st.drawing.points, labels, ["a", "b", "c"])
+    st.use_model(exact("flow"))
+    st.wait_idle()
+    st.set_record_size((1920, 1080))
+    with pytest.raises(Exception):
+        st.set_record_size((3840, 2160))                    # larger than the choices
+    st.set_progress(1.0)
+    out = st.save_canvas()
+    st.wait_idle()
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape == (1080, 1920, 3) and out.is_absolute() and out.parent == tmp_path.resolve()
+    assert any(str(out) in m.text for m in st.messages)      # the user is told the full path
+    from sandbox.view import Theme
+
+    theme = Theme.named(st.theme_name)
+    # every class's colour (blended as data is drawn) is in the picture: the classes are kept
+    bg = np.array(theme.background, np.float32)
+    for k in range(3):
+        c = np.array(theme.class_color(k), np.float32)
+        want = np.round(bg + (c - bg) * theme.data_strength).astype(np.uint8)
+        assert (np.abs(img.astype(int) - want).sum(-1) <= 3).sum() > 20, k
+    gif = st.record("gif", size=(320, 180), seconds=0.3, fps=5)
+    st.wait_idle()
+    assert Image.open(gif).size == (320, 180) and any(str(gif) in m.text for m in st.messages)

@@ -6,6 +6,7 @@ Keeping these calls in one file keeps the engine's interface visible from the ap
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, ini
     return train_loop(cfg, pointset, device, **warm)
 
 
+@functools.lru_cache(maxsize=1)
 def can_warm_start() -> bool:
     """Whether this engine's `train` takes `init=` (train as I draw)."""
     import inspect

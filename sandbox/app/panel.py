@@ -19,7 +19,7 @@ from sandbox import registry
 from sandbox.datasets import preset_names
 from sandbox.view.theme import Theme, blend
 
-from . import names
+from . import engine, names
 from .names import JARGON
 from .settings import SAMPLERS_FOR
 from .widgets import Button, Cycler, Label, Row, Segmented, Slider, Swatches, Widget, row_metrics
@@ -94,6 +94,10 @@ def build(app) -> list[Widget]:
             Button("Stop", st.stop, enabled=lambda: st.training.running,
                    tip="Stop training (Esc); you can keep the previous model."),
             Button("Reset", st.reset_model, tip="Forget the trained models for these settings.")),
+        Button(lambda: "train as I draw: " + ("on" if st.train_as_draw else "off"), st.set_train_as_draw,
+               active=lambda: st.train_as_draw, enabled=engine.can_warm_start,
+               tip="After each stroke, keep training the shown model on the changed drawing, so the "
+                   "samples follow what you draw."),
         Button(lambda: "advanced settings " + ("-" if app.advanced else "+"), app.toggle_advanced,
                active=adv, tip="Training settings (learning rate, network size, seed) and particles."),
     ]
@@ -151,6 +155,12 @@ def build(app) -> list[Widget]:
         Slider("presenter", 0.75, 3.0, lambda: st.presenter_scale, st.set_presenter_scale,
                fmt="{:.2f}\u00d7", live=False, step=0.05,
                tip="Presenter scale: bigger text, lines and points for a projector (Ctrl+ / Ctrl-)."),
+        Row(Cycler(lambda: list(st.recording.SIZES), lambda: st.recording.size, st.set_record_size,
+                   fmt=lambda wh: f"{wh[0]}\u00d7{wh[1]}", label="export",
+                   tip="Size of exported pictures and animations (canvas PNG, GIF, MP4)."),
+            Button("canvas PNG", st.save_canvas,
+                   tip="Save the canvas alone (no panel) at the export size, as it is now."),
+            weights=[1.6, 1]),
         Row(Button("PNG", app.screenshot, tip="Save a screenshot of the window (P)."),
             Button("GIF", lambda: st.record("gif"), tip="Record the animation as a GIF (Ctrl+G)."),
             Button("MP4", lambda: st.record("mp4"), tip="Record the animation as an MP4 video (Ctrl+M)."),

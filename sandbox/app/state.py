@@ -665,6 +665,8 @@ class AppState:
         prev = self.models.get(out.key)
         if prev is None or self.training.warm:
             self._adopt(out.key, model, out)
+        elif out.stopped:  # stopped by hand with a model on screen: the user chooses
+            self._offer(out, model, f"Training stopped at step {out.step} of {out.total}")
         else:
             # a model is already shown for these settings: judge both on today's data first
             ps = self._train_ps
@@ -676,21 +678,23 @@ class AppState:
                 r_new = _ratio(model, x, pane, ps.points)
                 r_old = _ratio(prev, x, pane, ps.points)
                 return out, model, prev, r_new, r_old
+            self._show_models()     # the shown model's samples first (the preview is gone)
             self._tasks.submit("judge", judge)
-            self._show_models()
 
     def _judged(self, out: Outcome, model: Model, prev: Model, r_new: float, r_old: float) -> None:
         if self.models.get(out.key) is not prev:
             return  # the shown model changed meanwhile (reset, new data): the verdict is moot
         worse = not (r_new <= max(WORSE * r_old, 1.2))
-        if out.stopped or worse:
-            why = (f"Training stopped at step {out.step} of {out.total}" if out.stopped
-                   else f"The new model scores {r_new:.2f}\u00d7 against {r_old:.2f}\u00d7 for the one shown")
-            self.offer = ModelOffer(out.key, model, f"{why}. Use the new model?")
-            self.say(f"{why}: still showing the previous model", "warn")
-            self._show_models()
+        if worse:
+            self._offer(out, model, f"The new model scores {r_new:.2f}\u00d7 against "
+                                    f"{r_old:.2f}\u00d7 for the one shown")
         else:
             self._adopt(out.key, model, out)
+
+    def _offer(self, out: Outcome, model: Model, why: str) -> None:
+        self.offer = ModelOffer(out.key, model, f"{why}. Use the new model?")
+        self.say(f"{why}: still showing the previous model", "warn")
+        self._show_models()
 
     def _adopt(self, key: tuple, model: Model, out: Outcome) -> None:
         self.models[key] = model

@@ -395,7 +395,10 @@ class App(DisplayActions):
         self.help_rect = None
         self._offer_buttons = None
         if st.offer is not None:
-            self._offer_buttons = banner.question(self.screen, top, theme, st.offer.text,
+            room = top.copy()   # left of the score panel, so neither hides the other
+            if self.chart_rect is not None:
+                room.w = max(room.w // 2, self.chart_rect.x - room.x - 10)
+            self._offer_buttons = banner.question(self.screen, room, theme, st.offer.text,
                                                   "use new", "keep previous")
         if st.help_visible:
             self.help_rect = overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
@@ -506,8 +509,9 @@ class App(DisplayActions):
         self._score_head = None
         if not (st.training.running or st.training.losses or st.score is not None):
             return
-        area = self.pane_rects[-1]
-        rect = score_panel.panel_rect(area, theme, area.y + int(theme.font_px * 2.4), not st.score_open)
+        area = self.pane_rects[0]      # the score is pane A's model's
+        rect = score_panel.panel_rect(area, theme, area.y + int(theme.font_px * 2.4), not st.score_open,
+                                      score_panel.has_history(st.training))
         self.chart_rect = rect
         self._score_head = score_panel.draw(self.screen, rect, theme, st.training, st.score,
                                             not st.score_open, eta_text(st.training.eta_s))

@@ -369,7 +369,8 @@ def time_label(ts, progress: float) -> str:
     return f"t = {time_at(ts, progress):.2f}  \u00b7  step {step}/{S}"
 
 
-STOCHASTIC_TRACES = 16   # a stochastic sampler's zig-zag paths: a few, or they become a hairball
+STOCHASTIC_TRACES = 12   # a stochastic sampler's zig-zag paths: a few, or they become a hairball
+STOCHASTIC_TAIL = 6      # ... each drawn over its last few steps only
 
 
 def is_stochastic(sampler: str | None) -> bool:
@@ -404,6 +405,15 @@ def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, tr
     col = blend(theme.background, theme.trace, min(1.0, theme.trace_strength + 0.25) if stochastic
                 else theme.trace_strength)
     lw = 1 if stochastic else theme.line_px
+    if stochastic:
+        # a comet tail of the last few steps: each random kick stays visible as a zig-zag and the
+        # long early jumps through the whole canvas (pure noise) are not drawn on top of the data
+        first = max(0, i + 1 - STOCHASTIC_TAIL)
+        head = max(1, theme.point_px + 1)
+        for full, end in zip(lists, cur):
+            pygame.draw.lines(surface, col, False, full[first: i + 1] + [end], lw)
+            pygame.draw.circle(surface, theme.trace, end, head)
+        return
     for full, end in zip(lists, cur):
         pygame.draw.lines(surface, col, False, full[: i + 1] + [end], lw)
 

@@ -17,12 +17,23 @@ from .theme import Theme, blend
 GRADE_COLORS = {"good": (0, 158, 115), "ok": (230, 159, 0), "poor": (213, 94, 0)}
 
 
-def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool) -> pygame.Rect:
-    """Where the panel goes: right side of the canvas, below the pane headers at `top`."""
+def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool,
+               history: bool = True) -> pygame.Rect:
+    """Where the panel goes: right side of the canvas, below the pane headers at `top`.
+    Without a training history (a shipped or loaded model) it is the header and one line."""
     w = int(np.clip(canvas.w * 0.3, min(220 * theme.scale, canvas.w * 0.45), 440 * theme.scale))
     head = int(theme.font_px * 1.6)
-    h = head if collapsed else int(max(w * 0.55, head * 5))
+    if collapsed:
+        h = head
+    elif not history:
+        h = int(head * 2.1)
+    else:
+        h = int(max(w * 0.55, head * 5))
     return pygame.Rect(canvas.right - w - 10, top, w, h)
+
+
+def has_history(status) -> bool:
+    return bool(status.running or len(status.losses) >= 2)
 
 
 def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, collapsed: bool,
@@ -37,20 +48,29 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
     head_h = int(theme.font_px * 1.6)
     head = pygame.Rect(rect.x, rect.y, rect.w, head_h)
     pad = max(6, int(6 * theme.scale))
-    arrow = "\u25b8" if collapsed else "\u25be"
     if status.running:
-        title = f"{arrow} training {status.step}/{status.total}" + (f"  \u00b7  {eta}" if eta else "")
+        title = f"training {status.step}/{status.total}" + (f"  \u00b7  {eta}" if eta else "")
     elif score is not None:
-        title = f"{arrow} score {score.ratio:.2f}\u00d7"
+        title = f"score {score.ratio:.2f}\u00d7"
     else:
-        title = f"{arrow} score"
+        title = "score"
     prev = surf.get_clip()
     surf.set_clip(rect)
     try:
-        draw_text(surf, title, (head.x + pad, head.centery), theme, mult=0.85, anchor="midleft")
+        tri = max(4, int(theme.font_px * 0.3))      # a drawn triangle: the font has no arrow glyphs
+        cx, cy = head.x + pad + tri, head.centery
+        pts = ([(cx - tri // 2, cy - tri), (cx + tri // 2 + 1, cy), (cx - tri // 2, cy + tri)] if collapsed
+               else [(cx - tri, cy - tri // 2), (cx + tri, cy - tri // 2), (cx, cy + tri // 2 + 1)])
+        pygame.draw.polygon(surf, theme.text_dim, pts)
+        draw_text(surf, title, (cx + 2 * tri, head.centery), theme, mult=0.85, anchor="midleft")
         if score is not None:
             _badge(surf, theme, score.grade, (head.right - pad, head.centery))
         if collapsed:
+            return head
+        if not has_history(status):
+            if score is not None:
+                draw_text(surf, f"samples vs data {score.ratio:.2f}\u00d7  \u00b7  data vs data = 1\u00d7",
+                          (head.x + pad, head.bottom + pad // 2), theme, mult=0.7, color=theme.text_dim)
             return head
         plot = pygame.Rect(rect.x + int(theme.font_px * 2.6), head.bottom + pad,
                            rect.w - int(theme.font_px * 2.6) - pad,
@@ -134,5 +154,5 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
         for p in pts:
             pygame.draw.circle(surf, theme.particle, p.tolist(), max(2, theme.point_px + 1))
     if score is not None:
-        draw_text(surf, f"samples vs data {score.ratio:.2f}\u00d7 ({score.grade})",
-                  (plot.x, plot.y), theme, mult=0.7, color=theme.text)
+        draw_text(surf, f"shown model: samples vs data {score.ratio:.2f}\u00d7 ({score.grade})",
+                  (plot.x + 6, plot.y), theme, mult=0.7, color=theme.text)
