@@ -18,6 +18,7 @@ from sandbox.app import engine
 from sandbox.app.identity import violations
 from sandbox.app.settings import Settings, TrainSettings
 from sandbox.app.state import AppState
+from sandbox.errors import UserError
 from sandbox.datasets import Normalizer, preset_names
 from sandbox.oracle import GaussianMixture, MixtureField
 from sandbox.paths import DDPMPath, FlowPath
@@ -296,7 +297,7 @@ def test_exports_choose_a_size_keep_class_colours_and_say_where(tmp_path):
     st.use_model(exact("flow"))
     st.wait_idle()
     st.set_record_size((1920, 1080))
-    with pytest.raises(Exception):
+    with pytest.raises(UserError, match="up to 1920x1080"):
         st.set_record_size((3840, 2160))                    # larger than the choices
     st.set_progress(1.0)
     out = st.save_canvas()
