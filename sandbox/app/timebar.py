@@ -118,8 +118,12 @@ class TimeBar:
         texts = ["loop", "-", "0.00\u00d7", "+"]
         return [icon, icon, icon] + [max(int(theme.font_px * 1.5), text_width(theme, t) + pad) for t in texts]
 
+    # the room the status gets does not follow its text: a longer status ("training ...") must not
+    # add a line to the time bar and move every control above it
+    STATUS_ROOM = "eight Gaussians: 2000 points  \u00b7  model ready  \u00b7  device cuda"
+
     def _status_w(self, theme: Theme) -> int:
-        return text_width(theme, status_texts(self.app.state)[0], 0.8) + 8
+        return text_width(theme, self.STATUS_ROOM, 0.8) + 8
 
     def lines_for(self, width: int, theme: Theme) -> int:
         """1: everything on one line; 2: the status below; 3: buttons, slider, status."""
