@@ -20,8 +20,12 @@ EXAMPLES = """examples:
   tdl run --layout rectilinear --out-dir digits-rect
   tdl sample --source digits --prompts 3 5 8 --instances-per-prompt 30 --steps 25 --out traj.npz
   tdl sample --source sandbox2d --preset moons --instances 300 --out moons.npz
+  tdl sample --source diffusers --model ./stable-diffusion-v1-5 --prompt-set objects --seeds 0 1 2 3 \\
+             --dtype float16 --scheduler dpm++ --steps 30 --device cuda --out sd.npz
   tdl sample --source diffusers --model ./stable-diffusion-v1-5 --prompts "a cat" "a dog" \\
-             --features clip --feature-model ./clip-vit-base-patch32 --device cuda --out sd.npz
+             --features clip --feature-model ./clip-vit-base-patch32 --device cuda --out sd-clip.npz
+  accelerate launch -m tdl sample --source diffusers --model ./sd15 --prompt-set objects --out sd.npz
+  tdl compare-features sd.npz --features pixels vae clip --feature-model vae=./sd15 clip=./clip-b32
   tdl embed traj.npz --layout radial --out tree.npz
   tdl plot tree.npz --out tree.svg --thumbnails 20
   tdl plot tree.npz --out tree.html                  interactive page, one file, opens offline
@@ -47,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                 description="Tree of Diffusion Life: one picture of how a diffusion model's samples "
                             "evolve over the denoising steps.")
     p.add_argument("--version", action=VersionAction)
-    sub = p.add_subparsers(dest="command", metavar="{run,sample,embed,plot,explore}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,sample,embed,plot,explore,compare-features}",
+                           parser_class=_Parser)
 
     r = sub.add_parser("run", help="sample -> embed -> plot in one go (start here)",
                        formatter_class=_formatter, epilog=EXAMPLES,
@@ -97,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="its trajectory, for the images (default: the one the tree was made from)")
     x.add_argument("--size", default="1100x760", help="window size WxH (default 1100x760)")
     x.add_argument("--frames", type=int, help=argparse.SUPPRESS)  # tests: run N frames, even headless
+    c = sub.add_parser("compare-features", help="embed one trajectory with several feature extractors",
+                       formatter_class=_formatter, epilog=EXAMPLES,
+                       description="Extract features from a trajectory's images with each extractor, embed "
+                                   "each, and print (and plot) the metrics side by side.")
+    c.add_argument("trajectory", type=Path, help="a file written by `tdl sample` (with images)")
+    c.add_argument("--features", nargs="+", required=True, metavar="NAME",
+                   help=f"extractors to compare: {FEATURES}, or 'source' (the trajectory's own features)")
+    c.add_argument("--feature-model", nargs="+", default=[], metavar="NAME=PATH",
+                   help="model folder per extractor, e.g. clip=./clip-vit-base-patch32 vae=./sd15")
+    c.add_argument("--which", default="x0", metavar="WHAT", help="images to read: x0 (default) or xt")
+    c.add_argument("--out", type=Path, metavar="FILE", help="figure of the metrics per step (.png/.svg/.pdf)")
+    _embed_args(c)
+    _common(c)
     return p
 
 
@@ -106,21 +124,35 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
                    help=f"{SOURCES} (default digits: built in, offline)")
     g.add_argument("--prompts", nargs="+", metavar="P",
                    help="prompts (digits: 0-9 or 'a handwritten 3'; default: the source's)")
+    g.add_argument("--prompt-set", metavar="NAME", help="prompts from a shipped set (objects, faces, styles) "
+                                                        "or a text file, one prompt a line")
     g.add_argument("--instances-per-prompt", type=int, metavar="N", help="samples per prompt")
+    g.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                   help="diffusers: one instance per prompt and seed (default --seed .. --seed + N - 1)")
     g.add_argument("--instances", type=int, metavar="N", help="samples in all (sandbox2d)")
     g.add_argument("--steps", type=int, metavar="S", help="sampler steps (the trajectory has S + 1)")
     g.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
-    g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d)")
-    g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache "
-                                                   "(diffusers), a saved 2D model (sandbox2d), weights (digits)")
+    g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d; diffusers: as --scheduler)")
+    g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache (diffusers), a "
+                                                   "saved 2D model (sandbox2d), weights (digits), base.pt (glide)")
     g.add_argument("--preset", metavar="NAME", help="sandbox2d: a shipped 2D preset model instead of --model")
     g.add_argument("--capture", metavar="WHAT", help="what each step records: x0 (the model's prediction of "
                                                      "the clean image) or xt (the noisy state)")
     g.add_argument("--features", metavar="NAME",
                    help=f"feature extractor: {FEATURES} (default: what the source records)")
-    g.add_argument("--feature-model", metavar="PATH", help="local folder or cached id for clip/dinov2")
-
-
+    g.add_argument("--feature-model", metavar="PATH", help="local folder or cached id for clip/dinov2/vae")
+    d = p.add_argument_group("diffusers")
+    d.add_argument("--scheduler", metavar="NAME", help="ddim, pndm, euler, euler_a, heun, lms, dpm++, unipc, deis, "
+                                                       "kdpm2, ... or a diffusers class name (default: the model's)")
+    d.add_argument("--dtype", metavar="T", help="float16, bfloat16 or float32 (default float32)")
+    d.add_argument("--height", type=int, metavar="PX", help="image height (default: the model's)")
+    d.add_argument("--width", type=int, metavar="PX", help="image width (default: the model's)")
+    d.add_argument("--batch-size", type=int, metavar="N", help="instances per pipeline call (default 8)")
+    d.add_argument("--decode", metavar="WHAT", help="decode x0 (default), xt, both or none to images")
+    d.add_argument("--decode-steps", metavar="N|LIST", help="rows to decode: all (default), a count "
+                                                            "(evenly spaced, the final sample included) or a list 0,10,50")
+    d.add_argument("--image-size", metavar="PX", help="decoded images' longest side (default 64: thumbnails), "
+                                                      "or full")
 def _embed_args(p: argparse.ArgumentParser) -> None:
     from types import SimpleNamespace
 
@@ -171,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from tdl import commands
 
-        return int(getattr(commands, args.command)(args) or 0)
+        return int(getattr(commands, args.command.replace("-", "_"))(args) or 0)
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2

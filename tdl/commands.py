@@ -11,8 +11,10 @@ from pathlib import Path
 
 from sandbox.errors import UserError
 
-SOURCE_FLAGS = ("prompts", "instances_per_prompt", "instances", "steps", "guidance", "sampler", "preset", "capture")
-MODEL_PARAMS = ("model", "model_path", "weights")  # what each source calls its --model
+SOURCE_FLAGS = ("prompts", "instances_per_prompt", "instances", "steps", "guidance", "sampler", "preset", "capture",
+                "seeds", "scheduler", "dtype", "height", "width", "batch_size", "decode", "decode_steps",
+                "image_size")
+MODEL_PARAMS = ("model", "model_path", "weights", "checkpoint")  # what each source calls its --model
 
 
 def _say(msg: str) -> None:
@@ -31,18 +33,70 @@ def check_device(name: str) -> str:
 
 
 # --- stages -----------------------------------------------------------------------------------
-def sample_trajectory(args):
-    """Run the chosen source (and feature extractor) from parsed arguments -> TrajectoryData."""
+def _diffusers_options(args) -> None:
+    """Turn the diffusers-only flags' text into values (in place); `--sampler` means `--scheduler` there."""
+    if args.source == "diffusers" and args.sampler is not None:
+        if args.scheduler is not None:
+            raise UserError("give --scheduler or --sampler, not both")
+        args.scheduler, args.sampler = args.sampler, None
+    if args.source == "diffusers" and args.decode is None:
+        args.decode = "x0"  # thumbnails for the figure and the explorer
+    if args.decode is not None:
+        if args.decode not in ("x0", "xt", "both", "none"):
+            raise UserError(f"--decode must be x0, xt, both or none, got {args.decode!r}")
+    if args.dtype is not None and args.dtype not in ("float16", "bfloat16", "float32"):
+        raise UserError(f"--dtype must be float16, bfloat16 or float32, got {args.dtype!r}")
+    for name in ("height", "width", "batch_size"):
+        _positive(name, getattr(args, name))
+    for name in ("height", "width"):
+        v = getattr(args, name)
+        if v is not None and v % 8:
+            raise UserError(f"--{name} must be a multiple of 8 (the VAE's factor), got {v}")
+    if args.image_size is not None:
+        text = str(args.image_size).lower()
+        if text == "full":
+            args.image_size = 0
+        elif text.isdigit() and int(text) > 0:
+            args.image_size = int(text)
+        else:
+            raise UserError(f"--image-size must be a number of pixels or 'full', got {args.image_size!r}")
+    if args.decode_steps is not None:
+        text = str(args.decode_steps).strip().lower()
+        try:
+            if text == "all":
+                args.decode_steps = None
+            elif "," in text:
+                args.decode_steps = [int(v) for v in text.split(",") if v.strip()]
+            else:
+                args.decode_steps = int(text)
+                _positive("decode_steps", args.decode_steps)
+        except ValueError:
+            raise UserError(f"--decode-steps must be all, a count or a list like 0,10,50, "
+                            f"got {args.decode_steps!r}") from None
+
+
+def sample_trajectory(args, procs=None):
+    """Run the chosen source (and feature extractor) from parsed arguments -> TrajectoryData.
+
+    procs: a `tdl.sources.shards.Processes` of a sharded launch (this process runs its share)."""
     from tdl.sources import SOURCES
     if args.source not in SOURCES:
         raise UserError(f"unknown source {args.source!r}; choose one of {', '.join(SOURCES)}")
     for name in ("instances_per_prompt", "instances", "steps"):
         _positive(name, getattr(args, name))
+    if getattr(args, "prompt_set", None):
+        if args.prompts:
+            raise UserError("give --prompts or --prompt-set, not both")
+        from tdl.prompts import load_prompt_set
+        args.prompts = load_prompt_set(args.prompt_set)
+    if args.seeds is not None and args.instances_per_prompt is not None:
+        raise UserError("give --seeds or --instances-per-prompt, not both")
+    _diffusers_options(args)
     fn = SOURCES[args.source]
     params = inspect.signature(fn).parameters
     kwargs = {}
     for name in SOURCE_FLAGS:
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is None:
             continue
         if name not in params:
@@ -54,19 +108,27 @@ def sample_trajectory(args):
             raise UserError(f"the {args.source} source does not take --model")
         kwargs[key] = args.model
     device = check_device(args.device)
-    for name, value in (("seed", args.seed), ("device", device), ("progress", not args.quiet)):
+    if procs is not None and procs.sharded:
+        if "shard" not in params:
+            raise UserError(f"the {args.source} source cannot be split over processes; run it in one")
+        kwargs["shard"] = (procs.rank, procs.world)
+        device = procs.device(device)
+    progress = not args.quiet and (procs is None or procs.is_main)
+    for name, value in (("seed", args.seed), ("device", device), ("progress", progress)):
         if name in params:
             kwargs[name] = value
     if args.features:  # checked before sampling, which can take long
         from tdl.features import EXTRACTORS, extract
         if args.features not in EXTRACTORS:
             raise UserError(f"unknown feature extractor {args.features!r}; choose one of {', '.join(EXTRACTORS)}")
+        if "features" in params:  # the source extracts them from full-size images while decoding
+            kwargs["features"], kwargs["feature_model"] = args.features, args.feature_model
     elif args.feature_model:
-        raise UserError("--feature-model needs --features (clip or dinov2)")
+        raise UserError("--feature-model needs --features (clip, dinov2 or vae)")
     traj = fn(**kwargs)
-    if args.features:
+    if args.features and "features" not in params:
         traj = extract(traj, args.features, which=args.capture or "x0", device=device,
-                       model=args.feature_model, progress=not args.quiet)
+                       model=args.feature_model, progress=progress)
     return traj
 
 
@@ -143,8 +205,17 @@ def _figure_path(out_dir: Path, fmt: str) -> Path:
 
 # --- commands ---------------------------------------------------------------------------------
 def sample(args) -> int:
-    traj = sample_trajectory(args)
-    path = traj.save(args.out)
+    from tdl.sources.shards import Processes, write_sharded
+    procs = Processes()
+    traj = sample_trajectory(args, procs)
+    if procs.sharded:
+        done = write_sharded(traj, args.out, procs)
+        if done is None:
+            return 0
+        path, traj = done
+        print(f"merged {procs.world} shards (one per process)")
+    else:
+        path = traj.save(args.out)
     print(f"wrote {path}: {traj.num_steps} steps x {traj.num_instances} instances, "
           f"{traj.dim}-d features ({traj.source})")
     return 0
@@ -238,4 +309,29 @@ def run(args) -> int:
     fig = plot_tree(tree, fig_path, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
     print(f"figure: {fig}")
     print(f"explore it: tdl explore {tree_path}")
+    return 0
+
+
+def compare_features(args) -> int:
+    from tdl.compare import compare, format_table, plot_comparison
+    from tdl.plot import check_figure_path
+    from tdl.trajectory import TrajectoryData
+    config = embed_config(args)
+    if args.which not in ("x0", "xt"):
+        raise UserError(f"--which must be x0 or xt, got {args.which!r}")
+    if args.out is not None:
+        check_figure_path(args.out)
+    models = {}
+    for item in args.feature_model:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise UserError(f"--feature-model takes NAME=PATH (e.g. clip=./clip-vit-base-patch32), got {item!r}")
+        models[name] = path
+    traj = TrajectoryData.load(args.trajectory)
+    results = compare(traj, list(args.features), config, which=args.which, device=config.device,
+                      models=models, progress=not args.quiet)
+    print(format_table(results))
+    if args.out is not None:
+        out = plot_comparison(results, traj.times, args.out)
+        print(f"wrote {out}")
     return 0

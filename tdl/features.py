@@ -210,6 +210,9 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     """A copy of `traj` whose features `(S, I, D)` are extractor `name` applied to its images.
 
     which: "x0" (the predicted clean images, `traj.images`) or "xt" (the noisy states, `traj.images_xt`).
+    A trajectory whose images cover only some steps (`traj.image_rows()`) keeps only those steps.
+    Images are read as stored: thumbnails if the source made thumbnails (the diffusers source computes
+    features from full-size images itself when given `features=`).
     """
     from tqdm.auto import tqdm
 
@@ -219,6 +222,10 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     if images is None:
         raise UserError(f"this trajectory has no {which} images (source {traj.source!r}; the diffusers source "
                         f"makes them with decode={which!r})")
+    rows = traj.image_rows()
+    if not rows.all():
+        traj = traj.select_steps(np.flatnonzero(rows))
+        images = traj.images if which == "x0" else traj.images_xt
     ext = get_extractor(name, model, device, batch_size)
     S, I = images.shape[:2]
     flat = images.reshape(S * I, *images.shape[2:])

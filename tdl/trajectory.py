@@ -96,6 +96,26 @@ class TrajectoryData:
             raise UserError(f"new features must be ({self.num_steps}, {self.num_instances}, D), got {features.shape}")
         return replace(self, features=features, meta={**self.meta, **meta})
 
+    def image_rows(self) -> np.ndarray:
+        """`(S,)` bool: rows whose images were made (a source that decodes only some steps lists them in
+        `meta["image_steps"]`; the other rows' images are zeros). All False without images."""
+        if self.images is None and self.images_xt is None:
+            return np.zeros(self.num_steps, dtype=bool)
+        rows = self.meta.get("image_steps")
+        mask = np.zeros(self.num_steps, dtype=bool) if rows is not None else np.ones(self.num_steps, dtype=bool)
+        if rows is not None:
+            mask[np.asarray(rows, dtype=np.int64)] = True
+        return mask
+
+    def select_steps(self, rows) -> "TrajectoryData":
+        """A copy with only steps `rows` (indices, increasing); `meta["selected_steps"]` records them."""
+        rows = np.asarray(rows, dtype=np.int64)
+        pick = (lambda a: None if a is None else a[rows])
+        meta = {k: v for k, v in self.meta.items() if k != "image_steps"}
+        meta["selected_steps"] = rows.tolist()
+        return replace(self, features=self.features[rows], times=self.times[rows], images=pick(self.images),
+                       images_xt=pick(self.images_xt), positions2d=pick(self.positions2d), meta=meta)
+
     def labels(self) -> list[str]:
         """The prompt of each instance, `(I,)`."""
         return [self.prompts[i] for i in self.prompt_index]

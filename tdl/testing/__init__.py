@@ -1,0 +1,1 @@
+"""Test-only helpers: real-architecture networks with random weights (`random_models`)."""
