@@ -73,7 +73,8 @@ def main() -> int:
     from tdl.sources.diffusers_source import diffusers_pipeline
     from tdl.testing.random_models import build_sd15, save_vision
     cuda = a.device.startswith("cuda")
-    log = {"gpu": torch.cuda.get_device_name(0) if cuda else "cpu", "torch": torch.__version__, "diffusers": diffusers.__version__,
+    log = {"gpu": torch.cuda.get_device_name(0) if cuda else "cpu", "torch": torch.__version__,
+           "diffusers": diffusers.__version__,
            "transformers": transformers.__version__, "prompts": a.prompts, "seeds": a.seeds, "steps": a.steps,
            "batch_size": a.batch_size}
     print(json.dumps(log), flush=True)
@@ -127,7 +128,8 @@ def main() -> int:
     traj = work / "sd15-traj.npz"
     cmds["sample"] = [sys.executable, "-m", "tdl", "sample", "--source", "diffusers", "--model", str(work / "sd15"),
                       "--prompt-set", str(work / "prompts.txt"), "--seeds", *map(str, seeds), "--steps",
-                      str(a.steps), "--dtype", "float16" if cuda else "float32", "--batch-size", str(a.batch_size), "--decode", "x0",
+                      str(a.steps), "--dtype", "float16" if cuda else "float32", "--batch-size", str(a.batch_size),
+                      "--decode", "x0",
                       "--decode-steps", "10", "--device", a.device, "--quiet", "--out", str(traj)]
     cmds["embed"] = [sys.executable, "-m", "tdl", "embed", str(traj), "--device", a.device, "--quiet",
                      "--out", str(work / "sd15-tree.npz")]
@@ -135,7 +137,8 @@ def main() -> int:
                     str(out / "sd15-tree.png"), "--thumbnails", "12", "--dpi", "110"]
     small = work / "sd15-clip.npz"
     cmds["features_clip"] = [sys.executable, "-m", "tdl", "sample", "--source", "diffusers", "--model",
-                             str(work / "sd15"), "--prompt-set", "objects", "--seeds", "0", "1", "--steps", str(min(20, a.steps)),
+                             str(work / "sd15"), "--prompt-set", "objects", "--seeds", "0", "1",
+                             "--steps", str(min(20, a.steps)),
                              "--dtype", "float16" if cuda else "float32", "--features", "clip", "--feature-model",
                              str(work / "clip-vit-b-32"), "--decode-steps", "6", "--device", a.device, "--quiet",
                              "--out", str(small)]

@@ -149,8 +149,9 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
     d.add_argument("--width", type=int, metavar="PX", help="image width (default: the model's)")
     d.add_argument("--batch-size", type=int, metavar="N", help="instances per pipeline call (default 8)")
     d.add_argument("--decode", metavar="WHAT", help="decode x0 (default), xt, both or none to images")
-    d.add_argument("--decode-steps", metavar="N|LIST", help="rows to decode: all (default), a count "
-                                                            "(evenly spaced, the final sample included) or a list 0,10,50")
+    d.add_argument("--decode-steps", metavar="N|LIST",
+                   help="rows to decode: all (default), a count (evenly spaced, the final sample included) "
+                        "or a list 0,10,50")
     d.add_argument("--image-size", metavar="PX", help="decoded images' longest side (default 64: thumbnails), "
                                                       "or full")
 def _embed_args(p: argparse.ArgumentParser) -> None:

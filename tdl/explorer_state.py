@@ -80,9 +80,12 @@ class ExplorerState:
         images_xt = getattr(traj, "images_xt", None)
         source = getattr(traj, "source", None) or (tree.config or {}).get("trajectory_source", "")
         title = f"Tree of Diffusion Life: {source}" if source else "Tree of Diffusion Life"
-        return cls(tree.Y, tree.times, tree.prompts, tree.prompt_index, images=images,
-                   layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None),
-                   images_xt=images_xt)
+        state = cls(tree.Y, tree.times, tree.prompts, tree.prompt_index, images=images,
+                    layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None),
+                    images_xt=images_xt)
+        if hasattr(traj, "image_rows") and np.shape(images)[:1] == (tree.Y.shape[0],):
+            state.image_rows = traj.image_rows()  # a source may decode only some steps
+        return state
 
     # --- geometry -----------------------------------------------------------------------------
     def resize(self, size: tuple[int, int]) -> None:
@@ -167,6 +170,9 @@ class ExplorerState:
         if self.hovered is None or images is None:
             return None
         s, i = self.hovered
+        rows = getattr(self, "image_rows", None)
+        if rows is not None and not rows[s]:
+            return None  # this step was not decoded
         return np.asarray(images[s, i])
 
     def selected_path(self) -> np.ndarray | None:

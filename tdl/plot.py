@@ -206,7 +206,11 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
     _draw_guides(ax, Y, tree.layout, times, getattr(tree, "config", None))
     _draw_paths(ax, Y, pidx, prompts, lines)
     if images is not None and thumbnails > 0:
-        _draw_thumbnails(ax, Y, images, choose_thumbnails(pidx, Y.shape[0], thumbnails),
+        picks = choose_thumbnails(pidx, Y.shape[0], thumbnails)
+        rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
+        if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
+            picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
+        _draw_thumbnails(ax, Y, images, picks,
                          step_guides(Y, tree.layout, getattr(tree, "config", None)).center)
         ax.margins(0.18)  # room for the thumbnails pushed outwards
     for a in axes:

@@ -110,7 +110,9 @@ class TrajectoryData:
     def select_steps(self, rows) -> "TrajectoryData":
         """A copy with only steps `rows` (indices, increasing); `meta["selected_steps"]` records them."""
         rows = np.asarray(rows, dtype=np.int64)
-        pick = (lambda a: None if a is None else a[rows])
+        def pick(a):
+            return None if a is None else a[rows]
+
         meta = {k: v for k, v in self.meta.items() if k != "image_steps"}
         meta["selected_steps"] = rows.tolist()
         return replace(self, features=self.features[rows], times=self.times[rows], images=pick(self.images),

@@ -195,7 +195,7 @@ def test_diffusers_final_and_decode_match_the_pipeline(tiny_sd):
     assert tr.images_xt.shape == tr.images.shape
     pipe = StableDiffusionPipeline.from_pretrained(tiny_sd, local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
-    g = torch.Generator("cpu").manual_seed(5 + 1)  # prompt 1 uses seed + 1
+    g = [torch.Generator("cpu").manual_seed(s) for s in (5, 6)]  # instance k of every prompt: seed + k
     out = pipe("a dog", num_images_per_prompt=2, num_inference_steps=3, guidance_scale=2.0, generator=g,
                output_type="np")
     ref = (out.images * 255).round().astype(np.uint8)  # the pipeline's own decode of its final latents

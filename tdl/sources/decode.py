@@ -6,8 +6,9 @@ latents at a time through the VAE, computes the extractor's features on the full
 (an extractor reads them at its own input size, never the thumbnail) and keeps only the thumbnails,
 so memory stays at one chunk of full-size images however many steps are decoded.
 
-VAEs that are unstable in float16 (SDXL's: `config.force_upcast`) decode in float32 when the
-pipeline runs in float16, as diffusers' own pipelines do.
+VAEs that are unstable in float16 (SDXL's; `config.force_upcast`, which is also diffusers' default
+when a config does not say, as SD 1.5's does not) decode in float32 when the pipeline runs in
+float16, exactly when diffusers' own pipelines upcast.
 """
 from __future__ import annotations
 

@@ -2,9 +2,14 @@
 
 diffusers has no GLIDE pipeline. `glide_text2im` is not on PyPI; install it with
 `pip install git+https://github.com/openai/glide-text2im` and download the base checkpoint
-(https://openaipublic.blob.core.windows.net/diffusion/dec-2021/base.pt) on a machine with network.
-Its own `load_checkpoint` contacts the network even when the file is cached, so we read the file
-ourselves (`torch.load(..., weights_only=True)`: tensors only, no code).
+(https://openaipublic.blob.core.windows.net/diffusion/dec-2021/base.pt) on a machine with network;
+`tdl sample --source glide --model PATH/base.pt` (or `checkpoint=`) reads it from anywhere, and
+without one, from glide_text2im's own cache `./glide_model_cache/base.pt`.
+We read the file ourselves with `torch.load(..., weights_only=True)` (tensors only, no code) instead
+of the package's `load_checkpoint`, which unpickles without that guard and only knows its cache
+folder; its `download.fetch_file_cached` also calls `requests.get(url)` before it looks in the
+cache (openai/glide-text2im, glide_text2im/download.py at 1f791b8), so it fails offline even when
+the file is there.
 
 Capture: GLIDE's `p_sample_loop_progressive` yields, for each respaced step, a dict with the next
 `sample` and `pred_xstart` (its x0 prediction, clipped to [-1, 1]) computed from the step's input x_t.
@@ -38,7 +43,7 @@ def find_checkpoint(checkpoint: str | None) -> Path:
     path = Path(checkpoint) if checkpoint else Path.cwd() / "glide_model_cache" / "base.pt"
     if not path.is_file():
         raise UserError(f"no GLIDE checkpoint at {path}; on a machine with network download {BASE_URL} "
-                        f"and pass it as checkpoint=")
+                        f"and pass it with --model PATH (Python: checkpoint=PATH)")
     return path
 
 
