@@ -119,6 +119,7 @@
     function X(x) { return W / 2 + (x - v.cx) * scale; }
     function Y(y) { return H / 2 - (y - v.cy) * scale; }
     var progress = 0, cur = new Float32Array(N * 2);
+    var colours = P.labels ? th.classes.map(function (c) { return rgba(c); }) : [rgba(th.particle)];
 
     function locate(p) {  // like Trajectory.at: linear between steps
       var u = Math.min(Math.max(p, 0), 1) * S, i = Math.min(Math.floor(u), Math.max(S - 1, 0));
@@ -169,9 +170,12 @@
         ctx.stroke();
       }
       var r = N > 5000 ? 1.5 : 2.2;
-      for (k = 0; k < N; k++) {
-        ctx.fillStyle = P.labels ? rgba(th.classes[P.labels[k] % th.classes.length]) : rgba(th.particle);
-        ctx.fillRect(X(cur[2 * k]) - r / 2, Y(cur[2 * k + 1]) - r / 2, r, r);
+      for (var c = 0; c < colours.length; c++) {  // one fill colour per class: few style changes
+        ctx.fillStyle = colours[c];
+        for (k = 0; k < N; k++) {
+          if (P.labels && P.labels[k] % colours.length !== c) continue;
+          ctx.fillRect(X(cur[2 * k]) - r / 2, Y(cur[2 * k + 1]) - r / 2, r, r);
+        }
       }
       var step = Math.round(Math.min(Math.max(progress, 0), 1) * S);
       var t = P.ts[l[0]] + l[2] * (P.ts[l[1]] - P.ts[l[0]]);
