@@ -43,10 +43,14 @@ def render(names: list[str], out: str, size: str, seconds: float) -> int:
 def list_lessons() -> str:
     from lessons import LESSONS
 
-    lines = ["Lessons (open one with: diffusion-sandbox lesson NAME):", ""]
+    from lessons import progress
+
+    done = progress.done()
+    lines = ["Lessons (open one with: diffusion-sandbox lesson NAME; [x] = finished):", ""]
     for i, (key, make) in enumerate(LESSONS.items(), 1):
         lesson = make()
-        lines.append(f"  {i}. {key:<16} {lesson.title.split('. ', 1)[-1]}: {lesson.goal}")
+        mark = "[x]" if key in done else "[ ]"
+        lines.append(f"  {mark} {i}. {key:<18} {lesson.title.split('. ', 1)[-1]}: {lesson.goal}")
     return "\n".join(lines)
 
 

@@ -480,3 +480,72 @@ def test_render_command_line(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["few_steps", "--render", str(tmp_path / "file")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+# ---- lesson flow: next lesson, progress kept, no autosave prompt ---------------------------------
+def _passing(lesson_id: str) -> Lesson:
+    """A one-step lesson under a real lesson's id (its place in the teaching order) that passes at once."""
+    return Lesson(lesson_id, "Stand-in", "test the flow", (Step("go", None, lambda s: CheckResult(True, "ok")),))
+
+
+def test_finished_lesson_is_recorded_and_offers_the_next(tmp_path, capsys):
+    from lessons import progress
+    from sandbox.app.lesson_panel import LessonPanel
+    from sandbox.view.theme import Theme
+
+    st = make_state(tmp_path)
+    assert progress.done() == set()
+    r = LessonRunner(_passing("guidance"), record=True)
+    r.start(st)
+    assert not r.next_lesson(st)                          # not finished yet
+    r.check(st)
+    assert r.next(st) and r.finished and progress.done() == {"guidance"}
+    assert r.next_lesson_id() == "ideal_denoiser"
+    pygame.init()
+    panel = LessonPanel()
+    panel.draw(pygame.Surface((500, 700)), pygame.Rect(0, 0, 400, 700), r, Theme.named("dark"))
+    assert set(panel.buttons) == {"restart", "next_lesson"}
+    r.do("next_lesson", st)                               # the window's button
+    st.wait_idle()
+    assert r.lesson.id == "ideal_denoiser" and r.index == 0 and not r.finished and len(st.drawing) == 40
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "[x] 5. guidance" in out and "[ ] 6. ideal_denoiser" in out
+    last = LessonRunner(_passing(list(LESSONS)[-1]))       # record=False: tests and renders keep no record
+    last.start(st)
+    last.check(st)
+    assert last.next(st) and last.next_lesson_id() is None and not last.next_lesson(st)
+    assert progress.done() == {"guidance"}
+    panel.draw(pygame.Surface((500, 700)), pygame.Rect(0, 0, 400, 700), last, Theme.named("dark"))
+    assert set(panel.buttons) == {"restart"}
+
+
+def test_progress_file_faults(tmp_path, monkeypatch):
+    from lessons import progress
+
+    progress.path().parent.mkdir(parents=True, exist_ok=True)
+    progress.path().write_text("{not json")
+    assert progress.done() == set()                       # damaged: nothing done, no crash
+    assert progress.mark_done("few_steps") and progress.done() == {"few_steps"}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(blocker / "cache"))   # cannot be a folder
+    assert progress.mark_done("few_steps") is False and progress.done() == set()
+
+
+def test_lesson_window_never_offers_the_autosave(tmp_path):
+    from lessons.window import LessonApp
+    from sandbox.app import session
+
+    session.autosave(np.ones((5, 2), np.float32), np.zeros(5, np.int64), {"source": "drawing"})
+    assert AppState(None, load_shipped=False, auto_train=False, out_dir=tmp_path).restore_offer is not None
+    before = session.autosave_path().read_bytes()
+    app = LessonApp(LessonRunner(get_lesson("few_steps")), size=(1280, 800),
+                    settings=Settings(train=TINY, particles=500), load_shipped=False, auto_train=False,
+                    out_dir=tmp_path)
+    try:
+        app.run_frames(3)
+        assert app.state.restore_offer is None and app.state.drawing.name == "three_modes"
+    finally:
+        app.close()
+    assert session.autosave_path().read_bytes() == before  # the learner's drawing is still there, untouched
