@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Sample trajectories, embed them and draw the figure, into one folder.")
     r.add_argument("--out-dir", type=Path, default=Path("tdl-out"), metavar="DIR",
                    help="folder for traj.npz, tree.npz and the figure (default tdl-out)")
-    r.add_argument("--format", default="png", metavar="EXT", help="figure format: png, svg or pdf (default png)")
+    r.add_argument("--format", default="png", metavar="EXT",
+                   help="figure format: png, svg, pdf, or html: the interactive page (default png)")
     _sample_args(r)
     _embed_args(r)
     _plot_args(r)

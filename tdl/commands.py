@@ -200,7 +200,8 @@ def _find_trajectory(tree_path: Path, tree, explicit: Path | None):
 
 def _figure_path(out_dir: Path, fmt: str) -> Path:
     from tdl.plot import check_figure_path
-    return check_figure_path(out_dir / f"tree.{fmt.lower().lstrip('.')}")
+    path = out_dir / f"tree.{fmt.lower().lstrip('.')}"
+    return path if path.suffix == ".html" else check_figure_path(path)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -305,8 +306,8 @@ def run(args) -> int:
     tree_path = tree.save(tree_out)
     print(format_metrics(tree.metrics, tree.times))
     _say("[3/3] drawing the figure")
-    from tdl.plot import plot_tree
-    fig = plot_tree(tree, fig_path, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
+    from tdl.webview import TreeView
+    fig = TreeView(tree, traj).save(fig_path, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
     print(f"figure: {fig}")
     print(f"explore it: tdl explore {tree_path}")
     return 0

@@ -4,8 +4,9 @@
     view                            # in Jupyter: points by prompt, hover thumbnails, click paths,
     view.save("tree.html")          # step scrubber, prompt filter; or one self-contained page
 
-Thumbnails travel as one PNG atlas (tiles of every step x instance, row-major, step-major) in a
-data: URI; a 2D source instead sends its true positions (quantised) and the hover draws them.
+Thumbnails travel as one atlas image (PNG; JPEG for large RGB images) of every step x instance
+(row-major, step-major) in a data: URI; a 2D source instead sends its true positions (quantised)
+and the hover draws them.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ MAX_TILE = 48  # thumbnail tiles are shrunk to this side (the hover shows them a
 
 
 def thumbnail_atlas(images: np.ndarray) -> dict:
-    """(S, I, H, W, C) uint8 -> {"src": PNG data URI, "w", "h", "cols"}: tile k = s * I + i."""
+    """(S, I, H, W, C) uint8 -> {"src": PNG / JPEG data URI, "w", "h", "cols"}: tile k = s * I + i."""
     from PIL import Image
 
     S, I, H, W = images.shape[:4]
@@ -46,8 +47,10 @@ def thumbnail_atlas(images: np.ndarray) -> dict:
             pic = pic.resize((tw, th), Image.Resampling.BILINEAR)
         atlas.paste(pic, ((k % cols) * tw, (k // cols) * th))
     buf = io.BytesIO()
-    atlas.save(buf, format="PNG", optimize=True)
-    return {"src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
+    # photographs (RGB, e.g. Stable Diffusion) as JPEG: several times smaller than PNG for them
+    fmt = "JPEG" if mode == "RGB" and tile >= 32 else "PNG"
+    atlas.save(buf, format=fmt, **({"quality": 85} if fmt == "JPEG" else {"optimize": True}))
+    return {"src": f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
             "w": tw, "h": th, "cols": cols}
 
 

@@ -75,3 +75,17 @@ def test_window_shares_a_web_page(tmp_path):
     n = st.panes[0].sampled.traj.xs.shape[1]
     assert f'"shape":[{st.panes[0].sampled.traj.steps + 1},{n},2]' in page
     assert st.errors == 0
+
+
+def test_tdl_run_writes_the_page_and_rgb_thumbnails_travel_as_jpeg(tmp_path, monkeypatch):
+    from tdl.cli import main as tdl_main
+    from tdl.webview import thumbnail_atlas
+
+    monkeypatch.chdir(tmp_path)
+    assert tdl_main(["run", "--source", "sandbox2d", "--preset", "moons", "--instances", "30", "--steps", "5",
+                     "--iterations", "50", "--format", "html", "--out-dir", "d", "--quiet"]) == 0
+    _self_contained((tmp_path / "d" / "tree.html").read_text(encoding="utf-8"))
+    rng = np.random.default_rng(0)
+    photos = rng.integers(0, 256, (3, 4, 64, 64, 3), dtype=np.uint8)
+    assert thumbnail_atlas(photos)["src"].startswith("data:image/jpeg;base64,")
+    assert thumbnail_atlas(photos[..., :1])["src"].startswith("data:image/png;base64,")
