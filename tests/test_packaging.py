@@ -199,13 +199,21 @@ def test_installed_wheel_works_outside_the_repository(dists, tmp_path):
         assert _run([str(bindir / cmd), "--version"], user, env).stdout.split() == [cmd, "0.1.0"]
 
     # the shipped smiley model, and proof that nothing trained: training raises if anything calls it
+    # (then the window's state and lesson 1 on the same preset: they too load the shipped models)
     guard = ("import sys, sandbox.train as t, diffusion_sandbox_assets as a\n"
              "print(t.__file__, a.__file__)\n"
              "def no_training(*a, **k):\n"
              "    raise SystemExit('training was started')\n"
              "t.train = t.build_model = no_training\n"
              "from sandbox.cli import main\n"
-             "sys.exit(main(sys.argv[1:]))\n")
+             "rc = main(sys.argv[1:])\n"
+             "from sandbox.app.state import AppState\n"
+             "from lessons import get_lesson\n"
+             "from lessons.runner import LessonRunner\n"
+             "st = AppState('smiley', autosave=False, out_dir='.')\n"
+             "LessonRunner(get_lesson(1)).start(st)\n"
+             "assert len(st.models) == 2 and not st.training.running, (st.models, st.training.running)\n"
+             "sys.exit(rc)\n")
     r = _run([str(py), "-c", guard, "render", "--dataset", "smiley", "--out", "smiley.gif", "--size", "96x72",
               "--fps", "4", "--seconds", "1", "--hold", "0", "--particles", "200", "--traces", "10", "--steps", "5"],
              user, env)
