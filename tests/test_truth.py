@@ -65,7 +65,7 @@ ACTIONS = hst.one_of(
     hst.tuples(hst.just("lr"), hst.sampled_from([3e-3, 1000.0])),
     hst.tuples(hst.sampled_from(["train", "train", "stop", "wait", "poll", "poll", "reset", "compare",
                                  "spray", "undo", "noise", "guidance", "particles", "accept",
-                                 "decline", "release"])),
+                                 "decline", "release", "session", "preset"])),
 )
 
 
@@ -110,6 +110,10 @@ def act(st: AppState, a: tuple) -> None:
         st.decline_offer()
     elif kind == "release":
         st.release_particle_at(4.0, 1.5)
+    elif kind == "session":                                  # save and load it back
+        st.load_file(st.save_session(st.out_dir / "s.safetensors"))
+    elif kind == "preset":                                   # new data, no shipped models
+        st.set_preset("moons", n=300)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True,
@@ -317,3 +321,84 @@ def test_exports_choose_a_size_keep_class_colours_and_say_where(tmp_path):
     gif = st.record("gif", size=(320, 180), seconds=0.3, fps=5)
     st.wait_idle()
     assert Image.open(gif).size == (320, 180) and any(str(gif) in m.text for m in st.messages)
+
+
+def test_score_panel_shows_the_lessons_number(tmp_path):
+    from lessons import measure
+
+    st = fresh(tmp_path)
+    st.use_model(exact("flow"))
+    st.wait_idle()
+    s = st.panes[0].sampled
+    q = measure.quality(measure.final(s), st.drawing.points)
+    assert st.score is not None and st.score.ratio == pytest.approx(q["ratio"], rel=1e-6)
+    assert st.score.grade == ("good" if q["ratio"] <= 1.2 else "ok" if q["ratio"] <= 1.5 else "poor")
+    st.set_pane(0, objective="ddpm")                         # another model: the score goes
+    assert st.score is None
+
+
+def test_hints_and_eta_for_slow_or_poor_choices(tmp_path):
+    from sandbox.app.trainer import eta_text
+
+    st = fresh(tmp_path)
+    assert st.hints() == [] or all("x0" not in h for h in st.hints())
+    st.set_pane(0, objective="ddpm", prediction="x0")
+    st.set_train(train_steps=200, lr=3e-5)
+    said = " ".join(st.hints())
+    assert "x0 prediction learns slowly" in said and "very low" in said
+    st.set_train(lr=0.1, train_steps=20000, width=512, batch_size=256)
+    said = " ".join(st.hints())
+    assert "very high" in said and "default work" in said and "min on a laptop" in said
+    st.set_train(lr=TrainSettings().lr, train_steps=TrainSettings().train_steps, width=TrainSettings().width,
+                 batch_size=TrainSettings().batch_size)
+    st.set_pane(0, prediction="eps")
+    assert st.hints() == []                                  # the defaults train well and fast
+    assert eta_text(40) == "about 40 s left" and eta_text(600) == "about 10 min left" and eta_text(None) == ""
+
+
+def test_undo_keeps_at_least_100_strokes(tmp_path):
+    st = fresh(tmp_path)
+    st.drawing.replace(np.zeros((0, 2)))
+    for k in range(120):
+        st.begin_stroke()
+        for j in range(3):
+            st.spray(0.1 * k, 0.1 * j, radius=0.05, density=2)
+        st.end_stroke()
+    assert len(st.drawing) == 720
+    for k in range(120):
+        st.undo()
+        assert len(st.drawing) == 720 - 6 * (k + 1)
+    for k in range(120):
+        st.redo()
+    assert len(st.drawing) == 720
+
+
+def test_contours_at_the_noise_end_are_the_gaussian_circles():
+    import pygame
+
+    from sandbox.view import RenderCache, Viewport, ViewOptions, render_frame
+
+    class Traj:
+        sampler = "euler"
+
+        def __init__(self, xs):
+            self.xs, self.ts, self.labels = xs, np.linspace(1.0, 0.0, len(xs)), None
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(2000, 2)).astype(np.float32)
+    traj = Traj(np.stack([noise, 0.3 * noise + 1.0]))
+    surf = pygame.Surface((400, 400))
+    vp = Viewport((0, 0, 400, 400), (0.0, 0.0), 3.5)
+    cache = RenderCache()
+    render_frame(surf, vp, traj, 0.0, options=ViewOptions(contours=True), cache=cache)
+    levels = next(iter(cache.contours.values()))
+    centre = vp.to_pixels(noise.mean(0, keepdims=True))[0]
+    radii = []
+    for lev in levels:
+        (line,) = lev
+        r = np.linalg.norm(np.asarray(line) - centre, axis=1)
+        assert r.std() < 0.01 * r.mean()                     # a circle, not a wiggly blob
+        radii.append(r.mean() / vp.scale)
+    # N(0, I): the disc holding mass m has radius sqrt(-2 ln(1 - m))
+    want = np.sqrt(-2 * np.log(1 - np.array([0.25, 0.5, 0.75, 0.9])))
+    np.testing.assert_allclose(radii, want, rtol=0.05)

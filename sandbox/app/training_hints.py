@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .settings import PaneSettings, TrainSettings, _TRAIN
 
-LOW_LR, HIGH_LR = 3e-4, 2e-2
+LOW_LR, HIGH_LR = _TRAIN.lr / 30, _TRAIN.lr * 4   # around the measured default rate
 SLOW_FACTOR = 8.0        # settings this many times the default work get a time warning
 DEFAULT_SECONDS = 3.0    # what the default run costs on two CPU cores (about)
 

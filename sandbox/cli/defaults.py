@@ -17,7 +17,8 @@ from functools import cache
 def dataclass_defaults(module: str, cls: str) -> dict:
     """{field: default} of `module.cls` for every field whose default is a literal; {} if unreadable."""
     spec = importlib.util.find_spec(module)
-    source = spec.loader.get_source(module) if spec and spec.loader else None
+    get_source = getattr(spec.loader, "get_source", None) if spec and spec.loader else None
+    source = get_source(module) if get_source else None
     if not source:
         return {}
     for node in ast.parse(source).body:
