@@ -266,3 +266,51 @@ def test_glide_model_flag_is_the_checkpoint(monkeypatch, tmp_path):
     assert seen["checkpoint"] == "/models/base.pt"
     with pytest.raises(UserError, match="--model"):
         find_checkpoint(str(tmp_path / "base.pt"))
+
+
+def test_glide_source_matches_the_package_loop_on_a_tiny_model(tmp_path):
+    """Only where OpenAI's glide_text2im is importable (not on PyPI; CI skips): a tiny model made by the
+    package, saved as a checkpoint, sampled by `tdl` and by the package's own loop with its notebook's
+    guidance function: same final images, same x0 predictions at every step."""
+    gm = pytest.importorskip("glide_text2im.model_creation")
+    from tdl.sources.glide import glide
+
+    tiny = dict(image_size=16, num_channels=32, num_res_blocks=1, channel_mult="1,2", num_head_channels=16,
+                attention_resolutions="8", dropout=0.0, text_ctx=16, xf_width=32, xf_layers=1, xf_heads=2)
+    opts = {**gm.model_and_diffusion_defaults(), **tiny, "timestep_respacing": "5", "use_fp16": False}
+    torch.manual_seed(0)
+    model, diffusion = gm.create_model_and_diffusion(**opts)
+    with torch.no_grad():  # torch.empty embeddings (a checkpoint fills them), zero-initialised output
+        for p in (model.positional_embedding, model.padding_embedding):  # layers: perturb all, so the
+            p.normal_(0, 0.02)  # text and the guidance change the output
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.eval()
+    torch.save(model.state_dict(), tmp_path / "tiny.pt")
+    n, w, prompt = 2, 3.0, "a red cube"
+    tr = glide(prompts=[prompt], instances_per_prompt=n, steps=5, guidance=w, seed=7,
+               checkpoint=str(tmp_path / "tiny.pt"), options=tiny, progress=False)
+
+    def model_fn(x_t, ts, **kwargs):  # glide_text2im's notebooks/text2im.ipynb, verbatim in substance
+        half = x_t[: len(x_t) // 2]
+        out = model(torch.cat([half, half], dim=0), ts, **kwargs)
+        eps, rest = out[:, :3], out[:, 3:]
+        cond_eps, uncond_eps = torch.split(eps, len(eps) // 2, dim=0)
+        half_eps = uncond_eps + w * (cond_eps - uncond_eps)
+        return torch.cat([torch.cat([half_eps, half_eps], dim=0), rest], dim=1)
+
+    tok = model.tokenizer
+    t, m = tok.padded_tokens_and_mask(tok.encode(prompt), opts["text_ctx"])
+    ut, um = tok.padded_tokens_and_mask([], opts["text_ctx"])
+    kw = {"tokens": torch.tensor([t] * n + [ut] * n), "mask": torch.tensor([m] * n + [um] * n, dtype=torch.bool)}
+    x_T = torch.randn(n, 3, 16, 16, generator=torch.Generator("cpu").manual_seed(7)).repeat(2, 1, 1, 1)
+    torch.manual_seed(7)
+    with torch.no_grad():
+        steps = list(diffusion.p_sample_loop_progressive(model_fn, (2 * n, 3, 16, 16), noise=x_T, clip_denoised=True,
+                                                         device="cpu", model_kwargs=kw, progress=False))
+    x0 = torch.stack([s["pred_xstart"][:n] for s in steps] + [steps[-1]["sample"][:n]])
+    np.testing.assert_allclose(tr.features, x0.flatten(2).numpy(), atol=1e-5)
+    assert tr.features.shape == (6, n, 3 * 16 * 16) and tr.times[-1] == 0.0
+    unguided = glide(prompts=[prompt], instances_per_prompt=n, steps=5, guidance=1.0, seed=7,
+                     checkpoint=str(tmp_path / "tiny.pt"), options=tiny, progress=False)
+    assert np.abs(unguided.features[1:] - tr.features[1:]).max() > 1e-3  # the comparison can fail

@@ -80,8 +80,10 @@ def _uint8(x: torch.Tensor) -> np.ndarray:
 
 def glide(prompts: Sequence[str] = ("a corgi in a field",), instances_per_prompt: int = 4, steps: int = 50,
           guidance: float = 3.0, seed: int = 0, device: str = "cpu", capture: str = "x0",
-          checkpoint: str | None = None, progress: bool = True) -> TrajectoryData:
-    """Trajectories of GLIDE's base model (64x64 pixels): features = flattened pixels `(S, I, 3*64*64)`."""
+          checkpoint: str | None = None, progress: bool = True, options: dict | None = None) -> TrajectoryData:
+    """Trajectories of GLIDE's base model (64x64 pixels): features = flattened pixels `(S, I, 3*64*64)`.
+
+    options: overrides of `model_and_diffusion_defaults()` (a checkpoint of another size; tests)."""
     from tqdm.auto import tqdm
 
     if capture not in ("x0", "xt"):
@@ -91,7 +93,7 @@ def glide(prompts: Sequence[str] = ("a corgi in a field",), instances_per_prompt
 
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     n = int(instances_per_prompt)
-    options = model_and_diffusion_defaults()
+    options = {**model_and_diffusion_defaults(), **(options or {})}
     options["timestep_respacing"] = str(int(steps))
     options["use_fp16"] = str(device).startswith("cuda")
     model, diffusion = create_model_and_diffusion(**options)
