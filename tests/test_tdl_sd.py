@@ -253,7 +253,7 @@ def test_glide_model_flag_is_the_checkpoint(monkeypatch, tmp_path):
     seen = {}
 
     def fake(prompts=("x",), instances_per_prompt=4, steps=50, guidance=3.0, seed=0, device="cpu", capture="x0",
-             checkpoint=None, progress=True):
+             checkpoint=None, progress=True, options=None):
         seen["checkpoint"] = checkpoint
         raise UserError("stop")
 
