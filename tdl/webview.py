@@ -80,6 +80,7 @@ def tree_payload(tree, traj=None) -> dict:
         "guides": {"kind": guides.kind, "values": [float(v) for v in guides.values],
                    "center": [float(c) for c in guides.center]},
         "thumbs": None if images is None else thumbnail_atlas(np.asarray(images)),
+        "thumb_rows": None if images is None or traj.image_rows().all() else traj.image_rows().tolist(),
         "pos2d": None if images is not None or pos2d is None else quantize(np.asarray(pos2d)),
         "pos_view": None if images is not None or pos2d is None else view_box(np.asarray(pos2d), None, 1.0),
         "aspect": 1.15 if tree.layout == "radial" else 1.8,

@@ -314,3 +314,29 @@ def test_glide_source_matches_the_package_loop_on_a_tiny_model(tmp_path):
     unguided = glide(prompts=[prompt], instances_per_prompt=n, steps=5, guidance=1.0, seed=7,
                      checkpoint=str(tmp_path / "tiny.pt"), options=tiny, progress=False)
     assert np.abs(unguided.features[1:] - tr.features[1:]).max() > 1e-3  # the comparison can fail
+
+
+def test_partly_decoded_trajectory_in_figure_explorer_and_web_page(tiny, tmp_path, monkeypatch):
+    """Rows not decoded show no image: the figure's thumbnails sit on decoded steps, the explorer shows
+    none there, the web page marks them."""
+    from tdl.embedding import EmbedConfig
+    from tdl.explorer_state import ExplorerState
+    from tdl.pipeline import embed_trajectory
+    from tdl.plot import plot_tree
+    from tdl.webview import tree_payload
+
+    tr = diffusers_pipeline(str(tiny), prompts=["a cat", "a dog"], seeds=[0, 1, 2], steps=4, decode="x0",
+                            decode_steps=[0, 4], image_size=16, progress=False)
+    tree = embed_trajectory(tr, EmbedConfig(n_iter=30, perplexity=2), progress=False)
+    import tdl.plot
+    drawn, real = [], tdl.plot._draw_thumbnails
+    monkeypatch.setattr(tdl.plot, "_draw_thumbnails", lambda ax, Y, im, picks, c: drawn.extend(picks) or
+                        real(ax, Y, im, picks, c))
+    assert plot_tree(tree, tmp_path / "t.png", tr, thumbnails=4, dpi=50).stat().st_size > 0
+    assert drawn and {s for s, _ in drawn} <= {0, 4} and 0 in {s for s, _ in drawn}  # half-way -> step 0
+    st = ExplorerState.from_tree(tree, tr)
+    st.hovered = (2, 0)
+    assert st.hovered_image() is None
+    st.hovered = (4, 0)
+    assert st.hovered_image().shape == (16, 16, 3)
+    assert tree_payload(tree, tr)["thumb_rows"] == [True, False, False, False, True]

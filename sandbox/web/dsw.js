@@ -303,7 +303,9 @@
       var t = tipCanvas.getContext("2d");
       t.imageSmoothingEnabled = false;
       t.fillStyle = "#000"; t.fillRect(0, 0, 96, 96);
-      if (atlas && P.thumbs) {
+      if (P.thumbs && P.thumb_rows && !P.thumb_rows[s]) {  // tdl decoded only some steps
+        t.fillStyle = "#aaa"; t.font = "11px sans-serif"; t.fillText("step not decoded", 8, 52);
+      } else if (atlas && P.thumbs) {
         var n = s * I + i, c = n % P.thumbs.cols, r = Math.floor(n / P.thumbs.cols);
         t.drawImage(atlas, c * P.thumbs.w, r * P.thumbs.h, P.thumbs.w, P.thumbs.h, 0, 0, 96, 96);
       } else if (pos) {  // 2D source: every instance at step s, this one highlighted
