@@ -402,3 +402,27 @@ def test_contours_at_the_noise_end_are_the_gaussian_circles():
     # N(0, I): the disc holding mass m has radius sqrt(-2 ln(1 - m))
     want = np.sqrt(-2 * np.log(1 - np.array([0.25, 0.5, 0.75, 0.9])))
     np.testing.assert_allclose(radii, want, rtol=0.05)
+
+
+def test_train_as_i_draw_follows_each_stroke(tmp_path):
+    if not engine.can_warm_start():
+        pytest.skip("this engine has no warm start (train(..., init=model)) yet")
+    st = fresh(tmp_path)
+    st.train()
+    st.wait_idle()
+    first = st.models[("flow",)]
+    st.set_train_as_draw(True)
+    assert st.train_as_draw
+    st.begin_stroke()
+    for k in range(5):
+        st.spray(-2.0 + 0.1 * k, -2.0, radius=0.2, density=40)
+        st.step(0.01)
+        assert st.training.running is False or st.training.warm   # nothing starts mid-stroke
+    st.end_stroke()
+    st.step(0.01)
+    assert st.training.running and st.training.warm
+    st.wait_idle()
+    now = st.models[("flow",)]
+    assert now is not first and not st.models_stale and st.offer is None
+    assert st.panes[0].sampled.source.model is now
+    check(st, settled=True)

@@ -129,6 +129,7 @@ class AppState:
         self._autosaved_version = 0
         self._live_pending = False
         self._train_ps: Any = None                # the PointSet the running job trains on
+        self._train_version = -1                  # drawing.version it was taken at
         self.panes = [Pane(self.settings.pane), Pane(self.settings.other)]
         self.device = "cpu"
         try:
@@ -584,7 +585,7 @@ class AppState:
         for h in self.hints():
             self.say(h, "warn")
         self.trainer.start(todo, ps, self.settings.train, self._preview_fn())
-        self._train_ps = ps
+        self._train_ps, self._train_version = ps, self.drawing.version
         self._show_training_note()
         self.say(f"training on {len(ps)} points ({self.device})")
         return True
@@ -621,10 +622,13 @@ class AppState:
             return
         pane = self.panes[0].settings
         init = self.models.get(pane.model_key())
+        if init is None or not hasattr(init, "net"):   # nothing trained to follow the drawing yet
+            self.say("train as I draw follows a trained model: press Train first", "warn")
+            return
         t = replace(self.settings.train, train_steps=min(LIVE_TRAIN_STEPS, self.settings.train.train_steps),
                     eval_every=0)
         self.trainer.start([pane], ps, t, self._preview_fn(), init=init)
-        self._train_ps = ps
+        self._train_ps, self._train_version = ps, self.drawing.version
 
     def stop(self) -> None:
         """Stop training after the current step; the partly trained model is offered if a model
@@ -698,7 +702,7 @@ class AppState:
 
     def _adopt(self, key: tuple, model: Model, out: Outcome) -> None:
         self.models[key] = model
-        self.models_stale = False
+        self.models_stale = self.drawing.version != self._train_version   # drawn on meanwhile
         if out.stopped:
             self.say(f"stopped at step {out.step} of {out.total}: the model is partly trained", "warn")
         elif not self.training.warm:
@@ -710,7 +714,7 @@ class AppState:
         o, self.offer = self.offer, None
         if o is not None:
             self.models[o.key] = o.model
-            self.models_stale = False
+            self.models_stale = self.drawing.version != self._train_version
             self.say("using the new model")
             self._show_models()
 

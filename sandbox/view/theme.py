@@ -111,7 +111,7 @@ class Theme:
             name="light", background=(247, 247, 244), panel=(232, 233, 236),
             panel_border=(180, 184, 192), text=(25, 28, 35), text_dim=(95, 100, 112),
             accent=(0, 114, 178), particle=(213, 94, 0), data=(120, 125, 140),
-            data_strength=0.35, trace=(0, 114, 178), trace_strength=0.45,
+            data_strength=0.55, trace=(0, 114, 178), trace_strength=0.45,
             contour=((150, 180, 210), (90, 140, 190), (40, 100, 160), (10, 50, 110)),
             field=(0, 130, 90), mesh=(150, 150, 190), highlight=(204, 0, 90), grid=(230, 231, 235),
             error=(200, 30, 30), scale=scale,
