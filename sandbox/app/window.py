@@ -239,8 +239,8 @@ class App(DisplayActions):
 
     # ---- keyboard focus ----------------------------------------------------------------------
     def focus_order(self) -> list:
-        """The controls Tab walks through: the panel top to bottom, then the time bar."""
-        return [w for w in list(self.panel.leaves()) + self.timebar.widgets if w.focusable]
+        """The controls Tab walks through (enabled ones): the panel top to bottom, then the time bar."""
+        return [w for w in list(self.panel.leaves()) + self.timebar.widgets if w.focusable and w.enabled()]
 
     @property
     def focused(self):
