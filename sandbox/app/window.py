@@ -434,7 +434,8 @@ class App(DisplayActions):
                 text = words or names.tip("objective", self.state.panes[i].settings.objective)
                 return _Region(r, text), text
         if self.chart_rect is not None and self.chart_rect.collidepoint(pos):
-            text = "Training loss (lower is better, log scale) and the quality score. " + JARGON["ratio"]
+            text = ("Score: how close the samples on screen are to the data (good / ok / poor); "
+                    "click the header to fold it. " + JARGON["ratio"])
             return _Region(self.chart_rect, text), text
         return None
 
