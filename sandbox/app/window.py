@@ -395,11 +395,10 @@ class App(DisplayActions):
         self.help_rect = None
         self._offer_buttons = None
         if st.offer is not None:
-            room = top.copy()   # left of the score panel, so neither hides the other
-            if self.chart_rect is not None:
-                room.w = max(room.w // 2, self.chart_rect.x - room.x - 10)
-            self._offer_buttons = banner.question(self.screen, room, theme, st.offer.text,
-                                                  "use new", "keep previous")
+            # across the canvas, below the score panel so neither hides the other
+            below = self.chart_rect.bottom + 8 if self.chart_rect is not None else None
+            self._offer_buttons = banner.question(self.screen, top, theme, st.offer.text,
+                                                  "use new", "keep previous", top=below)
         if st.help_visible:
             self.help_rect = overlays.help_overlay(self.screen, self.screen.get_rect(), theme)
         if self.dialog is not None:

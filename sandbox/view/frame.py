@@ -292,23 +292,25 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
         if label:
             draw_text_fit(surface, label, (x + pad, y + pad), w - 2 * pad, theme, bold=True,
                           backdrop=True)
+        time_rect = None
+        if options.label:
+            time_rect = draw_text(surface, time_label(ts, progress), (x + pad, y + h - pad), theme,
+                                  anchor="bottomleft", backdrop=True)
         if options.legend:
             dpts, dlab = _data_arrays(data)
             has_data = options.data and dpts is not None and len(dpts) > 0
             if has_data or xs is not None:
                 _draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
                              labels, xs is not None and options.particles and xs.shape[1] > 0,
-                             has_data)
-        if options.label:
-            draw_text(surface, time_label(ts, progress), (x + pad, y + h - pad), theme,
-                      anchor="bottomleft", backdrop=True)
+                             has_data, avoid=time_rect)
     finally:
         surface.set_clip(prev_clip)
 
 
 def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
-                 samples: bool, data: bool) -> None:
-    """A small key at the bottom right: which dots are data and which are samples."""
+                 samples: bool, data: bool, avoid: pygame.Rect | None = None) -> None:
+    """A small key at the bottom right: which dots are data and which are samples (above the
+    time label `avoid` when the pane is too narrow for both on one line)."""
     x, y, w, h = vp.rect
     font = theme.font(0.8)
     r = max(2, theme.point_px + 1)
@@ -333,6 +335,8 @@ def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels
     total = sum(widths) + gap * (len(items) + 1)
     lh = font.get_linesize()
     box = pygame.Rect(x + w - total - gap, y + h - lh - 2 * gap, total, lh + gap)
+    if avoid is not None and box.colliderect(avoid.inflate(gap, 0)):
+        box.bottom = avoid.top - 2
     if box.x < x or box.y < y:
         return
     pygame.draw.rect(surface, theme.background, box)
@@ -345,18 +349,18 @@ def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels
 
 
 def draw_text_fit(surface, text: str, pos, width: int, theme: Theme, bold: bool = False,
-                  backdrop: bool = False, mult: float = 1.0) -> pygame.Rect:
+                  backdrop: bool = False, mult: float = 1.0, color=None) -> pygame.Rect:
     """draw_text that never runs past `width` pixels: a smaller size first, then an ellipsis
     (compare panes' headers must not run into each other)."""
     m = mult
-    while m > 0.72 and theme.font(m, bold).size(text)[0] > width:
+    while m > 0.72 * mult and theme.font(m, bold).size(text)[0] > width:
         m -= 0.07
     font = theme.font(m, bold)
     if font.size(text)[0] > width:
         while len(text) > 1 and font.size(text + "\u2026")[0] > width:
             text = text[:-1]
         text = text.rstrip() + "\u2026"
-    return draw_text(surface, text, pos, theme, bold=bold, backdrop=backdrop, mult=m)
+    return draw_text(surface, text, pos, theme, bold=bold, backdrop=backdrop, mult=m, color=color)
 
 
 def time_label(ts, progress: float) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pygame
 
 from .draw import draw_text
+from .frame import draw_text_fit
 from .theme import Theme, blend
 
 GRADE_COLORS = {"good": (0, 158, 115), "ok": (230, 159, 0), "poor": (213, 94, 0)}
@@ -21,7 +22,12 @@ def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool,
                history: bool = True) -> pygame.Rect:
     """Where the panel goes: right side of the canvas, below the pane headers at `top`.
     Without a training history (a shipped or loaded model) it is the header and one line."""
-    w = int(np.clip(canvas.w * 0.3, min(220 * theme.scale, canvas.w * 0.45), 440 * theme.scale))
+    pad = max(6, int(6 * theme.scale))
+    # never narrower than its header: triangle, "training 600/600", the badge
+    need = (theme.font(0.85).size("training 6000/6000")[0] + theme.font(0.75, True).size("good")[0]
+            + 6 * pad + theme.font_px)
+    lo = min(max(220 * theme.scale, need), canvas.w - 20)
+    w = int(np.clip(canvas.w * 0.3, lo, max(lo, 440 * theme.scale)))
     head = int(theme.font_px * 1.6)
     if collapsed:
         h = head
@@ -69,8 +75,9 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
             return head
         if not has_history(status):
             if score is not None:
-                draw_text(surf, f"samples vs data {score.ratio:.2f}\u00d7  \u00b7  data vs data = 1\u00d7",
-                          (head.x + pad, head.bottom + pad // 2), theme, mult=0.7, color=theme.text_dim)
+                draw_text_fit(surf, f"samples vs data {score.ratio:.2f}\u00d7  \u00b7  data vs data = 1\u00d7",
+                              (head.x + pad, head.bottom + pad // 2), rect.w - 2 * pad, theme,
+                              mult=0.7)
             return head
         plot = pygame.Rect(rect.x + int(theme.font_px * 2.6), head.bottom + pad,
                            rect.w - int(theme.font_px * 2.6) - pad,
