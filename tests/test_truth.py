@@ -346,6 +346,8 @@ def test_hints_and_eta_for_slow_or_poor_choices(tmp_path):
     st.set_train(train_steps=200, lr=3e-5)
     said = " ".join(st.hints())
     assert "x0 prediction learns slowly" in said and "very low" in said
+    toasts = " ".join(m.text for m in st.messages)       # said when chosen, before Train
+    assert "x0 prediction learns slowly" in toasts and "very low" in toasts
     st.set_train(lr=0.1, train_steps=20000, width=512, batch_size=256)
     said = " ".join(st.hints())
     assert "very high" in said and "default work" in said and "min on a laptop" in said

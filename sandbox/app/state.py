@@ -202,7 +202,10 @@ class AppState:
             have = [k for k in self.models if k[0] == "ddpm"]
             if have:
                 new = replace(new, prediction=have[0][1], schedule=have[0][2])
+        before = self.hints()
         self._set_pane(i, new)
+        if i == 0:
+            self._say_new_hints(before)
 
     def cycle_sampler(self, i: int = 0, step: int = 1) -> None:
         cur = self.panes[i].settings
@@ -215,7 +218,15 @@ class AppState:
         if unknown:
             raise UserError(f"unknown training setting {sorted(unknown)[0]!r}")
         t = replace(self.settings.train, **changes).checked()
+        before = self.hints()
         self.settings = replace(self.settings, train=t)
+        self._say_new_hints(before)
+
+    def _say_new_hints(self, before: list[str]) -> None:
+        """A choice known to train slowly or poorly is said when it is made, not only at Train."""
+        for h in self.hints():
+            if h not in before:
+                self.say(h, "warn")
 
     def set_guidance(self, w: float) -> None:
         self.settings = replace(self.settings, guidance=float(np.clip(w, 0.0, 10.0)))
