@@ -156,11 +156,10 @@ def build(app) -> list[Widget]:
                fmt="{:.2f}\u00d7", live=False, step=0.05,
                tip="Presenter scale: bigger text, lines and points for a projector (Ctrl+ / Ctrl-)."),
         Row(Cycler(lambda: list(st.recording.SIZES), lambda: st.recording.size, st.set_record_size,
-                   fmt=lambda wh: f"{wh[0]}\u00d7{wh[1]}", label="export",
+                   fmt=lambda wh: f"{wh[0]}\u00d7{wh[1]}", label="size",
                    tip="Size of exported pictures and animations (canvas PNG, GIF, MP4)."),
             Button("canvas PNG", st.save_canvas,
-                   tip="Save the canvas alone (no panel) at the export size, as it is now."),
-            weights=[1.6, 1]),
+                   tip="Save the canvas alone (no panel) at the export size, as it is now.")),
         Row(Button("PNG", app.screenshot, tip="Save a screenshot of the window (P)."),
             Button("GIF", lambda: st.record("gif"), tip="Record the animation as a GIF (Ctrl+G)."),
             Button("MP4", lambda: st.record("mp4"), tip="Record the animation as an MP4 video (Ctrl+M)."),
@@ -244,7 +243,7 @@ class Panel:
         for widget in self.rows:
             n = widget.lines(w, theme)
             widget.nlines = n
-            h = int(rh * 1.1) if isinstance(widget, Label) else n * rh + (n - 1) * gap
+            h = rh if isinstance(widget, Label) else n * rh + (n - 1) * gap
             self._offsets.append((y, h))
             y += h + gap
         self.content_h = y + pad

@@ -53,7 +53,7 @@ def text_width(theme: Theme, text: str, mult: float = 0.9, bold: bool = False) -
 
 def row_metrics(theme: Theme) -> tuple[int, int, int]:
     """(row height, gap between rows, panel padding) in pixels at this theme's scale."""
-    rh = int(theme.font_px * 1.65)
+    rh = int(theme.font_px * 1.6)
     return rh, max(3, rh // 7), max(8, rh // 3)
 
 

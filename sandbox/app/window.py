@@ -159,7 +159,7 @@ class App(DisplayActions):
         W, H = self.screen.get_size()
         bar_w = max(W - self.right_column(theme), 1)
         # the panel never takes more than 45% of what the lesson column leaves: the canvas is the point
-        pw = int(min(max(280 * theme.scale, 220), bar_w * 0.45))
+        pw = int(min(max(300 * theme.scale, 220), bar_w * 0.45))
         th = min(self.timebar.height_for(bar_w, theme), H // 2)
         cw = max(W - pw - self.right_column(theme), 1)
         self.panel.layout(pygame.Rect(0, 0, pw, max(H - th, 1)), theme)
