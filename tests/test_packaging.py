@@ -177,6 +177,18 @@ def _run(cmd: list[str], cwd: Path, env: dict, timeout: int = 600) -> subprocess
     return r
 
 
+def _run_all(cmds: dict[str, list[str]], cwd: Path, env: dict, timeout: int = 600) -> dict[str, str]:
+    """Run the commands at once; {name: stdout}, after asserting that each exited 0."""
+    procs = {k: subprocess.Popen(c, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for k, c in cmds.items()}
+    out = {}
+    for k, p in procs.items():
+        stdout, stderr = p.communicate(timeout=timeout)
+        assert p.returncode == 0, f"{k}: {' '.join(cmds[k])} -> {p.returncode}\n{stdout[-3000:]}\n{stderr[-3000:]}"
+        out[k] = stdout
+    return out
+
+
 @pytest.mark.slow
 def test_installed_wheel_works_outside_the_repository(dists, tmp_path):
     import torch
@@ -215,17 +227,18 @@ def test_installed_wheel_works_outside_the_repository(dists, tmp_path):
              "LessonRunner(get_lesson(1)).start(st)\n"
              "assert len(st.models) == 2 and not st.training.running, (st.models, st.training.running)\n"
              "sys.exit(rc)\n")
-    r = _run([str(py), "-c", guard, "render", "--dataset", "smiley", "--out", "smiley.gif", "--size", "96x72",
-              "--fps", "4", "--seconds", "1", "--hold", "0", "--particles", "200", "--traces", "10", "--steps", "5"],
-             user, env)
-    where = r.stdout.split()[:2]  # the installed code and assets, not the repository's
+    # the three commands are independent: run them side by side (each starts torch: seconds)
+    runs = _run_all({
+        "render": [str(py), "-c", guard, "render", "--dataset", "smiley", "--out", "smiley.gif", "--size", "96x72",
+                   "--fps", "4", "--seconds", "1", "--hold", "0", "--particles", "200", "--traces", "10",
+                   "--steps", "5"],
+        "tdl": [str(bindir / "tdl"), "run", "--prompts", "3", "7", "--instances-per-prompt", "6", "--steps", "4",
+                "--features", "digits_encoder", "--iterations", "20", "--thumbnails", "2", "--dpi", "40", "--quiet",
+                "--out-dir", "tree"],
+        "lesson": [str(bindir / "diffusion-sandbox"), "lesson"],
+    }, user, env)
+    where = runs["render"].split()[:2]  # the installed code and assets, not the repository's
     assert all(w.startswith(str(venv)) for w in where), where
     assert (user / "smiley.gif").stat().st_size > 1000
-
-    _run([str(bindir / "tdl"), "run", "--prompts", "3", "7", "--instances-per-prompt", "6", "--steps", "4",
-          "--features", "digits_encoder", "--iterations", "20", "--thumbnails", "2", "--dpi", "40", "--quiet",
-          "--out-dir", "tree"], user, env)
     assert (user / "tree" / "tree.png").stat().st_size > 1000
-
-    lessons = _run([str(bindir / "diffusion-sandbox"), "lesson"], user, env).stdout
-    assert "noise_to_data" in lessons and "few_steps" in lessons
+    assert "noise_to_data" in runs["lesson"] and "few_steps" in runs["lesson"]
