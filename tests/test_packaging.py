@@ -197,7 +197,7 @@ def test_installed_wheel_works_outside_the_repository(dists, tmp_path):
     user.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", MPLBACKEND="Agg", HF_HUB_OFFLINE="1",
-               PIP_DISABLE_PIP_VERSION_CHECK="1")
+               PIP_DISABLE_PIP_VERSION_CHECK="1", DIFFUSION_SANDBOX_CACHE=str(tmp_path / "cache"))
     # a bare environment; this test's own pip installs into it (ensurepip alone would take ~15 s)
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], user, env)
     py, bindir = venv / "bin" / "python", venv / "bin"
