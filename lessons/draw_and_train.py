@@ -79,9 +79,9 @@ def lesson() -> Lesson:
 
 
 def spray_ring(state) -> None:
-    """A learner's drawing: a ring sprayed with twelve dabs."""
-    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False):
-        state.spray(0.3 * np.cos(a), 0.3 * np.sin(a), radius=0.8, density=30)
+    """A learner's drawing: a ring of radius 1.2 sprayed with 36 small dabs."""
+    for a in np.linspace(0, 2 * np.pi, 36, endpoint=False):
+        state.spray(1.2 * np.cos(a), 1.2 * np.sin(a), radius=0.15, density=12)
 
 
 def blobs(points: np.ndarray, min_share: float = 0.05) -> int:

@@ -167,12 +167,22 @@ def lesson() -> Lesson:
         if k > c + TOLERANCE:
             return failed(f"At step {k} of {S} the samples decided long ago: {how} already gets {acc[k]:.0%} "
                           "right. Go back towards the noise and find where the colours first split apart.", **out)
+        agree = all(abs(tc - c) <= TOLERANCE for tc in tree_commit.values())
+        tree_says = (f"A nearest-neighbour guess on the tree's own points settles at step {tree_commit['radial']} "
+                     f"(radial) and {tree_commit['rectilinear']} (rectilinear)")
+        if agree:
+            tree_says += (": the tree agrees. It keeps who is near whom at each step, so branches that split there "
+                          "mean samples that decide there.")
+        else:
+            tree_says += (f"; at your step it is {tree_acc['radial'][k]:.0%} right on the radial tree against "
+                          f"{acc[k]:.0%} on the true states: here the tree shows the decision less clearly than the "
+                          "paths do. It keeps neighbourhoods only approximately; read a tree with the true paths "
+                          "(or the images) beside it.")
+        out.update(tree_accuracy_radial=float(tree_acc["radial"][k]), tree_agrees=agree)
         return passed(
             f"Yes: the {thing} is settled from step {c} of {S} on ({how}: {acc[c]:.0%} right there, "
             f"{acc[-1]:.0%} at the end, {d['chance']:.0%} by guessing the most common); you chose step {k}. "
-            f"The same test on the tree's points says step {tree_commit['radial']} (radial) and "
-            f"{tree_commit['rectilinear']} (rectilinear): the tree keeps who is near whom at each step, so "
-            "branches that split there mean samples that decide there.", **out)
+            + tree_says, **out)
 
     xt_guess = "a nearest-neighbour guess from x_t"
 
@@ -188,7 +198,7 @@ def lesson() -> Lesson:
         res = judge_answer(state, paths_for(state, wait=True), "mode", xt_guess)
         if res.passed:
             res = passed(res.feedback + " With no noise added on the way, the starting noise already decides "
-                         "the mode: the colours are apart from the first ring on.", **res.measured)
+                         "the mode.", **res.measured)
         return res
 
     def check_digits(state):
