@@ -340,3 +340,18 @@ def test_partly_decoded_trajectory_in_figure_explorer_and_web_page(tiny, tmp_pat
     st.hovered = (4, 0)
     assert st.hovered_image().shape == (16, 16, 3)
     assert tree_payload(tree, tr)["thumb_rows"] == [True, False, False, False, True]
+
+
+def test_vae_and_clip_features_of_sd_trajectories(tiny, tmp_path):
+    """--features vae (the pipeline's own VAE folder) and clip (a saved random-weight CLIP) on the
+    decoded full-size images (random weights: the VAE's encoding is not the sampled latent)."""
+    from tdl.testing.random_models import save_vision
+
+    kw = dict(prompts=["a cat"], seeds=[0, 1], steps=3, decode_steps=[-1], progress=False)
+    vae = diffusers_pipeline(str(tiny), features="vae", feature_model=str(tiny), **kw)
+    lat = diffusers_pipeline(str(tiny), **kw)
+    assert vae.features.shape == (1, 2, 4 * 8 * 8) and vae.meta["features"] == "vae"
+    assert np.isfinite(vae.features).all() and not np.allclose(vae.features, lat.features[-1:])
+    clip = diffusers_pipeline(str(tiny), features="clip",
+                              feature_model=str(save_vision("clip-vit-b-32", tmp_path / "c", scale="tiny")), **kw)
+    assert clip.features.shape == (1, 2, 16) and clip.times.tolist() == [0.0]
