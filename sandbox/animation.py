@@ -24,13 +24,15 @@ WEB_EXTS = (".html", ".htm")
 @dataclass
 class Animation:
     """traj: the particles (any coordinates); data: (M, 2) points in the same coordinates or None;
-    contours: density contour lines; traces: how many particles leave a trail; title: a caption."""
+    contours: density contour lines; traces: how many particles leave a trail; title: a caption;
+    class_names: the legend of a class-conditional model's colours."""
 
     traj: Trajectory
     data: np.ndarray | None = None
     contours: bool = True
     traces: int = 100
     title: str = ""
+    class_names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, source: Any, n: int = 2000, data: Any = True, contours: bool = True, traces: int = 100,
@@ -41,8 +43,10 @@ class Animation:
 
         model = None
         if isinstance(source, DiffusionModel):
+            from sandbox.api import sample  # class names as labels, too
+
             model = source
-            traj = model.sample(n, **options)
+            traj = sample(model, n, **options)
         elif isinstance(source, Trajectory):
             if options:
                 raise UserError(f"sampling options ({', '.join(options)}) need a model, not a trajectory")
@@ -54,7 +58,8 @@ class Animation:
         points = _data_points(data, model, traj)
         if title is None:
             title = _title(model, traj)
-        return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title))
+        names = tuple(model.class_names) if model is not None and model.num_classes else ()
+        return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title), names)
 
     # --- notebooks and web pages --------------------------------------------------------------
     def player(self):
@@ -62,7 +67,7 @@ class Animation:
         from sandbox.web import trajectory_player
 
         return trajectory_player(self.traj, data=self.data, contours=self.contours, traces=self.traces,
-                                 title=self.title)
+                                 title=self.title, class_names=list(self.class_names))
 
     def _repr_html_(self) -> str:
         return self.player().fragment()

@@ -185,13 +185,31 @@ def sample(model: DiffusionModel, n: int = 2000, *, coords: str = "data", **opti
     """Sample `n` points; returns the whole `Trajectory` (`.final` = the samples, `.xs` every step).
 
     Coordinates are the data's unless `coords="canonical"` (the model's normalised space).
-    options: sampler, steps, labels, guidance, seed, device, ... (`DiffusionModel.sample`).
+    options: sampler, steps, labels (class indices or names, one or one per sample), guidance,
+    seed, device, ... (`DiffusionModel.sample`).
     """
     from sandbox.bundle import DiffusionModel
 
     if not isinstance(model, DiffusionModel):
         raise UserError(f"sample needs a model (from sandbox.train or sandbox.load), got {type(model).__name__}")
+    if "labels" in options:
+        options["labels"] = _class_indices(model, options["labels"])
     return model.sample(n, coords=coords, **options)
+
+
+def _class_indices(model: DiffusionModel, labels: Any) -> Any:
+    """Class names (one, or one per sample) -> indices; numbers pass through."""
+    names = model.class_names
+    one = isinstance(labels, str)
+    if not one and not (isinstance(labels, (list, tuple)) and labels and isinstance(labels[0], str)):
+        return labels
+    wanted = [labels] if one else list(labels)
+    unknown = sorted({w for w in wanted if w not in names})
+    if unknown:
+        have = ", ".join(names) if names else "none (trained without classes)"
+        raise UserError(f"unknown class {', '.join(map(repr, unknown))}; the model's classes: {have}")
+    index = [names.index(w) for w in wanted]
+    return index[0] if one else index
 
 
 # --- pictures -----------------------------------------------------------------------------

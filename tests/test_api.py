@@ -91,3 +91,17 @@ def test_points_from_files_pictures_and_presets(tmp_path):
     assert sandbox.points("moons", n=50).name == "moons"
     events = list(sandbox.training(ps, steps=3, eval_every=0, width=16))
     assert [e.step for e in events] == [1, 2, 3] and isinstance(events[-1].model, sandbox.DiffusionModel)
+
+
+def test_conditional_sampling_by_class_name():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(300, 2)) * 0.3 + [-3, 0], rng.normal(size=(300, 2)) * 0.3 + [3, 0]
+    data = sandbox.PointSet(np.vstack([a, b]), np.repeat([0, 1], 300), ["left", "right"], "two")
+    model = sandbox.train(data, steps=200, eval_every=0, width=64, conditional=True)
+    right = sandbox.sample(model, 200, labels="right", guidance=2.0, steps=10).final.numpy()
+    left = sandbox.sample(model, 200, labels=0, guidance=2.0, steps=10).final.numpy()
+    assert right[:, 0].mean() > 2 and left[:, 0].mean() < -2
+    with pytest.raises(sandbox.UserError, match="unknown class 'middle'"):
+        sandbox.sample(model, 10, labels="middle")
+    html = sandbox.animate(model, 100, steps=5, labels=["left", "right"] * 50)._repr_html_()
+    assert '"classes":["left","right"]' in html

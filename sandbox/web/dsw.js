@@ -112,6 +112,14 @@
     if (P.traces > 0) checkbox(bar2, "traces", opts.traces, function (v) { opts.traces = v; draw(); });
     checkbox(bar2, "contours", opts.contours, function (v) { opts.contours = v; draw(); });
     if (data) checkbox(bar2, "data", opts.data, function (v) { opts.data = v; draw(); });
+    if (P.labels && P.classes && P.classes.length) {  // legend: one swatch per class
+      var legend = el("span", "dsw-chips", bar2);
+      P.classes.forEach(function (name, c) {
+        var l = el("span", "dsw-chip", legend), sw = el("span", "dsw-swatch", l);
+        sw.style.background = rgba(th.classes[c % th.classes.length]);
+        l.appendChild(document.createTextNode(name));
+      });
+    }
     el("span", "dsw-note", bar2, N + " particles \u00b7 " + (P.sampler || "sampler") + " " + S +
        " steps \u00b7 noise \u2192 data \u00b7 keys: space, \u2190 \u2192");
 
