@@ -145,7 +145,11 @@ def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed:
                       init=init, **options)
     event = None
     if progress:
-        from tqdm.auto import tqdm
+        try:  # a widget bar in notebooks that have ipywidgets, text elsewhere (no "IProgress" warning)
+            import ipywidgets  # noqa: F401
+            from tqdm.auto import tqdm
+        except ImportError:
+            from tqdm import tqdm
 
         total = _config(objective, steps, seed, config, options).steps
         with tqdm(total=total, unit="step", desc="train", leave=False) as bar:
