@@ -145,10 +145,12 @@ def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed:
                       init=init, **options)
     event = None
     if progress:
-        try:  # a widget bar in notebooks that have ipywidgets, text elsewhere (no "IProgress" warning)
-            import ipywidgets  # noqa: F401
+        from importlib.util import find_spec
+
+        # a widget bar in notebooks that have ipywidgets, text elsewhere (no "IProgress" warning)
+        if find_spec("ipywidgets") is not None:
             from tqdm.auto import tqdm
-        except ImportError:
+        else:
             from tqdm import tqdm
 
         total = _config(objective, steps, seed, config, options).steps
