@@ -108,7 +108,18 @@ def step_of(state, S: int) -> int:
 
 def lesson() -> Lesson:
     memo: dict = {}
-    work: dict = {}      # sampler -> thread computing its paths and trees (the window keeps drawing)
+    work: dict = {}      # key -> thread computing paths and trees (the window keeps drawing)
+
+    def launch(key, fn) -> threading.Thread:
+        def run():
+            try:
+                memo[key] = fn()
+            except Exception as e:  # noqa: BLE001 - shown by the check, never lost in a thread
+                memo[("error", key)] = f"{type(e).__name__}: {e}"
+        memo.pop(("error", key), None)
+        th = work[key] = threading.Thread(target=run, daemon=True)
+        th.start()
+        return th
 
     def paths_for(state, wait: bool):
         """The 2D paths and trees of pane A's current sampler, or None while they are being computed
@@ -121,12 +132,9 @@ def lesson() -> Lesson:
         if key in memo:
             return memo[key]
         th = work.get(key)
-        if th is None:
+        if th is None or (wait and not th.is_alive() and ("error", key) in memo):   # a check retries a failure
             x_T = state.x_T.copy()
-            th = threading.Thread(target=lambda: memo.__setitem__(key, sandbox_paths(model, x_T, sampler)),
-                                  daemon=True)
-            work[key] = th
-            th.start()
+            th = launch(key, lambda: sandbox_paths(model, x_T, sampler))
         if wait:
             th.join()
         return memo.get(key)
@@ -139,15 +147,26 @@ def lesson() -> Lesson:
         state.clear_released()
         state.play(False)
         state.set_progress(0.0)
-        paths_for(state, wait=True)
+        paths_for(state, wait=False)     # in a thread: the window says so meanwhile
+
+    def digits_for(wait: bool):
+        """The digits' paths and trees, computed once in a thread (the window keeps drawing)."""
+        th = work.get("digits")
+        if "digits" not in memo and (th is None or (wait and not th.is_alive() and ("error", "digits") in memo)):
+            launch("digits", digits_paths)
+        if wait and "digits" in work:
+            work["digits"].join()
+        return memo.get("digits")
 
     def start_digits(state) -> None:
         state.play(False)
         state.set_progress(0.0)
-        if "digits" not in memo:
-            memo["digits"] = digits_paths()
+        digits_for(wait=False)
 
     def judge_answer(state, d, thing: str, how: str):
+        errors = [v for k, v in memo.items() if isinstance(k, tuple) and k[0] == "error"]
+        if d is None and errors:
+            return failed(f"Could not build the trees ({errors[-1]}). Press Reset step to try again.")
         if d is None:
             return failed("The exact eight-Gaussian model is gone (settings changed?): press Reset step.")
         if state.playing:
@@ -202,25 +221,22 @@ def lesson() -> Lesson:
         return res
 
     def check_digits(state):
-        return judge_answer(state, memo.get("digits"), "digit",
+        return judge_answer(state, digits_for(wait=True), "digit",
                             "reading the model's current guess of the clean image with a classifier")
 
     def scene_2d(state, surface, rect, theme, progress) -> None:
         d = paths_for(state, wait=False)
         if d is None:
-            surface.fill(theme.background, rect)
-            from sandbox.view.draw import draw_text
-
-            draw_text(surface, "sampling and embedding the paths of this sampler ...", rect.center, theme,
-                      anchor="center")
+            _note(surface, rect, theme, "sampling and embedding the paths of this sampler (a few seconds) ...")
             return
-        name = "Euler-Maruyama (stochastic)" if d["sampler"] == "euler_maruyama" else d["sampler"]
+        name = "stochastic" if measure.is_stochastic(d["sampler"]) else "deterministic"
         _three_panels(surface, rect, theme, progress, d,
-                      lambda r, k: _paths_panel(surface, r, theme, d, k, f"true 2D paths, {name}"))
+                      lambda r, k: _paths_panel(surface, r, theme, d, k, f"true paths ({name})"))
 
     def scene_digits(state, surface, rect, theme, progress) -> None:
-        d = memo.get("digits")
+        d = digits_for(wait=False)
         if d is None:
+            _note(surface, rect, theme, "sampling 150 digits and embedding their paths ...")
             return
 
         def left(r, k):
@@ -261,8 +277,8 @@ def lesson() -> Lesson:
                  "stochastic sampler, so nothing tells a sample which digit to become. Left: the model's guess "
                  "of the clean image at the slider's step, framed in the colour of the digit it finally "
                  "becomes. When do the samples commit to their digit?", start_digits, check_digits,
-                 scene=scene_digits, demo=lambda st: demo_commit(st, memo["digits"]),
-                 web=lambda st, title: tree_player(memo.get("digits"), title)),
+                 scene=scene_digits, demo=lambda st: demo_commit(st, digits_for(wait=True)),
+                 web=lambda st, title: tree_player(digits_for(wait=True), title)),
         ),
         render="diffusion-sandbox lesson reading_a_tree --render DIR",
     )
@@ -287,6 +303,13 @@ def tree_player(d, title: str, layout: str = "radial"):
     player = TreeView(tree, traj).player()
     player.payload["title"] = title
     return player
+
+
+def _note(surface, rect, theme, text: str) -> None:
+    from sandbox.view.draw import draw_text
+
+    surface.fill(theme.background, rect)
+    draw_text(surface, text, rect.center, theme, anchor="center")
 
 
 def _three_panels(surface, rect, theme, progress, d, left) -> None:
