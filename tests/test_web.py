@@ -89,3 +89,24 @@ def test_tdl_run_writes_the_page_and_rgb_thumbnails_travel_as_jpeg(tmp_path, mon
     photos = rng.integers(0, 256, (3, 4, 64, 64, 3), dtype=np.uint8)
     assert thumbnail_atlas(photos)["src"].startswith("data:image/jpeg;base64,")
     assert thumbnail_atlas(photos[..., :1])["src"].startswith("data:image/png;base64,")
+
+
+def test_ctrl_e_is_the_windows_share_as_web_page_key():
+    import pygame
+
+    from sandbox.app.keys import find, help_rows
+
+    asked = []
+
+    class State:
+        def record(self, kind):
+            asked.append(kind)
+
+    class App:
+        state = State()
+
+    shortcut = find(pygame.K_e, pygame.KMOD_CTRL)
+    assert shortcut is not None and find(pygame.K_e, 0) is not shortcut  # plain E stays the eraser
+    shortcut.action(App())
+    assert asked == ["html"]
+    assert any("web page" in what for _, what in help_rows())
