@@ -29,17 +29,24 @@ def _root():
         raise UserError(f"the shipped assets (package {PACKAGE}) are not installed: {REINSTALL}") from None
 
 
+def _ref(*parts: str):
+    ref = _root()
+    for p in parts:  # one part at a time: before Python 3.11 a Traversable need not join several
+        ref = ref / p
+    return ref
+
+
 def asset_exists(*parts: str) -> bool:
     """Whether `assets/<parts...>` is shipped, e.g. asset_exists("models", "moons-flow.safetensors")."""
     try:
-        return _root().joinpath(*parts).is_file()
+        return _ref(*parts).is_file()
     except UserError:
         return False
 
 
 def asset_path(*parts: str) -> Path:
     """A real file path of `assets/<parts...>`; UserError (one line) when it is not installed."""
-    ref = _root().joinpath(*parts)
+    ref = _ref(*parts)
     if not ref.is_file():
         raise UserError(f"assets/{'/'.join(parts)} is missing: {REINSTALL}")
     if isinstance(ref, Path):  # an ordinary folder: wheel, sdist, editable install, checkout
@@ -50,7 +57,7 @@ def asset_path(*parts: str) -> Path:
 def asset_names(folder: str) -> list[str]:
     """The names of the files shipped in `assets/<folder>/`, sorted ([] when there is no such folder)."""
     try:
-        d = _root().joinpath(folder)
+        d = _ref(folder)
         return sorted(f.name for f in d.iterdir() if f.is_file()) if d.is_dir() else []
     except UserError:
         return []
@@ -61,7 +68,7 @@ def _extracted(folder: tuple[str, ...]) -> Path:
     """Copy one asset folder out of a zip into a temporary folder, removed when the process exits."""
     out = Path(tempfile.mkdtemp(prefix="diffusion-sandbox-assets-"))
     atexit.register(shutil.rmtree, out, True)
-    for f in _root().joinpath(*folder).iterdir():
+    for f in _ref(*folder).iterdir():
         if f.is_file():
             (out / f.name).write_bytes(f.read_bytes())
     return out
