@@ -33,6 +33,7 @@ class Animation:
     traces: int = 100
     title: str = ""
     class_names: tuple[str, ...] = ()
+    normalizer: Any = None  # the model's (data <-> canonical), for videos of data-coordinate trajectories
 
     @classmethod
     def of(cls, source: Any, n: int = 2000, data: Any = True, contours: bool = True, traces: int = 100,
@@ -59,7 +60,8 @@ class Animation:
         if title is None:
             title = _title(model, traj)
         names = tuple(model.class_names) if model is not None and model.num_classes else ()
-        return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title), names)
+        return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title), names,
+                   model.normalizer if model is not None else None)
 
     # --- notebooks and web pages --------------------------------------------------------------
     def player(self):
@@ -86,12 +88,30 @@ class Animation:
         from sandbox.export import export_animation, export_frame
         from sandbox.view import Theme, ViewOptions
 
-        options = ViewOptions(contours=self.contours, trajectories=self.traces > 0, data=self.data is not None)
-        common = dict(size=size, data=self.data, options=options, theme=Theme.named(theme),
+        traj, data = self._canonical()
+        options = ViewOptions(contours=self.contours, trajectories=self.traces > 0, data=data is not None)
+        common = dict(size=size, data=data, options=options, theme=Theme.named(theme),
                       label=self.title or None, traces=self.traces)
         if ext == ".png":
-            return export_frame(self.traj, out, progress=at, **common)
-        return export_animation(self.traj, out, fps=fps, seconds=seconds, progress_bar=progress, **common)
+            return export_frame(traj, out, progress=at, **common)
+        return export_animation(traj, out, fps=fps, seconds=seconds, progress_bar=progress, **common)
+
+    def _canonical(self) -> tuple[Trajectory, np.ndarray | None]:
+        """The renderer draws its faint unit grid in world units: give it canonical coordinates
+        (the model's, or fitted to the samples), as the CLI does, whatever the data's units."""
+        if self.traj.coords == "canonical":
+            return self.traj, self.data
+        from dataclasses import replace
+
+        from sandbox.datasets import Normalizer
+
+        norm = self.normalizer
+        if norm is None:
+            final = self.traj.final.detach().cpu().numpy().astype(np.float64)
+            final = final[np.isfinite(final).all(axis=1)]
+            norm = Normalizer.fit(final) if len(final) > 1 else Normalizer.identity()
+        traj = replace(self.traj, xs=norm.forward(self.traj.xs), coords="canonical")
+        return traj, None if self.data is None else np.asarray(norm.forward(self.data), dtype=np.float32)
 
 
 def _data_points(data: Any, model, traj: Trajectory) -> np.ndarray | None:

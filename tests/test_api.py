@@ -105,3 +105,16 @@ def test_conditional_sampling_by_class_name():
         sandbox.sample(model, 10, labels="middle")
     html = sandbox.animate(model, 100, steps=5, labels=["left", "right"] * 50)._repr_html_()
     assert '"classes":["left","right"]' in html
+
+
+def test_videos_of_data_in_any_units_look_the_same(tmp_path):
+    """The exporter's grid is in world units: a data-coordinate animation is drawn in canonical
+    ones, so data in kilometres and in millimetres give the same picture."""
+    model = sandbox.shipped("moons")
+    traj = sandbox.sample(model, 300, steps=5)
+    frames = []
+    for k, factor in enumerate((1.0, 1000.0)):
+        scaled = type(traj)(traj.xs * factor, traj.ts, traj.nfe, traj.labels, traj.sampler, "data")
+        out = sandbox.animate(scaled, data=model.data_sample() * factor).save(tmp_path / f"f{k}.png", size="160x120")
+        frames.append(np.asarray(__import__("PIL.Image").Image.open(out).convert("RGB"), dtype=int))
+    assert np.abs(frames[0] - frames[1]).mean() < 1.0
