@@ -36,7 +36,7 @@ def quality(model, data: torch.Tensor, sets: int = 8, n: int = 2000) -> tuple[fl
     SW2 of one set is noisy (a mode with 1% too many points moves it a lot), so several sample
     sets and many baseline pairs are averaged."""
     g = torch.Generator().manual_seed(1)
-    sw = [metrics.sliced_wasserstein(model.sample(n, seed=100 + k).final, metrics.draw(data, n, g))
+    sw = [metrics.sliced_wasserstein(model.sample(n, seed=100 + k, coords="canonical").final, metrics.draw(data, n, g))
           for k in range(sets)]
     return sum(sw) / sets, metrics.baseline(data, n, generator=g, repeats=64)
 
