@@ -244,7 +244,7 @@
       c.type = "checkbox"; c.checked = true;
       var sw = el("span", "dsw-swatch", l); sw.style.background = rgba(cols[p]);
       l.appendChild(document.createTextNode(name));
-      c.addEventListener("change", function () { shown[p] = c.checked; draw(); });
+      c.addEventListener("change", function () { shown[p] = c.checked; dirty = true; draw(); });
     });
     el("div", "dsw-note", root, "hover a point: that step's " + (P.thumbs ? "image" : "2D position") +
        " \u00b7 click: the instance's path across steps \u00b7 slider: steps shown");
@@ -263,26 +263,38 @@
     function px(s, i) { var o = 2 * (s * I + i); return [ox + sc * Yd[o], oy - sc * Yd[o + 1]]; }
     var upto = S - 1, selected = -1, hover = null;
 
-    function draw() {
-      ctx.fillStyle = "rgb(17,19,26)"; ctx.fillRect(0, 0, W, H);
-      var s, i, p;
+    // the points are drawn once into an off-screen layer (again only when the slider or the
+    // filter changes); hovering only copies it and draws the highlights: big trees stay smooth
+    var dpr = window.devicePixelRatio || 1, layer = document.createElement("canvas"), dirty = true;
+    layer.width = cv.canvas.width; layer.height = cv.canvas.height;
+    var lctx = layer.getContext("2d"), members = P.prompts.map(function () { return []; });
+    lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (k = 0; k < I; k++) members[pidx[k]].push(k);
+    function paintLayer() {
+      var s, j, p, c = lctx;
+      c.fillStyle = "rgb(17,19,26)"; c.fillRect(0, 0, W, H);
       if (P.guides && P.guides.kind === "ring") {  // one faint ring per step
-        ctx.strokeStyle = "rgba(120,130,150,0.18)"; ctx.lineWidth = 1;
+        c.strokeStyle = "rgba(120,130,150,0.18)"; c.lineWidth = 1;
         for (s = 0; s <= upto; s++) {
-          ctx.beginPath();
-          ctx.arc(ox + sc * P.guides.center[0], oy - sc * P.guides.center[1], sc * P.guides.values[s], 0, 2 * Math.PI);
-          ctx.stroke();
+          c.beginPath();
+          c.arc(ox + sc * P.guides.center[0], oy - sc * P.guides.center[1], sc * P.guides.values[s], 0, 2 * Math.PI);
+          c.stroke();
         }
       }
       for (s = 0; s <= upto; s++) {
         var now = s === upto, r = now ? 3.2 : 2;
-        for (i = 0; i < I; i++) {
-          if (!shown[pidx[i]]) continue;
-          p = px(s, i);
-          ctx.fillStyle = rgba(cols[pidx[i]], now ? 0.95 : 0.5);
-          ctx.fillRect(p[0] - r / 2, p[1] - r / 2, r, r);
+        for (var q = 0; q < members.length; q++) {  // one fill style per prompt and step
+          if (!shown[q]) continue;
+          c.fillStyle = rgba(cols[q], now ? 0.95 : 0.5);
+          for (j = 0; j < members[q].length; j++) { p = px(s, members[q][j]); c.fillRect(p[0] - r / 2, p[1] - r / 2, r, r); }
         }
       }
+      dirty = false;
+    }
+    function draw() {
+      if (dirty) paintLayer();
+      ctx.save(); ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.drawImage(layer, 0, 0); ctx.restore();
+      var s, p;
       if (selected >= 0) {
         ctx.strokeStyle = "rgba(255,255,255,0.95)"; ctx.lineWidth = 2.2; ctx.beginPath();
         for (s = 0; s < S; s++) { p = px(s, selected); if (s) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); }
@@ -344,7 +356,7 @@
       var h = nearest(canvasPoint(cv, ev)); selected = h ? h[1] : -1; draw();
     });
     clear.addEventListener("click", function () { selected = -1; draw(); });
-    slider.addEventListener("input", function () { upto = +slider.value; draw(); });
+    slider.addEventListener("input", function () { upto = +slider.value; dirty = true; draw(); });
     draw();
     return {  // for scripts and tests: where a point is drawn, in client (page) pixels
       clientPoint: function (s, i) {
