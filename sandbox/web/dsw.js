@@ -106,6 +106,7 @@
     var play = el("button", "dsw-play", bar, "\u25B6 play");
     var slider = el("input", "dsw-slider", bar);
     slider.type = "range"; slider.min = 0; slider.max = 1000; slider.step = 1; slider.value = 0;
+    slider.setAttribute("aria-label", "progress from noise to data");
     var counter = el("span", "dsw-counter", bar);
     var opts = { traces: P.traces > 0, contours: !!P.contours, data: !!data };
     var bar2 = el("div", "dsw-controls", root);
@@ -236,6 +237,7 @@
     var bar = el("div", "dsw-controls", root);
     var slider = el("input", "dsw-slider", bar);
     slider.type = "range"; slider.min = 0; slider.max = S - 1; slider.step = 1; slider.value = S - 1;
+    slider.setAttribute("aria-label", "last step shown");
     var counter = el("span", "dsw-counter", bar);
     var clear = el("button", "dsw-clear", bar, "clear path");
     var chips = el("div", "dsw-chips", root), shown = P.prompts.map(function () { return true; });
@@ -350,8 +352,8 @@
       } else tip.style.display = "none";
       draw();
     }
-    cv.canvas.addEventListener("mousemove", move);
-    cv.canvas.addEventListener("mouseleave", function () { hover = null; tip.style.display = "none"; draw(); });
+    cv.canvas.addEventListener("pointermove", move);  // mouse, pen and touch
+    cv.canvas.addEventListener("pointerleave", function () { hover = null; tip.style.display = "none"; draw(); });
     cv.canvas.addEventListener("click", function (ev) {
       var h = nearest(canvasPoint(cv, ev)); selected = h ? h[1] : -1; draw();
     });
