@@ -57,6 +57,7 @@ class TrainConfig:
     label_dropout: float = 0.1
     seed: int = 0
     eval_every: int = 100  # sample-quality score every k steps (and at the last step); 0 = never
+    patience: int = 3  # stop early after this many scores without a 2% gain (0 = run to `steps`)
     eval_samples: int = 2000
     eval_sampler: str = ""  # "" = EVAL_SAMPLER[objective]
     eval_steps: int = 0  # 0 = EVAL_SAMPLER[objective]
@@ -83,7 +84,7 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise UserError(f"{name} must be a positive whole number, got {v}")
-        for name in ("warmup", "fourier", "eval_every", "eval_steps"):
+        for name in ("warmup", "fourier", "eval_every", "eval_steps", "patience"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise UserError(f"{name} must be a whole number >= 0, got {v}")
@@ -100,14 +101,17 @@ class TrainConfig:
 class TrainEvent:
     """One optimiser step: `step` (1-based), `loss` (float), `score` (sliced Wasserstein of
     eval_samples samples vs the data, or None between evaluations), `baseline` (data vs data at
-    the same n; set with every score), `model` (the DiffusionModel being trained, updated in place).
+    the same n; set with every score), `model` (the DiffusionModel being trained, updated in place),
+    `stopped` (None, or on the last event why training ended: STOP_CONVERGED or STOP_CAP).
     The loss is kept as a tensor and read on access, so a caller that ignores it costs no GPU sync.
     """
 
-    __slots__ = ("step", "_loss", "score", "baseline", "model")
+    __slots__ = ("step", "_loss", "score", "baseline", "model", "stopped")
 
-    def __init__(self, step: int, loss, score: float | None, baseline: float | None, model: DiffusionModel):
+    def __init__(self, step: int, loss, score: float | None, baseline: float | None, model: DiffusionModel,
+                 stopped: str | None = None):
         self.step, self._loss, self.score, self.baseline, self.model = step, loss, score, baseline, model
+        self.stopped = stopped
 
     @property
     def loss(self) -> float:
@@ -196,13 +200,57 @@ def build_model(cfg: TrainConfig, pointset: PointSet, device: torch.device) -> D
     return DiffusionModel(net.to(device), objective, Normalizer.fit(pts), config, data_summary(pointset, cfg.seed))
 
 
+NET_FIELDS = {"width": "width", "depth": "depth", "time_embed_dim": "time_embed_dim",
+              "fourier": "fourier_features", "fourier_scale": "fourier_scale"}
+
+
+def warm_model(cfg: TrainConfig, pointset: PointSet, device: torch.device, init: DiffusionModel) -> DiffusionModel:
+    """A copy of `init` to continue training on `pointset`: same net, objective and normaliser;
+    the data summary is the new data's. UserError if cfg asks for another network or objective."""
+    import copy
+
+    if not isinstance(init, DiffusionModel):
+        raise UserError(f"init must be a trained model (DiffusionModel), got {type(init).__name__}")
+    pts = _check_data(pointset)
+    obj = init.objective.config()
+    if obj.get("type") != cfg.objective:
+        raise UserError(f"the initial model is {obj.get('type')}, but {cfg.objective} training was asked for; "
+                        f"drop --objective or use a {cfg.objective} model")
+    net_cfg = init.config.get("net", {})
+    for field, key in NET_FIELDS.items():
+        if key in net_cfg and getattr(cfg, field) != getattr(TrainConfig, field) and getattr(cfg, field) != net_cfg[key]:
+            raise UserError(f"{field} {getattr(cfg, field)} differs from the initial model's {net_cfg[key]}; "
+                            "a warm start keeps the network")
+    labels = getattr(pointset, "labels", None)
+    if init.num_classes and (labels is None or len(pointset.class_names) != init.num_classes):
+        raise UserError(f"the initial model is conditional on {init.num_classes} classes; the new data must have "
+                        "the same classes")
+    if not np.isfinite(init.normalizer.forward(pts)).all():
+        raise UserError("the new data cannot be expressed in the initial model's coordinates")
+    net = copy.deepcopy(init.net).to(device)
+    config = {"net": dict(net_cfg), "objective": dict(obj), "stats": {},
+              "train": {**init.config.get("train", {}), **cfg.to_dict(), "init": True}}
+    model = DiffusionModel(net, init.objective, init.normalizer, config, data_summary(pointset, cfg.seed))
+    return model
+
+
 # the score's sampler and steps per model kind: the cheapest setting measured to be within
 # noise of many more steps (bench/time_to_quality.py); stochastic sampling hides the errors of a
 # young eps-predicting DDPM net far better than DDIM does. Euler-Maruyama is not used on the
 # cosine schedule: its first step from t = 1 (sigma/alpha ~ 2e4) is far too coarse at 50 steps.
 EVAL_SAMPLER = {"flow": ("heun", 10), "ddpm": ("euler_maruyama", 50), "ddpm-cosine": ("ddpm", 100)}
+STOP_CONVERGED = "the score stopped improving"
+STOP_CAP = "reached the step cap"
+IMPROVEMENT = 0.02  # a score counts as better when it is 2% below the best so far
 EVAL_REFERENCES = 4  # data draws the score is averaged over (each is as noisy as the samples)
 BASELINE_REPEATS = 16
+
+
+@torch.no_grad()
+def update_ema(ema_params: list[torch.Tensor], params: list[torch.Tensor], weight: float) -> None:
+    """ema <- ema + weight (param - ema), in place, with public tensor ops (Tensor.lerp_)."""
+    for e, p in zip(ema_params, params):
+        e.lerp_(p, weight)
 
 
 def sample_final(model: DiffusionModel, n: int, sampler: str, steps: int, seed: int) -> torch.Tensor:
@@ -231,13 +279,21 @@ def evaluate(model: DiffusionModel, references: list[torch.Tensor], cfg: TrainCo
     return sum(metrics.sliced_wasserstein(x, ref) for ref in references) / len(references)
 
 
-def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | None = None) -> Iterator[TrainEvent]:
-    """Generator: yields a TrainEvent after each of cfg.steps optimiser steps (see module doc).
-    pointset: a PointSet or an (N, 2) array (numpy or torch)."""
+def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | None = None,
+          init: DiffusionModel | None = None) -> Iterator[TrainEvent]:
+    """Generator: yields a TrainEvent after each optimiser step (see module doc), at most cfg.steps;
+    with cfg.patience and cfg.eval_every it ends early once the score stops improving, and the last
+    event's `stopped` says why it ended.
+
+    pointset: a PointSet or an (N, 2) array (numpy or torch).
+    init: warm start: continue from this model's weights (a copy; `init` is not changed) on the new
+    data. Its network, objective and coordinates (normaliser) are kept, so what it learned still
+    means the same; cfg's network and objective settings must agree with it (UserError otherwise).
+    """
     cfg.validate()
     pointset = as_pointset(pointset)
     device = resolve_device(device if device is not None else cfg.device)
-    model = build_model(cfg, pointset, device)
+    model = build_model(cfg, pointset, device) if init is None else warm_model(cfg, pointset, device, init)
     net = model.net
     if cfg.ema > 0:  # the model samples with the average; the optimiser trains `net`
         import copy
@@ -261,12 +317,12 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     check_every = 1 if torch.device(device).type == "cpu" else 16  # a host sync per check: cheap on the CPU only
     references = baseline = None
     first_loss = None
+    best, since_best = math.inf, 0
     t_start = time.perf_counter()
     for k in range(cfg.steps):
         loss = optimiser_step(cfg.lr * lr_factor(k, cfg.warmup, cfg.steps))
         if cfg.ema > 0:
-            with torch.no_grad():
-                torch._foreach_lerp_(ema_params, params, 1.0 - min(cfg.ema, (1.0 + k) / (10.0 + k)))
+            update_ema(ema_params, params, 1.0 - min(cfg.ema, (1.0 + k) / (10.0 + k)))
         step = k + 1
         if step % check_every == 0 or step == cfg.steps or step == 1:
             value = float(loss.detach())
@@ -282,11 +338,25 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
                 references = [metrics.draw(data, cfg.eval_samples, gen) for _ in range(EVAL_REFERENCES)]
                 baseline = metrics.baseline(data, cfg.eval_samples, generator=gen, repeats=BASELINE_REPEATS)
             score = evaluate(model, references, cfg, seed=cfg.seed + 2)
+            if score < best * (1.0 - IMPROVEMENT):
+                best, since_best = score, 0
+            else:
+                since_best += 1
+        stopped = None
+        if step == cfg.steps:
+            stopped = STOP_CAP
+        elif cfg.patience and since_best >= cfg.patience:
+            stopped = STOP_CONVERGED
         stats = model.config["stats"]
         stats.update(steps=step, seconds=time.perf_counter() - t_start)
         if score is not None:
             stats.update(score=score, baseline=baseline, loss=float(loss.detach()))
-        yield TrainEvent(step, loss.detach(), score, baseline, model)
+        if stopped:
+            stats.update(stopped=stopped)
+            model.net.eval()
+        yield TrainEvent(step, loss.detach(), score, baseline, model, stopped)
+        if stopped:
+            return
     model.net.eval()
 
 

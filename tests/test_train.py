@@ -140,3 +140,34 @@ def test_lr_schedule_warmup_then_cosine():
     assert lr_factor(10, 10, 100) == pytest.approx(1.0)
     assert lr_factor(55, 10, 100) == pytest.approx(0.5)
     assert lr_factor(100, 10, 100) == pytest.approx(0.0)
+
+
+def test_ema_uses_the_public_api_and_averages():
+    import pathlib
+
+    import torch
+
+    from sandbox.train import update_ema
+
+    src = (pathlib.Path(__file__).resolve().parent.parent / "sandbox" / "train.py").read_text()
+    assert "torch._" not in src  # no private torch API (was torch._foreach_lerp_)
+    e, p = [torch.zeros(3), torch.ones(2)], [torch.ones(3), torch.zeros(2)]
+    update_ema(e, p, 0.25)
+    assert torch.allclose(e[0], torch.full((3,), 0.25)) and torch.allclose(e[1], torch.full((2,), 0.75))
+
+
+def test_cache_folder_follows_the_os_convention(monkeypatch, tmp_path):
+    import platformdirs
+
+    from sandbox.app.session import cache_dir
+
+    monkeypatch.delenv("DIFFUSION_SANDBOX_CACHE", raising=False)
+    assert cache_dir() == pathlib_path(platformdirs.user_cache_dir("diffusion-sandbox", appauthor=False))
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path))
+    assert cache_dir() == tmp_path
+
+
+def pathlib_path(p):
+    import pathlib
+
+    return pathlib.Path(p)

@@ -26,12 +26,14 @@ VERSION = 1
 
 
 def cache_dir() -> Path:
-    """$DIFFUSION_SANDBOX_CACHE, else ~/.cache/diffusion-sandbox (XDG_CACHE_HOME respected)."""
+    """$DIFFUSION_SANDBOX_CACHE, else the OS's user cache folder (platformdirs: ~/.cache/diffusion-sandbox
+    or $XDG_CACHE_HOME on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows)."""
     env = os.environ.get("DIFFUSION_SANDBOX_CACHE")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "diffusion-sandbox"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("diffusion-sandbox", appauthor=False))
 
 
 def autosave_path() -> Path:

@@ -1,0 +1,113 @@
+"""Final quality of default training: every preset and the held-out sets, both objectives.
+
+    python bench/quality_defaults.py                       # the full table (docs/BENCHMARKS.md)
+    python bench/quality_defaults.py --sets moons grid_5x5 --objectives flow --set steps=800
+    python bench/quality_defaults.py --busy                # with another process keeping a core busy
+
+Per run: train `TrainConfig(objective=...)` (plus --set overrides) on 2000 points of the set, as
+`diffusion-sandbox train` does, then sample 8 x 2000 points with the model's default sampler and
+report: wall and CPU seconds of training, steps, why it stopped, the sliced-Wasserstein ratio to
+fresh data (quality.sw_ratio: 1 = as close as another draw of the data; bar 1.2) and the share
+of samples farther than 4 noise scales from a fresh draw of 20000 points (bar 1%).
+Threads: the engine's policy (sandbox.threads) unless --threads. Run timings under
+`flock /work/bench.lock` on a shared machine, and quote the load it prints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _value(v: str):
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(v.lower(), v)
+
+
+def run_one(name: str, objective: str, overrides: dict, seed: int = 0) -> dict:
+    import numpy as np
+    import torch
+
+    from sandbox import quality
+    from sandbox.datasets import PointSet
+    from sandbox.train import TrainConfig, train
+
+    draw, sigma = quality.data_sets()[name]
+    data = PointSet(draw(2000, seed), None, [], name)
+    cfg = TrainConfig(objective=objective, seed=seed, **overrides)
+    wall, cpu = time.perf_counter(), time.process_time()
+    ev = None
+    for ev in train(cfg, data, "cpu"):
+        pass
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    model = ev.model
+    sets = []
+    for k in range(8):
+        sets.append(model.sample(2000, seed=1000 + k).final.numpy())  # data coordinates
+    ratio = quality.sw_ratio(sets, draw)
+    far = quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)
+    stats = model.config["stats"]
+    return {"data": name, "objective": objective, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+            "steps": ev.step, "stopped": stats.get("stopped", "cap"), "ratio": round(ratio, 3),
+            "far_4sigma": round(far, 4), "threads": torch.get_num_threads()}
+
+
+def main() -> int:
+    from sandbox import quality
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", nargs="+", default=list(quality.data_sets()))
+    ap.add_argument("--objectives", nargs="+", default=["flow", "ddpm"])
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TrainConfig overrides")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = sandbox.threads policy)")
+    ap.add_argument("--busy", action="store_true", help="run a busy-loop process beside it (one core)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="append the rows to this JSON-lines file")
+    args = ap.parse_args()
+    import torch
+
+    from sandbox.threads import apply_thread_policy
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    else:
+        apply_thread_policy()
+    overrides = dict(kv.split("=", 1) for kv in args.set)
+    overrides = {k: _value(v) for k, v in overrides.items()}
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+    try:
+        print(f"# load {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cpus, busy={args.busy}, "
+              f"overrides {overrides}", flush=True)
+        print(f"{'data':16s} {'obj':5s} {'wall s':>7s} {'cpu s':>6s} {'steps':>6s} {'stop':>10s} "
+              f"{'ratio':>6s} {'far4σ':>7s} thr", flush=True)
+        worst = 0.0
+        for name in args.sets:
+            for obj in args.objectives:
+                row = run_one(name, obj, overrides, args.seed)
+                row.update(load=round(os.getloadavg()[0], 2), busy=args.busy)
+                worst = max(worst, row["ratio"])
+                print(f"{row['data']:16s} {obj:5s} {row['seconds']:7.2f} {row['cpu_seconds']:6.2f} {row['steps']:6d} "
+                      f"{row['stopped']:>10s} {row['ratio']:6.3f} {100 * row['far_4sigma']:6.2f}% {row['threads']}",
+                      flush=True)
+                if args.json:
+                    with open(args.json, "a") as f:
+                        f.write(json.dumps(row) + "\n")
+        print(f"# load after {os.getloadavg()[0]:.2f}; worst ratio {worst:.3f}")
+    finally:
+        if busy is not None:
+            busy.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""What a user keeps from a training run, measured: the quality table's metrics and held-out sets.
+
+    ratio = sw_ratio(samples, lambda n, seed: make_preset("moons", n, seed).points)
+    far = far_fraction(samples, fresh_data, sigma=0.06)     # share of samples stranded off the data
+
+- `sw_ratio`: mean sliced Wasserstein (metrics.py) between the samples and several fresh data draws
+  of the same size, over the mean between pairs of fresh draws (data vs data): 1 = as close as
+  another draw of the data; the issue's bar is 1.2.
+- `far_fraction`: the share of samples farther than `k` noise scales from every point of a large
+  fresh data draw; fresh data itself scores ~0. It sees what sliced Wasserstein misses: mass
+  between tight modes.
+- `HELDOUT`: 2D sets that are not presets (thin rings, a 5 x 5 grid of tight clusters, i.i.d. moons,
+  a spiral, a letter from a picture), each `(fn(n, seed) -> (n, 2) array, noise scale)`, for
+  checking defaults on data they were not tuned on (bench/quality_defaults.py, tests).
+Arrays are numpy (N, 2) float in data coordinates.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+DrawFn = Callable[[int, int], np.ndarray]  # (n, seed) -> (n, 2)
+
+
+def sw_ratio(samples: np.ndarray | list[np.ndarray], draw: DrawFn, draws: int = 12, seed: int = 10_000) -> float:
+    """SW(samples, fresh data) / SW(fresh data, fresh data), averaged over `draws` fresh draws of
+    the samples' size. samples: (n, 2), or a list of such sets (several sample draws of a model:
+    one draw of 2000 is itself as noisy as the data, e.g. a fresh draw of thin_rings scores 0.9-1.6
+    against the others through its share of points per ring)."""
+    import torch
+
+    from sandbox.metrics import sliced_wasserstein
+
+    sets = [samples] if isinstance(samples, np.ndarray) and samples.ndim == 2 else list(samples)
+    n = len(sets[0])
+    fresh = [torch.as_tensor(draw(n, seed + k), dtype=torch.float32) for k in range(draws)]
+    g = torch.Generator().manual_seed(seed)
+    model = np.mean([sliced_wasserstein(torch.as_tensor(np.asarray(x), dtype=torch.float32), fresh[k], generator=g)
+                     for x in sets for k in range(draws)])
+    base = np.mean([sliced_wasserstein(fresh[i], fresh[j], generator=g)  # every pair of fresh draws
+                    for i in range(draws) for j in range(i + 1, draws)])
+    return float(model / base)
+
+
+def far_fraction(samples: np.ndarray, data: np.ndarray, sigma: float, k: float = 4.0) -> float:
+    """Share of samples whose nearest data point is farther than k * sigma."""
+    from scipy.spatial import cKDTree
+
+    dist, _ = cKDTree(np.asarray(data, dtype=np.float64)).query(np.asarray(samples, dtype=np.float64))
+    return float(np.mean(~(dist <= k * sigma)))  # NaN samples count as far
+
+
+# --- held-out data sets ---------------------------------------------------------------------------
+def thin_rings(n: int, seed: int) -> np.ndarray:
+    """Two thin rings, radii 1 and 2 (points in proportion to length), noise 0.02."""
+    g = np.random.default_rng(seed)
+    r = np.where(g.uniform(0, 3, n) < 1, 1.0, 2.0)
+    a = g.uniform(0, 2 * np.pi, n)
+    return r[:, None] * np.stack([np.cos(a), np.sin(a)], 1) + 0.02 * g.standard_normal((n, 2))
+
+
+def grid_clusters(n: int, seed: int) -> np.ndarray:
+    """A 5 x 5 grid of tight round clusters, spacing 1, std 0.03."""
+    g = np.random.default_rng(seed)
+    c = g.integers(0, 5, (n, 2)) - 2.0
+    return c + 0.03 * g.standard_normal((n, 2))
+
+
+def iid_moons(n: int, seed: int) -> np.ndarray:
+    """scikit-learn-style moons with each point's moon drawn i.i.d. (not split evenly), noise 0.05."""
+    g = np.random.default_rng(seed)
+    upper = g.uniform(0, 1, n) < 0.5
+    a = g.uniform(0, np.pi, n)
+    p = np.where(upper[:, None], np.stack([np.cos(a), np.sin(a)], 1),
+                 np.stack([1 - np.cos(a), 0.5 - np.sin(a)], 1))
+    return p + 0.05 * g.standard_normal((n, 2))
+
+
+def spiral(n: int, seed: int) -> np.ndarray:
+    """One Archimedean spiral arm of three turns, noise 0.05."""
+    g = np.random.default_rng(seed)
+    t = np.sqrt(g.uniform(0.01, 1, n)) * 6 * np.pi
+    return (t / (2 * np.pi))[:, None] * np.stack([np.cos(t), np.sin(t)], 1) + 0.05 * g.standard_normal((n, 2))
+
+
+@functools.lru_cache(maxsize=1)
+def _letter_file() -> str:
+    """A 96 x 96 picture of a bold 'R' (PIL's default font, scaled), written once to a temp file."""
+    import tempfile
+
+    from PIL import Image, ImageDraw
+
+    small = Image.new("L", (12, 12), 255)
+    ImageDraw.Draw(small).text((2, -1), "R", fill=0)
+    img = small.resize((96, 96), Image.NEAREST)
+    path = tempfile.NamedTemporaryFile(suffix=".png", delete=False).name
+    img.save(path)
+    return path
+
+
+LETTER_PX = 1.0 / 96  # a pixel in data units (the loader divides by the picture's long side)
+
+
+def letter(n: int, seed: int) -> np.ndarray:
+    """Points from the picture of a letter through the picture loader (uniform inside dark pixels)."""
+    from sandbox.datasets import load_image
+
+    return load_image(_letter_file(), n=n, seed=seed).points
+
+
+# name -> (draw(n, seed), noise scale in data units). The letter's points are uniform inside a
+# pixel (std 0.29 px), so its scale is 0.29 px.
+HELDOUT: dict[str, tuple[DrawFn, float]] = {
+    "thin_rings": (thin_rings, 0.02),
+    "grid_5x5": (grid_clusters, 0.03),
+    "iid_moons": (iid_moons, 0.05),
+    "spiral": (spiral, 0.05),
+    "letter_R": (letter, 0.29 * LETTER_PX),
+}
+
+
+def data_sets() -> dict[str, tuple[DrawFn, float]]:
+    """Every preset (from the registry, with its declared noise) and every held-out set."""
+    from sandbox.datasets import make_preset
+    from sandbox.registry import PRESETS
+
+    out: dict[str, tuple[DrawFn, float]] = {}
+    for name, info in PRESETS.items():
+        out[name] = (functools.partial(lambda nm, n, seed: make_preset(nm, n=n, seed=seed).points, name), info.noise)
+    out.update(HELDOUT)
+    return out
