@@ -9,6 +9,7 @@ still work. It is created with ordinary permissions (0666 minus the umask), unli
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from contextlib import contextmanager
@@ -31,10 +32,30 @@ def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
         raise UserError(f"{path}: folder '{folder}' does not exist")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give a file name")
     tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:  # read-only folder, full disk, quota...: one line; the old file is untouched
+        raise UserError(f"cannot write {path}: {describe_os_error(e, with_path=False)}") from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def describe_os_error(e: OSError, with_path: bool = True) -> str:
+    """One line for an OSError, with a hint for the common ones."""
+    hint = {errno.ENOSPC: "the disk is full; free some space or write elsewhere",
+            errno.EDQUOT: "the disk quota is exceeded; free some space or write elsewhere",
+            errno.EROFS: "the folder is on a read-only file system; write elsewhere",
+            errno.EACCES: "permission denied; write to a folder you may write to",
+            errno.EPERM: "permission denied; write to a folder you may write to",
+            errno.EISDIR: "that is a folder; give a file name",
+            errno.ENOENT: "no such file or folder"}.get(e.errno or -1, e.strerror or type(e).__name__)
+    where = e.filename if with_path and e.filename else None
+    return f"{where}: {hint}" if where else hint

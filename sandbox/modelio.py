@@ -22,10 +22,13 @@ import torch
 
 from sandbox.errors import UserError
 from sandbox.fileio import atomic_path
+from sandbox.limits import parse_json
 
 META_KEY = "diffusion_sandbox"
 FORMAT_VERSION = 1
 MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+MAX_META = 1 << 20  # our metadata is a few KB
+MAX_DATA_SAMPLE = 100_000  # rows of data.sample (we write <= 2000)
 
 
 def save_model(model, path: str | os.PathLike) -> Path:
@@ -103,14 +106,17 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     raw_meta = (header.get("__metadata__") or {}).get(META_KEY)
     if raw_meta is None:
         raise UserError(f"{path} is a safetensors file but not a diffusion-sandbox model (no '{META_KEY}' metadata)")
+    if len(raw_meta) > MAX_META:
+        raise UserError(f"{path}: the model metadata is {len(raw_meta)} bytes; a model's is a few KB (damaged?)")
     try:
-        meta = json.loads(raw_meta)
+        meta = parse_json(raw_meta)
         version = int(meta["format_version"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise UserError(f"{path}: the model metadata is damaged") from None
+    except (KeyError, TypeError, ValueError) as e:  # JSONDecodeError and too deep nesting are ValueErrors
+        raise UserError(f"{path}: the model metadata is damaged ({str(e)[:80]})") from None
     if version > FORMAT_VERSION:
         raise UserError(f"{path} has model format {version}; this version reads up to {FORMAT_VERSION}: "
                         "update diffusion-sandbox")
+    check_config(meta, header, path)  # ranges and shapes, before anything is allocated
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
@@ -137,6 +143,72 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
               "stats": meta.get("stats", {})}
     net.eval()
     return DiffusionModel(net, objective, normalizer, config, data).to(device)
+
+
+def expected_shapes(net: dict) -> dict[str, list[int]]:
+    """The state-dict shapes (names without "net.") an MLP with this config has (model.py)."""
+    w, depth, ted, F, k, dim = (int(net.get(f, d)) for f, d in (
+        ("width", 128), ("depth", 3), ("time_embed_dim", 32), ("fourier_features", 0), ("num_classes", 0), ("dim", 2)))
+    in_dim = dim + ted + (2 * F if F > 0 else 0) + (ted if k > 0 else 0)
+    shapes = {"inp.weight": [w, in_dim], "inp.bias": [w], "out.weight": [dim, w], "out.bias": [dim]}
+    for i in range(depth):
+        shapes[f"layers.{i}.weight"], shapes[f"layers.{i}.bias"] = [w, w], [w]
+    if F > 0:
+        shapes["fourier_B"] = [dim, F]
+    if k > 0:
+        shapes["class_embed.weight"] = [k + 1, ted]
+    return shapes
+
+
+def check_config(meta: dict, header: dict, path: Path) -> None:
+    """Every number of the metadata in range and the tensors' shapes (from the header) equal to
+    what the config implies: a file whose parts disagree is refused before anything is built."""
+    from sandbox import limits
+    from sandbox.registry import OBJECTIVES, PREDICTIONS, SCHEDULES
+
+    def bad(why: str) -> UserError:
+        return UserError(f"{path}: the model metadata is damaged ({why})")
+
+    net, obj, norm = (meta.get(k) if isinstance(meta, dict) else None for k in ("net", "objective", "normalizer"))
+    if not all(isinstance(d, dict) for d in (net, obj, norm)):
+        raise bad("net, objective or normalizer missing")
+    try:
+        for field, (lo, hi) in (("width", limits.WIDTH), ("depth", limits.DEPTH), ("time_embed_dim", limits.TIME_EMBED),
+                                ("fourier_features", limits.FOURIER), ("num_classes", limits.CLASSES),
+                                ("seed", limits.SEED)):
+            if field in net:
+                limits.check_int(f"net.{field}", net[field], lo, hi)
+        if int(net.get("time_embed_dim", 32)) % 2:
+            raise bad(f"net.time_embed_dim must be even, got {net['time_embed_dim']}")
+        if net.get("dim", 2) != 2:
+            raise bad(f"net.dim must be 2, got {net.get('dim')!r}")
+        for field in ("fourier_scale", "time_scale"):
+            if field in net:
+                limits.check_float(f"net.{field}", net[field], 0.0, 1e6)
+        if obj.get("type") not in OBJECTIVES:
+            raise bad(f"unknown objective {obj.get('type')!r}")
+        if obj["type"] == "ddpm":
+            limits.check_int("objective.T", obj.get("T", 1000), *limits.T_CHAIN)
+            if obj.get("schedule", "linear") not in SCHEDULES or obj.get("prediction", "eps") not in PREDICTIONS:
+                raise bad("unknown schedule or prediction")
+        center, scale = norm.get("center"), norm.get("scale")
+        if not (isinstance(center, list) and len(center) == 2):
+            raise bad("normalizer.center must be two numbers")
+        for c in center:
+            limits.check_float("normalizer.center", c, -1e30, 1e30)
+        limits.check_float("normalizer.scale", scale, 1e-30, 1e30)
+    except UserError as e:
+        if str(e).startswith(str(path)):
+            raise
+        raise bad(str(e)) from None
+    want = expected_shapes(net)
+    have = {k[4:]: v for k, v in header.items() if k.startswith("net.") and isinstance(v, dict)}
+    if set(have) != set(want) or any(list(have[k].get("shape", [])) != want[k] or have[k].get("dtype") != "F32"
+                                     for k in want):
+        raise UserError(f"{path}: the weights do not match the model configuration stored with them")
+    ds = header.get("data.sample")
+    if isinstance(ds, dict) and (len(ds.get("shape", [])) != 2 or ds["shape"][0] > MAX_DATA_SAMPLE):
+        raise bad(f"data.sample has shape {ds.get('shape')}")
 
 
 def shipped_model_path(preset: str, objective: str = "flow") -> Path:

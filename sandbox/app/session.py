@@ -20,6 +20,7 @@ from sandbox.fileio import atomic_path
 import numpy as np
 
 from sandbox.errors import UserError
+from sandbox.limits import parse_json
 
 FORMAT = "diffusion-sandbox-session"
 VERSION = 1
@@ -85,7 +86,7 @@ def load(path) -> tuple[np.ndarray, np.ndarray, dict, dict]:
     except (SafetensorError, OSError, ValueError) as e:
         raise UserError(f"{path}: not a session file ({str(e).splitlines()[0][:80]})") from None
     try:
-        meta = json.loads(raw or "")
+        meta = parse_json(raw or "")  # nesting bounded (deep JSON raised RecursionError)
     except ValueError:
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:

@@ -12,44 +12,54 @@ import time
 from typing import Any
 from pathlib import Path
 
+from sandbox import limits
 from sandbox.errors import UserError
+from sandbox.limits import check_float, check_int
 
 NO_DISPLAY_HINT = ("to make an animation without a window: "
                    "diffusion-sandbox render --dataset smiley --out smiley.gif")
 
 
 # --- checks -------------------------------------------------------------------------------
-def _at_least(flag: str, value, minimum) -> None:
-    if value is not None and value < minimum:
-        raise UserError(f"{flag} must be >= {minimum}, got {value}")
-
-
-def _positive(flag: str, value) -> None:
-    if value is not None and not value > 0:
-        raise UserError(f"{flag} must be > 0, got {value}")
-
-
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
     if path.suffix.lower() not in allowed:
         raise UserError(f"{path}: unknown {what} type '{path.suffix or '(none)'}'; "
                         f"use {' or '.join(allowed)}")
 
 
-def _writable(path: Path) -> None:
-    """Fail before the slow part if the output folder is missing."""
+def _writable(path: Path, no_clobber: bool = False) -> None:
+    """Fail before the slow part if the output cannot be written: a missing or read-only folder,
+    a folder in the way, or (with --no-clobber) an existing file."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"{path}: folder '{folder}' does not exist")
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give a file name")
+    if no_clobber and path.exists():
+        raise UserError(f"{path} exists and --no-clobber was given; choose another name or drop --no-clobber")
+    if not os.access(folder, os.W_OK):  # (root passes this; the write itself then fails cleanly)
+        raise UserError(f"{path}: folder '{folder}' is read-only (not writable for you); write elsewhere")
+
+
+def _check_seed(args: argparse.Namespace) -> None:
+    check_int("--seed", args.seed, *limits.SEED)
 
 
 def _check_sampling(args: argparse.Namespace) -> None:
-    _at_least("--steps", args.steps, 1)
-    if args.eta is not None and not 0 <= args.eta <= 1:
-        raise UserError(f"--eta must be in [0, 1], got {args.eta}")
-    if args.guidance is not None and not (args.guidance >= 0 and args.guidance < 1e3):
-        raise UserError(f"--guidance must be >= 0, got {args.guidance}")
+    check_int("--steps", args.steps, *limits.SAMPLER_STEPS)
+    _check_seed(args)
+    if args.eta is not None:
+        check_float("--eta", args.eta, 0.0, 1.0)
+    if args.guidance is not None:
+        check_float("--guidance", args.guidance, 0.0, 1e3)
+
+
+def _check_sample_memory(flag: str, n: int, steps: int | None) -> None:
+    """Refuse a sample/render request that cannot fit before anything is allocated: the trajectory
+    keeps (steps + 1) x n x 2 float32, and a default-size net's activations for n points (x2 for
+    guidance) at every call."""
+    per_point = 4.0 * 2 * ((steps or 200) + 1) + 4.0 * (128 * 5 + 66) * 2
+    limits.check_fits(flag, n, per_point, what=f"{steps or 'the default'} steps")
 
 
 # --- shared pieces ------------------------------------------------------------------------
@@ -120,15 +130,31 @@ def _sample(model, args: argparse.Namespace, n: int):
 
 
 # --- commands -----------------------------------------------------------------------------
+def _check_train(args: argparse.Namespace) -> None:
+    for flag, rng in (("steps", limits.STEPS), ("batch_size", limits.BATCH), ("width", limits.WIDTH),
+                      ("depth", limits.DEPTH), ("T", limits.T_CHAIN), ("fourier", limits.FOURIER),
+                      ("n", limits.N_POINTS)):
+        check_int(f"--{flag.replace('_', '-')}", getattr(args, flag), *rng)
+    check_float("--lr", args.lr, *limits.LR)
+    _check_seed(args)
+    from sandbox.limits import check_fits, mlp_bytes
+
+    width, depth, batch = args.width or 128, args.depth or 3, args.batch_size or 512
+    in_dim = 2 + 32 + 2 * (args.fourier if args.fourier is not None else 16)
+    check_fits("--batch-size", batch, mlp_bytes(width, depth, in_dim, batch=1, train=True)
+               - mlp_bytes(width, depth, in_dim, batch=0, train=True),
+               fixed=mlp_bytes(width, depth, in_dim, batch=0, train=True), what=f"a {width}x{depth} network")
+    check_fits("--width", width, mlp_bytes(width, depth, in_dim, batch=batch, train=True) / width,
+               what=f"depth {depth} and batch {batch}")
+
+
 def train(args: argparse.Namespace) -> int:
-    for flag in ("steps", "batch_size", "width", "depth", "T"):
-        _at_least(f"--{flag.replace('_', '-')}", getattr(args, flag), 1)
-    _at_least("--fourier", args.fourier, 0)
-    _at_least("--n", args.n, 2)
-    _positive("--lr", args.lr)
+    _check_train(args)
     if args.out is not None:
         _suffix(args.out, (".safetensors",), "model file")
-        _writable(args.out)
+        _writable(args.out, args.no_clobber)
+    if args.init is not None and (not args.init.is_file()):
+        raise UserError(f"{args.init}: no such model file (--init)")
     from sandbox.datasets import load_points, make_preset
 
     data = load_points(args.data, n=args.n, seed=args.seed) if args.data \
@@ -140,24 +166,38 @@ def train(args: argparse.Namespace) -> int:
     from sandbox.modelio import save_model
     from sandbox.train import TrainConfig, train as train_loop
 
+    from sandbox.threads import apply_thread_policy
+
+    apply_thread_policy()
+    init = None
+    if args.init is not None:
+        init = _load_model(args.init, args.device)
+        if args.objective is None:
+            args.objective = init.objective.config()["type"]
     cfg = _train_config(TrainConfig, args)
     out = args.out or Path(f"{Path(data.name).stem}.safetensors")
+    _writable(out, args.no_clobber)
     device = _device(args.device)
     start, event = time.perf_counter(), None
     with tqdm(total=cfg.steps, unit="step", desc=f"train {data.name}", leave=False,
               disable=None) as bar:  # disable=None: a bar on a terminal, nothing in logs
-        for event in train_loop(cfg, data, device):
+        for event in train_loop(cfg, data, device, init=init):
             bar.update(event.step - bar.n)  # steps are 1-based
             post = {"loss": f"{event.loss:.4f}"}
             if getattr(event, "score", None) is not None:
-                post["score"] = f"{event.score:.3f}"
-            bar.set_postfix(post, refresh=False)
+                post["score"] = f"{event.score / event.baseline:.2f}x data"
+            if event.stopped:
+                post["stopped"] = event.stopped
+            bar.set_postfix(post, refresh=event.stopped is not None)
     if event is None:
         raise UserError("training produced no model (0 steps?)")
+    _writable(out, args.no_clobber)  # again: a file may have appeared while we trained
     save_model(event.model, out)
-    score = f", score {event.score:.3f}" if getattr(event, "score", None) is not None else ""
-    print(f"saved {out} ({data.name}, {cfg.objective}, {cfg.steps} steps in "
-          f"{time.perf_counter() - start:.1f} s, loss {event.loss:.4f}{score})")
+    score = (f", score {event.score / event.baseline:.2f}x data-vs-data"
+             if getattr(event, "score", None) is not None and event.baseline else "")
+    why = f"; {event.stopped}" if event.stopped else ""
+    print(f"saved {out} ({data.name}, {cfg.objective}{', warm start from ' + str(args.init) if init else ''}, "
+          f"{event.step} steps in {time.perf_counter() - start:.1f} s{why}, loss {event.loss:.4f}{score})")
     return 0
 
 
@@ -169,10 +209,11 @@ def _train_config(TrainConfig, args: argparse.Namespace):
 
 
 def sample(args: argparse.Namespace) -> int:
-    _at_least("--n", args.n, 2)
+    check_int("--n", args.n, *limits.SAMPLES)
     _check_sampling(args)
     _suffix(args.out, (".csv", ".npy"), "points file")
-    _writable(args.out)
+    _writable(args.out, args.no_clobber)
+    _check_sample_memory("--n", args.n, args.steps)
     import numpy as np
 
     from sandbox.datasets import PointSet, save_points
@@ -191,10 +232,15 @@ def sample(args: argparse.Namespace) -> int:
 
 def render(args: argparse.Namespace) -> int:
     _check_sampling(args)
-    _at_least("--particles", args.particles, 1)
-    _at_least("--traces", args.traces, 0)
+    check_int("--particles", args.particles, *limits.PARTICLES)
+    check_int("--traces", args.traces, *limits.TRACES)
+    check_float("--hold", args.hold, *limits.HOLD)
+    check_float("--seconds", args.seconds, *limits.SECONDS)
+    check_float("--fps", args.fps, *limits.FPS)
+    check_float("--at", args.at, 0.0, 1.0)
     _suffix(args.out, (".mp4", ".gif", ".png", ".html"), "output")
-    _writable(args.out)
+    _writable(args.out, args.no_clobber)
+    _check_sample_memory("--particles", args.particles, args.steps)
     from sandbox.export import check_animation, parse_size, progress_plan
 
     if args.out.suffix.lower() == ".html":

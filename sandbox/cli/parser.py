@@ -10,8 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sandbox import registry
+from sandbox import limits, registry
 from sandbox.errors import UserError
+from sandbox.fileio import describe_os_error
 
 EXAMPLES = """examples:
   diffusion-sandbox                                   open the window
@@ -108,31 +109,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DDPM network target: " + _choices_help(registry.PREDICTIONS))
     g.add_argument("--schedule", choices=list(registry.SCHEDULES),
                    help="DDPM noise schedule: " + _choices_help(registry.SCHEDULES))
-    g.add_argument("--T", type=int, help="DDPM chain length")
+    g.add_argument("--T", type=int, help="DDPM chain length" + _r(limits.T_CHAIN))
     g.add_argument("--ot", action="store_true", default=None,
                    help="flow matching with minibatch optimal-transport pairs")
     g.add_argument("--conditional", action="store_true", default=None,
                    help="class-conditional model (labels of the data; guidance when sampling)")
     g = t.add_argument_group("training")
-    g.add_argument("--steps", type=int, help="optimiser steps")
-    g.add_argument("--lr", type=float, help="learning rate")
-    g.add_argument("--batch-size", type=int, help="points per step")
-    g.add_argument("--width", type=int, help="hidden units per layer")
-    g.add_argument("--depth", type=int, help="hidden layers")
-    g.add_argument("--fourier", type=int, help="random Fourier features of the input (0 = off)")
+    g.add_argument("--steps", type=int, help="most optimiser steps; training stops earlier once the score "
+                   "stops improving" + _r(limits.STEPS))
+    g.add_argument("--lr", type=float, help="learning rate" + _r(limits.LR))
+    g.add_argument("--batch-size", type=int, help="points per step" + _r(limits.BATCH))
+    g.add_argument("--width", type=int, help="hidden units per layer" + _r(limits.WIDTH))
+    g.add_argument("--depth", type=int, help="hidden layers" + _r(limits.DEPTH))
+    g.add_argument("--fourier", type=int, help="random Fourier features of the input (0 = off)"
+                   + _r(limits.FOURIER))
     _common(t)
+    t.add_argument("--init", type=Path, metavar="MODEL",
+                   help="warm start: continue training this model file on the data (keeps its network, "
+                        "objective and coordinates)")
     t.add_argument("--out", type=Path, metavar="FILE",
-                   help="model file to write (default: <data>.safetensors)")
+                   help="model file to write (default: <data>.safetensors); an existing file is replaced")
+    _no_clobber(t)
 
     s = sub.add_parser("sample", help="draw samples from a model into CSV / NPY",
                        description="Sample points from a saved model (in the data's coordinates).",
                        formatter_class=_formatter, epilog=EXAMPLES)
     s.add_argument("--model", type=Path, required=True, metavar="FILE", help="model file (.safetensors)")
-    s.add_argument("--n", type=int, default=5000, help="number of samples (default 5000)")
+    s.add_argument("--n", type=int, default=5000, help="number of samples (default 5000" + _r(limits.SAMPLES, ", ")
+                   + "; also limited by free memory)")
     _sampler_args(s)
     _common(s)
     s.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="points file to write (.csv or .npy)")
+                   help="points file to write (.csv or .npy); an existing file is replaced")
+    _no_clobber(s)
 
     r = sub.add_parser("render", help="render an animation (MP4 / GIF) or a still (PNG)",
                        description="Render particles travelling from noise to data, with their "
@@ -146,13 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", type=Path, metavar="FILE",
                    help="points drawn faintly behind (default: the model's data)")
     r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif, .png or .html "
-                        "(an interactive page, one file, opens offline)")
+                        "(an interactive page, one file, opens offline); an existing file is replaced")
+    _no_clobber(r)
     r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")
-    r.add_argument("--fps", type=float, default=30, help="frames per second (default 30)")
-    r.add_argument("--seconds", type=float, default=6, help="length of the motion (default 6)")
-    r.add_argument("--hold", type=float, default=1.0, help="seconds of still samples at the end (default 1)")
+    r.add_argument("--fps", type=float, default=30, help="frames per second (default 30" + _r(limits.FPS, ", ") + ")")
+    r.add_argument("--seconds", type=float, default=6, help="length of the motion (default 6"
+                   + _r(limits.SECONDS, ", ") + ")")
+    r.add_argument("--hold", type=float, default=1.0, help="seconds of still samples at the end (default 1"
+                   + _r(limits.HOLD, ", ") + ")")
     r.add_argument("--at", type=float, default=1.0, help="progress 0..1 of a .png still (default 1)")
-    r.add_argument("--particles", type=int, default=2000, help="particles (default 2000)")
+    r.add_argument("--particles", type=int, default=2000, help="particles (default 2000"
+                   + _r(limits.PARTICLES, ", ") + "; also limited by free memory)")
     r.add_argument("--traces", type=int, default=100, help="particle paths drawn (default 100)")
     _sampler_args(r)
     r.add_argument("--title", help="text at the top left (default: what is shown)")
@@ -169,7 +182,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
                    help=f"preset: {', '.join(registry.PRESETS)} (default moons)")
     g.add_argument("--data", type=Path, metavar="FILE",
                    help="points from .csv (x,y[,label]), .npy or a picture")
-    p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture")
+    p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture"
+                   + _r(limits.N_POINTS))
 
 
 def _sampler_args(p: argparse.ArgumentParser) -> None:
@@ -177,10 +191,23 @@ def _sampler_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sampler", choices=list(registry.SAMPLERS), metavar="NAME",
                    help="; ".join(f"{n}: {_sampler_line(i)}" for n, i in registry.SAMPLERS.items())
                    + " (default: ddpm for DDPM models, heun for flow)")
-    g.add_argument("--steps", type=int, help="sampler steps (default: the sampler's, at most a DDPM model's T)")
+    g.add_argument("--steps", type=int, help="sampler steps (default: the sampler's, at most a DDPM model's T"
+                   + _r(limits.SAMPLER_STEPS, ", ") + ")")
     g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     g.add_argument("--label", metavar="CLASS", help="class to sample (index or name) for conditional models")
+
+
+def _r(rng, sep: str = " ") -> str:
+    lo, hi = rng
+    span = f"{limits.fmt(lo)}..{limits.fmt(hi)}"
+    return f" ({span})" if sep == " " else f"{sep}range {span}"
+
+
+def _no_clobber(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-clobber", action="store_true",
+                   help="refuse to replace an existing output file (by default it is replaced, atomically: "
+                        "a failed write leaves the old file as it was)")
 
 
 def _choices_help(reg) -> str:
@@ -193,7 +220,7 @@ def _sampler_line(info) -> str:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0" + _r(limits.SEED, ", ") + ")")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
 
@@ -215,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(run(args) or 0)
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the environment's fault (full disk, read-only folder...): one line, no traceback
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory; ask for fewer points, steps or a smaller network", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
