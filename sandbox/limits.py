@@ -51,7 +51,7 @@ def fmt(v) -> str:
     return "2**63-1" if v == 2 ** 63 - 1 else f"{v:,}".replace(",", "_") if v >= 100_000 else str(v)
 
 
-def check_int(name: str, value, low: int, high: int) -> int:
+def check_int(name: str, value, low: int, high: int):
     """value as an int in [low, high]; UserError (one line) otherwise. None passes through."""
     if value is None:
         return value
@@ -64,7 +64,7 @@ def check_int(name: str, value, low: int, high: int) -> int:
     return value
 
 
-def check_float(name: str, value, low: float, high: float) -> float:
+def check_float(name: str, value, low: float, high: float):
     """value as a finite float in [low, high]; UserError otherwise (NaN and inf included)."""
     if value is None:
         return value

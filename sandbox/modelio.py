@@ -169,9 +169,12 @@ def check_config(meta: dict, header: dict, path: Path) -> None:
     def bad(why: str) -> UserError:
         return UserError(f"{path}: the model metadata is damaged ({why})")
 
-    net, obj, norm = (meta.get(k) if isinstance(meta, dict) else None for k in ("net", "objective", "normalizer"))
-    if not all(isinstance(d, dict) for d in (net, obj, norm)):
+    parts = [meta.get(k) if isinstance(meta, dict) else None for k in ("net", "objective", "normalizer")]
+    if not all(isinstance(d, dict) for d in parts):
         raise bad("net, objective or normalizer missing")
+    net: dict = parts[0]  # type: ignore[assignment]
+    obj: dict = parts[1]  # type: ignore[assignment]
+    norm: dict = parts[2]  # type: ignore[assignment]
     try:
         for field, (lo, hi) in (("width", limits.WIDTH), ("depth", limits.DEPTH), ("time_embed_dim", limits.TIME_EMBED),
                                 ("fourier_features", limits.FOURIER), ("num_classes", limits.CLASSES),

@@ -94,7 +94,7 @@ def _letter_file() -> str:
 
     small = Image.new("L", (12, 12), 255)
     ImageDraw.Draw(small).text((2, -1), "R", fill=0)
-    img = small.resize((96, 96), Image.NEAREST)
+    img = small.resize((96, 96), Image.Resampling.NEAREST)
     path = tempfile.NamedTemporaryFile(suffix=".png", delete=False).name
     img.save(path)
     return path

@@ -184,7 +184,7 @@ def train(args: argparse.Namespace) -> int:
         for event in train_loop(cfg, data, device, init=init):
             bar.update(event.step - bar.n)  # steps are 1-based
             post = {"loss": f"{event.loss:.4f}"}
-            if getattr(event, "score", None) is not None:
+            if event.score is not None and event.baseline:
                 post["score"] = f"{event.score / event.baseline:.2f}x data"
             if event.stopped:
                 post["stopped"] = event.stopped
@@ -194,7 +194,7 @@ def train(args: argparse.Namespace) -> int:
     _writable(out, args.no_clobber)  # again: a file may have appeared while we trained
     save_model(event.model, out)
     score = (f", score {event.score / event.baseline:.2f}x data-vs-data"
-             if getattr(event, "score", None) is not None and event.baseline else "")
+             if event.score is not None and event.baseline else "")
     why = f"; {event.stopped}" if event.stopped else ""
     print(f"saved {out} ({data.name}, {cfg.objective}{', warm start from ' + str(args.init) if init else ''}, "
           f"{event.step} steps in {time.perf_counter() - start:.1f} s{why}, loss {event.loss:.4f}{score})")
