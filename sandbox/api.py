@@ -102,6 +102,11 @@ def _config(objective: str, steps: int | None, seed: int, config: TrainConfig | 
     return TrainConfig(**base)
 
 
+# TrainConfig fields a warm start takes over from its init model (its network and objective)
+ARCHITECTURE = ("prediction", "schedule", "T", "width", "depth", "time_embed_dim", "fourier", "fourier_scale",
+                "conditional")
+
+
 def training(data: Any, *, objective: str = "flow", steps: int | None = None, seed: int = 0,
              device: str = "auto", config: TrainConfig | None = None, init: DiffusionModel | None = None,
              **options) -> Iterator[TrainEvent]:
@@ -109,10 +114,15 @@ def training(data: Any, *, objective: str = "flow", steps: int | None = None, se
     optimiser step, for a progress display of your own. Arguments as `train`."""
     from sandbox.train import train as train_loop
 
-    cfg = _config(objective, steps, seed, config, options)
     kwargs = {}
     if init is not None:
         kwargs["init"] = _check_init(init)
+        if config is None:  # the network and objective it was trained with, unless told otherwise
+            prior = init.config.get("train", {})
+            options = {**{k: prior[k] for k in ARCHITECTURE if k in prior}, **options}
+            if "objective" in prior and objective == "flow":
+                objective = prior["objective"]
+    cfg = _config(objective, steps, seed, config, options)
     return train_loop(cfg, points(data, seed=seed), device, **kwargs)
 
 

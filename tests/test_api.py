@@ -118,3 +118,43 @@ def test_videos_of_data_in_any_units_look_the_same(tmp_path):
         out = sandbox.animate(scaled, data=model.data_sample() * factor).save(tmp_path / f"f{k}.png", size="160x120")
         frames.append(np.asarray(__import__("PIL.Image").Image.open(out).convert("RGB"), dtype=int))
     assert np.abs(frames[0] - frames[1]).mean() < 1.0
+
+
+def test_warm_start_is_passed_through_or_refused_clearly():
+    import inspect
+
+    from sandbox.train import train as train_loop
+
+    data = sandbox.preset("moons", n=500)
+    model = sandbox.train(data, steps=150, eval_every=0, width=32, depth=2)
+    if "init" not in inspect.signature(train_loop).parameters:
+        with pytest.raises(sandbox.UserError, match="warm start"):
+            sandbox.train(data, steps=2, init=model)
+        return
+    warm = next(sandbox.training(data, steps=5, eval_every=0, init=model))  # width/depth from the model
+    cold = next(sandbox.training(data, steps=5, eval_every=0, width=32, depth=2))
+    assert warm.loss < cold.loss  # the trained weights start far closer
+    with pytest.raises(sandbox.UserError, match="init must be a DiffusionModel"):
+        sandbox.train(data, steps=2, init="moons.safetensors")
+
+
+def test_warm_start_takes_the_init_models_network(monkeypatch):
+    """What `sandbox.train(..., init=model)` hands the engine's loop: the model, and a config with
+    the model's architecture and objective (so the weights fit), the caller's other settings."""
+    import sandbox.train as train_module
+
+    seen = {}
+
+    def loop(cfg, pointset, device=None, init=None):
+        seen.update(cfg=cfg, init=init)
+        yield train_module.TrainEvent(1, torch.tensor(0.5), None, None, init)
+
+    monkeypatch.setattr(train_module, "train", loop)
+    model = sandbox.shipped("moons", objective="ddpm")
+    prior = model.config["train"]
+    out = sandbox.train(sandbox.preset("moons", n=100), steps=7, lr=1e-3, init=model)
+    cfg = seen["cfg"]
+    assert out is model and seen["init"] is model
+    assert (cfg.objective, cfg.width, cfg.depth, cfg.fourier) == ("ddpm", prior["width"], prior["depth"],
+                                                                   prior["fourier"])
+    assert cfg.steps == 7 and cfg.lr == 1e-3
