@@ -171,7 +171,7 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
                    help=f"t-SNE perplexity within each step (default {_EC.perplexity:g})")
     g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {_EC.n_iter})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
-                   help=f"weight of the pull of each step to its ring/band (default {_EC.disp_weight:g})")
+                   help="weight of the pull of each step to its ring/band (default: 4 radial, 0.2 rectilinear)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
     g.add_argument("--method", metavar="M", help=f"affinities/repulsion: auto, exact or approx (default {_EC.method})")
@@ -184,6 +184,10 @@ def _plot_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("figure")
     g.add_argument("--thumbnails", type=int, default=10, metavar="N",
                    help="images drawn at chosen points (default 10)")
+    g.add_argument("--thumbnail-steps", type=int, nargs="+", metavar="S",
+                   help="steps the thumbnails show (default: spread from a quarter of the way to the final step)")
+    g.add_argument("--color-by", default="prompt", metavar="WHAT",
+                   help="prompt (default) or commitment (each instance's commitment step)")
     g.add_argument("--no-lines", action="store_true", help="do not join each instance across steps")
     g.add_argument("--dpi", type=int, default=150, metavar="N", help="resolution of PNG figures (default 150)")
 
@@ -193,6 +197,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", metavar="DEV",
                    help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads (default: the cores idle now, at least 1; see docs/TDL.md)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,9 +208,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    import warnings
+    show = warnings.showwarning
+
+    def one_line(message, category, *rest, **kw):  # our own warnings: one clear line, no source path
+        if category.__module__.startswith("tdl."):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, *rest, **kw)
+    warnings.showwarning = one_line
     try:
         from tdl import commands
 
+        if hasattr(args, "threads"):
+            from tdl.threads import apply
+            apply(args.threads)
         return int(getattr(commands, args.command.replace("-", "_"))(args) or 0)
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)

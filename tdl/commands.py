@@ -204,6 +204,23 @@ def _figure_path(out_dir: Path, fmt: str) -> Path:
     return path if path.suffix == ".html" else check_figure_path(path)
 
 
+def figure_options(args, tree, traj) -> dict:
+    """--thumbnail-steps and --color-by as `plot_tree` keywords."""
+    steps = getattr(args, "thumbnail_steps", None)
+    if steps is not None and any(s < 0 or s >= tree.num_steps for s in steps):
+        raise UserError(f"--thumbnail-steps must be in 0..{tree.num_steps - 1}, got {' '.join(map(str, steps))}")
+    what = getattr(args, "color_by", "prompt") or "prompt"
+    if what == "prompt":
+        return {"thumbnail_steps": steps}
+    if what == "commitment":
+        if traj is None:
+            raise UserError("--color-by commitment needs the trajectory (give it with --traj)")
+        from tdl.commitment import commitment
+        c = commitment(traj.features, traj.prompt_index)
+        return {"thumbnail_steps": steps, "color_by": c.instance_step, "color_label": "commitment step (-1: never)"}
+    raise UserError(f"unknown --color-by {what!r}; choose prompt or commitment")
+
+
 # --- commands ---------------------------------------------------------------------------------
 def sample(args) -> int:
     from tdl.sources.shards import Processes, write_sharded
@@ -269,7 +286,8 @@ def plot(args) -> int:
         out = TreeView(tree, traj).save(args.out)
         print(f"wrote {out} (interactive page: hover, click, scrub steps; opens offline)")
         return 0
-    out = plot_tree(tree, args.out, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
+    out = plot_tree(tree, args.out, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi,
+                    **figure_options(args, tree, traj))
     print(f"wrote {out}")
     return 0
 
@@ -306,8 +324,13 @@ def run(args) -> int:
     tree_path = tree.save(tree_out)
     print(format_metrics(tree.metrics, tree.times))
     _say("[3/3] drawing the figure")
-    from tdl.webview import TreeView
-    fig = TreeView(tree, traj).save(fig_path, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi)
+    if fig_path.suffix.lower() in (".html", ".htm"):
+        from tdl.webview import TreeView
+        fig = TreeView(tree, traj).save(fig_path)
+    else:
+        from tdl.plot import plot_tree
+        fig = plot_tree(tree, fig_path, traj, thumbnails=args.thumbnails, lines=not args.no_lines, dpi=args.dpi,
+                        **figure_options(args, tree, traj))
     print(f"figure: {fig}")
     print(f"explore it: tdl explore {tree_path}")
     return 0

@@ -30,6 +30,20 @@ from tdl.losses import alignment, displacement, tsne_exact, tsne_sparse
 from tdl.repulsion import repulsion_exact, repulsion_grid
 
 METHODS = ("auto", "exact", "approx")
+MIN_INSTANCES = 16  # fewer instances per step than this: rings/bands may not hold (docs/TDL.md)
+
+
+class FewInstancesWarning(UserWarning):
+    """Too few instances per step for the rings/bands to hold."""
+
+
+def check_instances(num_instances: int) -> str | None:
+    """The warning for too few instances per step, or None."""
+    if num_instances >= MIN_INSTANCES:
+        return None
+    return (f"only {num_instances} instances per step: with fewer than {MIN_INSTANCES} the steps may not keep to "
+            f"their rings/bands (the picture can mislead); sample at least {MIN_INSTANCES} "
+            f"(e.g. more instances per prompt)")
 INITS = ("random", "aligned", "pca")
 
 
@@ -38,7 +52,7 @@ class EmbedConfig:
     """Every knob of the embedding. Defaults are the reference code's unless noted (docs/TDL.md)."""
     layout: str = "radial"  # "radial" | "rectilinear"
     perplexity: float = 30.0  # clamped to (instances - 1) / 3 for small inputs
-    n_iter: int = 750  # reference: 2000 (no better in trustworthiness; see docs/TDL.md)
+    n_iter: int = 500  # reference: 2000 (no better in trustworthiness; see docs/TDL.md)
     learning_rate: float | str = "auto"  # t-SNE step on dKL/dy / 4; "auto" = max(I / exaggeration, 200)
     disp_rate: float = 500.0  # displacement step size (the reference uses its eta = 500 for both)
     early_exaggeration: float = 4.0
@@ -47,16 +61,16 @@ class EmbedConfig:
     final_momentum: float = 0.8
     momentum_switch: int = 20
     min_gain: float = 0.01
-    disp_weight: float = 0.2  # w_d; reference 1.0 (measured: 0.2 keeps every step in its ring and
-    # costs less trustworthiness; docs/TDL.md)
+    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 4 radial (thin rings keep neighbours
+    # on the stretched display), 0.2 rectilinear (its display is a translation); docs/TDL.md
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
     align_weight: float = 0.05  # w_a (radians per iteration at most)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: along += stretch * step
-    length_scale: float | str = 1.0  # multiplies radius, init_spread, disp sigmas and stretch;
-    # "auto" = max(1, sqrt(I / 300)) (experimental: worse at I = 2000 in our test, docs/TDL.md)
+    length_scale: float | str = 1.0  # multiplies radius, init_spread, sigmas and stretch; "auto" =
+    # sqrt(I / 200) (better groups at 2000 per step with learning_rate = I, unmeasured beyond; docs/TDL.md)
     pca_dim: int = 50  # features wider than this are reduced by PCA first
     pca_fit: str = "per_step"  # "per_step" (reference) | "all" (docs/TDL.md)
     method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
@@ -72,6 +86,7 @@ class EmbedConfig:
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
+                      "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
                       **overrides})
 
@@ -89,6 +104,8 @@ class EmbedConfig:
             v = getattr(self, name)
             if not (v == "auto" or (isinstance(v, (int, float)) and v > 0)):
                 raise UserError(f"{name} must be a positive number or 'auto', got {v!r}")
+        if not (self.disp_weight == "auto" or (isinstance(self.disp_weight, (int, float)) and self.disp_weight >= 0)):
+            raise UserError(f"disp_weight must be a number >= 0 or 'auto', got {self.disp_weight!r}")
         if self.perplexity <= 0:
             raise UserError(f"perplexity must be > 0, got {self.perplexity}")
         return self
@@ -100,17 +117,37 @@ class EmbedConfig:
 
     def resolved(self, num_instances: int) -> "EmbedConfig":
         """A copy with "auto" values replaced by numbers for `num_instances` per step (what was run)."""
-        c = (max(1.0, math.sqrt(num_instances / 300)) if self.length_scale == "auto" else float(self.length_scale))
+        c = self.resolved_length_scale(num_instances)
+        # the displacement step is not scaled: scaling it by c^3 (which would keep its contraction of a
+        # ring's width per iteration) let it overpower the t-SNE forces (measured on an H200, 50 x 2000:
+        # trustworthiness 0.53 with, 0.76 without; docs/TDL.md)
         return dataclasses.replace(
             self, learning_rate=self.resolved_learning_rate(num_instances), method=self.resolved_method(num_instances),
+            disp_weight=self.resolved_disp_weight(),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
+    def resolved_disp_weight(self) -> float:
+        """"auto": 4 for radial, 0.2 for rectilinear (measured on the digits, docs/TDL.md)."""
+        if self.disp_weight == "auto":
+            return 4.0 if self.layout == "radial" else 0.2
+        return float(self.disp_weight)
+
+    def resolved_length_scale(self, num_instances: int) -> float:
+        """"auto": sqrt(I / 200). A t-SNE layout of I points (step size growing with I) spreads over a
+        length ~ sqrt(I); scaling the ring, its width and the stretch alike keeps the proportions tuned
+        at 200 instances per step (the default figure), so groups keep to one arc as I grows."""
+        if self.length_scale == "auto":
+            return math.sqrt(num_instances / 200)
+        return float(self.length_scale)
+
     def resolved_learning_rate(self, num_instances: int) -> float:
         """"auto": scikit-learn's rule max(N / exaggeration / 4, 50) for dKL/dy, in the reference's units
-        (gradient / 4): max(I / exaggeration, 200); it grows with I where a fixed 500 would not."""
+        (gradient / 4): max(I / exaggeration, 200), so it grows with I where a fixed 500 would not; below
+        200 instances it is I (a fixed 200 throws a few points far off their rings: measured with 8-40
+        instances per step, step separation 0.05-0.6 with 200, 0.8-1.0 with I; docs/TDL.md)."""
         if self.learning_rate == "auto":
-            return max(num_instances / self.early_exaggeration, 200.0)
+            return max(num_instances / self.early_exaggeration, min(float(num_instances), 200.0))
         return float(self.learning_rate)
 
     def disp_sigma_at(self, it: int) -> float:
@@ -263,6 +300,11 @@ def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: b
 
     `progress` shows a tqdm bar; `callback(state)` is called on every iteration."""
     config = config or EmbedConfig()
+    shape = tuple(getattr(features, "shape", ()))
+    few = check_instances(int(shape[1])) if len(shape) == 3 else None
+    if few:
+        import warnings
+        warnings.warn(few, FewInstancesWarning, stacklevel=2)
     sync = (lambda: torch.cuda.synchronize()) if str(config.device).startswith("cuda") else (lambda: None)
     t0 = time.perf_counter()
     x = prepare(features, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from tdl import layout as lay
@@ -122,3 +123,67 @@ def evaluate(intermediate: torch.Tensor, result, k: int = K_DEFAULT) -> dict:
     m["runtime_s"] = result.runtime_s
     m["method"] = result.method
     return m
+
+
+def prompt_purity(Y: torch.Tensor, labels, k: int = K_DEFAULT) -> torch.Tensor:
+    """Per step, the share of each point's k nearest 2D neighbours (within the step) that have its
+    label (prompt): `Y (S, I, 2)`, `labels (I,)` -> `(S,)` float64. 1 = every group on its own."""
+    from tdl.affinity import knn
+    Y = torch.as_tensor(Y, dtype=torch.float64)
+    lab = torch.as_tensor(np.asarray(labels), dtype=torch.int64, device=Y.device)
+    k = max(1, min(k, Y.shape[1] - 1))
+    _, idx = knn(Y, k)
+    return (lab[idx] == lab[None, :, None]).double().mean(dim=(1, 2)).cpu()
+
+
+def late_purity(Y: torch.Tensor, labels, k: int = K_DEFAULT) -> float:
+    """Mean `prompt_purity` over the later half of the steps (where groups should have formed)."""
+    p = prompt_purity(Y, labels, k)
+    return p[p.shape[0] // 2:].mean().item()
+
+
+def _group_moves_2d(Y: torch.Tensor, labels: np.ndarray, layout: str) -> np.ndarray:
+    """How far each group's centre moves across the axis between consecutive steps, in display units:
+    the change of its circular mean angle times the later step's mean radius (radial), or of its mean
+    height (rectilinear): `(S - 1, G)`."""
+    along, across = lay.split(torch.as_tensor(Y, dtype=torch.float64), layout)
+    along, across = along.numpy(), across.numpy()
+    G = int(labels.max()) + 1
+    out = np.zeros((Y.shape[0] - 1, G))
+    for g in range(G):
+        m = labels == g
+        if not m.any():
+            continue
+        if layout == "radial":
+            ang = np.angle(np.exp(1j * across[:, m]).mean(1))  # (S,) circular mean
+            d = np.angle(np.exp(1j * np.diff(ang)))  # wrapped to (-pi, pi]
+            out[:, g] = np.abs(d) * along[1:].mean(1)
+        else:
+            out[:, g] = np.abs(np.diff(across[:, m].mean(1)))
+    return out
+
+
+def swaps(Y_display, features, labels, layout: str, band: float) -> dict:
+    """Jumps of whole groups between consecutive steps, in the picture and in the data.
+
+    2D: the share of instances whose group's centre moves across the axis by more than `band` (the
+    ring/band spacing of the display) from one step to the next. Features: the share of instances
+    whose group's centre moves by more than half the median distance between the step's group
+    centres (a move that large changes which groups are neighbours). A layout shows no swaps the data
+    lacks when `swap_2d <= swap_features` (plus sampling noise). Averaged over consecutive step pairs."""
+    _, labels = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
+    S = Y_display.shape[0]
+    if S < 2:
+        return {"swap_2d": 0.0, "swap_features": 0.0}
+    share = np.bincount(labels) / len(labels)
+    moved2 = _group_moves_2d(torch.as_tensor(Y_display).detach().cpu(), labels, layout) > band  # (S-1, G)
+    X = torch.as_tensor(features)
+    G = share.shape[0]
+    lab = torch.as_tensor(labels, device=X.device)
+    cf = torch.stack([X[:, lab == g].double().mean(1) for g in range(G)], 1)  # (S, G, D)
+    step_move = (cf[1:] - cf[:-1]).norm(dim=-1).cpu().numpy()  # (S-1, G)
+    d = torch.cdist(cf, cf).cpu().numpy()
+    iu = np.triu_indices(G, 1)
+    scale = np.median(d[:, iu[0], iu[1]], axis=1) / 2 if G > 1 else np.full(S, np.inf)  # (S,)
+    movedf = step_move > scale[:-1, None]
+    return {"swap_2d": float((moved2 * share).sum(1).mean()), "swap_features": float((movedf * share).sum(1).mean())}

@@ -54,6 +54,8 @@ class ParametricConfig:
     stretch: float = lay.STRETCH
     early_exaggeration: float = 4.0
     exaggeration_epochs: int = 50
+    ring_head: bool = True  # the step's ring/band is built into the output (every step stays on it)
+    band_fill: float = 0.8  # ring_head: share of the step's band (between the display edges) it may use
     seed: int = 0
     device: str = "cpu"
 
@@ -64,22 +66,52 @@ class ParametricConfig:
 
 
 class StepMLP(nn.Module):
-    """`(x (N, d), step fraction u (N,))` -> `(N, 2)` optimisation coordinates."""
+    """`(x (N, d), step fraction u (N,))` -> `(N, 2)` raw outputs."""
 
-    def __init__(self, in_dim: int, hidden: int, depth: int, step_features: int):
+    def __init__(self, in_dim: int, hidden: int, depth: int, step_features: int, out: int = 2):
         super().__init__()
         self.freqs = step_features
         layers, width = [], in_dim + 1 + 2 * step_features
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.SiLU()]
             width = hidden
-        layers.append(nn.Linear(width, 2))
+        layers.append(nn.Linear(width, out))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         k = 2.0 ** torch.arange(self.freqs, device=x.device, dtype=x.dtype) * math.pi
         emb = torch.cat((u[:, None], torch.sin(u[:, None] * k), torch.cos(u[:, None] * k)), -1)
         return self.net(torch.cat((x, emb), -1))
+
+
+def band_limits(num_steps: int, cfg: "ParametricConfig") -> tuple[torch.Tensor, torch.Tensor]:
+    """Per step, the lowest and highest `along` (optimisation coordinates) that stay inside the step's
+    display ring/band: `band_fill` of the way from the centre to each display edge, `(S,)` each."""
+    c = lay.centres(num_steps, cfg.layout, cfg.radius, cfg.stretch)
+    e = lay.edges(num_steps, cfg.layout, cfg.radius, cfg.stretch)
+    gap_lo, gap_hi = c - e[:-1], e[1:] - c
+    gap_lo = torch.where(torch.isfinite(gap_lo), gap_lo, gap_hi)  # an open side: as wide as the other
+    gap_hi = torch.where(torch.isfinite(gap_hi), gap_hi, gap_lo)
+    half = torch.full_like(c, cfg.stretch / 2)  # a single step: half a stretch either way
+    gap_lo, gap_hi = (torch.where(torch.isfinite(g), g, half) for g in (gap_lo, gap_hi))
+    t = lay.targets(num_steps, cfg.layout, cfg.radius, dtype=torch.float64)
+    lo, hi = t - cfg.band_fill * gap_lo, t + cfg.band_fill * gap_hi
+    if cfg.layout == "radial":
+        lo = lo.clamp_min(0.0)
+    return lo.float(), hi.float()
+
+
+def ring_head(raw: torch.Tensor, steps: torch.Tensor, cfg: "ParametricConfig", num_steps: int) -> torch.Tensor:
+    """Raw outputs `(N, 2)` -> optimisation coordinates `(N, 2)` on the step's ring/band by construction:
+    along = lo + (hi - lo) sigmoid(raw_0) (`band_limits`), across = raw_1 as the angle (radial) or
+    scaled by the radius (rectilinear)."""
+    lo, hi = (v.to(raw.device)[steps] for v in band_limits(num_steps, cfg))
+    along = lo + (hi - lo) * torch.sigmoid(raw[:, 0])
+    if cfg.layout == "radial":  # the angle itself (periodic), as smooth in the inputs as raw_1
+        across = raw[:, 1]
+    else:
+        across = cfg.radius * raw[:, 1]
+    return lay.join(along, across, cfg.layout)
 
 
 def _kl(Y: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
@@ -136,7 +168,8 @@ class ParametricEmbedding:
                 P = cache if cache is not None else dense_affinities(xb, perp)
                 if epoch < cfg.exaggeration_epochs:
                     P = P * cfg.early_exaggeration
-                Y = net((xb / scale).reshape(S * B, d), u.repeat_interleave(B)).view(S, B, 2)
+                Y = model._out(net((xb / scale).reshape(S * B, d), u.repeat_interleave(B)),
+                               torch.arange(S, device=dev).repeat_interleave(B)).view(S, B, 2)
                 kl = _kl(Y, P)
                 along, across = lay.split(Y, cfg.layout)
                 dl, _ = displacement(along, target, cfg.sigma_at(epoch))
@@ -175,7 +208,11 @@ class ParametricEmbedding:
                             f"got {steps.min().item()}..{steps.max().item()}")
         x = self.pca.transform(f, steps.round().long())
         u = steps.to(torch.float32) / max(1, self.num_steps - 1)
-        return self.net(x / self.input_scale, u)
+        return self._out(self.net(x / self.input_scale, u), steps.round().long())
+
+    def _out(self, raw: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """Network outputs -> optimisation coordinates (through the ring head when there is one)."""
+        return ring_head(raw, steps, self.config, self.num_steps) if self.config.ring_head else raw
 
     def transform(self, features: torch.Tensor, step) -> torch.Tensor:
         """Features `(N, D)` and `step` -> display coordinates `(N, 2)` (stretched by the step)."""
@@ -233,6 +270,7 @@ class ParametricEmbedding:
         known = {f.name for f in dataclasses.fields(ParametricConfig)}
         cfg = ParametricConfig(**{k: v for k, v in meta["config"].items() if k in known})
         cfg.device = device
+        cfg.ring_head = bool(meta["config"].get("ring_head", False))  # files from before the ring head
         net = StepMLP(meta["in_dim"], cfg.hidden, cfg.depth, cfg.step_features).to(device)
         net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
         pca = PCAModel.from_state_dict(tensors, meta["pca_fit"])

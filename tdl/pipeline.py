@@ -35,6 +35,7 @@ def embed_trajectory(traj, config, source: str = "", progress: bool = True):
     config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
     result = embed(traj.features, config, progress=progress)
     metrics = evaluate(result.intermediate, result)
+    metrics.update(branch_metrics(result.intermediate, result.Y, traj, config.layout, result.config.stretch))
     return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, result.config.to_dict(), source)
 
 
@@ -76,9 +77,25 @@ def place_trajectory(traj, model, source: str = "", runtime: float | None = None
         x = model.pca.transform(f)
     cfg = model.config
     metrics = evaluate_display(x, Y, None, cfg.layout, cfg.radius, cfg.stretch)
+    metrics.update(branch_metrics(x, Y, traj, cfg.layout, cfg.stretch))
     metrics["runtime_s"] = runtime if runtime is not None else time.perf_counter() - t0
     metrics["method"] = "parametric"
     return _tree(traj, Y.cpu().numpy(), cfg.layout, metrics, asdict(cfg), source)
+
+
+def branch_metrics(x, Y, traj, layout: str, stretch: float) -> dict:
+    """Per prompt: the commitment step (`tdl.commitment`, in the intermediate space `x (S, I, d)`),
+    per-step prompt purity of the picture and the swap measure (`tdl.metrics.swaps`)."""
+    from tdl.commitment import commitment
+    from tdl.metrics import prompt_purity, swaps
+    pidx = np.asarray(traj.prompt_index)
+    out = {}
+    if len(np.unique(pidx)) >= 2:
+        c = commitment(x, pidx)
+        out.update(c.as_metrics([traj.prompts[p] for p in np.unique(pidx)]))
+        out["prompt_purity_per_step"] = prompt_purity(Y, pidx).tolist()
+        out.update(swaps(Y, x, pidx, layout, stretch))
+    return out
 
 
 def jsonable(obj):

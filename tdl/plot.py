@@ -8,6 +8,7 @@ shared with the explorer window; matplotlib is imported only when a figure is ma
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import types
@@ -65,19 +66,33 @@ def label_steps(S: int, most: int = 8) -> list[int]:
     return [int(s) for s in picks]
 
 
-def choose_thumbnails(prompt_index: np.ndarray, S: int, n: int) -> list[tuple[int, int]]:
-    """n (step, instance) pairs: one instance per prompt at the last step, then the same instances
-    half-way, then further instances; so the figure shows what each branch becomes first."""
+def thumbnail_steps(S: int, per_branch: int) -> list[int]:
+    """`per_branch` steps, evenly spaced from a quarter of the way to the final step (which is always
+    included): where a branch's images change from noise-like to finished."""
+    if per_branch <= 1 or S <= 1:
+        return [S - 1]
+    return sorted({int(round(v)) for v in np.linspace(S // 4, S - 1, per_branch)})
+
+
+def choose_thumbnails(prompt_index: np.ndarray, S: int, n: int, steps: list[int] | None = None
+                      ) -> list[tuple[int, int]]:
+    """n (step, instance) pairs along branches: one instance per prompt, shown at several steps
+    (`steps`, default `thumbnail_steps`: as many as n allows per prompt, always the final step), so the
+    figure shows how each branch's image evolves; with fewer than one per prompt, the final step only."""
     prompt_index = np.asarray(prompt_index)
     per_prompt = [np.flatnonzero(prompt_index == p) for p in np.unique(prompt_index)]
+    if n <= 0 or not per_prompt:
+        return []
+    if steps is None:
+        steps = thumbnail_steps(S, max(1, n // len(per_prompt)))
+    steps = sorted({int(s) for s in steps if 0 <= int(s) < S}, reverse=True)  # final step first
     out: list[tuple[int, int]] = []
     rank = 0
     while len(out) < n and any(rank < len(ix) for ix in per_prompt):
-        for steps in ([S - 1], [S // 2] if S > 2 else []):
-            for s in steps:
-                for ix in per_prompt:
-                    if rank < len(ix) and len(out) < n and (s, int(ix[rank])) not in out:
-                        out.append((s, int(ix[rank])))
+        for s in steps:
+            for ix in per_prompt:
+                if rank < len(ix) and len(out) < n:
+                    out.append((s, int(ix[rank])))
         rank += 1
     return out
 
@@ -87,7 +102,7 @@ def summary_line(metrics: dict | None, runtime: float | None = None) -> str:
     if not metrics:
         return ""
     names = [("trustworthiness", "trust"), ("continuity", "cont"), ("step_separation", "step sep"),
-             ("instance_alignment", "align")]
+             ("instance_alignment_norm", "align (0 = aligned, 1 = random)")]
     parts = []
     for key, short in names:
         val = _metric(metrics, key)
@@ -116,71 +131,185 @@ def _rgb(c) -> tuple[float, float, float]:
     return tuple(v / 255 for v in c)
 
 
-def _draw_paths(ax, Y, prompt_index, prompts, lines: bool) -> None:
+def point_colors(prompt_index: np.ndarray, n_prompts: int, color_by=None):
+    """Per-instance RGB `(I, 3)` in [0, 1] and a legend: `("prompt", None)` for prompt colours, or
+    `("values", (cmap, vmin, vmax))` for a numeric per-instance attribute `color_by (I,)`."""
+    if color_by is None:
+        table = np.array([_rgb(c) for c in prompt_colors(n_prompts)])
+        return table[np.asarray(prompt_index)], ("prompt", None)
+    from matplotlib import colormaps
+    v = np.asarray(color_by, dtype=np.float64)
+    if v.shape != np.asarray(prompt_index).shape:
+        raise UserError(f"colour values must be one per instance ({len(prompt_index)}), got {v.shape}")
+    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    cmap = colormaps["viridis"]
+    return cmap((v - lo) / (hi - lo or 1.0))[:, :3], ("values", (cmap, lo, hi))
+
+
+def _draw_paths(ax, Y, colors: np.ndarray, lines: bool) -> None:
+    """Points `Y (S, I, 2)` in per-instance `colors (I, 3)`, and a faint line per instance."""
     from matplotlib.collections import LineCollection
     S, I = Y.shape[:2]
-    colors = [_rgb(c) for c in prompt_colors(len(prompts))]
     if lines and S > 1:
         segs = np.transpose(Y, (1, 0, 2))  # (I, S, 2): one polyline per instance
         alpha = float(np.clip(8.0 / np.sqrt(I), 0.06, 0.35))
-        ax.add_collection(LineCollection(segs, colors=[colors[p] for p in prompt_index],
-                                         linewidths=0.6, alpha=alpha, zorder=1))
+        ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.6, alpha=alpha, zorder=1))
     size = float(np.clip(3000.0 / (S * I), 1.5, 24.0))
-    for p in range(len(prompts)):
-        pts = Y[:, prompt_index == p].reshape(-1, 2)
-        if len(pts):
-            ax.scatter(pts[:, 0], pts[:, 1], s=size, color=colors[p], linewidths=0, zorder=2)
+    ax.scatter(Y[..., 0].reshape(-1), Y[..., 1].reshape(-1), s=size, c=np.tile(colors, (S, 1)), linewidths=0,
+               zorder=2)
 
 
-def _draw_guides(ax, Y, layout, times, config) -> None:
+def label_angle(Y: np.ndarray, center=(0.0, 0.0)) -> float:
+    """The direction (radians) of the widest empty wedge around `center` in the display points
+    `Y (S, I, 2)`: ring labels put along it never sit on the data."""
+    d = np.asarray(Y, dtype=np.float64).reshape(-1, 2) - np.asarray(center)
+    r = np.hypot(d[:, 0], d[:, 1])
+    ang = np.sort(np.arctan2(d[r > 1e-9 * (r.max() or 1), 1], d[r > 1e-9 * (r.max() or 1), 0]))
+    if ang.size < 2:
+        return math.pi / 2
+    gaps = np.diff(np.concatenate((ang, ang[:1] + 2 * math.pi)))
+    k = int(np.argmax(gaps))
+    return float(ang[k] + gaps[k] / 2)
+
+
+def _draw_guides(ax, Y, layout, times, config) -> list:
+    """Rings/bands and their t labels; labels go along the widest empty wedge (radial) or above the
+    data (rectilinear), never on the points. Returns the label artists."""
     from matplotlib.patches import Circle
     g = step_guides(Y, layout, config)
     S = Y.shape[0]
-    for s in label_steps(S):
-        text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
-        if g.kind == "ring":
+    texts = []
+    kw = dict(fontsize=6, color="0.35", zorder=3)
+    if g.kind == "ring":
+        phi = label_angle(Y, g.center)
+        u = np.array([math.cos(phi), math.sin(phi)])
+        inner = (g.values[0] + g.values[1]) / 2 if S > 1 else g.values[0]
+        for s in label_steps(S):
+            text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
             r = g.values[s]
             ax.add_patch(Circle(tuple(g.center), r, fill=False, lw=0.5, ls="--", color="0.7", zorder=0))
-            ax.text(g.center[0], g.center[1] + r, text, fontsize=6, color="0.35", ha="center",
-                    va="bottom", zorder=3)
-        else:
-            other = Y[..., 1 - g.axis]
-            lo = float(other.min() - 0.04 * (np.ptp(other) or 1.0))
-            pos = [g.values[s], lo] if g.axis == 0 else [lo, g.values[s]]
-            kw = dict(fontsize=6, color="0.35", zorder=3)
-            if g.axis == 0:
-                ax.axvline(g.values[s], lw=0.5, ls="--", color="0.8", zorder=0)
-                ax.text(*pos, text, ha="center", va="top", rotation=90, **kw)
-            else:
-                ax.axhline(g.values[s], lw=0.5, ls="--", color="0.8", zorder=0)
-                ax.text(*pos, text, ha="right", va="center", **kw)
+            at = g.center + u * (r if s > 0 else inner)  # step 0 is a disk at the centre: label its edge
+            texts.append(ax.text(at[0], at[1], text, ha="center", va="center", rotation=0,
+                                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85), **kw))
+    else:
+        top = float(Y[..., 1].max() + 0.03 * (np.ptp(Y[..., 1]) or 1.0))
+        for s in label_steps(S):
+            text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
+            ax.axvline(g.values[s], lw=0.5, ls="--", color="0.8", zorder=0)
+            texts.append(ax.text(g.values[s], top, text, ha="center", va="bottom", **kw))
+    return texts
 
 
-def _draw_thumbnails(ax, Y, images, picks, center, zoom_px: float = 34.0) -> None:
-    """Each picked (step, instance) gets its image in a box pushed outwards from `center` (the
-    rings' centre, or the middle of a rectilinear tree); neighbours in angle alternate between a
-    short and a long push so that their boxes do not overlap."""
+def _data_limits(ax, Y, texts, pad: float = 0.03) -> None:
+    """Axes limits around the data and the labels only (rings beyond them are clipped), so the tree
+    uses the whole panel."""
+    pts = Y.reshape(-1, 2)
+    lo, hi = pts.min(0), pts.max(0)
+    for t in texts:
+        x, y = t.get_position()
+        lo, hi = np.minimum(lo, (x, y)), np.maximum(hi, (x, y))
+    span = np.maximum(hi - lo, 1e-9)
+    ax.set_xlim(lo[0] - pad * span[0], hi[0] + pad * span[0])
+    ax.set_ylim(lo[1] - pad * span[1], hi[1] + (pad + (0.06 if texts and Y.shape[0] else 0)) * span[1])
+
+
+def thumbnail_slots(ax_box, n: int, size: float, gap: float, fig_w: float, fig_h: float) -> np.ndarray:
+    """Centres `(m, 2)` (figure fraction) of non-overlapping square slots of `size` inches around the
+    axes box `ax_box = (x0, y0, x1, y1)` (figure fraction): rows above and below, columns left and
+    right, each slot `size + gap` inches from the next; at least `n` slots (rows repeat outwards)."""
+    x0, y0, x1, y1 = ax_box
+    step_x, step_y = (size + gap) / fig_w, (size + gap) / fig_h
+    off_x, off_y = (size / 2 + gap) / fig_w, (size / 2 + gap) / fig_h
+    slots = []
+    nx = max(1, int((x1 - x0) // step_x))
+    ny = max(1, int((y1 - y0) // step_y))
+    xs = x0 + (x1 - x0 - (nx - 1) * step_x) / 2 + step_x * np.arange(nx)
+    ys = y0 + (y1 - y0 - (ny - 1) * step_y) / 2 + step_y * np.arange(ny)
+    ring = 0
+    while len(slots) < n or ring == 0:
+        dx, dy = off_x + ring * step_x, off_y + ring * step_y
+        slots += [(x, y1 + dy) for x in xs] + [(x, y0 - dy) for x in xs]
+        slots += [(x0 - dx, y) for y in ys] + [(x1 + dx, y) for y in ys]
+        ring += 1
+        if ring > 4:
+            break
+    return np.asarray(slots)
+
+
+def _draw_thumbnails(fig, ax, Y, images, picks, colors, size: float = 0.62, gap: float = 0.06) -> list:
+    """Each picked (step, instance) gets its image in a square slot of `size` inches around the plot
+    (`thumbnail_slots`: they cannot overlap each other or the data), joined to its point by a thin line;
+    slots are given to points by the shortest total distance. Returns the AnnotationBbox artists."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-    dirs = np.array([Y[s, i] - center for s, i in picks], dtype=np.float64)
-    dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-12)
-    rank = np.argsort(np.argsort(np.arctan2(dirs[:, 1], dirs[:, 0])))
-    for (s, i), d, r in zip(picks, dirs, rank):
+    from scipy.optimize import linear_sum_assignment
+    if not picks:
+        return []
+    fig_w, fig_h = fig.get_size_inches()
+    box = ax.get_position()
+    slots = thumbnail_slots((box.x0, box.y0, box.x1, box.y1), len(picks), size, gap, fig_w, fig_h)
+    inside = (slots[:, 0] - size / 2 / fig_w >= 0) & (slots[:, 0] + size / 2 / fig_w <= 1) & \
+             (slots[:, 1] - size / 2 / fig_h >= 0) & (slots[:, 1] + size / 2 / fig_h <= 1)
+    slots = slots[inside]
+    pts = np.array([Y[s, i] for s, i in picks])
+    to_fig = (ax.transData + fig.transFigure.inverted()).transform(pts)  # (n, 2) figure fraction
+    cost = np.hypot((to_fig[:, None, 0] - slots[None, :, 0]) * fig_w, (to_fig[:, None, 1] - slots[None, :, 1]) * fig_h)
+    rows, cols = linear_sum_assignment(cost)
+    out = []
+    for r, c in zip(rows, cols):
+        s, i = picks[r]
         img = images[s, i]
         cmap = None
         if img.shape[-1] == 1:
             img, cmap = img[..., 0], "gray"
-        box = OffsetImage(img, zoom=zoom_px / max(img.shape[:2]), cmap=cmap, interpolation="nearest")
-        push = 40.0 if r % 2 == 0 else 40.0 + 1.3 * zoom_px
-        ab = AnnotationBbox(box, tuple(Y[s, i]), xybox=tuple(push * d), boxcoords="offset points",
-                            pad=0.15, frameon=True, zorder=4,
-                            arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4"))
+        oi = OffsetImage(img, zoom=72.0 * (size - 0.06) / max(img.shape[:2]), cmap=cmap, interpolation="nearest")
+        ab = AnnotationBbox(oi, tuple(pts[r]), xybox=tuple(slots[c]), xycoords="data", boxcoords="figure fraction",
+                            pad=0.1, frameon=True, zorder=4, annotation_clip=False,
+                            bboxprops=dict(ec=colors[i], lw=1.2),
+                            arrowprops=dict(arrowstyle="-", lw=0.4, color="0.45", shrinkA=0, shrinkB=1))
+        ab.set_in_layout(False)
+        ab.tdl_pick = (s, i)
         ax.add_artist(ab)
+        out.append(ab)
+    return out
 
 
-def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
+def _branch_centres(Y: np.ndarray, members: np.ndarray, layout: str, center) -> np.ndarray:
+    """Display position `(S, 2)` of a branch (instances `members`) at each step: the circular mean angle
+    at the step's mean radius (radial) or the mean point (rectilinear)."""
+    P = Y[:, members]
+    if layout != "radial":
+        return P.mean(1)
+    d = P - np.asarray(center)
+    ang = np.angle(np.exp(1j * np.arctan2(d[..., 1], d[..., 0])).mean(1))
+    rad = np.hypot(d[..., 0], d[..., 1]).mean(1)
+    return np.asarray(center) + np.stack((rad * np.cos(ang), rad * np.sin(ang)), -1)
+
+
+def _draw_commitment(ax, Y, tree, prompts, pidx, center) -> list:
+    """A star on each branch at its commitment step (tree.metrics["commitment_step"], by prompt)."""
+    steps = (getattr(tree, "metrics", None) or {}).get("commitment_step") or {}
+    marks = []
+    for p, name in enumerate(prompts):
+        s = steps.get(name)
+        members = np.flatnonzero(pidx == p)
+        if s is None or not members.size or not 0 <= int(s) < Y.shape[0]:
+            continue
+        c = _branch_centres(Y, members, tree.layout, center)[int(s)]
+        marks.append(ax.scatter([c[0]], [c[1]], marker="*", s=140, c=[_rgb(prompt_colors(len(prompts))[p])],
+                                edgecolors="k", linewidths=0.8, zorder=5))
+    return marks
+
+
+def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbnail_steps: list[int] | None = None,
+                color_by=None, color_label: str = ""):
     """A matplotlib Figure of `tree` (a TreeData); `traj` (its TrajectoryData) gives the images
-    for thumbnails and, for the 2D sandbox, the true paths drawn beside the embedding."""
+    for thumbnails and, for the 2D sandbox, the true paths drawn beside the embedding.
+
+    `thumbnail_steps`: the steps thumbnails show (default: spread from a quarter of the way to the end);
+    `color_by (I,)`: colour the points by any per-instance number (`color_label` names it) instead of
+    by prompt. Each branch's commitment step (in the tree's metrics) is marked with a star."""
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     Y = np.asarray(tree.Y, dtype=np.float64)
     prompts, pidx = list(tree.prompts), np.asarray(tree.prompt_index)
     times = np.asarray(tree.times) if tree.times is not None else None
@@ -189,47 +318,65 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True):
     if images is not None and images.shape[:2] != Y.shape[:2]:
         images = None  # a trajectory that does not match the tree: draw no thumbnails
     side = pos2d is not None and pos2d.shape[:2] == Y.shape[:2]
+    colors, legend = point_colors(pidx, len(prompts), color_by)
 
     radial = tree.layout == "radial"
-    size = (8.5, 7.5) if radial else (11.0, 6.0)
-    fig = Figure(figsize=(size[0] + 5.0, 6.8) if side else size, layout="constrained")
-    axes = fig.subplots(1, 2) if side else [fig.subplots()]
-    ax = axes[-1]
+    thumbs = images is not None and thumbnails > 0
+    size = (10.0, 8.6) if radial else (12.5, 6.6)
+    fig = Figure(figsize=(size[0] + 5.0, size[1]) if side else size)
+    # manual layout: a margin around the tree for thumbnails, the legend on the right
+    m = 0.8 if thumbs else 0.15
+    W, H = fig.get_size_inches()
+    legend_w, title_h = 2.3, 0.75
+    left0 = (5.0 + 0.3) / W if side else 0.0
+    left = fig.add_axes((0.3 / W, 0.6 / H, 4.6 / W, 1 - 1.5 / H)) if side else None
+    ax = fig.add_axes((left0 + m / W, m / H, 1 - left0 - (2 * m + legend_w) / W, 1 - (2 * m + title_h) / H))
+    axes = [ax]
     if side:
-        left = axes[0]
-        _draw_paths(left, np.asarray(pos2d, dtype=np.float64), pidx, prompts, lines)
+        axes = [left, ax]
+        _draw_paths(left, np.asarray(pos2d, dtype=np.float64), colors, lines)
         ends = np.asarray(pos2d[-1], dtype=np.float64)
         left.scatter(ends[:, 0], ends[:, 1], s=10, facecolors="none", edgecolors="k", lw=0.4, zorder=3)
         left.set_title("true 2D paths (circled: final samples)", fontsize=10)
         left.set_aspect("equal", adjustable="datalim")
         ax.set_title(f"evolutionary embedding ({tree.layout})", fontsize=10)
-    _draw_guides(ax, Y, tree.layout, times, getattr(tree, "config", None))
-    _draw_paths(ax, Y, pidx, prompts, lines)
-    if images is not None and thumbnails > 0:
-        picks = choose_thumbnails(pidx, Y.shape[0], thumbnails)
-        rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
-        if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
-            picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
-        _draw_thumbnails(ax, Y, images, picks,
-                         step_guides(Y, tree.layout, getattr(tree, "config", None)).center)
-        ax.margins(0.18)  # room for the thumbnails pushed outwards
+    texts = _draw_guides(ax, Y, tree.layout, times, getattr(tree, "config", None))
+    _draw_paths(ax, Y, colors, lines)
+    center = step_guides(Y, tree.layout, getattr(tree, "config", None)).center
+    marks = _draw_commitment(ax, Y, tree, prompts, pidx, center)
+    _data_limits(ax, Y, texts)
     for a in axes:
         a.set_xticks([])
         a.set_yticks([])
         for spine in a.spines.values():
             spine.set_visible(False)
-    if radial:  # rings must look round; a rectilinear tree uses the whole width
+    if radial:  # rings must look round: the limits grow along one axis to fill the panel
         ax.set_aspect("equal", adjustable="datalim")
-    ax.autoscale_view()
-    from matplotlib.lines import Line2D
-    handles = [Line2D([], [], marker="o", ls="", markersize=6, color=_rgb(c), label=name)
-               for c, name in zip(prompt_colors(len(prompts)), prompts)]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
-              frameon=False, ncol=1 if len(prompts) <= 20 else 2)
+        ax.apply_aspect()
+    if thumbs:
+        picks = choose_thumbnails(pidx, Y.shape[0], thumbnails, thumbnail_steps)
+        rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
+        if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
+            picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
+        _draw_thumbnails(fig, ax, Y, images, picks, colors)
+    if legend[0] == "prompt":
+        handles = [Line2D([], [], marker="o", ls="", markersize=6, color=_rgb(c), label=name)
+                   for c, name in zip(prompt_colors(len(prompts)), prompts)]
+        if marks:
+            handles.append(Line2D([], [], marker="*", ls="", markersize=10, color="0.6", markeredgecolor="k",
+                                  label="commitment step"))
+        fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, 1 - title_h / H), fontsize=8,
+                   frameon=False, ncol=1 if len(prompts) <= 24 else 2)
+    else:
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+        cmap, lo, hi = legend[1]
+        cax = fig.add_axes((1 - (legend_w - 0.4) / W, 0.25, 0.18 / W, 0.5))
+        fig.colorbar(ScalarMappable(Normalize(lo, hi), cmap), cax=cax, label=color_label or "value")
     source = getattr(traj, "source", None) or (getattr(tree, "config", None) or {}).get("trajectory_source", "")
     title = "Tree of Diffusion Life" + (f": {source}" if source and source != "unknown" else "") + f" ({tree.layout})"
     line = summary_line(getattr(tree, "metrics", None))
-    fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11)
+    fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11, y=1 - 0.12 / H, va="top")
     return fig
 
 
@@ -253,14 +400,16 @@ def save_figure(fig, out: str | os.PathLike, dpi: int = 150) -> Path:
 
 
 def plot_tree(tree, out: str | os.PathLike, traj=None, thumbnails: int = 6, lines: bool = True,
-              dpi: int = 150) -> Path:
+              dpi: int = 150, thumbnail_steps: list[int] | None = None, color_by=None, color_label: str = "") -> Path:
     """Draw `tree` (with `traj` for images and true 2D paths) and save it to `out`."""
     if thumbnails < 0:
         raise UserError(f"--thumbnails must be 0 or more, got {thumbnails}")
     if dpi <= 0:
         raise UserError(f"--dpi must be positive, got {dpi}")
     check_figure_path(out)
-    return save_figure(make_figure(tree, traj, thumbnails=thumbnails, lines=lines), out, dpi=dpi)
+    fig = make_figure(tree, traj, thumbnails=thumbnails, lines=lines, thumbnail_steps=thumbnail_steps,
+                      color_by=color_by, color_label=color_label)
+    return save_figure(fig, out, dpi=dpi)
 
 
 class _CallableModule(types.ModuleType):

@@ -39,44 +39,70 @@ def grid_size(Y: torch.Tensor, spacing: float, min_grid: int = 16, max_grid: int
     return int(min(max_grid, max(min_grid, math.ceil(span / spacing) + 5)))
 
 
+def _kernel_fft(G: int, h: float, device, dtype) -> torch.Tensor:
+    """FFT of the kernels 1/(1+r^2), dx/(1+r^2)^2, dy/(1+r^2)^2 on node offsets -(G-1)..(G-1) laid out
+    circularly on a 2G x 2G torus (zero padding = linear convolution): `(3, 2G, G+1)` complex."""
+    off = torch.arange(2 * G, device=device, dtype=dtype)
+    off = torch.where(off < G, off, off - 2 * G) * h
+    dx, dy = off[:, None], off[None, :]
+    k1 = 1 / (1 + dx * dx + dy * dy)
+    return torch.fft.rfft2(torch.stack((k1, dx * k1 * k1, dy * k1 * k1)))
+
+
+_KERNELS: dict = {}  # (G, h, device, dtype) -> kernel FFT; h is quantised, so few entries live
+
+
+def _cached_kernel_fft(G: int, h: float, device, dtype) -> torch.Tensor:
+    key = (G, h, str(device), dtype)
+    k = _KERNELS.get(key)
+    if k is None:
+        if len(_KERNELS) >= 4:
+            _KERNELS.clear()
+        k = _KERNELS[key] = _kernel_fft(G, h, device, dtype)
+    return k
+
+
 def repulsion_grid(Y: torch.Tensor, spacing: float = 0.4, grid: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Approximate `(Z, R)` by grid interpolation; `grid` nodes per axis (default from `spacing`)."""
+    """Approximate `(Z, R)` by grid interpolation; `grid` nodes per axis (default from `spacing`).
+
+    Every step uses the same node spacing h (the widest step's box over G - 5 nodes, rounded up to a
+    power of 2^(1/16)), so the kernels' FFT is one `(3, 2G, G+1)` array shared by all steps and reused
+    while h stays in its bracket: per iteration only the charges are transformed."""
     S, I, _ = Y.shape
     G = grid or grid_size(Y, spacing)
     lo = Y.amin(dim=1)  # (S, 2)
-    h = (Y.amax(dim=1) - lo).amax(-1).clamp_min(1e-3) / (G - 5)  # (S,) one spacing per step, square cells
-    origin = lo - 2 * h[:, None]  # points sit in nodes [2, G-3]: the 4-node stencil stays inside
-    t = (Y - origin[:, None]) / h[:, None, None]  # (S, I, 2) in grid units
+    span = (Y.amax(dim=1) - lo).amax().clamp_min(1e-3).item()
+    h = span / (G - 5)
+    h = 2.0 ** (math.ceil(16 * math.log2(h)) / 16)  # quantised up: the box still fits, the FFT is reused
+    origin = lo - 2 * h  # points sit in nodes [2, G-3]: the 4-node stencil stays inside
+    t = (Y - origin[:, None]) / h  # (S, I, 2) in grid units
     base = t.floor().clamp(1, G - 3)
     wts = _lagrange3(t - base)  # (S, I, 2, 4)
     base = base.long() - 1
-    ax = base[..., 0, None] + torch.arange(4, device=Y.device)  # (S, I, 4)
-    ay = base[..., 1, None] + torch.arange(4, device=Y.device)
+    ar4 = torch.arange(4, device=Y.device)
+    ax = base[..., 0, None] + ar4  # (S, I, 4)
+    ay = base[..., 1, None] + ar4
     flat = ((torch.arange(S, device=Y.device)[:, None, None, None] * G + ax[..., :, None]) * G
-            + ay[..., None, :]).reshape(S, I * 16)  # (S, I*16) node index per stencil entry
-    w16 = (wts[..., 0, :, None] * wts[..., 1, None, :]).reshape(S, I * 16)
+            + ay[..., None, :]).reshape(-1)  # (S*I*16,) node index per stencil entry
+    wx, wy = wts[..., 0, :], wts[..., 1, :]
+    w16 = (wx[..., :, None] * wy[..., None, :]).reshape(-1)  # (S*I*16,)
     # unit charges -> grid (S*G*G); R is a convolution with the vector kernel d / (1 + |d|^2)^2, so no
     # cancellation between large terms (y_i sum w^2 - sum w^2 y_j would lose precision far from 0)
-    mesh = torch.zeros(S * G * G, dtype=Y.dtype, device=Y.device)
-    mesh.index_add_(0, flat.reshape(-1), w16.reshape(-1))
-    mesh = mesh.view(S, G, G)
-    # kernels on offsets -(G-1)..(G-1) laid out circularly on a 2G x 2G torus (zero padding = linear conv)
-    off = torch.arange(2 * G, device=Y.device, dtype=Y.dtype)
-    off = torch.where(off < G, off, off - 2 * G)[None] * h[:, None]  # (S, 2G) offsets in embedding units
-    dx, dy = off[:, :, None], off[:, None, :]
-    k1 = 1 / (1 + dx * dx + dy * dy)  # (S, 2G, 2G)
-    kernels = torch.stack((k1, dx * k1 * k1, dy * k1 * k1))  # (3, S, 2G, 2G)
+    mesh = torch.zeros(S * G * G, dtype=Y.dtype, device=Y.device).index_add_(0, flat, w16).view(S, G, G)
+    kf = _cached_kernel_fft(G, h, Y.device, Y.dtype)  # (3, 2G, G+1)
     mf = torch.fft.rfft2(mesh, s=(2 * G, 2 * G))  # (S, 2G, G+1)
-    pots = torch.fft.irfft2(torch.fft.rfft2(kernels) * mf, s=(2 * G, 2 * G))[..., :G, :G]  # (3, S, G, G)
-    vals = pots.reshape(3, S * G * G)[:, flat.reshape(-1)].view(3, S, I, 16)
-    phi = (vals * w16.view(1, S, I, 16)).sum(-1)  # (3, S, I)
+    pots = torch.fft.irfft2(kf[:, None] * mf[None], s=(2 * G, 2 * G))[..., :G, :G]  # (3, S, G, G)
+    vals = pots.reshape(3, S * G * G).index_select(1, flat).view(3, S * I, 16)
+    phi = (vals * w16.view(1, S * I, 16)).sum(-1).view(3, S, I)
     # remove each point's interaction with itself *as the grid computes it* (subtracting the exact w_ii = 1
-    # would leave the interpolation's systematic under-estimate of the kernel's peak in Z); R has none
+    # would leave the interpolation's systematic under-estimate of the kernel's peak in Z); R has none.
+    # self_i = sum_{abcd} wx_a wx_b wy_c wy_d / (1 + h^2 ((a-b)^2 + (c-d)^2)): one (N,16) x (16,16) product
     a = torch.arange(4, device=Y.device, dtype=Y.dtype)
-    da2 = ((a[:, None] - a[None]) ** 2)  # (4, 4) squared node offsets in grid units
-    table = 1 / (1 + (da2[None, :, :, None, None] + da2[None, None, None]) * (h ** 2)[:, None, None, None, None])
-    wx, wy = wts[..., 0, :], wts[..., 1, :]
-    self_w = torch.einsum("sia,sib,sic,sid,sabcd->si", wx, wx, wy, wy, table)
+    da2 = (a[:, None] - a[None]) ** 2  # (4, 4)
+    table = 1 / (1 + (da2[:, :, None, None] + da2[None, None]) * h * h)  # (a, b, c, d)
+    table = table.permute(0, 2, 1, 3).reshape(16, 16)  # rows (a, c), columns (b, d)
+    wxy = w16.view(S * I, 16)  # entry (a, c) = wx_a wy_c
+    self_w = ((wxy @ table) * wxy).sum(-1).view(S, I)
     Z = (phi[0] - self_w).sum(-1)
     R = phi[1:].permute(1, 2, 0)
     return Z, R

@@ -89,7 +89,7 @@ def test_embed_rectilinear_and_plot_options(synthetic_traj, tmp_path, capsys):
     assert rc == 0
     img = _png(tmp_path / "r.png")
     assert img.shape[1] > img.shape[0]  # rectilinear: a wide figure
-    assert img.shape[1] == pytest.approx(11.0 * 50, abs=2)  # --dpi is honoured
+    assert img.shape[1] == pytest.approx(12.5 * 50, abs=2)  # --dpi is honoured
 
 
 def test_parametric_embedding_places_the_same_trajectory_identically(synthetic_traj, tmp_path, capsys):
@@ -157,7 +157,10 @@ def test_help_lists_commands_and_true_defaults(capsys):
     out = " ".join(capsys.readouterr().out.split())
     cfg = EmbedConfig()
     assert f"(default {cfg.perplexity:g})" in out and f"(default {cfg.n_iter})" in out
-    assert f"(default {cfg.align_weight:g})" in out and f"(default {cfg.disp_weight:g})" in out
+    assert f"(default {cfg.align_weight:g})" in out
+    radial, rect = EmbedConfig(layout="radial"), EmbedConfig(layout="rectilinear")
+    assert (f"(default: {radial.resolved_disp_weight():g} radial, {rect.resolved_disp_weight():g} rectilinear)"
+            in out)
     assert f"(default {cfg.pca_dim})" in out
 
 

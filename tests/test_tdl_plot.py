@@ -95,12 +95,75 @@ def test_step_guides_are_the_layout_centres():
     assert step_guides(tree.Y, "radial", {"radius": 5.0, "stretch": 10.0}).values[2] == 25.0
 
 
-def test_choose_thumbnails_covers_every_prompt_first():
+def test_choose_thumbnails_follow_each_branch_through_the_steps():
     pidx = np.repeat(np.arange(4), 5)
     picks = choose_thumbnails(pidx, S=10, n=6)
     assert len(picks) == len(set(picks)) == 6
     assert {pidx[i] for s, i in picks[:4]} == {0, 1, 2, 3} and all(s == 9 for s, _ in picks[:4])
-    assert len(choose_thumbnails(pidx, S=10, n=1000)) == 40  # 20 instances x (last, middle step)
+    picks = choose_thumbnails(pidx, S=10, n=12)  # 3 per prompt: the same instance at 3 steps
+    for p in range(4):
+        mine = [(s, i) for s, i in picks if pidx[i] == p]
+        assert len({i for _, i in mine}) == 1 and sorted(s for s, _ in mine) == [2, 6, 9]
+    assert [s for s, _ in choose_thumbnails(pidx, S=10, n=8, steps=[4, 9])] == [9] * 4 + [4] * 4
+
+
+@pytest.mark.parametrize("layout,n", [("radial", 20), ("rectilinear", 20), ("radial", 40)])
+def test_thumbnails_never_overlap_each_other_the_data_or_the_labels(layout, n):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.offsetbox import AnnotationBbox
+    tree, traj = synthetic(layout=layout, P=4, per=6, S=12)
+    fig = make_figure(tree, traj, thumbnails=n)
+    FigureCanvasAgg(fig).draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[-1]
+    boxes = [a.get_window_extent(r) for a in ax.artists if isinstance(a, AnnotationBbox)]
+    assert len(boxes) == n
+    # the image boxes only (the connector lines may cross the panel)
+    boxes = [a.offsetbox.get_window_extent(r) for a in ax.artists if isinstance(a, AnnotationBbox)]
+    for k, b in enumerate(boxes):
+        assert 0 <= b.x0 and b.x1 <= fig.bbox.width and 0 <= b.y0 and b.y1 <= fig.bbox.height
+        assert not any(b.overlaps(o) for o in boxes[k + 1:])
+        assert not b.overlaps(ax.get_window_extent(r))  # never on the data panel
+        assert not any(b.overlaps(t.get_window_extent(r)) for t in ax.texts)
+        assert not b.overlaps(fig.legends[0].get_window_extent(r))
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_step_labels_never_sit_on_points(layout):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    tree, traj = synthetic(layout=layout, P=3, per=6, S=10)
+    fig = make_figure(tree, traj, thumbnails=0)
+    FigureCanvasAgg(fig).draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[-1]
+    px = ax.transData.transform(tree.Y.reshape(-1, 2))
+    assert ax.texts
+    for t in ax.texts:
+        b = t.get_window_extent(r)
+        inside = (px[:, 0] > b.x0) & (px[:, 0] < b.x1) & (px[:, 1] > b.y0) & (px[:, 1] < b.y1)
+        assert not inside.any(), t.get_text()
+
+
+def test_points_can_be_coloured_by_any_attribute(tmp_path):
+    tree, traj = synthetic(P=2, per=5)
+    values = np.arange(tree.num_instances, dtype=float)
+    fig = make_figure(tree, traj, thumbnails=0, color_by=values, color_label="seed")
+    assert any(a.get_ylabel() == "seed" for a in fig.axes)  # a colour bar, not the prompt legend
+    with pytest.raises(UserError, match="one per instance"):
+        make_figure(tree, traj, color_by=values[:3])
+
+
+def test_commitment_steps_are_marked_on_their_branch():
+    tree, traj = synthetic(P=3, per=4, S=8)
+    before = len(make_figure(tree, traj, thumbnails=0).axes[-1].collections)
+    tree.metrics["commitment_step"] = {"prompt 0": 3, "prompt 1": None, "prompt 2": 5}
+    fig = make_figure(tree, traj, thumbnails=0)
+    stars = fig.axes[-1].collections[before:]
+    assert len(stars) == 2
+    # the star of prompt 2 sits on its branch at step 5
+    c = stars[1].get_offsets()[0]
+    branch = tree.Y[5, tree.prompt_index == 2]
+    assert np.linalg.norm(branch.mean(0) - c) < 0.2 * np.linalg.norm(branch.mean(0))
 
 
 def test_summary_line_averages_per_step_metrics():

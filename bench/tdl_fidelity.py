@@ -1,0 +1,99 @@
+"""Fidelity of our defaults against the reference's settings (both through our code), and speed against
+our numpy transcription of the reference (`bench/tdl_reference.py`), one thread each, in one run.
+
+Data: the built-in digits trajectory (a `traj.npz` from `tdl run`/`tdl sample`, `--digits PATH`) and
+the synthetic families of `tdl.synthetic.FAMILIES` (branching clusters, slow drift, many small prompts,
+group switches) at 50 steps x 200 instances x 512-d. Measures, per run (k = 7, on what the figure shows):
+- display trustworthiness: mean over steps of the per-step trustworthiness of the display coordinates;
+- final-step trustworthiness (the finished samples);
+- late purity: in the later half of the steps, the share of a point's 7 nearest 2D neighbours that
+  share its prompt/group.
+
+    python bench/tdl_fidelity.py --digits tdl-out/traj.npz              # fidelity table
+    python bench/tdl_fidelity.py --speed --ref-iters 20                 # + speed vs the transcription
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tdl.embedding import EmbedConfig, embed  # noqa: E402
+from tdl.metrics import late_purity, trustworthiness  # noqa: E402
+from tdl.synthetic import FAMILIES  # noqa: E402
+
+
+def measure(X, labels, cfg: EmbedConfig) -> dict:
+    t0 = time.perf_counter()
+    r = embed(X, cfg)
+    wall = time.perf_counter() - t0
+    tw = trustworthiness(r.intermediate, r.Y)
+    return {"trust": tw.mean().item(), "final": tw[-1].item(), "purity": late_purity(r.Y, labels), "wall": wall}
+
+
+def datasets(args):
+    if args.digits:
+        from tdl.trajectory import TrajectoryData
+        t = TrajectoryData.load(args.digits)
+        yield "digits", torch.as_tensor(t.features), np.asarray(t.prompt_index)
+    for name in args.families:
+        X, lab = FAMILIES[name](args.steps, args.instances, args.dim)
+        yield name, X, lab.numpy()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--digits", help="a digits traj.npz")
+    ap.add_argument("--families", nargs="*", default=list(FAMILIES))
+    ap.add_argument("--layouts", nargs="*", default=["radial", "rectilinear"])
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--instances", type=int, default=200)
+    ap.add_argument("--dim", type=int, default=512)
+    ap.add_argument("--speed", action="store_true", help="also time the numpy transcription of the reference")
+    ap.add_argument("--ref-iters", type=int, default=20, help="iterations of the transcription to time "
+                    "(each costs the same; scaled to its 2000)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    load0 = os.getloadavg()[0]
+    print("| data | layout | settings | display trust | final-step trust | late purity | wall s |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    worst = []
+    for name, X, lab in datasets(args):
+        for layout in args.layouts:
+            res = {}
+            for label, cfg in (("defaults", EmbedConfig(layout=layout)),
+                               ("reference settings", EmbedConfig.reference(layout=layout))):
+                m = res[label] = measure(X, lab, cfg)
+                print(f"| {name} | {layout} | {label} | {m['trust']:.4f} | {m['final']:.4f} | {m['purity']:.4f} "
+                      f"| {m['wall']:.1f} |", flush=True)
+            d, r = res["defaults"], res["reference settings"]
+            worst.append(min(d[k] - r[k] for k in ("trust", "final", "purity")))
+    print(f"\nsmallest margin (defaults - reference, over every measure and run): {min(worst):+.4f}")
+    if args.speed:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import tdl_reference as ref
+        X, _ = FAMILIES["branching"](args.steps, args.instances, args.dim)
+        ours = measure(X, np.zeros(args.instances, dtype=int), EmbedConfig())["wall"]
+        t0 = time.perf_counter()
+        ref.embed(X.double().numpy(), n_iter=args.ref_iters)
+        t_part = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ref.embed(X.double().numpy(), n_iter=0)  # PCA + affinities alone
+        t_fixed = time.perf_counter() - t0
+        t_ref = t_fixed + (t_part - t_fixed) * 2000 / args.ref_iters
+        print(f"\nspeed at {args.steps} x {args.instances} x {args.dim}, one thread: ours (defaults, "
+              f"{EmbedConfig().n_iter} it) {ours:.2f} s; reference transcription {t_ref:.1f} s (set-up {t_fixed:.1f} s "
+              f"+ {args.ref_iters} iterations timed and scaled to 2000); ratio {t_ref / ours:.0f}x")
+    print(f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
