@@ -64,12 +64,12 @@ class Animation:
                    model.normalizer if model is not None else None)
 
     # --- notebooks and web pages --------------------------------------------------------------
-    def player(self):
+    def player(self, theme: str = "dark"):
         """The web player (`sandbox.web.Player`): `.fragment()` for notebooks, `.page()` / `.save()`."""
         from sandbox.web import trajectory_player
 
         return trajectory_player(self.traj, data=self.data, contours=self.contours, traces=self.traces,
-                                 title=self.title, class_names=list(self.class_names))
+                                 title=self.title, class_names=list(self.class_names), theme=theme)
 
     def _repr_html_(self) -> str:
         return self.player().fragment()
@@ -78,11 +78,11 @@ class Animation:
     def save(self, out: str | os.PathLike, *, size: Any = (1280, 720), fps: float = 30,
              seconds: float = 6.0, theme: str = "dark", at: float = 1.0, progress: bool = False) -> Path:
         """Write .html (interactive page, opens offline), .gif / .mp4 (video) or .png (the frame
-        at progress `at`); returns the path."""
+        at progress `at`), in `theme` ("dark", "light", "high-contrast"); returns the path."""
         out = Path(out)
         ext = out.suffix.lower()
         if ext in WEB_EXTS:
-            return self.player().save(out)
+            return self.player(theme).save(out)
         if ext not in VIDEO_EXTS:
             raise UserError(f"{out}: unknown output type '{ext or '(none)'}'; use .html, .gif, .mp4 or .png")
         from sandbox.export import export_animation, export_frame

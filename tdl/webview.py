@@ -54,10 +54,10 @@ def thumbnail_atlas(images: np.ndarray) -> dict:
             "w": tw, "h": th, "cols": cols}
 
 
-def tree_payload(tree, traj=None) -> dict:
+def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
     """The JSON `DSW.tree` reads, from a TreeData (and its TrajectoryData, if it matches)."""
     from sandbox.web import quantize
-    from sandbox.web.player import view_box
+    from sandbox.web.player import theme_colors, view_box
     from tdl.plot import prompt_colors, step_guides
 
     Y = np.asarray(tree.Y, dtype=np.float32)
@@ -84,19 +84,20 @@ def tree_payload(tree, traj=None) -> dict:
         "pos2d": None if images is not None or pos2d is None else quantize(np.asarray(pos2d)),
         "pos_view": None if images is not None or pos2d is None else view_box(np.asarray(pos2d), None, 1.0),
         "aspect": 1.15 if tree.layout == "radial" else 1.8,
+        "theme": theme_colors(theme),
     }
 
 
 class TreeView:
     """A tree shown as an interactive view in notebooks and saved as .html (or a figure)."""
 
-    def __init__(self, tree, traj=None):
-        self.tree, self.traj = tree, traj
+    def __init__(self, tree, traj=None, theme: str = "dark"):
+        self.tree, self.traj, self.theme = tree, traj, theme
 
     def player(self):
         from sandbox.web import Player
 
-        payload = tree_payload(self.tree, self.traj)
+        payload = tree_payload(self.tree, self.traj, self.theme)
         return Player("tree", payload, payload["title"])
 
     def _repr_html_(self) -> str:

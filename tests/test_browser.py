@@ -98,7 +98,8 @@ def test_tree_page_hover_shows_the_thumbnail(browser, tmp_path):
                               ".getImageData(48, 48, 1, 1).data.slice(0, 3))")
         assert np.abs(np.array(shown) - instance_colour(s, i)).max() <= 2, (shown, instance_colour(s, i))
     before = _pixels(page)
-    page.mouse.click(x, y)  # highlights the instance's path
+    page.mouse.click(x, y)  # highlights the instance's path: the one whose thumbnail is shown
+    assert page.evaluate("document.querySelector('.dsw').dsw.selected()") == i
     assert (np.abs(_pixels(page) - before).sum(axis=2) > 60).mean() > 0.001
     page.mouse.move(1, 1)
     assert not tip.is_visible()
@@ -120,5 +121,16 @@ def test_notebook_fragments_share_one_page(browser, tmp_path):
     assert page.locator("canvas.dsw-main").count() == 3
     assert page.evaluate("Array.from(document.querySelectorAll('.dsw')).filter(e => e.dsw).length") == 3
     assert page.locator(".dsw-card").count() == 1
+    assert errors == [] and requests == []
+    page.close()
+
+
+def test_light_theme_page(browser, tmp_path):
+    """--theme light / save(theme="light"): the page takes the window's light colours."""
+    model = sandbox.shipped("moons")
+    out = sandbox.animate(model, 300, steps=5).save(tmp_path / "light.html", theme="light")
+    page, errors, requests = _open(browser, out)
+    corner = _pixels(page)[5, 5]
+    assert np.abs(corner - (247, 247, 244)).max() <= 3, corner  # Theme.light().background
     assert errors == [] and requests == []
     page.close()

@@ -137,7 +137,8 @@ def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None
             from sandbox.web import trajectory_player
 
             return trajectory_player(traj, data=None if data is None else data.points, contours=options.contours,
-                                     traces=100 if options.trajectories else 0, title=label).save(out)
+                                     traces=100 if options.trajectories else 0, title=label,
+                                     theme=theme.name).save(out)
         return export_animation(traj, out, size=size, fps=fps, seconds=seconds, data=data,
                                 options=options, theme=theme, label=label, traces=100,
                                 progress_bar=False)

@@ -299,7 +299,7 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
 
         trajectory_player(traj, data=data, contours=options.contours,
                           traces=args.traces if options.trajectories else 0, title=label,
-                          class_names=_class_names(model)).save(args.out)
+                          class_names=_class_names(model), theme=THEMES[args.theme]).save(args.out)
         print(f"wrote {args.out} (interactive page, {traj.xs.shape[1]} particles, "
               f"{traj.sampler or 'sampler'} {traj.steps} steps; opens offline in any browser)")
         return

@@ -3,7 +3,7 @@
    written by sandbox/web (coordinates quantised to int16, base64). No network, no libraries. */
 (function () {
   "use strict";
-  var VERSION = 2;  // a notebook that ran an older player redefines it
+  var VERSION = 3;  // a notebook that ran an older player redefines it
   if (window.DSW && window.DSW.version === VERSION) return;
   var DSW = (window.DSW = { version: VERSION });
 
@@ -51,6 +51,14 @@
     return [(ev.clientX - rect.left) * cv.w / rect.width, (ev.clientY - rect.top) * cv.h / rect.height];
   }
   function fmt(x, d) { return Number(x).toFixed(d); }
+  // the page takes the theme's colours (dsw.css reads these variables; dark without them)
+  function applyTheme(root, th) {
+    if (!th) return;
+    var set = function (k, c) { root.style.setProperty(k, rgba(c)); };
+    set("--dsw-bg", th.background); set("--dsw-panel", th.panel); set("--dsw-border", th.border);
+    set("--dsw-text", th.text); set("--dsw-dim", th.dim); set("--dsw-accent", th.accent);
+    if (root.parentNode === document.body) document.body.style.background = rgba(th.background);
+  }
 
   // ---- density contours: histogram + Gaussian blur + highest-density levels + marching squares
   var MASS = [0.25, 0.5, 0.75, 0.9];
@@ -164,12 +172,12 @@
       var l = positions(progress), k, s;
       ctx.fillStyle = rgba(th.background); ctx.fillRect(0, 0, W, H);
       if (opts.data && data) {
-        ctx.fillStyle = rgba(th.data, 0.45);
+        ctx.fillStyle = rgba(th.data, th.data_alpha === undefined ? 0.45 : th.data_alpha);
         for (k = 0; k < M; k++) ctx.fillRect(X(data[2 * k]) - 1, Y(data[2 * k + 1]) - 1, 2, 2);
       }
       if (opts.contours) drawContours();
       if (opts.traces) {
-        ctx.strokeStyle = rgba(th.trace, 0.55); ctx.lineWidth = 1;
+        ctx.strokeStyle = rgba(th.trace, th.trace_alpha === undefined ? 0.55 : th.trace_alpha); ctx.lineWidth = 1;
         ctx.beginPath();
         for (k = 0; k < P.traces; k++) {
           ctx.moveTo(X(xs[2 * k]), Y(xs[2 * k + 1]));
@@ -230,6 +238,7 @@
   // ---- the Tree of Diffusion Life view ------------------------------------------------------
   DSW.tree = function (root, P) {
     var S = P.Y.shape[0], I = P.Y.shape[1], Yd = dequant(P.Y), pidx = P.prompt_index, cols = P.colors;
+    var th = P.theme || { background: [17, 19, 26], text: [225, 228, 235], dim: [120, 130, 150] };
     var pos = P.pos2d ? dequant(P.pos2d) : null;
     var W = 640, H = Math.round(W / (P.aspect || 1.15));
     if (P.title) el("div", "dsw-title", root, P.title);
@@ -274,9 +283,9 @@
     for (k = 0; k < I; k++) members[pidx[k]].push(k);
     function paintLayer() {
       var s, j, p, c = lctx;
-      c.fillStyle = "rgb(17,19,26)"; c.fillRect(0, 0, W, H);
+      c.fillStyle = rgba(th.background); c.fillRect(0, 0, W, H);
       if (P.guides && P.guides.kind === "ring") {  // one faint ring per step
-        c.strokeStyle = "rgba(120,130,150,0.18)"; c.lineWidth = 1;
+        c.strokeStyle = rgba(th.dim, 0.25); c.lineWidth = 1;
         for (s = 0; s <= upto; s++) {
           c.beginPath();
           c.arc(ox + sc * P.guides.center[0], oy - sc * P.guides.center[1], sc * P.guides.values[s], 0, 2 * Math.PI);
@@ -298,7 +307,7 @@
       ctx.save(); ctx.setTransform(1, 0, 0, 1, 0, 0); ctx.drawImage(layer, 0, 0); ctx.restore();
       var s, p;
       if (selected >= 0) {
-        ctx.strokeStyle = "rgba(255,255,255,0.95)"; ctx.lineWidth = 2.2; ctx.beginPath();
+        ctx.strokeStyle = rgba(th.text, 0.95); ctx.lineWidth = 2.2; ctx.beginPath();
         for (s = 0; s < S; s++) { p = px(s, selected); if (s) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); }
         ctx.stroke();
         for (s = 0; s < S; s++) {
@@ -308,7 +317,7 @@
       }
       if (hover) {
         p = px(hover[0], hover[1]);
-        ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.beginPath(); ctx.arc(p[0], p[1], 6, 0, 2 * Math.PI); ctx.stroke();
+        ctx.strokeStyle = rgba(th.text); ctx.lineWidth = 1.5; ctx.beginPath(); ctx.arc(p[0], p[1], 6, 0, 2 * Math.PI); ctx.stroke();
       }
       counter.textContent = "steps 0\u2013" + upto + " of " + (S - 1) + " \u00b7 t = " + fmt(P.times[upto], 3);
     }
@@ -355,7 +364,8 @@
     cv.canvas.addEventListener("pointermove", move);  // mouse, pen and touch
     cv.canvas.addEventListener("pointerleave", function () { hover = null; tip.style.display = "none"; draw(); });
     cv.canvas.addEventListener("click", function (ev) {
-      var h = nearest(canvasPoint(cv, ev)); selected = h ? h[1] : -1; draw();
+      // the point whose thumbnail is shown (a click's integer coordinates may find its neighbour)
+      var h = hover || nearest(canvasPoint(cv, ev)); selected = h ? h[1] : -1; draw();
     });
     clear.addEventListener("click", function () { selected = -1; draw(); });
     slider.addEventListener("input", function () { upto = +slider.value; dirty = true; draw(); });
@@ -365,13 +375,16 @@
         var p = px(s, i), rect = cv.canvas.getBoundingClientRect();
         return [rect.left + p[0] * rect.width / W, rect.top + p[1] * rect.height / H];
       },
-      select: function (i) { selected = i; draw(); }
+      select: function (i) { selected = i; draw(); },
+      selected: function () { return selected; },
+      hovered: function () { return hover; }
     };
   };
 
   DSW.mount = function (root, P) {
     if (!root) return null;
     try {
+      applyTheme(root, P.theme);
       var view = P.kind === "tree" ? DSW.tree(root, P) : DSW.animation(root, P);
       root.dsw = view;
       return view;

@@ -30,18 +30,22 @@ def view_box(xs: np.ndarray, data: np.ndarray | None, aspect: float, margin: flo
     return {"cx": float(center[0]), "cy": float(center[1]), "half": float(he)}
 
 
-def _theme() -> dict:
-    from sandbox.view.theme import Theme  # plain dataclass, no pygame
+def theme_colors(name: str = "dark") -> dict:
+    """The colours of a `sandbox.view.Theme` ("dark", "light", "high-contrast") for the web views,
+    so a page looks like the window and the videos in the same theme."""
+    from sandbox.view.theme import Theme
 
-    t = Theme()
-    return {"background": t.background, "text": t.text, "dim": t.text_dim, "particle": t.particle,
-            "data": t.data, "trace": t.trace, "contour": list(t.contour), "classes": list(t.class_colors),
-            "grid": t.grid}
+    t = Theme.named(name)
+    return {"name": t.name, "background": t.background, "panel": t.panel, "border": t.panel_border,
+            "text": t.text, "dim": t.text_dim, "accent": t.accent, "particle": t.particle, "data": t.data,
+            "data_alpha": t.data_strength, "trace": t.trace, "trace_alpha": t.trace_strength,
+            "contour": list(t.contour), "classes": list(t.class_colors), "highlight": t.highlight}
 
 
 def trajectory_player(traj, data=None, contours: bool = True, traces: int = 100, title: str = "",
-                      class_names: list[str] | None = None, aspect: float = 4 / 3) -> Player:
-    """A `Player` for a Trajectory (any coordinates) with `data` (M, 2) in the same coordinates."""
+                      class_names: list[str] | None = None, aspect: float = 4 / 3, theme: str = "dark") -> Player:
+    """A `Player` for a Trajectory (any coordinates) with `data` (M, 2) in the same coordinates;
+    theme: "dark", "light" or "high-contrast" (the window's and the videos' colours)."""
     d = traj.numpy()
     xs = np.asarray(d["xs"], dtype=np.float32)
     if xs.shape[-1] != 2:
@@ -67,6 +71,6 @@ def trajectory_player(traj, data=None, contours: bool = True, traces: int = 100,
         "aspect": aspect,
         "sampler": d["sampler"],
         "nfe": int(d["nfe"]),
-        "theme": _theme(),
+        "theme": theme_colors(theme),
     }
     return Player("animation", payload, title or "diffusion sandbox animation")
