@@ -549,3 +549,34 @@ def test_lesson_window_never_offers_the_autosave(tmp_path):
     finally:
         app.close()
     assert session.autosave_path().read_bytes() == before  # the learner's drawing is still there, untouched
+
+
+def test_window_pick_step_takes_the_click_as_a_guess(tmp_path):
+    """In lesson 7's last step a left click on the canvas is the learner's guess (a cross), not a tool."""
+    from lessons.window import LessonApp
+
+    r = LessonRunner(get_lesson("forward_and_score"))
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY, particles=500), load_shipped=False,
+                    auto_train=False, out_dir=tmp_path)
+    try:
+        app.run_frames(2)
+        r.enter(2, app.state)
+        app.state.wait_idle()
+        app.run_frames(2)
+        n, released = len(app.state.drawing), len(app.state.released)
+        before = pygame.surfarray.array3d(app.screen).copy()
+        target = app.state.released[0][35]
+        pos = tuple(int(v) for v in app.viewport(0).to_pixels(target[None])[0])
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+        app.run_frames(2)
+        assert len(app.state.drawing) == n and len(app.state.released) == released   # no spray, no release
+        (gx, gy), = r.step.marks(app.state)
+        assert np.hypot(gx - target[0], gy - target[1]) < 2.0 / app.viewport(0).scale      # within 2 pixels
+        after = pygame.surfarray.array3d(app.screen)
+        x, y = pos
+        assert (after[x - 8:x + 9, y - 8:y + 9] != before[x - 8:x + 9, y - 8:y + 9]).any()  # the cross is drawn
+        r.do("check", app.state)
+        assert r.result.passed and app.errors == 0
+    finally:
+        app.close()
