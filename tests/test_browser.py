@@ -121,8 +121,13 @@ def test_notebook_fragments_share_one_page(browser, tmp_path):
     assert page.locator("canvas.dsw-main").count() == 3
     assert page.evaluate("Array.from(document.querySelectorAll('.dsw')).filter(e => e.dsw).length") == 3
     assert page.locator(".dsw-card").count() == 1
+    assert page.get_by_text("it needs JavaScript").count() == 0  # the note gives way to the player
     assert errors == [] and requests == []
     page.close()
+    static = browser.new_page(java_script_enabled=False)  # a static preview: the note says what is missing
+    static.goto(out.as_uri())
+    assert static.get_by_text("it needs JavaScript").count() == 3
+    static.close()
 
 
 def test_light_theme_page(browser, tmp_path):

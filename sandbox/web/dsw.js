@@ -384,6 +384,7 @@
   DSW.mount = function (root, P) {
     if (!root) return null;
     try {
+      root.textContent = "";  // the note for places where scripts do not run
       applyTheme(root, P.theme);
       var view = P.kind === "tree" ? DSW.tree(root, P) : DSW.animation(root, P);
       root.dsw = view;

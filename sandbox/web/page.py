@@ -45,8 +45,11 @@ class Player:
     def fragment(self) -> str:
         """HTML for a notebook output cell (styles scoped to the .dsw root)."""
         element_id = f"dsw-{uuid.uuid4().hex[:12]}"
+        # shown only where scripts do not run (an untrusted notebook, a static preview)
+        note = ("<div class=\"dsw-note\">interactive player: it needs JavaScript (in Jupyter: trust "
+                "the notebook or run the cell again)</div>")
         return (f"<style>{asset('dsw.css')}</style>"
-                f"<div class=\"dsw\" id=\"{element_id}\"></div>{self._mount(element_id)}")
+                f"<div class=\"dsw\" id=\"{element_id}\">{note}</div>{self._mount(element_id)}")
 
     def page(self) -> str:
         """A whole HTML document: scripts, styles and data inline; nothing is fetched."""
