@@ -54,7 +54,7 @@ def points(source: Any, n: int = 2000, seed: int = 0, labels: Any = None, name: 
     .txt / .npy, or a picture whose dark pixels become the density: n points drawn with seed), or
     a preset name. labels: optional (N,) whole numbers for array input.
     """
-    from sandbox.datasets import PointSet, load_points, make_preset, preset_names
+    from sandbox.datasets import PointSet, as_pointset, load_points, make_preset, preset_names
 
     if isinstance(source, PointSet):
         return source
@@ -67,16 +67,7 @@ def points(source: Any, n: int = 2000, seed: int = 0, labels: Any = None, name: 
                 raise UserError(f"{source!r} is neither a file nor a preset; presets: "
                                 f"{', '.join(preset_names())}") from None
         return load_points(path, n=n, seed=seed)
-    if hasattr(source, "detach"):  # a torch tensor, on any device
-        source = source.detach().cpu().numpy()
-    try:
-        arr = np.asarray(source, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise UserError(f"cannot read points from a {type(source).__name__}; give an (N, 2) array, "
-                        f"a PointSet, a file path or a preset name") from None
-    if hasattr(labels, "detach"):
-        labels = labels.detach().cpu().numpy()
-    return PointSet(arr, None if labels is None else np.asarray(labels), [], name or "points")
+    return as_pointset(source, labels, name or "points")
 
 
 # --- models -------------------------------------------------------------------------------

@@ -80,8 +80,11 @@ class Trajectory:
             "coords": self.coords,
         }
 
-    def _repr_html_(self) -> str:
-        """An inline player in notebooks (HTML + JS, no kernel round trip; sandbox/web)."""
+    def _repr_html_(self) -> str | None:
+        """An inline player in notebooks (HTML + JS, no kernel round trip; sandbox/web); None (the
+        plain repr) for trajectories that are not 2D."""
+        if self.xs.shape[-1] != 2:
+            return None
         from sandbox.web import trajectory_player
 
         return trajectory_player(self).fragment()

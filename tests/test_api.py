@@ -158,3 +158,10 @@ def test_warm_start_takes_the_init_models_network(monkeypatch):
     assert (cfg.objective, cfg.width, cfg.depth, cfg.fourier) == ("ddpm", prior["width"], prior["depth"],
                                                                    prior["fourier"])
     assert cfg.steps == 7 and cfg.lr == 1e-3
+
+
+def test_non_2d_trajectories_keep_the_plain_repr():
+    traj = sandbox.Trajectory(torch.zeros(3, 4, 5), torch.tensor([1.0, 0.5, 0.0]), 2)
+    assert traj._repr_html_() is None
+    with pytest.raises(sandbox.UserError, match="cannot read points"):
+        sandbox.points(object())
