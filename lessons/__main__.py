@@ -17,7 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="lesson id or number (omit to list them)")
     p.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen")
-    p.add_argument("--render", metavar="DIR", help="no window: write each step's animation (GIF, MP4, PNG) into DIR")
+    p.add_argument("--render", metavar="DIR",
+                   help="no window: write each step's animation (GIF, MP4, PNG, web page) into DIR")
     p.add_argument("--size", default="960x600", metavar="WxH", help="--render frame size (default 960x600)")
     p.add_argument("--seconds", type=float, default=3.0, help="--render motion length in seconds (default 3)")
     return p

@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pygame
 
 from . import commitment, exact, measure
 from .lesson import Lesson, Step, failed, passed
@@ -314,6 +313,8 @@ def _note(surface, rect, theme, text: str) -> None:
 
 def _three_panels(surface, rect, theme, progress, d, left) -> None:
     """Left panel (drawn by `left(rect, step)`), radial tree, rectilinear tree, side by side."""
+    import pygame
+
     from .tree_view import draw_paths
 
     rect = pygame.Rect(rect)

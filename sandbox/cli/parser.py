@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("--print", dest="print_only", action="store_true", help="print the lesson, do not open the window")
     le.add_argument("--fullscreen", action="store_true", help="fill the screen")
     le.add_argument("--render", type=Path, metavar="DIR",
-                    help="no window: write every step's animation (GIF, MP4, PNG) into DIR "
+                    help="no window: write every step's animation (GIF, MP4, PNG, web page) into DIR "
                          "(every lesson when NAME is omitted)")
     le.add_argument("--size", default="960x600", metavar="WxH", help="--render frame size (default 960x600)")
     le.add_argument("--seconds", type=float, default=3.0, help="--render motion length (default 3)")
