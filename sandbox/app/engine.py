@@ -7,7 +7,7 @@ Keeping these calls in one file keeps the engine's interface visible from the ap
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,13 +28,15 @@ def resolve_device(name: str = "auto"):
     return rd(name)
 
 
-def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
+def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool, live: bool = False):
     from sandbox.train import TrainConfig
 
     t = train.checked()
     kw: dict[str, Any] = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
               width=t.width, depth=t.depth, seed=t.seed, conditional=conditional,
               eval_every=t.eval_every, eval_samples=t.eval_samples)
+    if live:  # train as I draw: full learning rate from the first step (no warm-up)
+        kw.update(warmup=0)
     if pane.objective == "ddpm":
         kw.update(prediction=pane.prediction, schedule=pane.schedule)
     else:
@@ -42,13 +44,18 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool):
     return TrainConfig(**kw)
 
 
-def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, init: Model = None):
+def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, init: Model = None,
+                 live: bool = False):
     """The engine's training generator for these settings (events: step, loss, score, model).
 
     init: continue from this model's weights (a warm start) instead of a fresh network."""
     from sandbox.train import train as train_loop
 
-    cfg = train_config(pane, train, conditional=pointset.labels is not None)
+    if init is not None:   # a warm start keeps the network it starts from
+        net = (getattr(init, "config", None) or {}).get("net", {})
+        train = replace(train, width=int(net.get("width", train.width)),
+                        depth=int(net.get("depth", train.depth)))
+    cfg = train_config(pane, train, conditional=pointset.labels is not None, live=live)
     if init is None:
         return train_loop(cfg, pointset, device)
     warm: dict[str, Any] = {"init": init}   # engines before the warm start have no init=

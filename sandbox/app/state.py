@@ -37,7 +37,9 @@ MESH_EXTENT = 2.5       # ... over [-2.5, 2.5]^2 in the model's frame
 MAX_PARTICLES = 10_000
 SCORE_SAMPLES = 2000    # samples the score panel compares with the drawing
 WORSE = 1.25            # a finished run scoring this many times worse than the shown model is offered
-LIVE_TRAIN_STEPS = 150  # warm-start steps after each stroke (train as I draw)
+LIVE_TRAIN_STEPS = 400  # train as I draw: at most this many warm-start steps after a stroke,
+LIVE_BUDGET_S = 0.25    # ... or this many seconds, then the canvas shows the result
+LIVE_BATCH = 256        # ... at a batch small enough for many steps in the budget
 
 
 @dataclass
@@ -636,9 +638,10 @@ class AppState:
         if init is None or not hasattr(init, "net"):   # nothing trained to follow the drawing yet
             self.say("train as I draw follows a trained model: press Train first", "warn")
             return
-        t = replace(self.settings.train, train_steps=min(LIVE_TRAIN_STEPS, self.settings.train.train_steps),
-                    eval_every=0)
-        self.trainer.start([pane], ps, t, self._preview_fn(), init=init)
+        t = replace(self.settings.train, train_steps=LIVE_TRAIN_STEPS, eval_every=0,
+                    batch_size=min(LIVE_BATCH, self.settings.train.batch_size))
+        self.trainer.start([pane], ps, t, self._preview_fn(), init=init, previews=False,
+                           budget_s=LIVE_BUDGET_S)
         self._train_ps, self._train_version = ps, self.drawing.version
 
     def stop(self) -> None:
@@ -717,7 +720,8 @@ class AppState:
         if out.stopped:
             self.say(f"stopped at step {out.step} of {out.total}: the model is partly trained", "warn")
         elif not self.training.warm:
-            self.say(f"trained {out.step} steps in {out.seconds:.1f} s")
+            why = f" ({out.reason})" if out.reason and out.step < out.total else ""
+            self.say(f"trained {out.step} steps in {out.seconds:.1f} s{why}")
         self._show_models()
 
     def accept_offer(self) -> None:

@@ -34,6 +34,7 @@ class Outcome:
     stopped: bool = False         # finished because the user pressed Stop
     bug: bool = False             # failed because of a bug, not the data or the settings
     seconds: float = 0.0
+    reason: str | None = None     # why the engine ended early ("the score stopped improving")
 
 
 @dataclass
@@ -42,6 +43,8 @@ class _Plan:
     pointset: Any
     train: TrainSettings
     init: Any = None              # warm start from this model (train as I draw)
+    previews: bool = True
+    budget_s: float | None = None  # seconds of training, then the result (train as I draw)
 
 
 class Trainer:
@@ -64,10 +67,11 @@ class Trainer:
         return self._job is None
 
     def start(self, panes: list[PaneSettings], pointset, train: TrainSettings,
-              preview: Callable[[Any, PaneSettings, int], Any], init: Any = None) -> int:
+              preview: Callable[[Any, PaneSettings, int], Any], init: Any = None,
+              previews: bool = True, budget_s: float | None = None) -> int:
         """Train one model per distinct model key in `panes`, one after the other; returns the
         first run's number. `preview(model, pane, run)` samples a preview in the worker."""
-        plans = [_Plan(p, pointset, train, init) for p in panes]
+        plans = [_Plan(p, pointset, train, init, previews, budget_s) for p in panes]
         self._queue = plans[1:]
         self._preview_fn = preview
         return self._start(plans[0])
@@ -79,13 +83,16 @@ class Trainer:
         device, preview_fn = self.device, self._preview_fn
 
         def events():
-            return engine.train_events(plan.pointset, plan.pane, plan.train, device, init=plan.init)
+            return engine.train_events(plan.pointset, plan.pane, plan.train, device, init=plan.init,
+                                       live=plan.budget_s is not None)
 
         def preview(model, step):
             return preview_fn(model, prev_pane, run)
 
         every = max(25, min(250, plan.train.train_steps // 8))
-        self._job = TrainingJob(events, preview, preview_every=every).start()
+        # a short live run (train as I draw) shows its result, not previews of it
+        self._job = TrainingJob(events, preview if plan.previews else None, preview_every=every,
+                                budget_s=plan.budget_s).start()
         self._plan = plan
         self._stop_pressed = False
         self._started = time.monotonic()
@@ -142,7 +149,7 @@ class Trainer:
                 st.eta_s = None
                 stopped = self._stop_pressed and u.step < st.total
                 out.append(Outcome("finished", st.run, st.key or (), u.payload, u.step, st.total,
-                                   stopped=stopped, seconds=secs))
+                                   stopped=stopped, seconds=secs, reason=u.reason))
                 self._job = None
                 if self._queue:
                     self._start(self._queue.pop(0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -26,6 +27,7 @@ class Update:
     score: float | None = None
     baseline: float | None = None
     payload: Any = None       # preview trajectory, final model, or message
+    reason: str | None = None  # "done": why training ended early (the engine's event.stopped)
 
 
 @dataclass
@@ -54,10 +56,12 @@ class TrainingJob:
     """
 
     def __init__(self, make_events: Callable[[], Iterator[Any]],
-                 preview: Callable[[Any, int], Any] | None = None, preview_every: int = 250):
+                 preview: Callable[[Any, int], Any] | None = None, preview_every: int = 250,
+                 budget_s: float | None = None):
         self._make = make_events
         self._preview = preview
         self._every = max(int(preview_every), 1)
+        self._budget = budget_s   # end (as finished) after this many seconds: live runs
         self._stop = threading.Event()
         self.queue: "queue.Queue[Update]" = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="training", daemon=True)
@@ -86,19 +90,23 @@ class TrainingJob:
                 return out
 
     def _run(self) -> None:
-        model, last_preview, step = None, 0, 0
+        model, last_preview, step, reason = None, 0, 0, None
+        t0 = time.monotonic()
         try:
             for ev in self._make():
                 model, step = getattr(ev, "model", model), int(getattr(ev, "step", step + 1))
+                reason = getattr(ev, "stopped", None) or reason
                 loss = getattr(ev, "loss", None)
                 self.queue.put(Update("step", step, None if loss is None else float(loss),
                                       getattr(ev, "score", None), getattr(ev, "baseline", None)))
                 if self._stop.is_set():
                     break
+                if self._budget is not None and time.monotonic() - t0 > self._budget:
+                    break
                 if self._preview is not None and model is not None and step - last_preview >= self._every:
                     last_preview = step
                     self.queue.put(Update("preview", step, payload=self._preview(model, step)))
-            self.queue.put(Update("done", step, payload=model))
+            self.queue.put(Update("done", step, payload=model, reason=reason))
         except UserError as e:  # divergence, bad data: a message, not a crash
             self.queue.put(Update("error", step, payload=str(e)))
         except Exception as e:  # a bug: say so, and let the window count it
