@@ -78,7 +78,8 @@ def main() -> None:
     g = np.array([r[2] for r in rows])
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load0:.1f} at start, "
           f"{os.getloadavg()[0]:.1f} at the end; {args.preset} {args.objective}, {args.particles} "
-          f"particles, at most {LIVE_TRAIN_STEPS} warm-start steps or {LIVE_BUDGET_S} s per stroke, {args.strokes} strokes")
+          f"particles, at most {LIVE_TRAIN_STEPS} warm-start steps or {LIVE_BUDGET_S} s per stroke, "
+          f"{args.strokes} strokes")
     print("| stroke end -> new samples on the canvas | median s | max s |")
     print("| --- | ---: | ---: |")
     print(f"| wall | {np.median(w):.3f} | {w.max():.3f} |")
