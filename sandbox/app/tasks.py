@@ -33,6 +33,9 @@ class Tasks:
         """Run fn() in the worker; an earlier job with the same tag becomes stale."""
         g = self._gen.get(tag, 0) + 1
         self._gen[tag] = g
+        for t, _, fut in self._pending:
+            if t == tag:
+                fut.cancel()   # not started yet: it would only be dropped when it finished
         self._pending.append((tag, g, self._pool.submit(fn)))
 
     def busy(self, tag: str | None = None) -> bool:
