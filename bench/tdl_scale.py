@@ -16,7 +16,6 @@ import argparse
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -60,7 +59,8 @@ def estimate(result, labels, n: int, seed: int = 0) -> dict:
     sep, per = step_separation(result.Y.double(), cfg.layout, cfg.radius, cfg.stretch)
     from tdl.metrics import swaps
     sw = swaps(result.Y, result.intermediate, labels, cfg.layout, cfg.stretch)
-    return {"swap_2d": sw["swap_2d"], "swap_f": sw["swap_features"], "trust": m["trustworthiness"], "trust_opt": m["trustworthiness_opt"], "sep": sep, "sep_min": min(per),
+    return {"swap_2d": sw["swap_2d"], "swap_f": sw["swap_features"], "trust": m["trustworthiness"],
+            "trust_opt": m["trustworthiness_opt"], "sep": sep, "sep_min": min(per),
             "purity": late_purity(sub(result.Y), labels[pick].cpu())}
 
 
@@ -109,8 +109,10 @@ def main(argv=None) -> int:
             peak = (torch.cuda.max_memory_allocated() - base) / 2 ** 30 if cuda else float("nan")
             e = estimate(r, labels, args.eval_instances)
             t = r.extra
-            print(f"| {S}x{I} {over if over != '-' else ''} | {S * I:,} | {r.method} | {r.runtime_s:.1f} | {t['pca_s']:.1f} | {t['affinity_s']:.1f} "
-                  f"| {t['optimise_s']:.1f} | {peak:.1f} | {e['trust']:.3f} ({e['trust_opt']:.3f}) | {e['sep']:.3f} ({e['sep_min']:.3f}) "
+            print(f"| {S}x{I} {over if over != '-' else ''} | {S * I:,} | {r.method} | {r.runtime_s:.1f} "
+                  f"| {t['pca_s']:.1f} | {t['affinity_s']:.1f} "
+                  f"| {t['optimise_s']:.1f} | {peak:.1f} | {e['trust']:.3f} ({e['trust_opt']:.3f}) "
+                  f"| {e['sep']:.3f} ({e['sep_min']:.3f}) "
                   f"| {e['purity']:.3f} | {e['swap_2d']:.3f} / {e['swap_f']:.3f} |", flush=True)
             del r
         del X
