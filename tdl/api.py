@@ -57,7 +57,8 @@ def embed(traj, progress: bool = False, **config: Any):
 
 
 def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
-    """A `TreeView` of `tree` (TreeData or a saved tree's path), with `traj` for thumbnails.
+    """A `TreeView` of `tree` (TreeData or a saved tree's path), with `traj` for thumbnails (for a
+    path: by default the trajectory the tree was made from, found as `tdl plot` finds it).
 
     With `out`, also writes it (.html: the interactive page; .png / .svg / .pdf: the figure;
     options: thumbnails, lines, dpi) and returns the path instead.
@@ -66,10 +67,16 @@ def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
     from tdl.trajectory import TrajectoryData
     from tdl.webview import TreeView
 
-    if isinstance(tree, (str, os.PathLike)):
-        tree = TreeData.load(tree)
     if isinstance(traj, (str, os.PathLike)):
         traj = TrajectoryData.load(traj)
+    if isinstance(tree, (str, os.PathLike)):
+        from pathlib import Path
+
+        from tdl.commands import _find_trajectory
+        path = Path(tree)
+        tree = TreeData.load(path)
+        if traj is None:  # the trajectory it was made from, as `tdl plot` finds it
+            traj = _find_trajectory(path, tree, None)
     if not isinstance(tree, TreeData):
         raise UserError(f"plot needs a TreeData (from tdl.embed or a tree file), got {type(tree).__name__}")
     view = TreeView(tree, traj)

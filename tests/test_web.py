@@ -58,6 +58,9 @@ def test_render_and_tdl_plot_write_pages(tmp_path, monkeypatch, capsys):
     page = (tmp_path / "tree.html").read_text(encoding="utf-8")
     _self_contained(page)
     assert "data:image/png;base64," in page  # the thumbnails travel inside
+    import tdl
+    view = tdl.plot(tmp_path / "tree.npz")  # from Python: finds the trajectory beside the tree, too
+    assert view.traj is not None and "data:image/png;base64," in view._repr_html_()
     assert sandbox_main(["render", "--dataset", "moons", "--out", "m.xhtml"]) == 2  # one line, no traceback
     assert "unknown output type" in capsys.readouterr().err
 
