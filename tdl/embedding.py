@@ -65,7 +65,7 @@ class EmbedConfig:
     # on the stretched display), 0.2 rectilinear (its display is a translation); docs/TDL.md
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
-    align_weight: float = 0.05  # w_a (radians per iteration at most)
+    align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05 (docs/TDL.md)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: along += stretch * step
@@ -86,7 +86,7 @@ class EmbedConfig:
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
-                      "grid_spacing": 0.4,
+                      "align_weight": 0.05, "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
                       **overrides})
 

@@ -184,12 +184,13 @@ def _draw_guides(ax, Y, layout, times, config) -> list:
         phi = label_angle(Y, g.center)
         u = np.array([math.cos(phi), math.sin(phi)])
         inner = (g.values[0] + g.values[1]) / 2 if S > 1 else g.values[0]
+        rot = (math.degrees(phi) - 90 + 90) % 180 - 90  # across the ray, upright: labels stack along it
         for s in label_steps(S):
             text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
             r = g.values[s]
             ax.add_patch(Circle(tuple(g.center), r, fill=False, lw=0.5, ls="--", color="0.7", zorder=0))
             at = g.center + u * (r if s > 0 else inner)  # step 0 is a disk at the centre: label its edge
-            texts.append(ax.text(at[0], at[1], text, ha="center", va="center", rotation=0,
+            texts.append(ax.text(at[0], at[1], text, ha="center", va="center", rotation=rot, rotation_mode="anchor",
                                  bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85), **kw))
     else:
         top = float(Y[..., 1].max() + 0.03 * (np.ptp(Y[..., 1]) or 1.0))

@@ -138,6 +138,8 @@ def test_step_labels_never_sit_on_points(layout):
     ax = fig.axes[-1]
     px = ax.transData.transform(tree.Y.reshape(-1, 2))
     assert ax.texts
+    labels = [t.get_window_extent(r) for t in ax.texts]
+    assert not any(a.overlaps(b) for k, a in enumerate(labels) for b in labels[k + 1:])
     for t in ax.texts:
         b = t.get_window_extent(r)
         inside = (px[:, 0] > b.x0) & (px[:, 0] < b.x1) & (px[:, 1] > b.y0) & (px[:, 1] < b.y1)
