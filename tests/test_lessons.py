@@ -447,7 +447,7 @@ def test_render_every_lesson(tmp_path):
     from lessons.render import RenderOptions, make_state as render_state, render_lesson
 
     opts = RenderOptions(size=(160, 100), fps=4, seconds=1.0)
-    st = render_state(tmp_path / "state", train_steps=40)     # shipped models, as the window has
+    st = render_state(tmp_path / "state", train_steps=40, particles=500)   # shipped models, as the window has
     order = list(LESSONS)
     written = []
     for key in order:
