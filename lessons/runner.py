@@ -29,6 +29,7 @@ class LessonRunner:
         self.done = [False] * len(lesson.steps)
         self.finished = False
         self.checks = 0                            # Check presses (all steps)
+        self.lessons_done: set[str] = set()        # finished lessons (read when this one finishes)
 
     # ---- where we are ------------------------------------------------------------------------
     @property
@@ -77,10 +78,11 @@ class LessonRunner:
             return False
         if self.is_last:
             self.finished = True
-            if self.record:
-                from . import progress
+            from . import progress
 
+            if self.record:
                 progress.mark_done(self.lesson.id)
+            self.lessons_done = progress.done() | {self.lesson.id}   # for the panel's list
             return True
         self.index += 1
         self._enter(state)

@@ -505,6 +505,11 @@ def test_finished_lesson_is_recorded_and_offers_the_next(tmp_path, capsys):
     panel = LessonPanel()
     panel.draw(pygame.Surface((500, 700)), pygame.Rect(0, 0, 400, 700), r, Theme.named("dark"))
     assert set(panel.buttons) == {"restart", "next_lesson"}
+    from sandbox.app.lesson_panel import _lesson_list
+
+    listed = _lesson_list(r)
+    assert len(listed) == 1 + len(LESSONS) and "[x] 5. Classifier-free guidance" in listed
+    assert "[_] 6. The ideal (memorising) denoiser" in listed
     r.do("next_lesson", st)                               # the window's button
     st.wait_idle()
     assert r.lesson.id == "ideal_denoiser" and r.index == 0 and not r.finished and len(st.drawing) == 40

@@ -52,6 +52,9 @@ class LessonPanel:
             nxt = _next_title(runner)
             out.append(("hint", wrap(f"Next: {nxt}" if nxt else "That was the last lesson.", small, inner),
                         theme.text_dim))
+            lines = _lesson_list(runner)
+            if lines:
+                out.append(("hint", [ln for line in lines for ln in wrap(line, small, inner)], theme.text_dim))
             return out
         if runner.index == 0 and runner.result is None:
             out.append(("goal", wrap(lesson.goal, small, inner), theme.text_dim))
@@ -217,3 +220,14 @@ def _next_title(runner) -> str:
     from lessons import get_lesson
 
     return get_lesson(nxt).title
+
+
+def _lesson_list(runner) -> list[str]:
+    """Every lesson, "[x]" for the finished ones (the runner's record), or [] for a runner without one."""
+    done = getattr(runner, "lessons_done", None)
+    if not done:
+        return []
+    from lessons import LESSONS, get_lesson
+
+    # '[_]', not '[ ]': the panel's word wrap would fold the space away
+    return ["Lessons:"] + [f"[{'x' if key in done else '_'}] {get_lesson(key).title}" for key in LESSONS]
