@@ -101,8 +101,7 @@ def draw_paths(surface: pygame.Surface, rect, Y: np.ndarray, labels: np.ndarray,
         for (x, y), c in zip(pts.tolist(), cols.tolist()):
             pygame.draw.circle(surface, c, (x, y), r)
         if title:
-            pad = int(6 * theme.scale)
-            draw_text(surface, title, (rect.x + pad, rect.y + pad), theme, backdrop=True, mult=0.85)
+            _title(surface, rect, theme, title)
     finally:
         surface.set_clip(prev)
 
@@ -138,5 +137,13 @@ def draw_images(surface: pygame.Surface, rect, images: np.ndarray, labels: np.nd
         pygame.draw.rect(surface, tuple(int(v) for v in frame[k]), (x, y, cell - 2, cell - 2))
         surface.blit(surf, (x + 2, y + 2))
     if title:
-        pad = int(6 * theme.scale)
-        draw_text(surface, title, (rect.x + pad, rect.y + pad), theme, backdrop=True, mult=0.85)
+        _title(surface, rect, theme, title)
+
+
+def _title(surface, rect, theme: Theme, title: str) -> None:
+    """`title` at the top left of `rect`, in a smaller font where it would not fit (presenter scale)."""
+    pad = int(6 * theme.scale)
+    mult = 0.85
+    while mult > 0.45 and theme.font(mult).size(title)[0] > rect.w - 2 * pad:
+        mult -= 0.05
+    draw_text(surface, title, (rect.x + pad, rect.y + pad), theme, backdrop=True, mult=mult)

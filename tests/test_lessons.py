@@ -313,6 +313,10 @@ def test_panel_draws_and_clicks(tmp_path, theme_name, scale):
     panel.draw(surf, rect, r, theme)
     assert "next" in panel.buttons and click(panel.buttons["next"].center) == "next"
     assert panel.height_for(rect.w, r, theme) > 3 * theme.font_px
+    short = pygame.Rect(500, 0, 400, panel.height_for(400, r, theme) * 3 // 4)     # presenter scale, small screen
+    fitted = panel.fitted(short, r, theme)
+    assert fitted.scale < theme.scale and panel.height_for(400, r, fitted) <= short.h
+    assert panel.fitted(rect, r, theme) is theme                                    # room enough: unchanged
     font = theme.font()
     lines = wrap("a quick brown fox jumps over the lazy dog " * 5, font, 150)
     assert len(lines) > 3 and all(font.size(line)[0] <= 150 for line in lines)

@@ -68,6 +68,15 @@ class LessonPanel:
                 out.append(("hint", wrap("Hint: " + runner.step.hint, small, inner), theme.text_dim))
         return out
 
+    def fitted(self, rect, runner, theme: Theme, smallest: float = 0.6) -> Theme:
+        """`theme`, or a smaller copy (down to `smallest` x its scale) whose text fits `rect`: at a large
+        presenter scale on a small screen the step's text shrinks rather than vanish under the buttons."""
+        rect = pygame.Rect(rect)
+        f = 1.0
+        while f > smallest and self.height_for(rect.w, runner, theme.scaled(theme.scale * f)) > rect.h:
+            f -= 0.1
+        return theme if f == 1.0 else theme.scaled(theme.scale * max(f, smallest))
+
     def height_for(self, width: int, runner, theme: Theme) -> int:
         """Pixels the panel needs at this width (the window may give it less: text is clipped)."""
         pad = self._pad(theme)
@@ -83,6 +92,7 @@ class LessonPanel:
         self.buttons = {}
         if rect.w < 20 or rect.h < 20:
             return
+        theme = self.fitted(rect, runner, theme)
         pad = self._pad(theme)
         pygame.draw.rect(surface, theme.panel, rect)
         pygame.draw.rect(surface, theme.panel_border, rect, width=max(1, theme.line_px))
@@ -95,9 +105,9 @@ class LessonPanel:
             for kind, lines, col in self._blocks(rect.w, runner, theme):
                 lh = self._line_h(kind, theme)
                 font = self._font(kind, theme)
-                if kind == "feedback":
+                if kind == "feedback":   # the box stops above the buttons, with the text
                     box = pygame.Rect(rect.x + pad // 2, y - pad // 3, rect.w - pad,
-                                      len(lines) * lh + 2 * (pad // 3))
+                                      min(len(lines) * lh, max(0, (bottom - y) // lh * lh)) + 2 * (pad // 3))
                     pygame.draw.rect(surface, blend(theme.panel, col, 0.18), box, border_radius=max(2, pad // 3))
                     pygame.draw.rect(surface, col, box, width=max(1, theme.line_px), border_radius=max(2, pad // 3))
                 if kind == "meta" and y + lh <= bottom:
