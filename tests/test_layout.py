@@ -181,6 +181,11 @@ def check_geometry(app, where: str) -> list[str]:
     for a, b in itertools.combinations(app.toast_rects, 2):
         if a.colliderect(b):
             bad.append(f"toasts {a} and {b} overlap")
+    if app.banner_rect is not None:
+        if not _inside(app.banner_rect, app.canvas):
+            bad.append(f"restore banner {app.banner_rect} outside the canvas {app.canvas}")
+        if app.chart_rect is not None and app.banner_rect.colliderect(app.chart_rect):
+            bad.append(f"restore banner {app.banner_rect} covers the score panel {app.chart_rect}")
     for nm, r in (("tooltip", app.tooltip_rect), ("help", app.help_rect)):
         if r is not None and not _inside(r, win, 0):
             bad.append(f"{nm} {r} outside the window")

@@ -162,9 +162,11 @@ def help_overlay(surf, rect: pygame.Rect, theme: Theme) -> pygame.Rect:
     return box
 
 
-def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int) -> tuple[pygame.Rect, pygame.Rect]:
-    """'Restore your unsaved drawing?' with two buttons; returns (restore, dismiss) rects. The
-    buttons go under the question when the canvas is too narrow for one line."""
+def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int,
+                   avoid: pygame.Rect | None = None) -> tuple[pygame.Rect, pygame.Rect, pygame.Rect]:
+    """'Restore your unsaved drawing?' with two buttons; returns the (restore, dismiss, whole box)
+    rects. The buttons go under the question when the canvas is too narrow for one line; the box
+    keeps clear of `avoid` (the score panel)."""
     font = theme.font(1.0)
     text = f"Restore your unsaved drawing ({n_points} points)?"
     lh = int(theme.font_px * 2)
@@ -175,6 +177,11 @@ def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int) -> tupl
     width = tw + 2 * bw + 5 * pad if one_line else min(rect.w - 20, max(tw, 2 * bw + pad) + 2 * pad)
     box = pygame.Rect(0, 0, width, (lh + 2 * pad) if one_line else (2 * lh + 3 * pad))
     box.midtop = (rect.centerx, rect.y + lh + 8)
+    if avoid is not None and box.colliderect(avoid):   # the score panel: beside it, else below it
+        if avoid.left - 8 - box.w >= rect.x + 8:
+            box.right = avoid.left - 8
+        else:
+            box.top = avoid.bottom + 8
     _box(surf, theme, box, 1.0)
     img = text_image(theme, text, theme.text, 1.0, max_w=box.w - 2 * pad)
     surf.blit(img, img.get_rect(midleft=(box.x + pad, box.y + pad + lh // 2)))
@@ -185,4 +192,4 @@ def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int) -> tupl
         pygame.draw.rect(surf, theme.accent if on else theme.panel, r, border_radius=4)
         pygame.draw.rect(surf, theme.panel_border, r, width=1, border_radius=4)
         draw_text(surf, t, r.center, theme, anchor="center", color=theme.background if on else theme.text)
-    return restore, dismiss
+    return restore, dismiss, box

@@ -78,6 +78,7 @@ class App(DisplayActions):
         self.help_rect: pygame.Rect | None = None
         self.pane_headers: dict[int, tuple[str, int, int]] = {}   # pane: (header, width, room)
         self.chart_rect: pygame.Rect | None = None
+        self.banner_rect: pygame.Rect | None = None
         self._score_head: pygame.Rect | None = None     # click: collapse / expand the score panel
         self._offer_buttons: tuple[pygame.Rect, pygame.Rect] | None = None   # use new / keep previous
         self.focus_index: int | None = None      # keyboard focus: index into focus_order()
@@ -390,8 +391,11 @@ class App(DisplayActions):
         self.timebar.draw(self.screen, theme)
         self._draw_focus(theme)
         self._banner = None
+        self.banner_rect = None
         if st.restore_offer is not None:
-            self._banner = overlays.restore_banner(self.screen, top, theme, len(st.restore_offer[0]))
+            *buttons, self.banner_rect = overlays.restore_banner(
+                self.screen, top, theme, len(st.restore_offer[0]), avoid=self.chart_rect)
+            self._banner = (buttons[0], buttons[1])
         self.help_rect = None
         self._offer_buttons = None
         if st.offer is not None:
