@@ -178,6 +178,9 @@ def check_geometry(app, where: str) -> list[str]:
     for r in app.toast_rects:
         if not _inside(r, app.toast_area(app.theme())):     # clear of headers, time label, legend
             bad.append(f"toast {r} outside the toast area {app.toast_area(app.theme())}")
+    for r in app.toast_rects:
+        if app.chart_rect is not None and r.colliderect(app.chart_rect):
+            bad.append(f"toast {r} covers the score panel {app.chart_rect}")
     for a, b in itertools.combinations(app.toast_rects, 2):
         if a.colliderect(b):
             bad.append(f"toasts {a} and {b} overlap")

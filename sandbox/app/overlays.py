@@ -82,7 +82,8 @@ def toasts(msgs, limit: int = 3) -> list[tuple[str, str, int]]:
     return [tuple(o) for o in out[-limit:]]
 
 
-def messages(surf, rect: pygame.Rect, theme: Theme, msgs) -> list[pygame.Rect]:
+def messages(surf, rect: pygame.Rect, theme: Theme, msgs,
+             avoid: pygame.Rect | None = None) -> list[pygame.Rect]:
     """Recent messages stacked above the bottom of the canvas, wrapped to its width; the oldest
     are dropped rather than drawn over the pane titles. Returns the boxes drawn."""
     font = theme.font(0.9)
@@ -96,8 +97,8 @@ def messages(surf, rect: pygame.Rect, theme: Theme, msgs) -> list[pygame.Rect]:
         lh = font.get_linesize()
         box = pygame.Rect(0, 0, max(font.size(t)[0] for t in lines) + 2 * pad, lh * len(lines) + pad)
         box.midbottom = (rect.centerx, y)
-        if box.top < rect.top:
-            break
+        if box.top < rect.top or (avoid is not None and box.colliderect(avoid)):
+            break     # older messages give way to the pane titles and the score panel
         pygame.draw.rect(surf, theme.background, box, border_radius=4)
         pygame.draw.rect(surf, blend(theme.background, col, 0.5), box, width=1, border_radius=4)
         for k, t in enumerate(lines):

@@ -386,7 +386,8 @@ class App(DisplayActions):
         self._draw_cursor(theme)
         top = self.canvas
         self._draw_score(theme)
-        self.toast_rects = overlays.messages(self.screen, self.toast_area(theme), theme, st.recent_messages())
+        self.toast_rects = overlays.messages(self.screen, self.toast_area(theme), theme, st.recent_messages(),
+                                             avoid=self.chart_rect)
         self.panel.draw(self.screen, theme)
         self.timebar.draw(self.screen, theme)
         self._draw_focus(theme)
