@@ -73,7 +73,18 @@ def main() -> int:
     ap.add_argument("--busy", action="store_true", help="run a busy-loop process beside it (one core)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="append the rows to this JSON-lines file")
+    ap.add_argument("--markdown", type=Path, help="print the rows of this JSON-lines file as a table and exit")
     args = ap.parse_args()
+    if args.markdown:
+        print("| data set | objective | wall s | CPU s | steps | stopped | ratio | far > 4σ | load | busy core |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for line in args.markdown.read_text().splitlines():
+            r = json.loads(line)
+            ok = "" if r["ratio"] <= 1.2 and r["far_4sigma"] <= 0.01 else " ✗"
+            print(f"| {r['data']} | {r['objective']} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['steps']} | "
+                  f"{r['stopped']} | {r['ratio']:.2f}{ok} | {100 * r['far_4sigma']:.2f}% | {r['load']:.1f} | "
+                  f"{'yes' if r['busy'] else 'no'} |")
+        return 0
     import torch
 
     from sandbox.threads import apply_thread_policy

@@ -43,7 +43,7 @@ class TrainConfig:
     schedule: str = "linear"  # ddpm: "linear" | "cosine"
     T: int = 1000  # ddpm chain length
     ot: bool = False  # flow: minibatch optimal-transport coupling
-    steps: int = 600
+    steps: int = 1000  # the cap: training usually ends earlier, when the score stops improving
     batch_size: int = 512
     lr: float = 1e-2
     warmup: int = 50  # linear warm-up steps, then cosine decay to 0 at `steps`
@@ -57,7 +57,7 @@ class TrainConfig:
     label_dropout: float = 0.1
     seed: int = 0
     eval_every: int = 100  # sample-quality score every k steps (and at the last step); 0 = never
-    patience: int = 3  # stop early after this many scores without a 2% gain (0 = run to `steps`)
+    patience: int = 3  # after this many scores without a 2% gain: anneal lr for COOLDOWN steps, stop (0 = off)
     eval_samples: int = 2000
     eval_sampler: str = ""  # "" = EVAL_SAMPLER[objective]
     eval_steps: int = 0  # 0 = EVAL_SAMPLER[objective]
@@ -256,6 +256,7 @@ EVAL_SAMPLER = {"flow": ("heun", 10), "ddpm": ("euler_maruyama", 50), "ddpm-cosi
 STOP_CONVERGED = "the score stopped improving"
 STOP_CAP = "reached the step cap"
 IMPROVEMENT = 0.02  # a score counts as better when it is 2% below the best so far
+COOLDOWN = 100  # steps of linear learning-rate decay to 0 once the score stopped improving
 EVAL_REFERENCES = 4  # data draws the score is averaged over (each is as noisy as the samples)
 BASELINE_REPEATS = 16
 
@@ -332,9 +333,14 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     references = baseline = None
     first_loss = None
     best, since_best = math.inf, 0
+    cool_from = cool_to = None  # the cool-down after the score stopped improving: (step, factor) -> 0
     t_start = time.perf_counter()
     for k in range(cfg.steps):
-        loss = optimiser_step(cfg.lr * lr_factor(k, cfg.warmup, cfg.steps))
+        if cool_from is None:
+            factor = lr_factor(k, cfg.warmup, cfg.steps)
+        else:  # linear decay from where the plateau was found to 0 over COOLDOWN steps
+            factor = cool_from[1] * max(0.0, 1.0 - (k - cool_from[0]) / COOLDOWN)
+        loss = optimiser_step(cfg.lr * factor)
         if cfg.ema > 0:
             update_ema(ema_params, params, 1.0 - min(cfg.ema, (1.0 + k) / (10.0 + k)))
         step = k + 1
@@ -357,10 +363,14 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
             else:
                 since_best += 1
         stopped = None
-        if step == cfg.steps:
-            stopped = STOP_CAP
-        elif cfg.patience and since_best >= cfg.patience:
+        if cool_to is not None and step >= cool_to:
             stopped = STOP_CONVERGED
+        elif step == cfg.steps:
+            stopped = STOP_CAP
+        elif cfg.patience and since_best >= cfg.patience and cool_from is None:
+            # a plateau: anneal the learning rate to 0 over COOLDOWN steps (what the cosine
+            # schedule would have done at the cap), then stop; at most the cap
+            cool_from, cool_to = (step, factor), min(step + COOLDOWN, cfg.steps)
         stats = model.config["stats"]
         stats.update(steps=step, seconds=time.perf_counter() - t_start)
         if score is not None:

@@ -171,3 +171,18 @@ def pathlib_path(p):
     import pathlib
 
     return pathlib.Path(p)
+
+
+def test_training_stops_when_the_score_stops_improving():
+    from sandbox.datasets import make_preset
+    from sandbox.train import COOLDOWN, STOP_CAP, STOP_CONVERGED, TrainConfig, train
+
+    cfg = TrainConfig(steps=3000, eval_every=25, patience=2, width=32, batch_size=128, eval_samples=300)
+    events = list(train(cfg, make_preset("eight_gaussians", n=500)))
+    last = events[-1]
+    assert last.stopped == STOP_CONVERGED and last.step < cfg.steps  # ended itself, with a reason
+    assert all(ev.stopped is None for ev in events[:-1])
+    assert last.model.config["stats"]["stopped"] == STOP_CONVERGED
+    assert last.step % cfg.eval_every == COOLDOWN % cfg.eval_every  # after the cool-down
+    short = list(train(TrainConfig(steps=30, eval_every=0, width=16), make_preset("moons", n=100)))
+    assert short[-1].stopped == STOP_CAP and len(short) == 30

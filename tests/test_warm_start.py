@@ -65,7 +65,8 @@ def test_cli_init(tmp_path, capsys):
     out = tmp_path / "warm.safetensors"
     rc = main(["train", "--init", str(shipped_model_path("moons", "flow")), "--dataset", "rings", "--steps", "20",
                "--out", str(out)])
-    assert rc == 0 and "warm start from" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert rc == 0 and "warm start from" in printed and "reached the step cap" in printed  # says why it ended
     m = load_model(out)
     assert m.data_summary["name"] == "rings" and m.config["train"].get("init") is True
     assert main(["train", "--init", str(tmp_path / "none.safetensors"), "--out", str(out)]) == 2

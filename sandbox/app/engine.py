@@ -49,8 +49,10 @@ def train_events(pointset, pane: PaneSettings, train: TrainSettings, device, ini
     """The engine's training generator for these settings (events: step, loss, score, model).
 
     init: continue from this model's weights (a warm start) instead of a fresh network."""
+    from sandbox.threads import apply_thread_policy
     from sandbox.train import train as train_loop
 
+    apply_thread_policy()  # one thread: two crawl when another process holds a core (bench/threads.py)
     if init is not None:   # a warm start keeps the network it starts from
         net = (getattr(init, "config", None) or {}).get("net", {})
         train = replace(train, width=int(net.get("width", train.width)),

@@ -64,8 +64,10 @@ def _check_sample_memory(flag: str, n: int, steps: int | None) -> None:
 
 # --- shared pieces ------------------------------------------------------------------------
 def _device(name: str):
+    from sandbox.threads import apply_thread_policy
     from sandbox.train import resolve_device
 
+    apply_thread_policy()  # CPU threads for training and sampling (sandbox/threads.py)
     return resolve_device(name)
 
 
@@ -166,9 +168,6 @@ def train(args: argparse.Namespace) -> int:
     from sandbox.modelio import save_model
     from sandbox.train import TrainConfig, train as train_loop
 
-    from sandbox.threads import apply_thread_policy
-
-    apply_thread_policy()
     init = None
     if args.init is not None:
         init = _load_model(args.init, args.device)
