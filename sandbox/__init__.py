@@ -27,7 +27,6 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
@@ -54,7 +53,9 @@ __all__ = [  # = sorted(_LAZY + train, metrics, UserError, __version__); tests/t
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
+    if name == "__version__":  # importlib.metadata costs ~20 ms: only when asked
+        value: Any = _version()
+    elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     elif name in _SUBMODULES:
         value = importlib.import_module(f"sandbox.{name}")
@@ -69,6 +70,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
+    __version__: str
     from sandbox import metrics, train
     from sandbox.animation import Animation
     from sandbox.api import (animate, compare, load, points, preset, presets, render, sample, save, shipped,

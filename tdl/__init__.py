@@ -14,10 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.errors import UserError
 
-try:
-    from sandbox import __version__
-except ImportError:  # pragma: no cover
-    __version__ = "0+unknown"
 
 _LAZY = {"sample": "tdl.api", "embed": "tdl.api", "TreeData": "tdl.tree", "TrajectoryData": "tdl.trajectory",
          "EmbedConfig": "tdl.embedding", "TreeView": "tdl.webview"}
@@ -27,7 +23,10 @@ __all__ = ["EmbedConfig", "TrajectoryData", "TreeData", "TreeView", "UserError",
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
+    if name == "__version__":  # the distribution's, read on first use
+        import sandbox
+        value: Any = sandbox.__version__
+    elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     elif name == "plot":
         value = importlib.import_module("tdl.plot")
@@ -42,6 +41,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    __version__: str
     from tdl import plot
     from tdl.api import embed, sample
     from tdl.embedding import EmbedConfig
