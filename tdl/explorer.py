@@ -146,10 +146,10 @@ class Explorer:
                 rad = g.values[s] * st.scale()[0]
                 if rad > 1:
                     pg.draw.circle(layer, GUIDE, c, rad, 1)
-                ty = c[1] - rad - text.get_height()
-                if ty < 0:  # zoomed in past the top: put the label just inside the ring
-                    ty = c[1] - rad + 2
-                layer.blit(text, (c[0] - text.get_width() / 2, ty))
+                x, y = st.to_screen(st.label_pos[s])  # along the widest empty wedge: never on points
+                lw, lh = layer.get_size()
+                layer.blit(text, (min(max(x - text.get_width() / 2, 0), lw - text.get_width()),
+                                  min(max(y - text.get_height() / 2, 0), lh - text.get_height())))
             else:
                 p = np.array(g.center, dtype=np.float64)
                 p[g.axis] = g.values[s]

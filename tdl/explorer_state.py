@@ -66,12 +66,25 @@ class ExplorerState:
         self.show_help = False
         self._drag: tuple[str, tuple[float, float], tuple[float, float]] | None = None
         lo, hi = self.Y.reshape(-1, 2).min(0), self.Y.reshape(-1, 2).max(0)
-        if self.guides.kind == "ring":  # the drawn rings belong to the picture: fit them too
-            r = float(np.max(self.guides.values)) if len(self.guides.values) else 0.0
-            lo, hi = np.minimum(lo, self.guides.center - r), np.maximum(hi, self.guides.center + r)
+        self.label_pos = self._label_positions()  # (S, 2) world: where each ring's t label goes
+        if self.guides.kind == "ring":  # the tree and its labels fill the window; rings beyond are clipped
+            lo, hi = np.minimum(lo, self.label_pos.min(0)), np.maximum(hi, self.label_pos.max(0))
         self._center = (lo + hi) / 2
         self._extent = np.maximum(hi - lo, 1e-9)  # (2,)
         self.resize(size)
+
+    def _label_positions(self) -> np.ndarray:
+        """Ring labels along the widest empty wedge of the tree (`tdl.plot.label_angle`): never on the
+        points, and inside the fitted view. Step 0 (a disk at the centre) is labelled at its edge."""
+        from tdl.plot import label_angle
+        g = self.guides
+        if g.kind != "ring":
+            return np.zeros((self.S, 2))
+        phi = label_angle(self.Y, g.center)
+        r = np.array(g.values, dtype=np.float64)
+        if self.S > 1:
+            r[0] = (r[0] + r[1]) / 2
+        return g.center + r[:, None] * np.array([np.cos(phi), np.sin(phi)])
 
     @classmethod
     def from_tree(cls, tree, traj=None, size=(1100, 760)) -> "ExplorerState":

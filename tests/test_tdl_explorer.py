@@ -124,11 +124,13 @@ def test_tree_fills_the_plot_and_leaves_room_for_ring_labels(layout):
     xy = st.to_screen(st.Y).reshape(-1, 2)
     f, r = st.fit_rect(), st.plot_rect
     lo, hi = xy.min(0), xy.max(0)
-    if layout == "radial":  # the outermost ring fills the short side; its label stays in the plot
-        ring = st.guides.values.max() * st.scale()[0]
-        c = st.to_screen(st.guides.center)
-        assert 2 * ring >= 0.98 * min(f.w, f.h)
-        assert c[1] - ring - 15 >= r.y
+    if layout == "radial":  # the tree fills the short side; the ring labels stay in the plot, off the points
+        assert max(hi[0] - lo[0], hi[1] - lo[1]) >= 0.8 * min(f.w, f.h)
+        lab = st.to_screen(st.label_pos)
+        assert (lab[:, 0] > r.x).all() and (lab[:, 0] < r.x + r.w).all()
+        assert (lab[:, 1] > r.y).all() and (lab[:, 1] < r.y + r.h).all()
+        gap = np.linalg.norm(xy[None] - lab[:, None], axis=-1).min()
+        assert gap > 3  # no label centre on a point
     else:  # each axis fills its side
         assert hi[0] - lo[0] >= 0.97 * f.w and hi[1] - lo[1] >= 0.97 * f.h
         assert lo[1] >= f.y - 1e-6
