@@ -38,7 +38,7 @@ MAX_PARTICLES = 10_000
 SCORE_SAMPLES = 2000    # samples the score panel compares with the drawing
 WORSE = 1.25            # a finished run scoring this many times worse than the shown model is offered
 LIVE_TRAIN_STEPS = 400  # train as I draw: at most this many warm-start steps after a stroke,
-LIVE_BUDGET_S = 0.25    # ... or this many seconds, then the canvas shows the result
+LIVE_BUDGET_S = 0.2     # ... or this many seconds, then the canvas shows the result
 LIVE_BATCH = 256        # ... at a batch small enough for many steps in the budget
 
 
