@@ -82,7 +82,8 @@ def main() -> int:
             r = json.loads(line)
             ok = "" if r["ratio"] <= 1.2 and r["far_4sigma"] <= 0.01 else " ✗"
             print(f"| {r['data']} | {r['objective']} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['steps']} | "
-                  f"{r['stopped']} | {r['ratio']:.2f}{ok} | {100 * r['far_4sigma']:.2f}% | {r['load']:.1f} | "
+                  f"{r['stopped']} | {r['ratio']:.2f}{ok} | {100 * r['far_4sigma']:.2f}% | "
+                  f"{'-' if r['load'] is None else format(r['load'], '.1f')} | "
                   f"{'yes' if r['busy'] else 'no'} |")
         return 0
     import torch

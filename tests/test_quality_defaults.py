@@ -1,0 +1,41 @@
+"""Final quality of a default `train` (no flags), a fast subset of bench/quality_defaults.py.
+
+The full table (every preset and the held-out sets, both objectives) is in docs/BENCHMARKS.md;
+it does NOT meet the issue's bar (ratio <= 1.2 and <= 1% of samples beyond 4 noise scales) on
+most sets. This test holds the sets where the defaults measured within it, at the bar itself,
+so a change that loses it fails: three_modes flow measured 1.09 / 0.05% (eight_gaussians flow
+1.20 / 0.05% sits on the bar and DDPM's 200-step sampling is slow: both left to the bench).
+"""
+import numpy as np
+import pytest
+
+from sandbox import quality
+from sandbox.datasets import PointSet
+from sandbox.train import STOP_CAP, STOP_CONVERGED, TrainConfig, train
+
+
+def _defaults(name, objective):
+    draw, sigma = quality.data_sets()[name]
+    ev = None
+    for ev in train(TrainConfig(objective=objective), PointSet(draw(2000, 0), None, [], name), "cpu"):
+        pass
+    sets = [ev.model.sample(2000, seed=1000 + k).final.numpy() for k in range(4)]
+    return ev, quality.sw_ratio(sets, draw), quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,objective,max_ratio", [("three_modes", "flow", 1.2)])
+def test_default_training_quality(name, objective, max_ratio):
+    ev, ratio, far = _defaults(name, objective)
+    assert ev.stopped in (STOP_CAP, STOP_CONVERGED) and ev.step <= TrainConfig().steps
+    assert ratio <= max_ratio and far <= 0.01, (ratio, far)
+
+
+def test_quality_measures_know_the_answer():
+    draw, sigma = quality.HELDOUT["grid_5x5"]
+    fresh = [draw(2000, 500 + k) for k in range(4)]
+    assert 0.85 < quality.sw_ratio(fresh, draw) < 1.15  # fresh data scores as data
+    assert quality.far_fraction(np.concatenate(fresh), draw(20000, 99), sigma) == 0.0
+    between = draw(2000, 7) + 0.5  # every point moved to the middle between four clusters
+    assert quality.far_fraction(between, draw(20000, 99), sigma) > 0.99
+    assert quality.sw_ratio([between], draw) > 2
