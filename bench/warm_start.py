@@ -7,7 +7,8 @@ segment under the moons). We continue training with `warm_start_config()` (100 s
 and sample 2000 particles with the model's default sampler, as the window does after a stroke.
 Reports wall and CPU seconds (training + sampling, one thread: sandbox/threads.py) and the
 sliced-Wasserstein ratio of the samples to the new data (over data vs data) before and after,
-and for comparison the ratio after the same number of steps from scratch.
+and for comparison the ratio after the same number of steps from scratch. The process is warmed
+up first (a 5-step run), as the window's is when the user draws.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> int:
+    import argparse
+
     import numpy as np
 
     from sandbox import quality
@@ -28,6 +31,9 @@ def main() -> int:
     from sandbox.threads import apply_thread_policy
     from sandbox.train import TrainConfig, train, warm_start_config
 
+    ap = argparse.ArgumentParser(description="warm start after a stroke")
+    ap.add_argument("--steps", type=int, default=0, help="warm-start steps (0 = warm_start_config's)")
+    args = ap.parse_args()
     apply_thread_policy()
 
     def stroke_data(n: int, seed: int) -> np.ndarray:
@@ -38,13 +44,16 @@ def main() -> int:
         return np.concatenate([make_preset("moons", n=n - k, seed=seed).points, stroke])
 
     new = PointSet(stroke_data(2000, 0), None, [], "moons+stroke")
+    # the window's process is warm: pay torch's one-time start-up (thread pool, first kernels) here
+    for _ in train(TrainConfig(steps=5, eval_every=0), new, "cpu"):
+        pass
     print(f"# {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}, torch threads 1")
     print(f"{'objective':9s} {'steps':>5s} {'train s':>8s} {'sample s':>8s} {'total s':>8s} {'cpu s':>6s} "
           f"{'before':>7s} {'after':>7s} {'scratch':>7s}")
     for objective in ("flow", "ddpm"):
         old = load_model(shipped_model_path("moons", objective))
         before = quality.sw_ratio([old.sample(2000, seed=1).final.numpy()], stroke_data)
-        cfg = warm_start_config(TrainConfig(objective=objective))
+        cfg = warm_start_config(TrainConfig(objective=objective), **({"steps": args.steps} if args.steps else {}))
         wall, cpu = time.perf_counter(), time.process_time()
         for ev in train(cfg, new, "cpu", init=old):
             pass
