@@ -29,7 +29,12 @@ def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
     path = Path(path)
     folder = path.parent
     if make_parents:
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # read-only file system, no permission, a file in the way: one line
+            why = ("a file is in the way of that folder" if e.errno in (errno.EEXIST, errno.ENOTDIR)
+                   else describe_os_error(e, with_path=False))
+            raise UserError(f"{path}: cannot make folder '{folder}': {why}") from None
     elif not folder.is_dir():
         raise UserError(f"{path}: folder '{folder}' does not exist")
     if path.is_dir():

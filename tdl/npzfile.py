@@ -29,8 +29,7 @@ def save_npz(path: Path, header: dict, arrays: dict[str, np.ndarray], what: str)
     except TypeError as e:
         raise UserError(f"{what} metadata must be JSON-serialisable: {e}") from None
     arrays = {k: v for k, v in arrays.items() if v is not None}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, make_parents=True) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, header=np.array(header_json), **arrays)
     return path
 

@@ -1,6 +1,8 @@
 """Atomic writes keep the old file on failure and give ordinary permissions on success."""
+import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +41,29 @@ def test_missing_folder_is_a_user_error_unless_asked_to_create(tmp_path):
     with atomic_path(tmp_path / "yes" / "a.csv", make_parents=True) as tmp:
         tmp.write_text("x")
     assert (tmp_path / "yes" / "a.csv").read_text() == "x"
+
+
+def test_folder_that_cannot_be_made_is_one_user_error(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("a file")
+    for folder in (tmp_path / "f", tmp_path / "f" / "sub"):
+        with pytest.raises(UserError, match="a file is in the way"):
+            with atomic_path(folder / "a.csv", make_parents=True):
+                pass
+
+    def read_only(self, *a, **k):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(UserError, match="cannot make folder .*read-only file system"):
+        with atomic_path(tmp_path / "new" / "a.csv", make_parents=True):
+            pass
+
+
+def test_tdl_output_folder_in_the_way_is_one_line(tmp_path, capsys):
+    """`tdl run` in a read-only folder or with a file named like its output folder ended in a
+    traceback (save_npz made the folder outside the one-line error path)."""
+    from tdl.cli import main
+    (tmp_path / "out").write_text("a file")
+    rc = main(["sample", "--source", "digits", "--prompts", "3", "--instances-per-prompt", "2",
+               "--steps", "3", "--out", str(tmp_path / "out" / "t.npz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith("error: ") and "in the way" in err[-1], err
