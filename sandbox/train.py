@@ -84,6 +84,13 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise UserError(f"{name} must be a positive whole number, got {v}")
+        from sandbox import limits
+
+        for name, rng in (("T", limits.T_CHAIN), ("steps", limits.STEPS), ("batch_size", limits.BATCH),
+                          ("width", limits.WIDTH), ("depth", limits.DEPTH), ("fourier", limits.FOURIER),
+                          ("time_embed_dim", limits.TIME_EMBED), ("eval_samples", limits.SAMPLES),
+                          ("seed", limits.SEED)):
+            limits.check_int(name, getattr(self, name), *rng)  # before anything is allocated
         for name in ("warmup", "fourier", "eval_every", "eval_steps", "patience"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:

@@ -100,3 +100,12 @@ def test_session_nesting_is_bounded(tmp_path):
     save_np({"drawing.points": np.zeros((1, 2), np.float32)}, str(path), metadata={"session": raw})
     with pytest.raises(UserError, match="not a diffusion-sandbox session"):  # was RecursionError
         session.load(path)
+
+
+@pytest.mark.parametrize("field,value", [("width", 10 ** 6), ("depth", 10 ** 6), ("T", 10 ** 9), ("seed", -1),
+                                         ("seed", 2 ** 64), ("batch_size", 10 ** 9)])
+def test_python_api_ranges(field, value):
+    from sandbox.train import TrainConfig
+
+    with pytest.raises(UserError, match=f"{field} must be"):
+        TrainConfig(**{field: value}).validate()
