@@ -227,6 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
+    except OSError as e:  # the environment's fault (full disk, read-only folder...): one line, as in sandbox's CLI
+        from sandbox.fileio import describe_os_error
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as e:  # torch reports a failed allocation as a RuntimeError
+        if not isinstance(e, MemoryError) and not any(k in str(e) for k in ("out of memory", "can't allocate memory")):
+            raise
+        print("error: out of memory; ask for fewer prompts, instances or steps (or a smaller batch)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

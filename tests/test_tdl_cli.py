@@ -215,3 +215,30 @@ def test_user_mistakes_are_one_line_and_exit_2(ran, synthetic_traj, tmp_path, ca
         assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], (argv, err)
         assert "Traceback" not in out + err
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.jpg").exists()
+
+
+@pytest.mark.parametrize("fault, needle", [
+    (RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory"), "out of memory"),
+    (MemoryError(), "out of memory"),
+    (PermissionError(13, "Permission denied", "x.npz"), "permission denied")])
+def test_faults_of_the_machine_are_one_line_and_exit_2(monkeypatch, capsys, fault, needle):
+    """A request too large for memory (`--instances-per-prompt 100000000` on digits asked for 256 GB)
+    or an OSError outside the atomic writes ended in a traceback."""
+    import tdl.commands
+
+    def fails(args):
+        raise fault
+    monkeypatch.setattr(tdl.commands, "sample", fails)
+    rc, out, err = _run(capsys, "sample", "--source", "digits", "--out", "x.npz")
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
+
+
+def test_other_runtime_errors_are_not_hidden(monkeypatch):
+    import tdl.commands
+
+    def fails(args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(tdl.commands, "sample", fails)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["sample", "--source", "digits", "--out", "x.npz"])

@@ -54,7 +54,7 @@ def load_pipeline(model: str, device: str = "cpu", dtype: str = "float32", progr
         from diffusers import DiffusionPipeline
         _quiet_loading(progress)
     except ImportError:
-        raise UserError("the diffusers source needs diffusers and transformers: pip install 'diffusers-sandbox[tdl]' "
+        raise UserError("the diffusers source needs diffusers and transformers: pip install 'diffusion-sandbox[tdl]' "
                         "(or pip install diffusers transformers)") from None
     if dtype not in DTYPES:
         raise UserError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
