@@ -90,3 +90,19 @@ def test_render_shipped_dataset(trained, monkeypatch):
     assert main(["render", "--dataset", "two-moons", "--out", str(out), "--size", "64x48",
                  "--fps", "4", "--seconds", "1", "--particles", "100", "--steps", "3"]) == 0
     assert asked == [("moons", "flow")] and out.exists()
+
+
+def test_no_display_hint_names_the_program_as_it_was_typed(tmp_path, monkeypatch):
+    """The README's first command runs `.venv/bin/diffusion-sandbox`; the no-display line must not tell
+    that user to type a bare `diffusion-sandbox`, which their shell does not find."""
+    from sandbox.cli.commands import program_name
+    exe = tmp_path / ".venv" / "bin" / "diffusion-sandbox"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    assert program_name(".venv/bin/diffusion-sandbox") == ".venv/bin/diffusion-sandbox"
+    monkeypatch.setenv("PATH", str(exe.parent))
+    assert program_name(str(exe)) == "diffusion-sandbox"           # on PATH: the short name works
+    assert program_name("diffusion-sandbox") == "diffusion-sandbox"
+    assert program_name("/x/sandbox/__main__.py") == "python -m sandbox"

@@ -20,6 +20,22 @@ NO_DISPLAY_HINT = ("to make an animation without a window: "
                    "diffusion-sandbox render --dataset smiley --out smiley.gif")
 
 
+def program_name(argv0: str | None = None) -> str:
+    """How to type this program again: `.venv/bin/diffusion-sandbox` (the README's first command)
+    when that is how it was run and PATH finds no such program (or another one), `python -m
+    sandbox` for the module, else `diffusion-sandbox`."""
+    import shutil
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    name = os.path.basename(argv0)
+    if name == "__main__.py":
+        return "python -m sandbox"
+    if os.path.dirname(argv0) and name.startswith("diffusion-sandbox"):
+        found = shutil.which(name)
+        if found is None or os.path.realpath(found) != os.path.realpath(argv0):
+            return argv0
+    return "diffusion-sandbox"
+
+
 # --- checks -------------------------------------------------------------------------------
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> None:
     if path.suffix.lower() not in allowed:
@@ -348,7 +364,7 @@ def window(args: argparse.Namespace) -> int:
         kwargs["dataset"] = canonical_name(kwargs["dataset"])
     ok, why = display_available()
     if not ok:
-        print(f"no display ({why}); {NO_DISPLAY_HINT}", file=sys.stderr)
+        print(f"no display ({why}); {NO_DISPLAY_HINT.replace('diffusion-sandbox', program_name())}", file=sys.stderr)
         return 1
     from sandbox.app.window import run
 

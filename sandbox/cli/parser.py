@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="points file to write (.csv or .npy); an existing file is replaced")
     _no_clobber(s)
 
-    r = sub.add_parser("render", help="render an animation (MP4 / GIF) or a still (PNG)",
+    r = sub.add_parser("render", help="render an animation (MP4 / GIF), a web page (HTML) or a still (PNG)",
                        description="Render particles travelling from noise to data, with their "
                                    "paths, density contours and the data behind; no window needed.",
                        formatter_class=_formatter, epilog=EXAMPLES)
