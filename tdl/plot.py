@@ -353,7 +353,9 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
             spine.set_visible(False)
     if radial:  # rings must look round: the limits grow along one axis to fill the panel
         ax.set_aspect("equal", adjustable="datalim")
+        ax.set_autoscale_on(True)  # the same growth; without it matplotlib logs "Ignoring fixed x limits..."
         ax.apply_aspect()
+        ax.set_autoscale_on(False)
     if thumbs:
         picks = choose_thumbnails(pidx, Y.shape[0], thumbnails, thumbnail_steps)
         rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])

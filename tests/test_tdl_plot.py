@@ -172,3 +172,12 @@ def test_summary_line_averages_per_step_metrics():
     line = summary_line({"trustworthiness": [0.8, 1.0], "step_separation": 0.5, "runtime": 2.0})
     assert "trust 0.900" in line and "step sep 0.500" in line and "2.0 s" in line
     assert summary_line({}) == ""
+
+
+def test_radial_figure_logs_nothing_to_the_terminal(tmp_path, caplog):
+    """Every `tdl run` printed matplotlib's "Ignoring fixed y limits to fulfill fixed data aspect ..."
+    (the rings' equal aspect grows the limits we set; that is meant, not worth a line)."""
+    tree, traj = synthetic(layout="radial", P=3)
+    with caplog.at_level("WARNING", logger="matplotlib"):
+        plot_tree(tree, tmp_path / "tree.png", traj, thumbnails=0, dpi=60)
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("matplotlib")]
