@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             show(message, category, *rest, **kw)
     warnings.showwarning = one_line
     try:
+        from sandbox.limits import SEED, check_int
+        check_int("--seed", getattr(args, "seed", None), *SEED)  # torch takes 0..2**63-1, as sandbox's CLI
+        for seed in getattr(args, "seeds", None) or []:
+            check_int("--seeds", seed, *SEED)
         from tdl import commands
 
         if hasattr(args, "threads"):

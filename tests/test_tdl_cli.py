@@ -242,3 +242,13 @@ def test_other_runtime_errors_are_not_hidden(monkeypatch):
     monkeypatch.setattr(tdl.commands, "sample", fails)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["sample", "--source", "digits", "--out", "x.npz"])
+
+
+@pytest.mark.parametrize("argv", [["run", "--seed", "99999999999999999999999"], ["sample", "--seed", "-1"],
+                                  ["embed", "x.npz", "--seed", "-2"],
+                                  ["sample", "--source", "diffusers", "--seeds", "0", "-1"]])
+def test_seeds_out_of_range_are_one_line(capsys, argv):
+    """`tdl run --seed 99999999999999999999999` ended in torch's 'Overflow when unpacking long long'."""
+    rc, out, err = _run(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("error: --seed") and "2**63-1" in lines[0], err
