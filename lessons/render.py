@@ -72,7 +72,10 @@ def frames(step, state, progresses, size, theme, caption: str = "") -> Iterator[
             draw_step(step, state, surface, rect, theme, float(p), caches=caches, viewports=vps)
             if caption:
                 pad = int(8 * theme.scale)
-                draw_text(surface, caption, (rect.right - pad, rect.top + pad), theme, anchor="topright",
+                y = rect.top + pad
+                if len(vps) > 1 or step.scene is not None:  # several panes: the right one's header is up there
+                    y += theme.font(1.0).get_linesize() + pad // 2
+                draw_text(surface, caption, (rect.right - pad, y), theme, anchor="topright",
                           backdrop=True, mult=0.85)
             last_p, last = p, surface_pixels(surface)
         yield last

@@ -589,3 +589,26 @@ def test_window_pick_step_takes_the_click_as_a_guess(tmp_path):
         assert r.result.passed and app.errors == 0
     finally:
         app.close()
+
+
+def test_render_caption_stays_below_the_pane_headers(tmp_path):
+    """Lesson 8's three panes: the caption at the top right was drawn over the right pane's header
+    ("rectilinear tree · s 8. Reading a Tree ..."). With several panes it sits one line lower: the
+    header row is the same with and without the caption."""
+    from lessons.render import frames, make_state as render_state
+    from sandbox.view import Theme
+
+    st = render_state(tmp_path, particles=300)
+    try:
+        lesson = get_lesson("reading_a_tree")
+        LessonRunner(lesson).enter(0, st)
+        lesson.steps[0].demo(st)              # as render_lesson: waits for the lesson's paths and trees
+        st.wait_idle(600)
+        theme = Theme.named("dark").scaled(600 / 720)
+        plain, captioned = (next(frames(lesson.steps[0], st, [1.0], (960, 600), theme, c))
+                            for c in ("", "8. Reading a Tree of Diffusion Life  ·  step 1/3"))
+    finally:
+        st.close()
+    rows = np.flatnonzero((plain != captioned).any(axis=(1, 2)))
+    header = int(8 * theme.scale) + theme.font(1.0).get_linesize()
+    assert len(rows) and rows.min() >= header, (rows.min(), header)
