@@ -106,3 +106,4 @@ def test_no_display_hint_names_the_program_as_it_was_typed(tmp_path, monkeypatch
     assert program_name(str(exe)) == "diffusion-sandbox"           # on PATH: the short name works
     assert program_name("diffusion-sandbox") == "diffusion-sandbox"
     assert program_name("/x/sandbox/__main__.py") == "python -m sandbox"
+    assert program_name("/x/site-packages/pytest/__main__.py") == "diffusion-sandbox"  # python -m pytest

@@ -85,3 +85,30 @@ def test_ddim_with_eta_is_seeded_through_the_model():
     a = model.sample(300, sampler="ddim", steps=10, eta=0.5, seed=1, x_T=x_T).final
     b = model.sample(300, sampler="ddim", steps=10, eta=0.5, seed=2, x_T=x_T).final
     assert not torch.equal(a, b)  # same start: only the injected noise differs
+
+
+def test_flow_model_samples_stay_bounded_when_the_net_extrapolates():
+    """A flow net extrapolates linearly far from its data; Heun then fed ever larger velocities to a
+    rare far noise point (a 4000-step moons model sent 1 sample in 2000 to |x| ~ 1e4..5e10). The
+    model's field clamps x0 to 1.5x the data's box, as for DDPM, so samples stay near the data."""
+    import torch
+
+    from sandbox import samplers
+    from sandbox.modelio import load_model, shipped_model_path
+
+    model = load_model(shipped_model_path("moons", "flow"))
+    net = model.net
+
+    class Extrapolating(torch.nn.Module):  # the net plus a steep linear term far from the data
+        def forward(self, x, t, labels=None):
+            far = (x.norm(dim=1, keepdim=True) - 3.0).clamp(min=0.0)
+            return net(x, t, labels) - 40.0 * far * x
+
+    model.net = Extrapolating()
+    x_T = torch.tensor([[0.1, 0.2], [4.0, 0.0], [0.0, -4.5], [3.5, 3.5]])
+    box = model.clip_box()
+    assert box is not None and 1.0 < box < 10.0
+    final = samplers.run(model.field(), "heun", x_T, 20).final
+    assert torch.isfinite(final).all() and final.abs().max() <= 1.01 * box
+    unclipped = samplers.run(model.field(clip=False), "heun", x_T, 20).final
+    assert not (torch.isfinite(unclipped).all() and unclipped.abs().max() <= 1.01 * box)  # the failure it guards

@@ -27,8 +27,8 @@ def program_name(argv0: str | None = None) -> str:
     import shutil
     argv0 = sys.argv[0] if argv0 is None else argv0
     name = os.path.basename(argv0)
-    if name == "__main__.py":
-        return "python -m sandbox"
+    if name == "__main__.py" and os.path.basename(os.path.dirname(argv0)) == "sandbox":
+        return "python -m sandbox"  # (python -m pytest's argv[0] is pytest's own __main__.py)
     if os.path.dirname(argv0) and name.startswith("diffusion-sandbox"):
         found = shutil.which(name)
         if found is None or os.path.realpath(found) != os.path.realpath(argv0):
