@@ -116,7 +116,9 @@ def lesson() -> Lesson:
             except Exception as e:  # noqa: BLE001 - shown by the check, never lost in a thread
                 memo[("error", key)] = f"{type(e).__name__}: {e}"
         memo.pop(("error", key), None)
-        th = work[key] = threading.Thread(target=run, daemon=True)
+        # not a daemon: quitting waits for it (seconds); a daemon thread still inside torch when the
+        # interpreter exits aborts it ("terminate called without an active exception", exit 134)
+        th = work[key] = threading.Thread(target=run, daemon=False)
         th.start()
         return th
 

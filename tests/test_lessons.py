@@ -612,3 +612,19 @@ def test_render_caption_stays_below_the_pane_headers(tmp_path):
     rows = np.flatnonzero((plain != captioned).any(axis=(1, 2)))
     header = int(8 * theme.scale) + theme.font(1.0).get_linesize()
     assert len(rows) and rows.min() >= header, (rows.min(), header)
+
+
+def test_quitting_while_lesson_8_computes_exits_cleanly(tmp_path):
+    """Ctrl+Q a few seconds into `diffusion-sandbox lesson 8` aborted Python ("terminate called without
+    an active exception", exit 134): the paths were computed in a daemon thread still inside torch."""
+    import subprocess
+    import sys
+    code = ("import pathlib, sys\n"
+            "from lessons import get_lesson\n"
+            "from lessons.render import make_state\n"
+            "from lessons.runner import LessonRunner\n"
+            "st = make_state(pathlib.Path(sys.argv[1]), particles=300)\n"
+            "LessonRunner(get_lesson('reading_a_tree')).enter(0, st)\n"    # starts the paths' thread
+            "st.close()\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
