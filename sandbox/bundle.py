@@ -155,6 +155,12 @@ class DiffusionModel:
             raise UserError(f"number of samples must be a positive whole number, got {n}")
         sampler = SAMPLERS.canonical(sampler or self.default_sampler)  # UserError if unknown
         steps = self.default_steps(sampler) if steps is None else steps
+        # the CLI's ranges and memory check, for the Python API too (sample(model, 10**10) asked torch for 80 GB)
+        from sandbox import limits
+        limits.check_int("number of samples", n, *limits.SAMPLES)
+        limits.check_int("steps", steps, *limits.SAMPLER_STEPS)
+        limits.check_int("seed", seed, *limits.SEED)
+        limits.check_fits("n", int(n), 4.0 * 2 * (int(steps) + 1) + 4.0 * (128 * 5 + 66) * 2, what=f"{steps} steps")
         device = torch.device(device) if device is not None else self.device
         if device != self.device:
             self.to(device)

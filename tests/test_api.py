@@ -165,3 +165,16 @@ def test_non_2d_trajectories_keep_the_plain_repr():
     assert traj._repr_html_() is None
     with pytest.raises(sandbox.UserError, match="cannot read points"):
         sandbox.points(object())
+
+
+def test_sample_refuses_what_the_cli_refuses():
+    """`sandbox.sample(model, 10**10)` reached torch (an 80 GB allocation, RuntimeError) and seed=-1
+    passed; the Python API now has the CLI's ranges and memory check."""
+    model = sandbox.shipped("moons")
+    for kwargs, needle in [(dict(n=10 ** 10), "number of samples must be from 1 to 10_000_000"),
+                           (dict(n=10, seed=-1), "seed must be from 0"),
+                           (dict(n=10, steps=0), "steps must be from 1"),
+                           (dict(n=9_000_000, steps=100_000), "more than this machine can spare")]:
+        with pytest.raises(sandbox.UserError, match=needle):
+            sandbox.sample(model, **kwargs)
+    assert sandbox.sample(model, 5, seed=2 ** 63 - 1).final.shape == (5, 2)
