@@ -26,6 +26,22 @@ def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
     A missing folder is a UserError unless `make_parents` creates it. On any exception the
     temporary file is removed and `path` is left as it was.
     """
+    path = _checked_target(path, make_parents)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as e:  # read-only folder, full disk, quota...: one line; the old file is untouched
+        raise UserError(f"cannot write {path}: {describe_os_error(e, with_path=False)}") from None
+    finally:
+        try:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _checked_target(path: str | os.PathLike, make_parents: bool) -> Path:
     path = Path(path)
     folder = path.parent
     if make_parents:
@@ -39,18 +55,21 @@ def atomic_path(path: str | os.PathLike, *, make_parents: bool = False) -> Itera
         raise UserError(f"{path}: folder '{folder}' does not exist")
     if path.is_dir():
         raise UserError(f"{path}: is a folder; give a file name")
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
+    return path
+
+
+def check_writable(path: str | os.PathLike, *, make_parents: bool = False) -> Path:
+    """Fail before a long computation rather than after it: `atomic_path`'s checks plus a probe
+    file made and removed beside `path` (read-only folder or file system, no permission).
+    Nothing stays written; a problem is a UserError of one line."""
+    path = _checked_target(path, make_parents)
+    probe = path.parent / f".{path.name}.{secrets.token_hex(4)}.probe"
     try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as e:  # read-only folder, full disk, quota...: one line; the old file is untouched
+        probe.touch(exist_ok=False)
+        probe.unlink()
+    except OSError as e:
         raise UserError(f"cannot write {path}: {describe_os_error(e, with_path=False)}") from None
-    finally:
-        try:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        except OSError:
-            pass
+    return path
 
 
 def describe_os_error(e: OSError, with_path: bool = True) -> str:

@@ -223,7 +223,9 @@ def figure_options(args, tree, traj) -> dict:
 
 # --- commands ---------------------------------------------------------------------------------
 def sample(args) -> int:
+    from sandbox.fileio import check_writable
     from tdl.sources.shards import Processes, write_sharded
+    check_writable(args.out, make_parents=True)  # before minutes of sampling, not after
     procs = Processes()
     traj = sample_trajectory(args, procs)
     if procs.sharded:
@@ -262,6 +264,8 @@ def embed(args) -> int:
         raise UserError("give --parametric (train one) or --parametric-model (use a saved one), not both")
     traj = TrajectoryData.load(args.trajectory)
     out = Path(args.out)
+    from sandbox.fileio import check_writable
+    check_writable(out, make_parents=True)  # before the embedding's iterations, not after
     source = os.path.relpath(Path(args.trajectory).resolve(), out.resolve().parent)
     tree = _embed_to_tree(traj, config, args, out, source)
     path = tree.save(out)

@@ -252,3 +252,33 @@ def test_seeds_out_of_range_are_one_line(capsys, argv):
     rc, out, err = _run(capsys, *argv)
     lines = err.strip().splitlines()
     assert rc == 2 and len(lines) == 1 and lines[0].startswith("error: --seed") and "2**63-1" in lines[0], err
+
+
+def test_an_unwritable_output_is_refused_before_the_work(synthetic_traj, tmp_path, monkeypatch, capsys):
+    """`tdl embed` / `tdl sample` check the output before iterating, not after minutes of work."""
+    import errno
+    import pathlib
+
+    import tdl.commands
+    import tdl.pipeline
+
+    def no_work(*a, **k):
+        raise AssertionError("the work ran before the output was checked")
+
+    monkeypatch.setattr(tdl.pipeline, "embed_trajectory", no_work)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["embed", str(synthetic_traj), "--out", str(blocker / "tree.npz")]) == 2
+    assert "a file is in the way" in capsys.readouterr().err
+
+    def read_only(self, *a, **k):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "touch", read_only)
+    assert main(["embed", str(synthetic_traj), "--out", str(tmp_path / "tree.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "read-only" in err[0]
+    monkeypatch.setattr(tdl.commands, "sample_trajectory", no_work)
+    assert main(["sample", "--source", "digits", "--out", str(tmp_path / "traj.npz")]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".*probe"))
