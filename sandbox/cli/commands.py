@@ -330,9 +330,13 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
 
 
 def _title(model, traj, args: argparse.Namespace) -> str:
+    from sandbox.registry import PRESETS, SAMPLERS
+
     name = args.dataset or model.data_summary.get("name") or args.model.stem
+    name = PRESETS[name].display if name in PRESETS else name  # display names, never ids
+    sampler = SAMPLERS[traj.sampler].display if traj.sampler in SAMPLERS else traj.sampler
     bits = [str(name), "flow matching" if model.kind == "flow" else "DDPM",
-            f"{traj.sampler} {traj.steps} steps"]
+            f"{sampler} {traj.steps} steps"]
     return "  \u00b7  ".join(b for b in bits if b)
 
 

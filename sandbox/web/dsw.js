@@ -135,7 +135,7 @@
     var v = P.view, scale = Math.min(W, H) / (2 * v.half);
     function X(x) { return W / 2 + (x - v.cx) * scale; }
     function Y(y) { return H / 2 - (y - v.cy) * scale; }
-    var progress = 0, cur = new Float32Array(N * 2);
+    var progress = 0, cur = new Float32Array(N * 2), tNow = 1;
     var colours = P.labels ? th.classes.map(function (c) { return rgba(c); }) : [rgba(th.particle)];
 
     function locate(p) {  // like Trajectory.at: linear between steps
@@ -155,9 +155,29 @@
         if (gx >= 0 && gx < nx && gy >= 0 && gy < ny) { g[gy * nx + gx] += 1; n++; }
       }
       if (n < 10) return;
-      g = blur(g, nx, ny, Math.min(3.5, Math.max(1.2, 2.2 * Math.pow(2000 / Math.max(n, 1), 1 / 6))));
-      var lv = levels(g);
       ctx.lineWidth = 1.2;
+      // as the window (view/frame.py): the starting noise gets the exact Gaussian's circles, and
+      // towards the noise end the kernel widens to the cloud's own Scott bandwidth (weighted by t),
+      // so finite-sample wiggles do not read as structure
+      var mx = 0, my = 0, vv = 0;
+      for (k = 0; k < N; k++) { mx += cur[2 * k]; my += cur[2 * k + 1]; }
+      mx /= N; my /= N;
+      for (k = 0; k < N; k++) { var dx = cur[2 * k] - mx, dy = cur[2 * k + 1] - my; vv += dx * dx + dy * dy; }
+      vv /= N;  // = 2 s^2 for an isotropic Gaussian N(mu, s^2 I)
+      if (tNow >= P.ts[0] - 1e-9 && P.ts[0] >= P.ts[S]) {
+        for (var m0 = 0; m0 < MASS.length; m0++) {  // HDR of mass m: the disc of radius s sqrt(-2 ln(1 - m))
+          ctx.strokeStyle = rgba(th.contour[Math.min(m0, th.contour.length - 1)], 0.9);
+          ctx.beginPath();
+          ctx.arc(X(mx), Y(my), Math.sqrt(vv / 2) * Math.sqrt(-2 * Math.log(1 - MASS[m0])) * scale, 0, 2 * Math.PI);
+          ctx.stroke();
+        }
+        return;
+      }
+      var sigma = Math.min(3.5, Math.max(1.2, 2.2 * Math.pow(2000 / Math.max(n, 1), 1 / 6)));
+      var cells = Math.sqrt(vv / 2) * Math.pow(N, -1 / 6) * scale * nx / W;
+      if (tNow > 0) sigma = Math.max(sigma, Math.min(tNow * cells, 12));
+      g = blur(g, nx, ny, sigma);
+      var lv = levels(g);
       for (var m = 0; m < lv.length; m++) {
         ctx.strokeStyle = rgba(th.contour[Math.min(m, th.contour.length - 1)], 0.9);
         ctx.beginPath();
@@ -170,6 +190,7 @@
     }
     function draw() {
       var l = positions(progress), k, s;
+      tNow = P.ts[l[0]] + l[2] * (P.ts[l[1]] - P.ts[l[0]]);
       ctx.fillStyle = rgba(th.background); ctx.fillRect(0, 0, W, H);
       if (opts.data && data) {
         ctx.fillStyle = rgba(th.data, th.data_alpha === undefined ? 0.45 : th.data_alpha);

@@ -69,8 +69,14 @@ def trajectory_player(traj, data=None, contours: bool = True, traces: int = 100,
         "contours": bool(contours),
         "view": view_box(xs, data, aspect),
         "aspect": aspect,
-        "sampler": d["sampler"],
+        "sampler": _display(d["sampler"]),
         "nfe": int(d["nfe"]),
         "theme": theme_colors(theme),
     }
     return Player("animation", payload, title or "diffusion sandbox animation")
+
+
+def _display(sampler: str | None) -> str | None:
+    """The sampler's display name from the registry (pages show names, never ids)."""
+    from sandbox.registry import SAMPLERS
+    return SAMPLERS[sampler].display if sampler and sampler in SAMPLERS else sampler
