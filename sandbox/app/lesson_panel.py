@@ -11,6 +11,8 @@ import pygame
 
 from sandbox.view.theme import Theme, blend
 
+from . import overlays
+
 BUTTONS = (("back", "< Back"), ("reset", "Reset step"), ("check", "Check"), ("next", "Next >"))
 # pygame's default font has no arrows, check marks or subscripts: spell them out
 PLAIN = str.maketrans({"\u2190": "<-", "\u2192": "->", "\u2191": "Up", "\u2193": "Down", "\u2713": "ok",
@@ -18,18 +20,11 @@ PLAIN = str.maketrans({"\u2190": "<-", "\u2192": "->", "\u2191": "Up", "\u2193":
 
 
 def wrap(text: str, font, width: int) -> list[str]:
-    """Greedy word wrap of `text` to lines no wider than `width` pixels (a long word gets its own line)."""
+    """Greedy word wrap of `text` to lines no wider than `width` pixels, paragraph by paragraph
+    (an empty paragraph keeps its blank line), in the glyphs pygame's default font has."""
     lines: list[str] = []
     for para in str(text).translate(PLAIN).split("\n"):
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}" if line else word
-            if line and font.size(trial)[0] > width:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
+        lines.extend(overlays.wrap(para, font, width) or [""])
     return lines
 
 

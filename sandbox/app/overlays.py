@@ -5,6 +5,7 @@ import numpy as np
 import pygame
 
 from sandbox.view.draw import draw_text
+from sandbox.view.score_panel import ema
 from sandbox.view.theme import Theme, blend
 
 from .keys import help_rows
@@ -33,21 +34,16 @@ def loss_chart(surf, rect: pygame.Rect, theme: Theme, status) -> None:
     good = losses[np.isfinite(losses) & (losses > 0)]
     if len(good) >= 2:
         # exponential moving average (per-batch loss is noisy), then thin to <= plot width points
-        a = 2.0 / (1 + max(5, len(good) // 30))
-        ema = np.empty_like(good)
-        acc = good[0]
-        for i, v in enumerate(good):
-            acc = a * v + (1 - a) * acc
-            ema[i] = acc
-        idx = np.linspace(0, len(ema) - 1, min(len(ema), max(plot.w, 2))).astype(int)
-        y = np.log10(ema[idx])
+        smooth = ema(good)
+        idx = np.linspace(0, len(smooth) - 1, min(len(smooth), max(plot.w, 2))).astype(int)
+        y = np.log10(smooth[idx])
         lo, hi = float(y.min()), float(y.max())
         if hi - lo < 1e-6:
             hi = lo + 1
         xs = plot.x + np.linspace(0, plot.w, len(y))
         ys = plot.bottom - (y - lo) / (hi - lo) * plot.h
         pygame.draw.lines(surf, theme.particle, False, np.stack([xs, ys], 1).tolist(), theme.line_px)
-        draw_text(surf, f"{ema[-1]:.4f}", (plot.right, plot.y), theme, mult=0.75, anchor="topright")
+        draw_text(surf, f"{smooth[-1]:.4f}", (plot.right, plot.y), theme, mult=0.75, anchor="topright")
     if status.scores:
         s = status.scores[-1][1]
         txt = f"score {s:.3f}"

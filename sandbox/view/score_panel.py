@@ -105,7 +105,8 @@ def _axes(surf, plot: pygame.Rect, theme: Theme) -> None:
     pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.topleft, 1)
 
 
-def _ema(v: np.ndarray) -> np.ndarray:
+def ema(v: np.ndarray) -> np.ndarray:
+    """Exponential moving average of a noisy per-batch curve (span ~ len / 30, at least 5)."""
     a = 2.0 / (1 + max(5, len(v) // 30))
     out = np.empty_like(v)
     acc = v[0]
@@ -141,7 +142,7 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
     losses = np.asarray(status.losses, dtype=np.float64)
     good = losses[np.isfinite(losses) & (losses > 0)]
     if len(good) >= 2:
-        e = np.log10(_ema(good))
+        e = np.log10(ema(good))
         idx = np.linspace(0, len(e) - 1, min(len(e), max(plot.w, 2))).astype(int)
         y = e[idx]
         a, b = float(y.min()), float(y.max())
