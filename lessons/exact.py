@@ -61,6 +61,15 @@ def use_model(state, model) -> None:
     state.resample()
 
 
+def start_on_mixture(state, preset: str, sampler: str, steps: int) -> None:
+    """The set-up the exact-model lessons share: one pane, the preset, a flow pane with `sampler`
+    at `steps`, showing the exact denoiser of the preset's mixture (no training)."""
+    state.set_compare(False)
+    state.set_preset(preset)
+    state.set_pane(0, objective="flow", sampler=sampler, steps=steps)
+    use_model(state, mixture_model(preset, state.drawing.points))
+
+
 def marginal_peaks(spec, t: float, extent: float = 3.5, side: int = 141, floor: float = 1e-3) -> int:
     """Number of local maxima of the density of x_t = (1 - t) x0 + t eps (the flow path's forward
     process) for the Gaussian mixture `spec` (a MixtureSpec, canonical coordinates), on a side x side

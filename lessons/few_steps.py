@@ -18,10 +18,7 @@ def lesson() -> Lesson:
     memo: dict = {}
 
     def start(state) -> None:
-        state.set_compare(False)
-        state.set_preset(PRESET)
-        state.set_pane(0, objective="flow", sampler="euler", steps=50)
-        exact.use_model(state, exact.mixture_model(PRESET, state.drawing.points))
+        exact.start_on_mixture(state, PRESET, "euler", 50)
         state.set_progress(1.0)
 
     def error(state, s) -> dict:

@@ -40,10 +40,7 @@ def lesson() -> Lesson:
         return memo[key]
 
     def start(state) -> None:
-        state.set_compare(False)
-        state.set_preset(PRESET)
-        state.set_pane(0, objective="flow", sampler="euler", steps=STEPS)
-        exact.use_model(state, exact.mixture_model(PRESET, state.drawing.points))
+        exact.start_on_mixture(state, PRESET, "euler", STEPS)
         state.clear_released()
         if state.options.field:
             state.toggle("field")

@@ -17,11 +17,8 @@ STRONG = 4.0
 
 def lesson() -> Lesson:
     def start(state) -> None:
-        state.set_compare(False)
-        state.set_preset(PRESET)
         # midpoint: at w = 1 it keeps the modes' width (Heun at 20 steps narrows them by ~15% here)
-        state.set_pane(0, objective="flow", sampler="midpoint", steps=20)
-        exact.use_model(state, exact.mixture_model(PRESET, state.drawing.points))
+        exact.start_on_mixture(state, PRESET, "midpoint", 20)
         state.set_class(-1)
         state.set_guidance(0.0)
         state.set_progress(1.0)

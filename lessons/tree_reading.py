@@ -141,10 +141,7 @@ def lesson() -> Lesson:
         return memo.get(key)
 
     def start(state) -> None:
-        state.set_compare(False)
-        state.set_preset(PRESET)
-        state.set_pane(0, objective="flow", sampler="euler_maruyama", steps=STEPS)
-        exact.use_model(state, exact.mixture_model(PRESET, state.drawing.points))
+        exact.start_on_mixture(state, PRESET, "euler_maruyama", STEPS)
         state.clear_released()
         state.play(False)
         state.set_progress(0.0)
