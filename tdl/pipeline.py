@@ -34,6 +34,9 @@ def embed_trajectory(traj, config, source: str = "", progress: bool = True):
     from tdl.metrics import evaluate
     config.validate(traj.num_steps, traj.num_instances)  # before any progress bar
     result = embed(traj.features, config, progress=progress)
+    if config.layout == "radial":  # the tree round the whole disc; metrics measure what is shown
+        from tdl.tree import fill_disc
+        result.Y = torch.as_tensor(fill_disc(result.Y.detach().cpu().numpy()), dtype=result.Y.dtype)
     metrics = evaluate(result.intermediate, result)
     metrics.update(branch_metrics(result.intermediate, result.Y, traj, config.layout, result.config.stretch))
     return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, result.config.to_dict(), source)

@@ -162,14 +162,14 @@ def _draw_paths(ax, Y, colors: np.ndarray, lines: bool) -> None:
 def label_angle(Y: np.ndarray, center=(0.0, 0.0)) -> float:
     """The direction (radians) of the widest empty wedge around `center` in the display points
     `Y (S, I, 2)`: ring labels put along it never sit on the data."""
+    from tdl.tree import widest_gap
     d = np.asarray(Y, dtype=np.float64).reshape(-1, 2) - np.asarray(center)
     r = np.hypot(d[:, 0], d[:, 1])
-    ang = np.sort(np.arctan2(d[r > 1e-9 * (r.max() or 1), 1], d[r > 1e-9 * (r.max() or 1), 0]))
-    if ang.size < 2:
+    keep = r > 1e-9 * (r.max() or 1)
+    if keep.sum() < 2:
         return math.pi / 2
-    gaps = np.diff(np.concatenate((ang, ang[:1] + 2 * math.pi)))
-    k = int(np.argmax(gaps))
-    return float(ang[k] + gaps[k] / 2)
+    start, gap = widest_gap(np.arctan2(d[keep, 1], d[keep, 0]))
+    return start + gap / 2
 
 
 def _draw_guides(ax, Y, layout, times, config) -> list:
@@ -214,61 +214,218 @@ def _data_limits(ax, Y, texts, pad: float = 0.03) -> None:
     ax.set_ylim(lo[1] - pad * span[1], hi[1] + (pad + (0.06 if texts and Y.shape[0] else 0)) * span[1])
 
 
-def thumbnail_slots(ax_box, n: int, size: float, gap: float, fig_w: float, fig_h: float) -> np.ndarray:
-    """Centres `(m, 2)` (figure fraction) of non-overlapping square slots of `size` inches around the
-    axes box `ax_box = (x0, y0, x1, y1)` (figure fraction): rows above and below, columns left and
-    right, each slot `size + gap` inches from the next; at least `n` slots (rows repeat outwards)."""
-    x0, y0, x1, y1 = ax_box
-    step_x, step_y = (size + gap) / fig_w, (size + gap) / fig_h
-    off_x, off_y = (size / 2 + gap) / fig_w, (size / 2 + gap) / fig_h
-    slots = []
-    nx = max(1, int((x1 - x0) // step_x))
-    ny = max(1, int((y1 - y0) // step_y))
-    xs = x0 + (x1 - x0 - (nx - 1) * step_x) / 2 + step_x * np.arange(nx)
-    ys = y0 + (y1 - y0 - (ny - 1) * step_y) / 2 + step_y * np.arange(ny)
-    ring = 0
-    while len(slots) < n or ring == 0:
-        dx, dy = off_x + ring * step_x, off_y + ring * step_y
-        slots += [(x, y1 + dy) for x in xs] + [(x, y0 - dy) for x in xs]
-        slots += [(x0 - dx, y) for y in ys] + [(x1 + dx, y) for y in ys]
-        ring += 1
-        if ring > 4:
+def data_ink(ax, Y: np.ndarray, lines: bool = True, grow: int = 2) -> np.ndarray:
+    """Where the tree is drawn, as a boolean pixel grid `(H, W)` of the figure (row 0 at the bottom):
+    every point of `Y (S, I, 2)` and, with `lines`, the instance lines between steps (sampled every
+    2 px), each grown by `grow` px. The axes limits and aspect must be final."""
+    from scipy.ndimage import binary_dilation
+    fig = ax.figure
+    W, H = int(math.ceil(fig.bbox.width)), int(math.ceil(fig.bbox.height))
+    px = ax.transData.transform(np.asarray(Y, dtype=np.float64).reshape(-1, 2)).reshape(Y.shape)
+    pts = [px.reshape(-1, 2)]
+    if lines and Y.shape[0] > 1:
+        a, b = px[:-1].reshape(-1, 2), px[1:].reshape(-1, 2)
+        n = int(np.clip(np.ceil(np.hypot(*(b - a).T).max() / 2), 1, 400))
+        t = np.linspace(0, 1, n + 1)[:, None, None]
+        pts.append((a[None] + t * (b - a)[None]).reshape(-1, 2))
+    p = np.rint(np.concatenate(pts)).astype(np.int64)
+    p = p[(p[:, 0] >= 0) & (p[:, 0] < W) & (p[:, 1] >= 0) & (p[:, 1] < H)]
+    grid = np.zeros((H, W), bool)
+    grid[p[:, 1], p[:, 0]] = True
+    return binary_dilation(grid, iterations=grow) if grow > 0 else grid
+
+
+def segment_ink(grid: np.ndarray, a, b, skip: float = 0.0, step: float = 1.5) -> np.ndarray:
+    """Pixels of `grid` (`data_ink`) each straight line from `a (..., 2)` to `b (..., 2)` (pixels)
+    crosses, sampled every `step` px, leaving out its first `skip` px (the point it starts at and that
+    point's neighbours). Returns `(...)` ints (times `step`: about the length over the tree)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    shape = a.shape[:-1]
+    a, b = a.reshape(-1, 2), b.reshape(-1, 2)
+    L = np.hypot(*(b - a).T)
+    out = np.zeros(len(a), np.int64)
+    H, W = grid.shape
+    n = int(np.ceil(L.max() / step)) + 1 if len(L) else 0
+    dist = skip + step * np.arange(max(n, 0))  # (T,)
+    for lo in range(0, len(a), 2048):
+        sl = slice(lo, lo + 2048)
+        t = dist[None] / np.maximum(L[sl, None], 1e-9)  # (m, T)
+        q = np.rint(a[sl, None] + t[..., None] * (b[sl] - a[sl])[:, None]).astype(np.int64)
+        ok = (t <= 1) & (q[..., 0] >= 0) & (q[..., 0] < W) & (q[..., 1] >= 0) & (q[..., 1] < H)
+        hit = np.zeros(ok.shape, bool)
+        hit[ok] = grid[q[..., 1][ok], q[..., 0][ok]]
+        out[sl] = hit.sum(1)
+    return (out * step).round().astype(np.int64).reshape(shape)
+
+
+def hits_box(a, b, box) -> np.ndarray:
+    """Whether segments `a`-`b` (`(..., 2)` pixels) pass through boxes `(..., 4)` = (x0, y0, x1, y1)
+    (Liang-Barsky; broadcasts)."""
+    a, b, box = (np.asarray(v, dtype=np.float64) for v in (a, b, box))
+    d = b - a
+    t0 = np.zeros(np.broadcast_shapes(a.shape[:-1], box.shape[:-1]))
+    t1 = np.ones_like(t0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-d[..., 0], a[..., 0] - box[..., 0]), (d[..., 0], box[..., 2] - a[..., 0]),
+                     (-d[..., 1], a[..., 1] - box[..., 1]), (d[..., 1], box[..., 3] - a[..., 1])):
+            r = q / p
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+            t0 = np.where((p == 0) & (q < 0), 2.0, t0)
+    return t0 <= t1
+
+
+def segments_cross(a, b, c, d) -> np.ndarray:
+    """Whether segments a-b and c-d (`(..., 2)`, broadcasting) cross; touching ends do not count."""
+    a, b, c, d = (np.asarray(v, dtype=np.float64) for v in (a, b, c, d))
+
+    def orient(p, q, r):
+        return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+    return (orient(a, b, c) * orient(a, b, d) < 0) & (orient(c, d, a) * orient(c, d, b) < 0)
+
+
+def leader_end(anchor, centre, half: float) -> np.ndarray:
+    """Where the line from `anchor` to a square box of half-side `half` around `centre` meets the box."""
+    anchor, centre = np.asarray(anchor, dtype=np.float64), np.asarray(centre, dtype=np.float64)
+    d = centre - anchor
+    m = np.abs(d).max()
+    return centre - d * (half / m) if m > half else anchor
+
+
+INK_COST = 12.0  # a pixel of leader line over the tree costs as much as this many pixels of length
+CROSS_COST = 400.0  # two leader lines crossing
+BOX_COST = 1e6  # a leader line through another thumbnail: only where nothing else is left
+
+
+def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list = (), pitch: float = 12.0,
+                     margin: float = 4.0, reach: int = 1200, skip: float = 6.0) -> np.ndarray:
+    """Centres `(n, 2)` (pixels) of square boxes of half-side `half` for the points `anchors (n, 2)`.
+
+    Candidates lie on a grid of `pitch` px over the figure `ink (H, W)` (`data_ink`); a box may not hold
+    any of the tree's ink (`margin` px around it included), overlap a `blocked` box (labels, legend) or
+    leave the figure, so thumbnails sit in the empty space between branches or around the tree. Pairs
+    are taken one at a time, the point with fewest good places left first, else the cheapest (leader
+    length + `INK_COST` x tree pixels it crosses; per point the `reach` / 2 nearest free candidates and
+    as many spread over the rest); after each, candidates whose box would overlap the new box are
+    dropped and lines that would cross the new line (`CROSS_COST`) or pass through a box (`BOX_COST`)
+    cost more."""
+    H, W = ink.shape
+    anchors = np.asarray(anchors, dtype=np.float64)
+    n = len(anchors)
+    g = half + margin
+    xs, ys = np.arange(g, W - g, pitch), np.arange(g, H - g, pitch)
+    cand = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    # ink in each candidate box, by an integral image
+    c = np.pad(ink.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    x0, x1 = np.floor(cand[:, 0] - g).astype(int), np.ceil(cand[:, 0] + g).astype(int)
+    y0, y1 = np.floor(cand[:, 1] - g).astype(int), np.ceil(cand[:, 1] + g).astype(int)
+    free = (c[y1, x1] - c[y0, x1] - c[y1, x0] + c[y0, x0]) == 0
+    for b in blocked:
+        free &= ~((cand[:, 0] + g > b[0]) & (cand[:, 0] - g < b[2]) & (cand[:, 1] + g > b[1]) & (cand[:, 1] - g < b[3]))
+    cand = cand[free]
+    if n == 0:
+        return np.zeros((0, 2))
+    if len(cand) < n:
+        raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+    order = np.argsort(np.hypot(*(cand[None] - anchors[:, None]).transpose(2, 0, 1)), axis=1)  # (n, m)
+    if order.shape[1] > reach:
+        rest = order[:, reach // 2:]
+        order = np.concatenate((order[:, :reach // 2],
+                                rest[:, np.linspace(0, rest.shape[1] - 1, reach - reach // 2).astype(int)]), 1)
+    centre = cand[order]  # (n, k, 2)
+    k = centre.shape[1]
+    d = centre - anchors[:, None]
+    m = np.abs(d).max(-1, keepdims=True)
+    end = np.where(m > half, centre - d * (half / np.maximum(m, 1e-9)), anchors[:, None])  # (n, k, 2)
+    cost = np.hypot(*(end - anchors[:, None]).transpose(2, 0, 1))
+    cost = cost + INK_COST * segment_ink(ink, anchors[:, None], end, skip)
+    ok = np.ones((n, k), bool)
+    for bx in blocked:
+        ok &= ~hits_box(anchors[:, None], end, bx)
+    boxes = np.concatenate((centre - half, centre + half), -1)  # (n, k, 4)
+    out = np.full((n, 2), np.nan)
+    todo = set(range(n))
+    while todo:
+        rows = sorted(todo)
+        cc = np.where(ok[rows], cost[rows], np.inf)
+        if not np.isfinite(cc).any():
+            raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+        r, j = np.unravel_index(int(np.argmin(cc)), cc.shape)
+        p = rows[r]
+        out[p] = centre[p, j]
+        todo.discard(p)
+        box = np.concatenate((centre[p, j] - g, centre[p, j] + g))
+        a, e = anchors[p], end[p, j]
+        for q in todo:
+            ok[q] &= np.abs(centre[q] - centre[p, j]).max(-1) >= 2 * half + margin  # boxes may not overlap
+            through = hits_box(anchors[q], end[q], box) | hits_box(a, e, boxes[q])  # a line through a box
+            crossing = segments_cross(anchors[q], end[q], a, e)
+            cost[q] += np.where(through, BOX_COST, 0.0) + np.where(crossing, CROSS_COST, 0.0)
+    return _uncross(anchors, out, ink, half, skip)
+
+
+def _uncross(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: float, skip: float) -> np.ndarray:
+    """Swap the boxes of two crossing leader lines where that costs no more than the crossing does
+    (swapping the ends of two crossing segments always shortens them; the ink may grow)."""
+    centres = centres.copy()
+    n = len(anchors)
+
+    def line(p, c):
+        e = leader_end(anchors[p], c, half)
+        boxes = np.concatenate((centres - half, centres + half), 1)
+        others = [b for k, b in enumerate(boxes) if not np.allclose(centres[k], c)]
+        through = bool(np.any(hits_box(anchors[p], e, np.asarray(others)))) if others else False
+        cost = np.hypot(*(e - anchors[p])) + INK_COST * float(segment_ink(ink, anchors[p], e, skip))
+        return e, cost + BOX_COST * through
+
+    for _ in range(3):
+        changed = False
+        for p in range(n):
+            for q in range(p + 1, n):
+                ep, cp = line(p, centres[p])
+                eq, cq = line(q, centres[q])
+                if not segments_cross(anchors[p], ep, anchors[q], eq):
+                    continue
+                _, cp2 = line(p, centres[q])
+                _, cq2 = line(q, centres[p])
+                if cp2 + cq2 <= cp + cq + CROSS_COST:
+                    centres[[p, q]] = centres[[q, p]]
+                    changed = True
+        if not changed:
             break
-    return np.asarray(slots)
+    return centres
 
 
-def _draw_thumbnails(fig, ax, Y, images, picks, colors, size: float = 0.62, gap: float = 0.06) -> list:
-    """Each picked (step, instance) gets its image in a square slot of `size` inches around the plot
-    (`thumbnail_slots`: they cannot overlap each other or the data), joined to its point by a thin line;
-    slots are given to points by the shortest total distance. Returns the AnnotationBbox artists."""
+def _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool = True, size: float = 0.62) -> list:
+    """Each picked (step, instance) gets its image in a framed square of `size` inches, placed by
+    `place_thumbnails` in empty space (between branches or round the tree, never on the data, the
+    labels or each other) and joined to its point by a thin line that crosses as little of the tree as
+    it can and no `blocked` box (pixels: labels, legend, title) or other thumbnail. Returns the
+    AnnotationBbox artists."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-    from scipy.optimize import linear_sum_assignment
     if not picks:
         return []
-    fig_w, fig_h = fig.get_size_inches()
-    box = ax.get_position()
-    slots = thumbnail_slots((box.x0, box.y0, box.x1, box.y1), len(picks), size, gap, fig_w, fig_h)
-    inside = (slots[:, 0] - size / 2 / fig_w >= 0) & (slots[:, 0] + size / 2 / fig_w <= 1) & \
-             (slots[:, 1] - size / 2 / fig_h >= 0) & (slots[:, 1] + size / 2 / fig_h <= 1)
-    slots = slots[inside]
     pts = np.array([Y[s, i] for s, i in picks])
-    to_fig = (ax.transData + fig.transFigure.inverted()).transform(pts)  # (n, 2) figure fraction
-    cost = np.hypot((to_fig[:, None, 0] - slots[None, :, 0]) * fig_w, (to_fig[:, None, 1] - slots[None, :, 1]) * fig_h)
-    rows, cols = linear_sum_assignment(cost)
+    anchors = ax.transData.transform(pts)  # (n, 2) pixels
+    half = (size / 2 + 0.02) * fig.dpi  # the frame's pad included
+    ink = data_ink(ax, Y, lines)
+    centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=0.08 * fig.dpi)
+    wh = np.array([fig.bbox.width, fig.bbox.height])
     out = []
-    for r, c in zip(rows, cols):
+    for r, c in enumerate(centres):
         s, i = picks[r]
         img = images[s, i]
         cmap = None
         if img.shape[-1] == 1:
             img, cmap = img[..., 0], "gray"
         oi = OffsetImage(img, zoom=72.0 * (size - 0.06) / max(img.shape[:2]), cmap=cmap, interpolation="nearest")
-        ab = AnnotationBbox(oi, tuple(pts[r]), xybox=tuple(slots[c]), xycoords="data", boxcoords="figure fraction",
+        ab = AnnotationBbox(oi, tuple(pts[r]), xybox=tuple(c / wh), xycoords="data", boxcoords="figure fraction",
                             pad=0.1, frameon=True, zorder=4, annotation_clip=False,
                             bboxprops=dict(ec=colors[i], lw=1.2),
-                            arrowprops=dict(arrowstyle="-", lw=0.4, color="0.45", shrinkA=0, shrinkB=1))
+                            arrowprops=dict(arrowstyle="-", lw=0.5, color="0.3", shrinkA=0, shrinkB=1))
         ab.set_in_layout(False)
         ab.tdl_pick = (s, i)
+        ab.tdl_leader = (anchors[r], leader_end(anchors[r], c, half))  # pixels, for tests
         ax.add_artist(ab)
         out.append(ab)
     return out
@@ -356,12 +513,6 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
         ax.set_autoscale_on(True)  # the same growth; without it matplotlib logs "Ignoring fixed x limits..."
         ax.apply_aspect()
         ax.set_autoscale_on(False)
-    if thumbs:
-        picks = choose_thumbnails(pidx, Y.shape[0], thumbnails, thumbnail_steps)
-        rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
-        if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
-            picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
-        _draw_thumbnails(fig, ax, Y, images, picks, colors)
     if legend[0] == "prompt":
         handles = [Line2D([], [], marker="o", ls="", markersize=6, color=_rgb(c), label=name)
                    for c, name in zip(prompt_colors(len(prompts)), prompts)]
@@ -380,6 +531,16 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
     title = "Tree of Diffusion Life" + (f": {source}" if source and source != "unknown" else "") + f" ({tree.layout})"
     line = summary_line(getattr(tree, "metrics", None))
     fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11, y=1 - 0.12 / H, va="top")
+    if thumbs:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        picks = choose_thumbnails(pidx, Y.shape[0], thumbnails, thumbnail_steps)
+        rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
+        if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
+            picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
+        r = FigureCanvasAgg(fig).get_renderer()
+        blocked = [t.get_window_extent(r).extents for t in texts + list(fig.legends) + [fig._suptitle]]
+        blocked += [a.get_window_extent(r).extents for a in fig.axes if a is not ax]  # colour bar, 2D panel
+        _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines)
     return fig
 
 

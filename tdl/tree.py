@@ -10,6 +10,7 @@ Saved as one `.npz` holding plain arrays and a JSON header in a 0-d unicode arra
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,44 @@ from tdl.npzfile import load_npz, npz_path, save_npz
 
 FORMAT = "tdl-tree"
 VERSION = 1
+WEDGE = math.radians(30)  # the empty wedge a filled radial tree keeps for its ring labels
+
+
+def widest_gap(angles: np.ndarray) -> tuple[float, float]:
+    """(start, width) in radians of the widest empty arc between the sorted `angles` (any shape)."""
+    a = np.sort(np.mod(np.asarray(angles, dtype=np.float64).ravel(), 2 * math.pi))
+    if a.size < 2:
+        return 0.0, 2 * math.pi
+    gaps = np.diff(np.concatenate((a, a[:1] + 2 * math.pi)))
+    k = int(np.argmax(gaps))
+    return float(a[k]), float(gaps[k])
+
+
+def fill_disc(Y: np.ndarray, wedge: float = WEDGE, max_gain: float = 3.0, top: float = math.pi / 2) -> np.ndarray:
+    """Radial display coordinates `Y (S, I, 2)` (centred on the origin) spread around the whole circle.
+
+    A t-SNE layout wrapped onto a ring covers only part of it (the digits: 170 degrees of 360), so the
+    tree filled half the disc. The widest empty arc among the rings' points (steps >= 1) shrinks to
+    `wedge` and the occupied arc stretches by one factor k (at most `max_gain`) to fill the rest: a
+    monotone map of the angle alone, so each ring keeps its radius and the order of its points, and
+    distances along a ring scale by k everywhere alike. The kept wedge is turned to angle `top` (the
+    ring labels go there). A tree whose widest gap is already <= `wedge` is only rotated."""
+    Y = np.asarray(Y, dtype=np.float64)
+    ring = Y[1:] if Y.shape[0] > 1 else Y
+    r_all = np.hypot(Y[..., 0], Y[..., 1])
+    r = np.hypot(ring[..., 0], ring[..., 1])
+    if r.size < 2 or not np.isfinite(r_all).all() or r.max() <= 0:
+        return Y.copy()
+    start, gap = widest_gap(np.arctan2(ring[..., 1], ring[..., 0])[r > 1e-9 * r.max()])
+    occupied = 2 * math.pi - gap  # the arc from the gap's end round to its start
+    k = 1.0 if gap <= wedge or occupied <= 0 else min((2 * math.pi - wedge) / occupied, max_gain)
+    u = np.mod(np.arctan2(Y[..., 1], Y[..., 0]) - (start + gap), 2 * math.pi)  # 0 at the occupied arc's start
+    inside = u <= occupied
+    new_gap = 2 * math.pi - k * occupied  # what remains of the gap after the stretch
+    v = np.where(inside, k * u, k * occupied + (u - occupied) * (new_gap / gap if gap > 0 else 0.0))
+    phi = v + (top - (k * occupied + new_gap / 2))  # the gap's middle at `top`
+    return np.stack((r_all * np.cos(phi), r_all * np.sin(phi)), -1)
+
 
 
 @dataclass

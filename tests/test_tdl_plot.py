@@ -6,8 +6,9 @@ from PIL import Image
 
 from sandbox.errors import UserError
 from tdl import layout as lay
-from tdl.plot import (choose_thumbnails, make_figure, plot_tree, prompt_colors, step_guides,
+from tdl.plot import (choose_thumbnails, hits_box, make_figure, plot_tree, prompt_colors, step_guides,
                       summary_line)
+from tdl.tree import WEDGE, fill_disc, widest_gap
 from tdl_synthetic import synthetic
 
 MAGENTA = (255, 0, 255)
@@ -107,25 +108,81 @@ def test_choose_thumbnails_follow_each_branch_through_the_steps():
     assert [s for s, _ in choose_thumbnails(pidx, S=10, n=8, steps=[4, 9])] == [9] * 4 + [4] * 4
 
 
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+def _thumbs(fig):
+    from matplotlib.offsetbox import AnnotationBbox
+    return [a for a in fig.axes[-1].artists if isinstance(a, AnnotationBbox)]
+
+
+def points_near(px: np.ndarray, a, b, tol: float = 2.0, skip: float = 6.0) -> int:
+    """How many points `px (N, 2)` lie within `tol` px of the segment a-b, leaving out those within
+    `skip` px of `a` (the point the line starts at and its neighbours)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = b - a
+    t = np.clip((px - a) @ d / max(float(d @ d), 1e-9), 0, 1)
+    dist = np.hypot(*(a + t[:, None] * d - px).T)
+    return int(((dist < tol) & (np.hypot(*(px - a).T) > skip)).sum())
+
+
 @pytest.mark.parametrize("layout,n", [("radial", 20), ("rectilinear", 20), ("radial", 40)])
 def test_thumbnails_never_overlap_each_other_the_data_or_the_labels(layout, n):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.offsetbox import AnnotationBbox
     tree, traj = synthetic(layout=layout, P=4, per=6, S=12)
     fig = make_figure(tree, traj, thumbnails=n)
-    FigureCanvasAgg(fig).draw()
-    r = fig.canvas.get_renderer()
+    r = _drawn(fig)
     ax = fig.axes[-1]
-    boxes = [a.get_window_extent(r) for a in ax.artists if isinstance(a, AnnotationBbox)]
-    assert len(boxes) == n
-    # the image boxes only (the connector lines may cross the panel)
-    boxes = [a.offsetbox.get_window_extent(r) for a in ax.artists if isinstance(a, AnnotationBbox)]
+    assert len(_thumbs(fig)) == n
+    px = ax.transData.transform(tree.Y.reshape(-1, 2))
+    # the image boxes (frame included)
+    boxes = [a.patch.get_window_extent(r) for a in _thumbs(fig)]
     for k, b in enumerate(boxes):
         assert 0 <= b.x0 and b.x1 <= fig.bbox.width and 0 <= b.y0 and b.y1 <= fig.bbox.height
         assert not any(b.overlaps(o) for o in boxes[k + 1:])
-        assert not b.overlaps(ax.get_window_extent(r))  # never on the data panel
+        inside = (px[:, 0] > b.x0) & (px[:, 0] < b.x1) & (px[:, 1] > b.y0) & (px[:, 1] < b.y1)
+        assert not inside.any()  # never on the data (they may sit in the empty space between branches)
         assert not any(b.overlaps(t.get_window_extent(r)) for t in ax.texts)
         assert not b.overlaps(fig.legends[0].get_window_extent(r))
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_leader_lines_cross_no_thumbnail_no_label_and_little_data(layout):
+    """Each thumbnail's line to its point passes through no other thumbnail and no label; lines to
+    the final step (outermost) cross no point at all, lines into the tree few (counted: points within
+    2 px of the line)."""
+    tree, traj = synthetic(layout=layout, P=5, per=12, S=14)
+    if layout == "radial":
+        tree.Y = fill_disc(tree.Y).astype(np.float32)
+    # the slots round the panel (before this placement) crossed 18 (radial) and 17 points (rectilinear,
+    # one line through a thumbnail) with 15 thumbnails; now 6 and 9
+    for n, steps, most in ((5, None, 0), (15, [5, 9, 13], 10)):
+        fig = make_figure(tree, traj, thumbnails=n, thumbnail_steps=steps)
+        r = _drawn(fig)
+        ax = fig.axes[-1]
+        px = ax.transData.transform(tree.Y.reshape(-1, 2))
+        thumbs = _thumbs(fig)
+        assert len(thumbs) == n
+        boxes = [a.patch.get_window_extent(r).extents for a in thumbs]
+        labels = [t.get_window_extent(r).extents for t in ax.texts]
+        crossed = []
+        for k, ab in enumerate(thumbs):
+            a, e = ab.tdl_leader
+            assert not any(hits_box(a, e, b) for j, b in enumerate(boxes) if j != k)
+            assert not any(hits_box(a, e, b) for b in labels)
+            crossed.append(points_near(px, a, e))
+        assert sum(crossed) <= most, crossed
+
+
+def test_figure_leader_measure_sees_a_crossing():
+    """The crossing count the test above relies on: a line through a row of points counts them."""
+    px = np.stack((np.arange(0, 100, 5.0), np.full(20, 50.0)), 1)
+    assert points_near(px, (50, 0), (50, 100)) == 1
+    assert points_near(px, (-10, 50), (200, 50)) == 20
+    assert points_near(px, (0, 50), (200, 50)) == 18  # not the two within 6 px of where the line starts
+    assert points_near(px, (0, 0), (100, 0)) == 0
 
 
 @pytest.mark.parametrize("layout", ["radial", "rectilinear"])
@@ -181,3 +238,30 @@ def test_radial_figure_logs_nothing_to_the_terminal(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="matplotlib"):
         plot_tree(tree, tmp_path / "tree.png", traj, thumbnails=0, dpi=60)
     assert not [r.getMessage() for r in caplog.records if r.name.startswith("matplotlib")]
+
+
+def _hull_share(Y: np.ndarray) -> float:
+    """Area of the convex hull of the points (steps >= 1) over the area of the disc of the outer ring."""
+    from scipy.spatial import ConvexHull
+    pts = np.asarray(Y[1:], float).reshape(-1, 2)
+    return ConvexHull(pts).volume / (np.pi * np.hypot(*pts.T).max() ** 2)
+
+
+def test_fill_disc_spreads_a_half_disc_tree_round_the_circle():
+    """A tree whose rings hold points over half the circle (as t-SNE on a ring gave the digits) fills
+    it: the widest empty wedge shrinks to WEDGE; radii, and the order of the points on each ring, stay."""
+    rng = np.random.default_rng(0)
+    S, I = 8, 60
+    ang = np.sort(rng.uniform(-np.pi / 2, np.pi / 2, I))  # one half of the circle
+    rad = 40.0 * np.arange(S)[:, None] + rng.uniform(-1, 1, (S, I)) + 1.0
+    Y = np.stack((rad * np.cos(ang), rad * np.sin(ang)), -1)
+    Z = fill_disc(Y)
+    np.testing.assert_allclose(np.hypot(*Z.transpose(2, 0, 1)), rad, rtol=1e-9)
+    start, gap = widest_gap(np.arctan2(Z[1:, :, 1], Z[1:, :, 0]))
+    assert abs(gap - WEDGE) < 1e-6
+    assert abs((start + gap / 2) % (2 * np.pi) - np.pi / 2) < 1e-6  # the wedge (for the labels) on top
+    u = np.mod(np.arctan2(Z[..., 1], Z[..., 0]) - (start + gap), 2 * np.pi)
+    assert (np.diff(u, axis=1) > 0).all()  # same order on every ring
+    assert _hull_share(Y) < 0.5 < 0.85 < _hull_share(Z)
+    full = fill_disc(Z)  # already full: only turned
+    np.testing.assert_allclose(full, Z, atol=1e-9)
