@@ -152,8 +152,10 @@ def _draw_paths(ax, Y, colors: np.ndarray, lines: bool) -> None:
     S, I = Y.shape[:2]
     if lines and S > 1:
         segs = np.transpose(Y, (1, 0, 2))  # (I, S, 2): one polyline per instance
-        alpha = float(np.clip(8.0 / np.sqrt(I), 0.06, 0.35))
-        ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.6, alpha=alpha, zorder=1))
+        # faint enough that thousands of instances read as branches, not as a solid fan
+        alpha = float(np.clip(70.0 / I, 0.03, 0.35))
+        ax.add_collection(LineCollection(segs, colors=colors, linewidths=0.6 if I <= 500 else 0.4, alpha=alpha,
+                                         zorder=1))
     size = float(np.clip(3000.0 / (S * I), 1.5, 24.0))
     ax.scatter(Y[..., 0].reshape(-1), Y[..., 1].reshape(-1), s=size, c=np.tile(colors, (S, 1)), linewidths=0,
                zorder=2)
@@ -184,7 +186,8 @@ def _draw_guides(ax, Y, layout, times, config) -> list:
         phi = label_angle(Y, g.center)
         u = np.array([math.cos(phi), math.sin(phi)])
         inner = (g.values[0] + g.values[1]) / 2 if S > 1 else g.values[0]
-        rot = (math.degrees(phi) - 90 + 90) % 180 - 90  # across the ray, upright: labels stack along it
+        rot = (math.degrees(phi) - 90 + 90) % 180 - 90  # across the ray (along the ring), upright
+        rad = np.hypot(*(Y - g.center).transpose(2, 0, 1))  # (S, I)
         for s in label_steps(S):
             text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
             r = g.values[s]
@@ -192,6 +195,9 @@ def _draw_guides(ax, Y, layout, times, config) -> list:
             at = g.center + u * (r if s > 0 else inner)  # step 0 is a disk at the centre: label its edge
             texts.append(ax.text(at[0], at[1], text, ha="center", va="center", rotation=rot, rotation_mode="anchor",
                                  bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85), **kw))
+            # clear_labels puts it just outside its ring's points and slides it along the ring
+            half = float(np.percentile(np.abs(rad[s] - r), 98)) if s > 0 else float(rad[0].max())
+            texts[-1].tdl_ring = (g.center, r if s > 0 else 0.0, phi, half)
     else:
         top = float(Y[..., 1].max() + 0.03 * (np.ptp(Y[..., 1]) or 1.0))
         for s in label_steps(S):
@@ -199,6 +205,40 @@ def _draw_guides(ax, Y, layout, times, config) -> list:
             ax.axvline(g.values[s], lw=0.5, ls="--", color="0.8", zorder=0)
             texts.append(ax.text(g.values[s], top, text, ha="center", va="bottom", **kw))
     return texts
+
+
+def clear_labels(ax, texts: list, points: np.ndarray, renderer, reach: float = 80.0, avoid: list = ()) -> list:
+    """Put each radial step label just outside its ring's points, along the ring, and slide it along the
+    ring (radial) or up (rectilinear) by up to `reach` px until it covers none of `points (N, 2)` (data
+    coordinates), no `avoid` box (pixels: the commitment stars) and no other label; drop it where no
+    such place is free. Returns the labels kept."""
+    from matplotlib.transforms import Bbox
+    px = ax.transData.transform(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    inv = ax.transData.inverted()
+    scale = float(np.hypot(*(ax.transData.transform([(1.0, 0.0)]) - ax.transData.transform([(0.0, 0.0)]))[0]))
+    kept = []
+    for t in texts:
+        ring = getattr(t, "tdl_ring", None)
+        base = np.asarray(t.get_position(), dtype=np.float64)
+        if ring is not None:  # just outside the ring's points: half a text line plus 2 px further out
+            centre, r, phi, half = ring
+            out = r + half + (t.get_fontsize() / 72 * ax.figure.dpi * 0.65 + 2.0) / scale
+        for shift in [0.0] + [v for k in np.arange(2.0, reach, 2.0) for v in (k, -k)]:
+            if ring is not None:
+                a = phi + shift / max(out * scale, 1e-9)  # `shift` px along the ring
+                t.set_position(tuple(np.asarray(centre) + out * np.array([math.cos(a), math.sin(a)])))
+                t.set_rotation((math.degrees(a) - 90 + 90) % 180 - 90)
+            else:
+                t.set_position(tuple(inv.transform(ax.transData.transform(base[None]) + [[0.0, abs(shift)]])[0]))
+            b = t.get_window_extent(renderer).padded(1.5)
+            if not ((px[:, 0] > b.x0) & (px[:, 0] < b.x1) & (px[:, 1] > b.y0) & (px[:, 1] < b.y1)).any() and \
+                    not any(b.padded(3.0).overlaps(o.get_window_extent(renderer)) for o in kept) and \
+                    not any(b.overlaps(Bbox.from_extents(*o)) for o in avoid):
+                kept.append(t)
+                break
+        else:
+            t.remove()
+    return kept
 
 
 def _data_limits(ax, Y, texts, pad: float = 0.03) -> None:
@@ -297,51 +337,64 @@ CROSS_COST = 400.0  # two leader lines crossing
 BOX_COST = 1e6  # a leader line through another thumbnail: only where nothing else is left
 
 
-def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list = (), pitch: float = 12.0,
-                     margin: float = 4.0, reach: int = 1200, skip: float = 6.0) -> np.ndarray:
-    """Centres `(n, 2)` (pixels) of square boxes of half-side `half` for the points `anchors (n, 2)`.
-
-    Candidates lie on a grid of `pitch` px over the figure `ink (H, W)` (`data_ink`); a box may not hold
-    any of the tree's ink (`margin` px around it included), overlap a `blocked` box (labels, legend) or
-    leave the figure, so thumbnails sit in the empty space between branches or around the tree. Pairs
-    are taken one at a time, the point with fewest good places left first, else the cheapest (leader
-    length + `INK_COST` x tree pixels it crosses; per point the `reach` / 2 nearest free candidates and
-    as many spread over the rest); after each, candidates whose box would overlap the new box are
-    dropped and lines that would cross the new line (`CROSS_COST`) or pass through a box (`BOX_COST`)
-    cost more."""
+def free_spots(ink: np.ndarray, half: float, blocked: list = (), pitch: float = 12.0, margin: float = 4.0
+               ) -> np.ndarray:
+    """Centres `(m, 2)` (pixels, on a grid of `pitch` px) of the square boxes of half-side `half` that hold
+    none of the tree's `ink (H, W)` (`data_ink`; `margin` px round the box included), overlap no
+    `blocked` box (x0, y0, x1, y1) and stay inside the figure."""
     H, W = ink.shape
-    anchors = np.asarray(anchors, dtype=np.float64)
-    n = len(anchors)
     g = half + margin
     xs, ys = np.arange(g, W - g, pitch), np.arange(g, H - g, pitch)
     cand = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    # ink in each candidate box, by an integral image
-    c = np.pad(ink.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    c = np.pad(ink.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # integral image
     x0, x1 = np.floor(cand[:, 0] - g).astype(int), np.ceil(cand[:, 0] + g).astype(int)
     y0, y1 = np.floor(cand[:, 1] - g).astype(int), np.ceil(cand[:, 1] + g).astype(int)
     free = (c[y1, x1] - c[y0, x1] - c[y1, x0] + c[y0, x0]) == 0
     for b in blocked:
         free &= ~((cand[:, 0] + g > b[0]) & (cand[:, 0] - g < b[2]) & (cand[:, 1] + g > b[1]) & (cand[:, 1] - g < b[3]))
-    cand = cand[free]
-    if n == 0:
-        return np.zeros((0, 2))
-    if len(cand) < n:
-        raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
-    order = np.argsort(np.hypot(*(cand[None] - anchors[:, None]).transpose(2, 0, 1)), axis=1)  # (n, m)
+    return cand[free]
+
+
+def leader_costs(anchors: np.ndarray, spots: np.ndarray, ink: np.ndarray, half: float, blocked: list = (),
+                 reach: int = 1200, skip: float = 6.0):
+    """For each point of `anchors (n, 2)`: its `reach` / 2 nearest `spots` and as many spread over the
+    rest -> `centre (n, k, 2)`, where its line meets each box `end (n, k, 2)`, and the line's cost
+    `(n, k)`: length + `INK_COST` x the tree pixels it crosses, infinite through a `blocked` box."""
+    anchors = np.asarray(anchors, dtype=np.float64)
+    order = np.argsort(np.hypot(*(spots[None] - anchors[:, None]).transpose(2, 0, 1)), axis=1)  # (n, m)
     if order.shape[1] > reach:
         rest = order[:, reach // 2:]
         order = np.concatenate((order[:, :reach // 2],
                                 rest[:, np.linspace(0, rest.shape[1] - 1, reach - reach // 2).astype(int)]), 1)
-    centre = cand[order]  # (n, k, 2)
-    k = centre.shape[1]
+    centre = spots[order]
     d = centre - anchors[:, None]
     m = np.abs(d).max(-1, keepdims=True)
-    end = np.where(m > half, centre - d * (half / np.maximum(m, 1e-9)), anchors[:, None])  # (n, k, 2)
+    end = np.where(m > half, centre - d * (half / np.maximum(m, 1e-9)), anchors[:, None])
     cost = np.hypot(*(end - anchors[:, None]).transpose(2, 0, 1))
     cost = cost + INK_COST * segment_ink(ink, anchors[:, None], end, skip)
-    ok = np.ones((n, k), bool)
     for bx in blocked:
-        ok &= ~hits_box(anchors[:, None], end, bx)
+        cost[hits_box(anchors[:, None], end, bx)] = np.inf
+    return centre, end, cost
+
+
+def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list = (), pitch: float = 12.0,
+                     margin: float = 4.0, reach: int = 1200, skip: float = 6.0) -> np.ndarray:
+    """Centres `(n, 2)` (pixels) of square boxes of half-side `half` for the points `anchors (n, 2)`.
+
+    Boxes go to `free_spots` (the empty space between branches or round the tree), lines are costed by
+    `leader_costs`. Pairs are taken one at a time, the cheapest first; after each, spots whose box would
+    overlap the new box are dropped and lines that would cross the new line (`CROSS_COST`) or pass
+    through a box (`BOX_COST`) cost more; finally crossing lines swap boxes where that costs less."""
+    anchors = np.asarray(anchors, dtype=np.float64)
+    n = len(anchors)
+    if n == 0:
+        return np.zeros((0, 2))
+    g = half + margin
+    spots = free_spots(ink, half, blocked, pitch, margin)
+    if len(spots) < n:
+        raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+    centre, end, cost = leader_costs(anchors, spots, ink, half, blocked, reach, skip)
+    ok = np.isfinite(cost)
     boxes = np.concatenate((centre - half, centre + half), -1)  # (n, k, 4)
     out = np.full((n, 2), np.nan)
     todo = set(range(n))
@@ -396,20 +449,47 @@ def _uncross(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: fl
     return centres
 
 
-def _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool = True, size: float = 0.62) -> list:
+def exposed_instances(picks: list[tuple[int, int]], prompt_index: np.ndarray, px: np.ndarray, spots: np.ndarray,
+                      ink: np.ndarray, half: float, blocked: list = (), tries: int = 24) -> list[tuple[int, int]]:
+    """`picks` with each prompt's instance replaced by the one (of `tries` spread over the prompt) whose
+    points at the picked steps reach free `spots` most cheaply (`leader_costs`: the edge of its branch,
+    not its middle). Only where a prompt has one instance in `picks`; `px (S, I, 2)`: pixels."""
+    prompt_index = np.asarray(prompt_index)
+    by_prompt: dict[int, list] = {}
+    for s, i in picks:
+        by_prompt.setdefault(int(prompt_index[i]), []).append((s, i))
+    swap = {}
+    for p, mine in by_prompt.items():
+        if len({i for _, i in mine}) != 1 or len(spots) == 0:
+            continue
+        members = np.flatnonzero(prompt_index == p)
+        members = members[np.unique(np.linspace(0, len(members) - 1, min(tries, len(members))).astype(int))]
+        steps = [s for s, _ in mine]
+        anchors = px[steps][:, members].reshape(-1, 2)  # (steps x members, 2)
+        cost = leader_costs(anchors, spots, ink, half, blocked, reach=160)[2].min(1)
+        swap[mine[0][1]] = int(members[int(np.argmin(cost.reshape(len(steps), -1).sum(0)))])
+    return [(s, swap.get(i, i)) for s, i in picks]
+
+
+def _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool = True, size: float = 0.62,
+                     prompt_index=None) -> list:
     """Each picked (step, instance) gets its image in a framed square of `size` inches, placed by
     `place_thumbnails` in empty space (between branches or round the tree, never on the data, the
     labels or each other) and joined to its point by a thin line that crosses as little of the tree as
-    it can and no `blocked` box (pixels: labels, legend, title) or other thumbnail. Returns the
-    AnnotationBbox artists."""
+    it can and no `blocked` box (pixels: labels, legend, title) or other thumbnail. With `prompt_index`,
+    each prompt shows its most exposed instance (`exposed_instances`). Returns the AnnotationBbox artists."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
     if not picks:
         return []
-    pts = np.array([Y[s, i] for s, i in picks])
-    anchors = ax.transData.transform(pts)  # (n, 2) pixels
     half = (size / 2 + 0.02) * fig.dpi  # the frame's pad included
     ink = data_ink(ax, Y, lines)
-    centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=0.08 * fig.dpi)
+    pitch = 0.08 * fig.dpi
+    if prompt_index is not None:
+        picks = exposed_instances(picks, prompt_index, ax.transData.transform(Y.reshape(-1, 2)).reshape(Y.shape),
+                                  free_spots(ink, half, list(blocked), pitch), ink, half, list(blocked))
+    pts = np.array([Y[s, i] for s, i in picks])
+    anchors = ax.transData.transform(pts)  # (n, 2) pixels
+    centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=pitch)
     wh = np.array([fig.bbox.width, fig.bbox.height])
     out = []
     for r, c in enumerate(centres):
@@ -421,11 +501,14 @@ def _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool 
         oi = OffsetImage(img, zoom=72.0 * (size - 0.06) / max(img.shape[:2]), cmap=cmap, interpolation="nearest")
         ab = AnnotationBbox(oi, tuple(pts[r]), xybox=tuple(c / wh), xycoords="data", boxcoords="figure fraction",
                             pad=0.1, frameon=True, zorder=4, annotation_clip=False,
-                            bboxprops=dict(ec=colors[i], lw=1.2),
-                            arrowprops=dict(arrowstyle="-", lw=0.5, color="0.3", shrinkA=0, shrinkB=1))
+                            bboxprops=dict(ec=colors[i], lw=1.2))
         ab.set_in_layout(False)
         ab.tdl_pick = (s, i)
         ab.tdl_leader = (anchors[r], leader_end(anchors[r], c, half))  # pixels, for tests
+        # the line runs under the points (and over the faint instance lines): where it must cross the
+        # tree, the tree stays on top
+        seg = ax.transData.inverted().transform(np.stack(ab.tdl_leader))
+        ax.plot(seg[:, 0], seg[:, 1], lw=0.6, color="0.3", zorder=1.5, clip_on=False, solid_capstyle="butt")
         ax.add_artist(ab)
         out.append(ab)
     return out
@@ -531,16 +614,19 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
     title = "Tree of Diffusion Life" + (f": {source}" if source and source != "unknown" else "") + f" ({tree.layout})"
     line = summary_line(getattr(tree, "metrics", None))
     fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11, y=1 - 0.12 / H, va="top")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    r = FigureCanvasAgg(fig).get_renderer()
+    rad = math.sqrt(140.0) / 2 / 72 * fig.dpi  # the stars' radius in pixels (marker size 140 pt^2)
+    stars = [(*(c - rad), *(c + rad)) for m in marks for c in ax.transData.transform(m.get_offsets())]
+    texts = clear_labels(ax, texts, Y, r, avoid=stars)
     if thumbs:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         picks = choose_thumbnails(pidx, Y.shape[0], thumbnails, thumbnail_steps)
         rows = np.flatnonzero(traj.image_rows()) if hasattr(traj, "image_rows") else np.arange(Y.shape[0])
         if len(rows) and len(rows) < Y.shape[0]:  # only some steps decoded: the nearest decoded step
             picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
-        r = FigureCanvasAgg(fig).get_renderer()
         blocked = [t.get_window_extent(r).extents for t in texts + list(fig.legends) + [fig._suptitle]]
         blocked += [a.get_window_extent(r).extents for a in fig.axes if a is not ax]  # colour bar, 2D panel
-        _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines)
+        _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, prompt_index=pidx)
     return fig
 
 
