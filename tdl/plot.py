@@ -381,18 +381,89 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
                      margin: float = 4.0, reach: int = 1200, skip: float = 6.0) -> np.ndarray:
     """Centres `(n, 2)` (pixels) of square boxes of half-side `half` for the points `anchors (n, 2)`.
 
-    Boxes go to `free_spots` (the empty space between branches or round the tree), lines are costed by
-    `leader_costs`. Pairs are taken one at a time, the cheapest first; after each, spots whose box would
-    overlap the new box are dropped and lines that would cross the new line (`CROSS_COST`) or pass
-    through a box (`BOX_COST`) cost more; finally crossing lines swap boxes where that costs less."""
+    Boxes go to `free_spots` (the empty space between branches or round the tree, never on the tree's
+    `ink`, a `blocked` box or each other); each line costs its length plus `INK_COST` x the tree pixels
+    it crosses (`leader_costs`), `CROSS_COST` for crossing another line and `BOX_COST` for passing
+    through another box. Two placements are made, one greedy on a fine grid and one optimal
+    assignment on a lattice of non-overlapping spots (`linear_sum_assignment`); crossing lines then swap
+    boxes where that costs less, and the cheaper placement (`placement_cost`) is kept."""
     anchors = np.asarray(anchors, dtype=np.float64)
-    n = len(anchors)
-    if n == 0:
+    if len(anchors) == 0:
         return np.zeros((0, 2))
+    tries = [_place_greedy(anchors, ink, half, list(blocked), pitch, margin, reach, skip),
+             _place_lattice(anchors, ink, half, list(blocked), margin, skip)]
+    tries = [_uncross(anchors, t, ink, half, skip) for t in tries if t is not None]
+    if not tries:
+        raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+    return min(tries, key=lambda t: placement_cost(anchors, t, ink, half, skip))
+
+
+def placement_cost(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: float, skip: float = 6.0
+                   ) -> float:
+    """What a placement costs: each line's length + `INK_COST` x the tree pixels it crosses, plus
+    `CROSS_COST` per pair of crossing lines and `BOX_COST` per line through another box."""
+    ends = np.array([leader_end(a, c, half) for a, c in zip(anchors, centres)])
+    total = float(np.hypot(*(ends - anchors).T).sum() + INK_COST * segment_ink(ink, anchors, ends, skip).sum())
+    boxes = np.concatenate((centres - half, centres + half), 1)
+    for p in range(len(anchors)):
+        through = hits_box(anchors[p], ends[p], boxes)
+        through[p] = False
+        total += BOX_COST * through.sum()
+        total += CROSS_COST * segments_cross(anchors[p], ends[p], anchors[p + 1:], ends[p + 1:]).sum()
+    return total
+
+
+def _place_lattice(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list, margin: float, skip: float):
+    """The optimal assignment of points to free spots on a lattice whose boxes cannot overlap (four
+    offsets of half a box tried, the cheapest kept); lines through a used box are priced at `BOX_COST`
+    and the assignment solved again (at most 8 times)."""
+    from scipy.optimize import linear_sum_assignment
+    n, lat, best = len(anchors), 2 * half + margin, None
+    spots_all = free_spots(ink, half, blocked, lat / 2, margin)  # every lattice offset below is a subset
+    for ox in (0.0, 0.5):
+        for oy in (0.0, 0.5):
+            on = np.isclose(np.mod((spots_all - (half + margin)) / lat - (ox, oy) + 1e-9, 1.0), 0, atol=1e-6).all(1)
+            spots = spots_all[on]
+            if len(spots) < n:
+                continue
+            centre = np.broadcast_to(spots, (n, *spots.shape))
+            d = centre - anchors[:, None]
+            m = np.abs(d).max(-1, keepdims=True)
+            end = np.where(m > half, centre - d * (half / np.maximum(m, 1e-9)), anchors[:, None])
+            cost = np.hypot(*(end - anchors[:, None]).transpose(2, 0, 1)) + INK_COST * segment_ink(
+                ink, anchors[:, None], end, skip)
+            for bx in blocked:
+                cost[hits_box(anchors[:, None], end, bx)] = BOX_COST
+            boxes = np.concatenate((spots - half, spots + half), 1)
+            for _ in range(8):
+                rows, cols = linear_sum_assignment(cost)
+                bad = False
+                for p, c in zip(rows, cols):
+                    through = hits_box(anchors[p], end[p, c], boxes[cols])
+                    through[cols == c] = False
+                    if through.any():
+                        cost[p, c] += BOX_COST
+                        bad = True
+                if not bad:
+                    break
+            total = cost[rows, cols].sum()
+            if best is None or total < best[0]:
+                out = np.zeros((n, 2))
+                out[rows] = spots[cols]
+                best = (total, out)
+    return None if best is None else best[1]
+
+
+def _place_greedy(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list, pitch: float, margin: float,
+                  reach: int, skip: float) -> np.ndarray:
+    """Free spots on a fine grid, taken one pair at a time, the cheapest first; after each, spots whose
+    box would overlap the new box are dropped and lines that would cross the new line (`CROSS_COST`) or
+    pass through a box (`BOX_COST`) cost more."""
+    n = len(anchors)
     g = half + margin
     spots = free_spots(ink, half, blocked, pitch, margin)
     if len(spots) < n:
-        raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+        return None
     centre, end, cost = leader_costs(anchors, spots, ink, half, blocked, reach, skip)
     ok = np.isfinite(cost)
     boxes = np.concatenate((centre - half, centre + half), -1)  # (n, k, 4)
@@ -402,7 +473,7 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
         rows = sorted(todo)
         cc = np.where(ok[rows], cost[rows], np.inf)
         if not np.isfinite(cc).any():
-            raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
+            return None
         r, j = np.unravel_index(int(np.argmin(cc)), cc.shape)
         p = rows[r]
         out[p] = centre[p, j]
@@ -414,7 +485,7 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
             through = hits_box(anchors[q], end[q], box) | hits_box(a, e, boxes[q])  # a line through a box
             crossing = segments_cross(anchors[q], end[q], a, e)
             cost[q] += np.where(through, BOX_COST, 0.0) + np.where(crossing, CROSS_COST, 0.0)
-    return _uncross(anchors, out, ink, half, skip)
+    return out
 
 
 def _uncross(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: float, skip: float) -> np.ndarray:
@@ -423,26 +494,25 @@ def _uncross(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: fl
     centres = centres.copy()
     n = len(anchors)
 
-    def line(p, c):
-        e = leader_end(anchors[p], c, half)
-        boxes = np.concatenate((centres - half, centres + half), 1)
-        others = [b for k, b in enumerate(boxes) if not np.allclose(centres[k], c)]
-        through = bool(np.any(hits_box(anchors[p], e, np.asarray(others)))) if others else False
+    def line(p: int, box: int) -> tuple[np.ndarray, float]:  # point p's line to the box now at `box`
+        e = leader_end(anchors[p], centres[box], half)
+        others = np.delete(np.concatenate((centres - half, centres + half), 1), box, 0)
+        through = bool(hits_box(anchors[p], e, others).any()) if len(others) else False
         cost = np.hypot(*(e - anchors[p])) + INK_COST * float(segment_ink(ink, anchors[p], e, skip))
         return e, cost + BOX_COST * through
 
     for _ in range(3):
         changed = False
+        ends = np.array([leader_end(a, c, half) for a, c in zip(anchors, centres)])
         for p in range(n):
-            for q in range(p + 1, n):
-                ep, cp = line(p, centres[p])
-                eq, cq = line(q, centres[q])
-                if not segments_cross(anchors[p], ep, anchors[q], eq):
-                    continue
-                _, cp2 = line(p, centres[q])
-                _, cq2 = line(q, centres[p])
+            for q in np.flatnonzero(segments_cross(anchors[p], ends[p], anchors, ends)):
+                if q <= p or not segments_cross(anchors[p], ends[p], anchors[q], ends[q]):
+                    continue  # (an earlier swap may have moved them)
+                (_, cp), (_, cq) = line(p, p), line(q, q)
+                (ep2, cp2), (eq2, cq2) = line(p, q), line(q, p)
                 if cp2 + cq2 <= cp + cq + CROSS_COST:
                     centres[[p, q]] = centres[[q, p]]
+                    ends[p], ends[q] = ep2, eq2
                     changed = True
         if not changed:
             break
