@@ -107,6 +107,29 @@ def test_tree_page_hover_shows_the_thumbnail(browser, tmp_path):
     page.close()
 
 
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_tree_page_uses_the_whole_canvas(browser, tmp_path, layout):
+    """The tree spans the canvas: rectilinear both ways (one scale for the step axis and the t-SNE
+    axis left it a strip 1/20 as tall as wide), radial across its shorter side with round rings."""
+    tree, traj = synthetic(layout=layout, S=8, P=3, per=4)
+    out = sandbox.web.Player("tree", __import__("tdl.webview").webview.tree_payload(tree, traj)).save(
+        tmp_path / "tree.html")
+    page, errors, requests = _open(browser, out)
+    pts = np.array(page.evaluate("(() => { const v = document.querySelector('.dsw').dsw, out = [];"
+                                 " for (let s = 0; s < 8; s++) for (let i = 0; i < 12; i++)"
+                                 " out.push(v.clientPoint(s, i)); return out; })()"))
+    box = page.locator("canvas.dsw-main").bounding_box()
+    span = np.ptp(pts, axis=0) / (box["width"], box["height"])
+    if layout == "rectilinear":
+        assert (span > 0.85).all(), span
+    else:
+        assert span.max() > 0.85, span
+        ring = np.hypot(*(pts.reshape(8, 12, 2)[-1] - pts.reshape(8, 12, 2)[0].mean(0)).T)
+        assert ring.std() / ring.mean() < 0.1  # the outer ring is round on screen
+    assert errors == [] and requests == []
+    page.close()
+
+
 def test_notebook_fragments_share_one_page(browser, tmp_path):
     """Notebook outputs: several players in one document, the script defined once, each mounted."""
     from tdl.webview import TreeView

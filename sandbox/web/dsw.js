@@ -285,14 +285,16 @@
     var atlas = null;
     if (P.thumbs) { atlas = new Image(); atlas.src = P.thumbs.src; }
 
-    // fit all points, keep the aspect ratio
+    // fit all points; radial keeps the aspect ratio (rings stay round), rectilinear fills the panel
+    // both ways (x is the step axis, y the t-SNE axis: one scale for both left the tree a thin strip)
     var lo = [Infinity, Infinity], hi = [-Infinity, -Infinity], k;
     for (k = 0; k < S * I; k++) for (var d = 0; d < 2; d++) {
       lo[d] = Math.min(lo[d], Yd[2 * k + d]); hi[d] = Math.max(hi[d], Yd[2 * k + d]);
     }
-    var pad = 24, sc = Math.min((W - 2 * pad) / Math.max(hi[0] - lo[0], 1e-9), (H - 2 * pad) / Math.max(hi[1] - lo[1], 1e-9));
-    var ox = W / 2 - sc * (lo[0] + hi[0]) / 2, oy = H / 2 + sc * (lo[1] + hi[1]) / 2;
-    function px(s, i) { var o = 2 * (s * I + i); return [ox + sc * Yd[o], oy - sc * Yd[o + 1]]; }
+    var pad = 24, sx = (W - 2 * pad) / Math.max(hi[0] - lo[0], 1e-9), sy = (H - 2 * pad) / Math.max(hi[1] - lo[1], 1e-9);
+    if (P.layout === "radial") sx = sy = Math.min(sx, sy);
+    var sc = sx, ox = W / 2 - sx * (lo[0] + hi[0]) / 2, oy = H / 2 + sy * (lo[1] + hi[1]) / 2;
+    function px(s, i) { var o = 2 * (s * I + i); return [ox + sx * Yd[o], oy - sy * Yd[o + 1]]; }
     var upto = S - 1, selected = -1, hover = null;
 
     // the points are drawn once into an off-screen layer (again only when the slider or the
