@@ -36,31 +36,37 @@ def widest_gap(angles: np.ndarray) -> tuple[float, float]:
     return float(a[k]), float(gaps[k])
 
 
-def fill_disc(Y: np.ndarray, wedge: float = WEDGE, max_gain: float = 3.0, top: float = math.pi / 2) -> np.ndarray:
+def fill_disc(Y: np.ndarray, wedge: float = WEDGE, max_gain: float = 4.0, top: float = math.pi / 2) -> np.ndarray:
     """Radial display coordinates `Y (S, I, 2)` (centred on the origin) spread around the whole circle.
 
     A t-SNE layout wrapped onto a ring covers only part of it (the digits: 170 degrees of 360), so the
-    tree filled half the disc. The widest empty arc among the rings' points (steps >= 1) shrinks to
-    `wedge` and the occupied arc stretches by one factor k (at most `max_gain`) to fill the rest: a
-    monotone map of the angle alone, so each ring keeps its radius and the order of its points, and
-    distances along a ring scale by k everywhere alike. The kept wedge is turned to angle `top` (the
-    ring labels go there). A tree whose widest gap is already <= `wedge` is only rotated."""
+    tree filled half the disc. Every empty arc among the rings' points (steps >= 1) wider than `wedge`
+    shrinks to `wedge` (t-SNE's distances between groups carry no meaning; within groups they do), and
+    all the rest stretches by one factor k (at most `max_gain`: with 20 instances per step 4x kept the
+    display trustworthiness, 0.979 -> 0.978, 8x lost it, 0.955) to fill the circle: a monotone map of
+    the angle alone, so each ring keeps its radius and the order of its points, and distances within
+    a group scale by k everywhere alike. The widest gap is turned to angle `top` (the ring labels go
+    there). A tree with no gap wider than `wedge` is only rotated."""
     Y = np.asarray(Y, dtype=np.float64)
     ring = Y[1:] if Y.shape[0] > 1 else Y
     r_all = np.hypot(Y[..., 0], Y[..., 1])
     r = np.hypot(ring[..., 0], ring[..., 1])
     if r.size < 2 or not np.isfinite(r_all).all() or r.max() <= 0:
         return Y.copy()
-    start, gap = widest_gap(np.arctan2(ring[..., 1], ring[..., 0])[r > 1e-9 * r.max()])
-    occupied = 2 * math.pi - gap  # the arc from the gap's end round to its start
-    k = 1.0 if gap <= wedge or occupied <= 0 else min((2 * math.pi - wedge) / occupied, max_gain)
-    u = np.mod(np.arctan2(Y[..., 1], Y[..., 0]) - (start + gap), 2 * math.pi)  # 0 at the occupied arc's start
-    inside = u <= occupied
-    new_gap = 2 * math.pi - k * occupied  # what remains of the gap after the stretch
-    v = np.where(inside, k * u, k * occupied + (u - occupied) * (new_gap / gap if gap > 0 else 0.0))
-    phi = v + (top - (k * occupied + new_gap / 2))  # the gap's middle at `top`
+    a = np.sort(np.mod(np.arctan2(ring[..., 1], ring[..., 0])[r > 1e-9 * r.max()], 2 * math.pi))
+    if a.size < 2:
+        return Y.copy()
+    gaps = np.diff(np.concatenate((a, a[:1] + 2 * math.pi)))  # gap j runs from a[j] to a[j + 1]
+    big = gaps > wedge
+    small = gaps[~big].sum()
+    k = 1.0 if not big.any() else min((2 * math.pi - wedge * big.sum()) / max(small, 1e-12), max_gain)
+    new = np.where(big, (2 * math.pi - k * small) / max(big.sum(), 1), k * gaps)  # sums to 2 pi
+    x = np.concatenate(([0.0], np.cumsum(gaps)))  # knots from a[0], old and new
+    y = np.concatenate(([0.0], np.cumsum(new)))
+    v = np.interp(np.mod(np.arctan2(Y[..., 1], Y[..., 0]) - a[0], 2 * math.pi), x, y)
+    j = int(np.argmax(gaps))
+    phi = v + (top - (y[j] + new[j] / 2))  # the widest gap's middle at `top`
     return np.stack((r_all * np.cos(phi), r_all * np.sin(phi)), -1)
-
 
 
 @dataclass

@@ -276,3 +276,15 @@ def test_fill_disc_spreads_a_half_disc_tree_round_the_circle():
     assert _hull_share(Y) < 0.5 < 0.85 < _hull_share(Z)
     full = fill_disc(Z)  # already full: only turned
     np.testing.assert_allclose(full, Z, atol=1e-9)
+
+
+def test_tdl_embed_fills_the_disc():
+    """`tdl embed` (pipeline.embed_trajectory) hands out radial trees spread round the disc."""
+    from tdl.embedding import EmbedConfig, embed
+    from tdl.pipeline import embed_trajectory
+    _, traj = synthetic(S=5, P=3, per=8)
+    config = EmbedConfig(n_iter=60, perplexity=4)
+    raw = embed(traj.features, config, progress=False).Y.numpy()
+    tree = embed_trajectory(traj, config, progress=False)
+    assert _hull_share(raw) < 0.3 and _hull_share(tree.Y) > 0.5
+    np.testing.assert_allclose(np.hypot(*tree.Y.transpose(2, 0, 1)), np.hypot(*raw.transpose(2, 0, 1)), rtol=1e-5)
