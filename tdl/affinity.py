@@ -12,45 +12,61 @@ Each step's P sums to 1; there is no affinity between different steps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from sandbox.errors import UserError
 
+TINY = 1e-30  # affinities below this are set to 0 (see dense_affinities)
+
 
 def calibrate(d2: torch.Tensor, perplexity: float, tol: float = 1e-5, max_iter: int = 200) -> torch.Tensor:
     """Conditional affinities from squared distances `d2 (..., m)` to the m candidate neighbours.
 
-    Binary search on the precision beta of every row at once, as `x2p` in the reference: double (or
-    halve) beta until bracketed, then bisect until |H - log(perplexity)| <= tol. Two changes that do not
-    move the result beyond `tol`: rows are shifted by their minimum (H and p are unchanged; exp cannot
-    underflow to 0 everywhere) and beta starts at 1 / mean(shifted d2) instead of 1 (fewer steps).
-    Returns rows summing to 1, same shape as `d2`."""
-    d = d2 - d2.min(dim=-1, keepdim=True).values
-    beta = 1 / d.mean(dim=-1, keepdim=True).clamp_min(1e-12)
-    lo = torch.full_like(beta, -math.inf)
-    hi = torch.full_like(beta, math.inf)
+    Finds the precision beta of every row at once so that |H - log(perplexity)| <= tol, the stopping
+    rule of `x2p` in the reference. The reference bisects (30-50 passes over every row); here each row
+    takes a Newton step in log beta, dH/dlog(beta) = -Var_p(beta d2), kept inside the bracket that the
+    bisection would keep (a step leaving it bisects instead), and rows that are done leave the passes:
+    at 50 x 1000 about 14 passes, the last ones over a few rows (15.8 s -> about 4 s on one CPU thread).
+    The answer is the same within `tol`. Rows are shifted by their minimum (H and p are unchanged; exp
+    cannot underflow to 0 everywhere) and beta starts at 1 / mean(shifted d2). Returns rows summing to 1,
+    same shape as `d2`."""
+    shape = d2.shape
+    d = d2.reshape(-1, shape[-1])
+    d = d - d.min(dim=-1, keepdim=True).values
+    beta = 1 / d.mean(dim=-1, keepdim=True).clamp_min(1e-12)  # (R, 1), final values written back here
+    act, da, b = None, d, beta.clone()  # the rows still searching (None: all), their d2 and beta
+    lo = torch.full_like(b, -math.inf)
+    hi = torch.full_like(b, math.inf)
     log_u = math.log(perplexity)
-    done = torch.zeros_like(beta, dtype=torch.bool)
     for _ in range(max_iter):
-        x = (d * beta).clamp_(max=80.0)  # exp(-80) is still a normal float: no slow denormals
+        x = (da * b).clamp_(max=80.0)  # exp(-80) is still a normal float: no slow denormals
         p = torch.exp(-x)
         sum_p = p.sum(dim=-1, keepdim=True)
-        H = torch.log(sum_p) + (x * p).sum(dim=-1, keepdim=True) / sum_p
-        diff = H - log_u
-        done = done | (diff.abs() <= tol)
-        if bool(done.all()):
-            break
+        mean_x = (x * p).sum(dim=-1, keepdim=True) / sum_p
+        diff = torch.log(sum_p) + mean_x - log_u  # H - log(perplexity)
+        done = diff.abs() <= tol
         up = (diff > 0) & ~done  # entropy too high: sharpen (larger beta)
         down = (diff <= 0) & ~done
-        lo = torch.where(up, beta, lo)
-        hi = torch.where(down, beta, hi)
-        beta_up = torch.where(torch.isinf(hi), beta * 2, (beta + hi) / 2)
-        beta_down = torch.where(torch.isinf(lo), beta / 2, (beta + lo) / 2)
-        beta = torch.where(up, beta_up, torch.where(down, beta_down, beta))
+        lo = torch.where(up, b, lo)
+        hi = torch.where(down, b, hi)
+        var_x = ((x * x * p).sum(dim=-1, keepdim=True) / sum_p - mean_x * mean_x).clamp_min(1e-12)
+        newton = b * torch.exp((diff / var_x).clamp(-2.0, 2.0))
+        bisect = torch.where(up, torch.where(torch.isinf(hi), b * 2, (b + hi) / 2),
+                             torch.where(torch.isinf(lo), b / 2, (b + lo) / 2))
+        b = torch.where(done, b, torch.where((newton > lo) & (newton < hi), newton, bisect))
+        left = int((~done).sum())
+        if left == 0:
+            break
+        if left <= done.shape[0] // 2:  # drop finished rows: later passes only touch the rest
+            beta = beta.index_copy(0, act, b) if act is not None else b
+            keep = (~done[:, 0]).nonzero()[:, 0]
+            act = keep if act is None else act[keep]
+            da, b, lo, hi = da[keep], b[keep], lo[keep], hi[keep]
+    beta = beta.index_copy(0, act, b) if act is not None else b
     p = torch.exp(-(d * beta).clamp_(max=80.0))
-    return p / p.sum(dim=-1, keepdim=True)
+    return (p / p.sum(dim=-1, keepdim=True)).view(shape)
 
 
 def off_diagonal(m: torch.Tensor) -> torch.Tensor:
@@ -89,7 +105,10 @@ def dense_affinities(x: torch.Tensor, perplexity: float = 30.0, tol: float = 1e-
     _check(x, perplexity)
     p = with_zero_diagonal(calibrate(off_diagonal(sq_distances(x)), perplexity, tol))
     p = p + p.transpose(1, 2)
-    return p / p.sum(dim=(1, 2), keepdim=True)
+    p = p / p.sum(dim=(1, 2), keepdim=True)
+    # far pairs get p ~ 1e-38: float32 denormals, which make every CPU product with them ~100x slower
+    # (measured: the fused gradient 6 ms instead of 0.9 ms at 50 x 200); they weigh nothing, so drop them
+    return p.masked_fill_(p < TINY, 0)
 
 
 @dataclass
@@ -102,6 +121,15 @@ class SparseAffinity:
     vals: torch.Tensor
     num_steps: int
     num_instances: int
+    _csr: tuple | None = field(default=None, repr=False, compare=False)
+
+    def csr(self):
+        """`(indptr (S*I + 1,), cols (E,))` numpy int64 (rows are sorted), for the fused CPU kernel."""
+        if self._csr is None:
+            counts = torch.bincount(self.rows, minlength=self.num_steps * self.num_instances)
+            indptr = torch.cat((counts.new_zeros(1), counts.cumsum(0)))
+            self._csr = (indptr.cpu().numpy(), self.cols.cpu().numpy())
+        return self._csr
 
     def to_dense(self) -> torch.Tensor:
         """`(S, I, I)` (for tests and small sizes)."""

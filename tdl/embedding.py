@@ -30,6 +30,11 @@ from tdl.losses import alignment, displacement, tsne_exact, tsne_sparse
 from tdl.repulsion import repulsion_exact, repulsion_grid
 
 METHODS = ("auto", "exact", "approx")
+# `method="auto"` is exact up to this many instances per step: where the measured seconds per iteration
+# of the two methods cross (bench/tdl_scale.py --time-iters; bench/results/tdl_crossover.json, tested).
+# CPU (fused kernels, one thread): exact 140 vs approx 205 ms at 2000, 342 vs 333 at 3000; one H200:
+# exact 3.2 vs 3.1 ms at 2000, 4.9 vs 3.3 at 2500. Other devices take the GPU's.
+EXACT_MAX = {"cpu": 3000, "cuda": 2000}
 MIN_INSTANCES = 16  # fewer instances per step than this: rings/bands may not hold (docs/TDL.md)
 
 
@@ -74,7 +79,8 @@ class EmbedConfig:
     pca_dim: int = 50  # features wider than this are reduced by PCA first
     pca_fit: str = "per_step"  # "per_step" (reference) | "all" (docs/TDL.md)
     method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
-    exact_max: int = 2500  # "auto" is exact up to this many instances per step
+    exact_max: int | None = None  # "auto" is exact up to this many instances per step; None: EXACT_MAX
+    # of the device (where the two methods' measured times per iteration cross)
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
     init: str = "random"  # "random" (reference) | "aligned" (one angle per instance) | "pca"
@@ -113,7 +119,11 @@ class EmbedConfig:
     def resolved_method(self, num_instances: int) -> str:
         if self.method != "auto":
             return self.method
-        return "exact" if num_instances <= self.exact_max else "approx"
+        limit = self.exact_max
+        if limit is None:
+            kind = str(self.device).split(":")[0]
+            limit = EXACT_MAX.get(kind, EXACT_MAX["cuda"])
+        return "exact" if num_instances <= limit else "approx"
 
     def resolved(self, num_instances: int) -> "EmbedConfig":
         """A copy with "auto" values replaced by numbers for `num_instances` per step (what was run)."""

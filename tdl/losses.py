@@ -45,8 +45,24 @@ def tsne_exact(Y: torch.Tensor, P: torch.Tensor, exaggeration: float = 1.0, with
     KL_s = sum_ij p_ij log(p_ij / q_ij), q_ij = w_ij / Z_s, Z_s = sum_{i != j} w_ij, and
     dKL/dy_i = 4 sum_j (p_ij - q_ij) w_ij (y_i - y_j). With exaggeration e, p is replaced by p' = e p in
     both (as the reference); the step is then the gradient of KL(P'||Q) - (e - 1) log Z (usual t-SNE).
-    `work` (a dict) keeps two `(S, I, I)` buffers between calls: no allocation per iteration."""
+    `work` (a dict) keeps two `(S, I, I)` buffers between calls: no allocation per iteration. On the
+    CPU the fused kernel of `tdl.fused` computes the same numbers in one pass (`work["fused"] = False`
+    forces the tensor code)."""
     work = {} if work is None else work
+    from tdl import fused
+    if work.get("fused", True) and fused.usable(Y, P):  # CPU: one pass over the pairs (tdl/fused.py)
+        grad, Zf = fused.exact_gradient(Y, P, exaggeration)
+        loss = None
+        if with_loss:
+            plogp = work.get("plogp")
+            if plogp is None or work.get("P") is not P:
+                plogp = work["plogp"] = torch.special.xlogy(P, P).sum(dim=(1, 2))
+                work["P"] = P
+            mass = exaggeration * P.sum(dim=(1, 2))
+            cross = fused.exact_plogw(Y, P, Q_FLOOR).to(Y.dtype)
+            loss = (exaggeration * plogp + mass * math.log(exaggeration) - exaggeration * cross
+                    + mass * torch.log(Zf.to(Y.dtype)))
+        return loss, grad.to(Y.dtype)
     if work.get("w") is None or work["w"].shape != P.shape or work["w"].dtype != Y.dtype:
         work["w"], work["A"] = torch.empty_like(P, dtype=Y.dtype), torch.empty_like(P, dtype=Y.dtype)
     w, A = student_t(Y, out=work["w"]), work["A"]
@@ -76,8 +92,24 @@ def tsne_sparse(Y: torch.Tensor, P: SparseAffinity, exaggeration: float = 1.0, r
     `repulsion(Y) -> (Z (S,), R (S, I, 2))` with R_i = sum_j w_ij^2 (y_i - y_j) (exact or approximate,
     see `tdl.repulsion`). Attraction is exact on the edges of P:
     dKL/dy_i = 4 [sum_j e p_ij w_ij (y_i - y_j) - R_i / Z]; KL = sum e p log(e p) - sum e p log w + e log Z."""
+    from tdl import fused
     from tdl.repulsion import repulsion_exact
     S, I, _ = Y.shape
+    if fused.usable(Y, P.vals):  # CPU: the attraction row by row over P's CSR form (tdl/fused.py)
+        indptr, cols = P.csr()
+        attr, plogw = fused.sparse_attraction(Y, indptr, cols, (P.vals * exaggeration).numpy(), with_loss)
+        Z, R = (repulsion or repulsion_exact)(Y)
+        grad = 4 * (attr.to(Y.dtype) - R / Z[:, None, None])
+        loss = None
+        if with_loss:
+            p = P.vals * exaggeration
+            step = P.rows // I
+            plogp = torch.zeros(S, dtype=torch.float64).index_add_(0, step, torch.special.xlogy(p, p).double())
+            mass = torch.zeros(S, dtype=torch.float64).index_add_(0, step, p.double())
+            cross = torch.zeros(S, dtype=torch.float64).index_add_(
+                0, torch.arange(S).repeat_interleave(I), plogw)
+            loss = (plogp - cross + mass * torch.log(Z.double())).to(Y.dtype)
+        return loss, grad
     flat = Y.reshape(S * I, 2)
     diff = flat[P.rows] - flat[P.cols]
     w = 1 / (1 + (diff * diff).sum(-1))

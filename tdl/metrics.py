@@ -58,6 +58,42 @@ def trustworthiness(X: torch.Tensor, Y: torch.Tensor, k: int = K_DEFAULT) -> tor
     return _trust(X, [torch.as_tensor(Y, dtype=torch.float64, device=X.device)], k)[0]
 
 
+def trustworthiness_sampled(X: torch.Tensor, Y: torch.Tensor, queries: int = 1000, k: int = K_DEFAULT,
+                            seed: int = 0, chunk: int = 256) -> torch.Tensor:
+    """Unbiased estimate of `trustworthiness(X, Y)` per step `(S,)` from `queries` random points per step.
+
+    Each query point keeps its neighbourhoods among *all* I points (ranks in X counted over every point),
+    so the estimate is the exact measure's mean over a random subset of the points, scaled to I; it is
+    exact when `queries >= I`. (Restricting both spaces to a subsample instead measures a coarser
+    neighbourhood, about k I / n neighbours wide, and reads lower for t-SNE-like layouts.) Memory
+    O(chunk * I) per step; for the 1M-point benchmarks, where the exact measure needs I x I ranks."""
+    X = torch.as_tensor(X)
+    Y = torch.as_tensor(Y, device=X.device)
+    S, I, _ = X.shape
+    if not 1 <= k < I / 2:
+        raise ValueError(f"k must be in [1, I/2), got k={k} for I={I}")
+    g = torch.Generator().manual_seed(seed)
+    out = torch.empty(S, dtype=torch.float64)
+    for s in range(S):
+        q = torch.arange(I) if queries >= I else torch.randperm(I, generator=g)[:queries]
+        q = q.to(X.device)
+        pen = 0.0
+        for c in range(0, q.numel(), chunk):
+            qc = q[c:c + chunk]
+            r = torch.arange(qc.numel(), device=X.device)
+            dy = torch.cdist(Y[s, qc].double(), Y[s].double())  # (c, I)
+            dy[r, qc] = math.inf
+            nn = torch.topk(dy, k, dim=-1, largest=False).indices  # (c, k)
+            dx = torch.cdist(X[s, qc].double(), X[s].double(), compute_mode="donot_use_mm_for_euclid_dist")
+            dx[r, qc] = math.inf
+            # rank of j among i's neighbours in X = 1 + #points strictly closer (ties: continuous data)
+            rank = (dx[:, None, :] < dx.gather(1, nn)[:, :, None]).sum(-1) + 1  # (c, k)
+            pen += (rank - k).clamp_min(0).sum().item()
+        pen *= I / q.numel()
+        out[s] = 1 - pen * (2.0 / (I * k * (2.0 * I - 3.0 * k - 1.0)))
+    return out
+
+
 def continuity(X: torch.Tensor, Y: torch.Tensor, k: int = K_DEFAULT) -> torch.Tensor:
     """Per-step continuity `(S,)`: trustworthiness with the two spaces swapped."""
     return trustworthiness(Y, X, k)

@@ -33,10 +33,25 @@ def _lagrange3(x: torch.Tensor) -> torch.Tensor:
                         -(x + 1) * x * (x - 2) / 2, (x + 1) * x * (x - 1) / 6), dim=-1)
 
 
+def _smooth(n: int) -> int:
+    """The smallest m >= n whose prime factors are 2, 3, 5, 7 (FFT libraries are fast on those sizes)."""
+    while True:
+        m = n
+        for p in (2, 3, 5, 7):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return n
+        n += 1
+
+
 def grid_size(Y: torch.Tensor, spacing: float, min_grid: int = 16, max_grid: int = 512) -> int:
-    """Nodes per axis so that the widest step's box has node spacing <= `spacing` (clamped)."""
+    """Nodes per axis so that the widest step's box has node spacing <= `spacing` (clamped), rounded up
+    so that the padded FFT length 2G has only the factors 2, 3, 5, 7 (pocketfft took 100 ms for 2G = 222
+    = 2 x 3 x 37 and 50 ms for 224 = 2^5 x 7 on one CPU thread; a finer grid is only more accurate)."""
     span = (Y.amax(dim=1) - Y.amin(dim=1)).amax().item()
-    return int(min(max_grid, max(min_grid, math.ceil(span / spacing) + 5)))
+    G = int(min(max_grid, max(min_grid, math.ceil(span / spacing) + 5)))
+    return _smooth(2 * G) // 2
 
 
 def _kernel_fft(G: int, h: float, device, dtype) -> torch.Tensor:
