@@ -50,6 +50,9 @@ def trees(features: np.ndarray, key) -> dict:
             res = embed(torch.as_tensor(np.asarray(features, np.float32)), EmbedConfig(layout=layout, n_iter=N_ITER),
                         progress=False)
             Y = res.Y.detach().cpu().numpy().astype(np.float64)
+            if layout == "radial":  # round the whole disc, as `tdl embed` does
+                from tdl.tree import fill_disc
+                Y = fill_disc(Y)
             g = step_guides(Y, layout, res.config.to_dict())
             guide = ("ring", g.values, g.center) if g.kind == "ring" else ("band", g.values)
             out[layout] = (Y, guide)

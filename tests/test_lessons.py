@@ -628,3 +628,19 @@ def test_quitting_while_lesson_8_computes_exits_cleanly(tmp_path):
             "st.close()\n")
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_lesson_tree_lines_read_as_density():
+    """Lesson 8's faint paths: a bundle of 20 paths is brighter than one stray path of the same colour,
+    and empty pixels keep the background (1 px opaque lines made 160 paths one uniform tangle)."""
+    from lessons.tree_view import density_lines
+
+    bg = (17, 19, 26)
+    bundle = np.repeat(np.array([[[10.0, 10.0]], [[90.0, 10.0]]]), 20, axis=1)   # (2 steps, 20, 2)
+    stray = np.array([[[10.0, 40.0]], [[90.0, 40.0]]])
+    px = np.concatenate((bundle, stray), axis=1)
+    cols = np.array([[255, 0, 0]] * 21)
+    img = density_lines(px, cols, (100, 50), bg).astype(int)                      # (W, H, 3)
+    assert (img[50, 10] - bg)[0] > 2 * (img[50, 40] - bg)[0] > 0
+    assert (img[50, 25] == bg).all()
+    assert img[50, 10, 1] <= bg[1] + 1  # red lines stay red
