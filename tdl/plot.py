@@ -223,10 +223,14 @@ def clear_labels(ax, texts: list, points: np.ndarray, renderer, reach: float = 8
         if ring is not None:  # just outside the ring's points: half a text line plus 2 px further out
             centre, r, phi, half = ring
             out = r + half + (t.get_fontsize() / 72 * ax.figure.dpi * 0.65 + 2.0) / scale
-        for shift in [0.0] + [v for k in np.arange(2.0, reach, 2.0) for v in (k, -k)]:
+        shifts = [0.0] + [v for k in np.arange(2.0, reach, 2.0) for v in (k, -k)]
+        # the noise disk's label may also step outwards (past a commitment star on the disk)
+        outs = [0.0, 4.0, 8.0, 12.0, 16.0] if ring is not None and ring[1] == 0 else [0.0]
+        for more, shift in ((m, v) for m in outs for v in shifts):
             if ring is not None:
-                a = phi + shift / max(out * scale, 1e-9)  # `shift` px along the ring
-                t.set_position(tuple(np.asarray(centre) + out * np.array([math.cos(a), math.sin(a)])))
+                rr = out + more / scale
+                a = phi + shift / max(rr * scale, 1e-9)  # `shift` px along the ring
+                t.set_position(tuple(np.asarray(centre) + rr * np.array([math.cos(a), math.sin(a)])))
                 t.set_rotation((math.degrees(a) - 90 + 90) % 180 - 90)
             else:
                 t.set_position(tuple(inv.transform(ax.transData.transform(base[None]) + [[0.0, abs(shift)]])[0]))
