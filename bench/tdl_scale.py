@@ -152,7 +152,7 @@ def main(argv=None) -> int:
             for method, over in [(m, c) for m in args.methods for c in args.configs]:
                 cfg = EmbedConfig(device=args.device, method=method, log_every=0, **parse_config(over))
                 w, c = per_iteration(X, cfg, args.time_iters, 50, sync)
-                print(f"| {S}x{I} | {cfg.resolved_method(I)} | {over} | {1e3 * w:.1f} | {1e3 * c:.1f} |", flush=True)
+                print(f"| {S}x{I} | {cfg.resolved_method(I, S)} | {over} | {1e3 * w:.1f} | {1e3 * c:.1f} |", flush=True)
         print(f"load {os.getloadavg()[0]:.1f}")
         return 0
     print("| S x I | points | method | wall s | CPU s | PCA s | P s | optimise s | peak GPU GiB "

@@ -35,6 +35,7 @@ METHODS = ("auto", "exact", "approx")
 # CPU (fused kernels, one thread): exact 140 vs approx 205 ms at 2000, 342 vs 333 at 3000; one H200:
 # exact 3.2 vs 3.1 ms at 2000, 4.9 vs 3.3 at 2500. Other devices take the GPU's.
 EXACT_MAX = {"cpu": 3000, "cuda": 2000}
+EXACT_MAX_ENTRIES = 2 ** 29  # and "auto" keeps the dense P (S x I x I, float32) within 2 GiB
 MIN_INSTANCES = 16  # fewer instances per step than this: rings/bands may not hold (docs/TDL.md)
 
 
@@ -116,23 +117,25 @@ class EmbedConfig:
             raise UserError(f"perplexity must be > 0, got {self.perplexity}")
         return self
 
-    def resolved_method(self, num_instances: int) -> str:
+    def resolved_method(self, num_instances: int, num_steps: int = 1) -> str:
         if self.method != "auto":
             return self.method
         limit = self.exact_max
         if limit is None:
             kind = str(self.device).split(":")[0]
             limit = EXACT_MAX.get(kind, EXACT_MAX["cuda"])
-        return "exact" if num_instances <= limit else "approx"
+        fits = num_steps * num_instances ** 2 <= EXACT_MAX_ENTRIES
+        return "exact" if num_instances <= limit and fits else "approx"
 
-    def resolved(self, num_instances: int) -> "EmbedConfig":
+    def resolved(self, num_instances: int, num_steps: int = 1) -> "EmbedConfig":
         """A copy with "auto" values replaced by numbers for `num_instances` per step (what was run)."""
         c = self.resolved_length_scale(num_instances)
         # the displacement step is not scaled: scaling it by c^3 (which would keep its contraction of a
         # ring's width per iteration) let it overpower the t-SNE forces (measured on an H200, 50 x 2000:
         # trustworthiness 0.53 with, 0.76 without; docs/TDL.md)
         return dataclasses.replace(
-            self, learning_rate=self.resolved_learning_rate(num_instances), method=self.resolved_method(num_instances),
+            self, learning_rate=self.resolved_learning_rate(num_instances),
+            method=self.resolved_method(num_instances, num_steps),
             disp_weight=self.resolved_disp_weight(),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
@@ -219,7 +222,7 @@ def prepare(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor:
 def affinities(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor | SparseAffinity:
     """Per-step P for intermediate `x (S, I, d)`: dense `(S, I, I)` (exact) or `SparseAffinity`."""
     perp = min(config.perplexity, (x.shape[1] - 1) / 3)
-    if config.resolved_method(x.shape[1]) == "exact":
+    if config.resolved_method(x.shape[1], x.shape[0]) == "exact":
         return dense_affinities(x, perp)
     return knn_affinities(x, perp, config.n_neighbors)
 
@@ -260,7 +263,7 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
 
     `Y0 (S, I, 2)` overrides the initial positions, `P` the affinities (both for tests/resuming)."""
     S, I, _ = x.shape
-    config = config.validate(S, I).resolved(I)
+    config = config.validate(S, I).resolved(I, S)
     dev, dtype = x.device, x.dtype
     P = affinities(x, config) if P is None else P
     exact = isinstance(P, torch.Tensor)

@@ -97,10 +97,25 @@ def test_auto_never_picks_the_slower_method_where_measured():
     """bench/results/tdl_crossover.json holds seconds per iteration of both methods at several sizes
     (bench/tdl_scale.py --time-iters, CPU and one H200); `auto` must take the faster one at each."""
     rows = json.loads(RESULTS.read_text())["rows"]
-    assert rows
+    assert rows and all(r["steps"] == 50 for r in rows)
     for r in rows:
-        picked = EmbedConfig(device=r["device"]).resolved_method(r["instances"])
+        picked = EmbedConfig(device=r["device"]).resolved_method(r["instances"], r["steps"])
         faster = "exact" if r["exact_s"] <= r["approx_s"] else "approx"
         slower_by = r[f"{picked}_s"] / r[f"{faster}_s"]
         # a tie within 10 % is no loss either way (timing noise on a shared machine)
         assert picked == faster or slower_by < 1.1, (r, picked)
+
+
+def test_auto_keeps_the_dense_affinities_within_their_memory_bound():
+    cfg = EmbedConfig(device="cpu")
+    assert cfg.resolved_method(1000, 50) == "exact"  # 50 M pairs, 0.2 GB
+    assert cfg.resolved_method(3000, 50) == "exact"  # 0.45 G pairs, 1.8 GB
+    assert cfg.resolved_method(3000, 200) == "approx"  # 7.2 GB of P: the kNN affinities instead
+    assert cfg.resolved_method(3001, 50) == "approx"
+    assert EmbedConfig(device="cuda:0").resolved_method(2001, 50) == "approx"
+
+
+def test_dense_affinities_in_step_groups_equal_all_at_once():
+    x, _ = problem(5, 40, torch.float64, seed=6)
+    np.testing.assert_allclose(dense_affinities(x, 8.0, chunk_entries=40 * 40 * 2).numpy(),
+                               dense_affinities(x, 8.0).numpy(), rtol=0, atol=0)
