@@ -7,10 +7,11 @@ over j that keeps its five sums in registers:
     Z_s += w_ij,  attr_i += p_ij w_ij (y_i - y_j),  rep_i += w_ij^2 (y_i - y_j),   w_ij = 1 / (1 + |y_i - y_j|^2)
     dKL/dy_i = 4 (e attr_i - rep_i / Z_s)                      (e: exaggeration)
 
-the same formula as `losses.tsne_exact` (tested against it). Measured on the shared 2-core machine, one
-thread (bench/tdl_kernels.py): 50 x 200 0.8 ms vs 6.1 ms per gradient, 50 x 1000 30 ms vs 318 ms.
-Also here: the attraction over a sparse P (CSR rows) for the approximate method, and the entropy
-calibration of the affinities per row, which stops each row when it is done.
+the same formula as `losses.tsne_exact` (tested against it). Measured on the shared 2-core machine,
+one thread (bench/tdl_kernels.py, docs/BENCHMARKS.md): 50 x 200 1.0 vs 5.1 ms per gradient,
+50 x 1000 34 vs 207 ms.
+Also here: the attraction over a sparse P (CSR rows) for the approximate method. (A per-row kernel for
+the affinity search was tried and dropped: numba's scalar exp made it slower than torch's vectorised one.)
 
 numba is imported on first use; `available()` says whether it can be (the torch code is the fallback).
 Steps run in parallel (`prange`) on as many threads as torch uses (`tdl.threads` sets those).
@@ -18,6 +19,7 @@ Steps run in parallel (`prange`) on as many threads as torch uses (`tdl.threads`
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import torch
@@ -48,6 +50,14 @@ def _kernels():
     except ImportError:
         _FAILED = True
         return None
+    try:
+        _NB = _build(numba)
+    except Exception:  # e.g. no writable cache folder for the compiled code: the tensor code runs instead
+        _FAILED = True
+    return _NB
+
+
+def _build(numba) -> dict:
     nb = numba
     # numba's own thread pool: its OpenMP layer would share libgomp with torch and reset torch's thread
     # count (seen: torch went from 1 to 2 threads after the first call, and small ops became 500x slower)
@@ -131,47 +141,13 @@ def _kernels():
             out[i, 1] = ay
             plogw[i] = acc
 
-    @nb.njit(parallel=True, fastmath=False, cache=True)
-    def calibrate_rows(d2, log_u, tol, max_iter, out):  # pragma: no cover - compiled
-        """`affinity.calibrate`'s bisection, row by row, each row stopping as soon as it is done."""
-        R, m = d2.shape
-        for r in nb.prange(R):
-            row = d2[r]
-            lo_d = row.min()
-            mean = 0.0
-            for j in range(m):
-                mean += row[j] - lo_d
-            mean /= m
-            beta = 1 / max(mean, 1e-12)
-            lo, hi = -np.inf, np.inf
-            for _ in range(max_iter):
-                sp = 0.0
-                sxp = 0.0
-                for j in range(m):
-                    x = min((row[j] - lo_d) * beta, 80.0)
-                    p = math.exp(-x)
-                    sp += p
-                    sxp += x * p
-                diff = math.log(sp) + sxp / sp - log_u
-                if abs(diff) <= tol:
-                    break
-                if diff > 0:  # entropy too high: sharpen
-                    lo = beta
-                    beta = beta * 2 if hi == np.inf else (beta + hi) / 2
-                else:
-                    hi = beta
-                    beta = beta / 2 if lo == -np.inf else (beta + lo) / 2
-            sp = 0.0
-            for j in range(m):
-                p = math.exp(-min((row[j] - lo_d) * beta, 80.0))
-                out[r, j] = p
-                sp += p
-            for j in range(m):
-                out[r, j] /= sp
+    return {"exact_grad": exact_grad, "exact_plogw": exact_plogw, "sparse_attract": sparse_attract,
+            "numba": numba}
 
-    _NB = {"exact_grad": exact_grad, "exact_plogw": exact_plogw, "sparse_attract": sparse_attract,
-           "calibrate_rows": calibrate_rows, "numba": numba}
-    return _NB
+
+# the workqueue pool must not be entered by two Python threads at once (numba aborts the process):
+# a window or lesson that embeds in a worker thread waits for any other caller instead
+_LOCK = threading.Lock()
 
 
 def _threads() -> None:
@@ -197,7 +173,8 @@ def exact_gradient(Y: torch.Tensor, P: torch.Tensor, exaggeration: float = 1.0
     out = np.empty(Y.shape[:2] + (4,), dtype=yx.dtype)
     Z = np.empty(Y.shape[0], dtype=np.float64)
     one = yx.dtype.type(1)
-    k["exact_grad"](yx, yy, Pn, one * exaggeration, one, out, Z)
+    with _LOCK:
+        k["exact_grad"](yx, yy, Pn, one * exaggeration, one, out, Z)
     return torch.from_numpy(out[..., :2].copy()), torch.from_numpy(Z)
 
 
@@ -208,7 +185,8 @@ def exact_plogw(Y: torch.Tensor, P: torch.Tensor, floor: float) -> torch.Tensor:
     yx, yy = _xy(Y)
     out = np.empty(Y.shape[0], dtype=np.float64)
     one = yx.dtype.type(1)
-    k["exact_plogw"](yx, yy, P.detach().to(Y.dtype).contiguous().numpy(), one / floor, one, out)
+    with _LOCK:
+        k["exact_plogw"](yx, yy, P.detach().to(Y.dtype).contiguous().numpy(), one / floor, one, out)
     return torch.from_numpy(out)
 
 
@@ -222,17 +200,7 @@ def sparse_attraction(Y: torch.Tensor, indptr: np.ndarray, cols: np.ndarray, val
     yx, yy = _xy(Y.reshape(S * I, 2))
     out = np.empty((S * I, 2), dtype=yx.dtype)
     plogw = np.zeros(S * I, dtype=np.float64)
-    k["sparse_attract"](yx, yy, indptr, cols, vals.astype(yx.dtype, copy=False), yx.dtype.type(1), bool(with_loss),
-                        out, plogw)
+    with _LOCK:
+        k["sparse_attract"](yx, yy, indptr, cols, vals.astype(yx.dtype, copy=False), yx.dtype.type(1),
+                            bool(with_loss), out, plogw)
     return torch.from_numpy(out).view(S, I, 2), torch.from_numpy(plogw)
-
-
-def calibrate(d2: torch.Tensor, perplexity: float, tol: float = 1e-5, max_iter: int = 200) -> torch.Tensor:
-    """`affinity.calibrate` on the CPU, row by row (same bisection, same start, same stopping rule)."""
-    k = _kernels()
-    _threads()
-    shape = d2.shape
-    d = d2.detach().reshape(-1, shape[-1]).contiguous().numpy()
-    out = np.empty_like(d)
-    k["calibrate_rows"](d, math.log(perplexity), float(tol), int(max_iter), out)
-    return torch.from_numpy(out).view(shape)

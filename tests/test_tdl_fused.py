@@ -50,16 +50,6 @@ def test_fused_sparse_attraction_equals_the_tensor_code():
         np.testing.assert_allclose(l1.numpy(), l2.numpy(), rtol=1e-9)
 
 
-@needs_numba
-def test_fused_calibration_equals_the_tensor_search():
-    d2 = torch.rand(40, 99, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 30
-    p_fused = fused.calibrate(d2, 10.0, tol=1e-9)
-    p = calibrate(d2, 10.0, tol=1e-9)
-    H = -(p_fused * torch.log(p_fused)).sum(-1)
-    np.testing.assert_allclose(torch.exp(H).numpy(), 10.0, rtol=1e-7)
-    np.testing.assert_allclose(p_fused.numpy(), p.numpy(), rtol=1e-6, atol=1e-12)
-
-
 def test_newton_calibration_meets_the_bisection_tolerance_on_hard_rows():
     # rows of very different scales and one with many ties: the Newton steps must stay bracketed
     g = torch.Generator().manual_seed(4)
