@@ -700,7 +700,11 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
             picks = list(dict.fromkeys((int(rows[np.argmin(np.abs(rows - s))]), i) for s, i in picks))
         blocked = [t.get_window_extent(r).extents for t in texts + list(fig.legends) + [fig._suptitle]]
         blocked += [a.get_window_extent(r).extents for a in fig.axes if a is not ax]  # colour bar, 2D panel
-        _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, prompt_index=pidx)
+        size = 0.62
+        if not radial:  # the final step is one column: as many frames as it has picks fit beside it
+            last = sum(s == max(p[0] for p in picks) for s, _ in picks)
+            size = float(np.clip(0.95 * (H - title_h - 0.3) / max(last, 1) - 0.08, 0.4, 0.62))
+        _draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, size=size, prompt_index=pidx)
     return fig
 
 
