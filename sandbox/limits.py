@@ -24,6 +24,7 @@ WIDTH = (1, 4096)
 DEPTH = (1, 64)
 T_CHAIN = (1, 100_000)           # DDPM chain length
 FOURIER = (0, 1024)
+REFERENCE = (0, 8192)            # stable-target reference points per step
 TIME_EMBED = (2, 1024)
 CLASSES = (0, 1000)
 SAMPLER_STEPS = (1, 100_000)

@@ -9,6 +9,13 @@ class holds the loop; each objective overrides one or two methods (TorchCFM's la
 - `target(x0, eps, t)`: what the network predicts;
 - `to_x0(out, x, t)`: the inverse, network output -> denoiser E[x0 | x_t] (the `Field` contract).
 
+With a `Reference` (the training points) the target is replaced by its mean over the posterior of
+the data given x_t, estimated on a reference batch of training points plus the sample's own x0:
+the stable target field of Xu et al. (ICLR 2023), eq. 5. It has the same minimiser as the plain
+target (the empirical E[target | x_t]) with far less variance at mid and high noise, where one
+noisy point is compatible with many data points; a small net then learns sharp, multi-modal data
+in a few hundred steps (docs/BENCHMARKS.md, quality table).
+
 Shapes: `x0, eps, x_t, out: (B, D)`; `t: (B,)`; `labels: (B,)` int64 or None.
 """
 from __future__ import annotations
@@ -34,6 +41,54 @@ def _col(v: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
     """Broadcast a per-sample coefficient `(B,)` (or scalar) against `(B, D)`."""
     v = torch.as_tensor(v, dtype=like.dtype, device=like.device)
     return v[:, None] if v.ndim == 1 else v
+
+
+MIN_SIGMA = 1e-3  # below this noise the posterior is the sample's own point: the plain target is exact
+
+
+class Reference:
+    """Training points the stable targets average over: points (M, D), labels (M,) int64 or None,
+    `size`: reference points per training step (all M when size >= M)."""
+
+    def __init__(self, points: torch.Tensor, labels: torch.Tensor | None = None, size: int = 1024):
+        self.points, self.labels, self.size = points, labels, int(size)
+
+    def draw(self, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor | None, bool]:
+        """(points (m, D), labels (m,) | None, include_own): a random batch, or all points (which
+        already hold every sample's own x0)."""
+        m = self.points.shape[0]
+        if self.size >= m:
+            return self.points, self.labels, False
+        idx = torch.randint(0, m, (self.size,), generator=generator, device=self.points.device)
+        return self.points[idx], None if self.labels is None else self.labels[idx], True
+
+
+def posterior_x0(x_t: torch.Tensor, a: torch.Tensor, s: torch.Tensor, x0: torch.Tensor, ref: torch.Tensor,
+                 include_own: bool = True, labels: torch.Tensor | None = None,
+                 ref_labels: torch.Tensor | None = None, null_label: int = -1) -> torch.Tensor:
+    """E[x0 | x_t] under the empirical distribution of `ref` (m, D) (plus each row's own x0 (B, D)
+    when include_own), for x_t = a x0 + s eps with a, s (B, 1): softmax_j(-|x_t - a r_j|^2 / 2 s^2)
+    weighted mean of the r_j. labels (B,): restrict row i to ref points of its class, except where
+    labels[i] == null_label (a dropped label: all points). Returns (B, D)."""
+    inv = 0.5 / s.clamp_min(1e-12) ** 2  # (B, 1)
+    # -|x - a r|^2 inv without the |x|^2 term (the same for every j of a row), as one matmul:
+    # [2 a inv x, -a^2 inv] . [r, |r|^2]
+    q = torch.cat([(2 * a * inv) * x_t, -(a * a * inv)], 1)  # (B, D + 1)
+    logits = q @ torch.cat([ref, (ref * ref).sum(1, keepdim=True)], 1).T  # (B, m)
+    if labels is not None and ref_labels is not None:
+        keep = (labels[:, None] == null_label) | (labels[:, None] == ref_labels[None])
+        logits = logits.masked_fill(~keep, float("-inf"))
+    top = logits.max(1, keepdim=True).values
+    own = None
+    if include_own:
+        own = (q * torch.cat([x0, (x0 * x0).sum(1, keepdim=True)], 1)).sum(1, keepdim=True)  # (B, 1)
+        top = torch.maximum(top, own)
+    w = (logits - top).exp_()  # softmax numerators
+    num, den = w @ ref, w.sum(1, keepdim=True)
+    if own is not None:
+        w_own = (own - top).exp()
+        num, den = num + w_own * x0, den + w_own
+    return num / den
 
 
 def drop_labels(labels: torch.Tensor | None, num_classes: int, p: float, n: int, device,
@@ -76,20 +131,43 @@ class Objective:
     def to_x0(self, out: torch.Tensor, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         raise NotImplementedError
 
-    def training_batch(self, x0: torch.Tensor, generator: torch.Generator | None = None):
-        """`(x_t, t, target)` for a batch of data `x0 (B, D)`."""
+    def coefs(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(alpha, sigma) columns `(B, 1)` at training times t."""
+        return _col(self.path.alpha(t), like), _col(self.path.sigma(t), like)
+
+    def stable(self) -> bool:
+        """Whether stable targets apply: the path's pairs are independent (not OT-coupled)."""
+        return True
+
+    def training_batch(self, x0: torch.Tensor, generator: torch.Generator | None = None,
+                       reference: Reference | None = None, labels: torch.Tensor | None = None,
+                       null_label: int = -1):
+        """`(x_t, t, target)` for a batch of data `x0 (B, D)`. With a `reference` the target is the
+        stable target (module doc); labels (B,) then restrict the posterior to each row's class."""
         n = x0.shape[0]
         t = self.sample_time(n, generator, x0.device)
         eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         eps = self.couple(x0, eps)
-        return self.sample_xt(x0, eps, t), t, self.target(x0, eps, t)
+        x_t, tgt = self.sample_xt(x0, eps, t), self.target(x0, eps, t)
+        if reference is not None and self.stable():
+            ref, ref_labels, own = reference.draw(generator)
+            a, s = self.coefs(t, x0)
+            x0_hat = posterior_x0(x_t, a, s, x0, ref, own, labels, ref_labels, null_label)
+            eps_hat = (x_t - a * x0_hat) / s.clamp_min(MIN_SIGMA)  # so that x_t = a x0_hat + s eps_hat
+            tgt = torch.where(s > MIN_SIGMA, self.target(x0_hat, eps_hat, t), tgt)
+        return x_t, t, tgt
 
     def loss(self, net, x0: torch.Tensor, labels: torch.Tensor | None = None,
              generator: torch.Generator | None = None, label_dropout: float = 0.1,
-             num_classes: int = 0) -> torch.Tensor:
-        """Scalar MSE `mean |net(x_t, t, labels') - target|^2` (labels' = labels with CFG dropout)."""
-        x_t, t, tgt = self.training_batch(x0, generator)
-        lab = drop_labels(labels, num_classes, label_dropout, x0.shape[0], x0.device, generator)
+             num_classes: int = 0, reference: Reference | None = None) -> torch.Tensor:
+        """Scalar MSE `mean |net(x_t, t, labels') - target|^2` (labels' = labels with CFG dropout;
+        reference: stable targets over these training points)."""
+        if reference is None:
+            x_t, t, tgt = self.training_batch(x0, generator)
+            lab = drop_labels(labels, num_classes, label_dropout, x0.shape[0], x0.device, generator)
+        else:  # the posterior is that of the label the net sees
+            lab = drop_labels(labels, num_classes, label_dropout, x0.shape[0], x0.device, generator)
+            x_t, t, tgt = self.training_batch(x0, generator, reference, lab, num_classes)
         return torch.mean((net(x_t, t, lab) - tgt) ** 2)
 
     def config(self) -> dict:
@@ -127,7 +205,7 @@ class DDPMObjective(Objective):
         i = torch.randint(0, self.T, (n,), generator=generator, device=device)
         return (i + 1).float() / self.T
 
-    def _coefs(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def coefs(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(alpha, sigma) columns `(B, 1)` at training times t = (i + 1) / T, by table lookup
         (the same values as `self.path` at grid points, in 3 kernels instead of ~25)."""
         key = str(like.device)
@@ -138,7 +216,7 @@ class DDPMObjective(Objective):
         return coef[0][:, None], coef[1][:, None]
 
     def sample_xt(self, x0, eps, t):
-        a, s = self._coefs(t, x0)
+        a, s = self.coefs(t, x0)
         return a * x0 + s * eps
 
     def target(self, x0, eps, t):
@@ -146,7 +224,7 @@ class DDPMObjective(Objective):
             return eps
         if self.prediction == "x0":
             return x0
-        a, s = self._coefs(t, x0)
+        a, s = self.coefs(t, x0)
         return a * eps - s * x0
 
     def to_x0(self, out, x, t):
@@ -185,6 +263,9 @@ class FlowObjective(Objective):
 
     def couple(self, x0, eps):
         return _ot.ot_couple(x0, eps) if self.ot else eps
+
+    def stable(self):
+        return not self.ot  # an OT-coupled pair is not drawn from the independent posterior
 
     def target(self, x0, eps, t):
         return eps - x0

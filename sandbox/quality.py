@@ -121,13 +121,28 @@ HELDOUT: dict[str, tuple[DrawFn, float]] = {
 }
 
 
-def data_sets() -> dict[str, tuple[DrawFn, float]]:
-    """Every preset (from the registry, with its declared noise) and every held-out set."""
+IID_POOL = 20  # an i.i.d. draw of n is n points picked from a preset draw of IID_POOL * n
+
+
+def iid_preset(name: str, n: int, seed: int) -> np.ndarray:
+    """n i.i.d. points of preset `name`. A preset splits its points evenly between its parts
+    (moons: exactly n/2 per moon), so two of its draws are closer to each other than two i.i.d.
+    draws: a model's samples are i.i.d. and cannot be that close. Measured on moons: a perfect
+    i.i.d. sampler scores 1.12x the data-vs-data SW of split draws and 1.01x that of i.i.d. draws.
+    The part counts here are hypergeometric, within 5% of i.i.d.'s variance."""
     from sandbox.datasets import make_preset
+
+    pool = make_preset(name, n=IID_POOL * n, seed=seed).points
+    return pool[np.random.default_rng([seed, 1]).choice(len(pool), n, replace=False)]
+
+
+def data_sets() -> dict[str, tuple[DrawFn, float]]:
+    """Every preset (from the registry, with its declared noise; drawn i.i.d., `iid_preset`) and
+    every held-out set."""
     from sandbox.registry import PRESETS
 
     out: dict[str, tuple[DrawFn, float]] = {}
     for name, info in PRESETS.items():
-        out[name] = (functools.partial(lambda nm, n, seed: make_preset(nm, n=n, seed=seed).points, name), info.noise)
+        out[name] = (functools.partial(iid_preset, name), info.noise)
     out.update(HELDOUT)
     return out

@@ -25,7 +25,7 @@ from sandbox.bundle import DiffusionModel
 from sandbox.datasets import Normalizer, PointSet, as_pointset
 from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
-from sandbox.objectives import PREDICTIONS, Objective
+from sandbox.objectives import PREDICTIONS, Objective, Reference
 from sandbox.registry import OBJECTIVES
 from sandbox.schedules import SCHEDULES
 from sandbox.train_step import make_step
@@ -43,6 +43,7 @@ class TrainConfig:
     schedule: str = "linear"  # ddpm: "linear" | "cosine"
     T: int = 1000  # ddpm chain length
     ot: bool = False  # flow: minibatch optimal-transport coupling
+    reference: int = 1024  # stable targets: posterior over this many training points per step (0 = plain)
     steps: int = 1000  # the cap: training usually ends earlier, when the score stops improving
     batch_size: int = 512
     lr: float = 1e-2
@@ -91,6 +92,7 @@ class TrainConfig:
                           ("time_embed_dim", limits.TIME_EMBED), ("eval_samples", limits.SAMPLES),
                           ("seed", limits.SEED)):
             limits.check_int(name, getattr(self, name), *rng)  # before anything is allocated
+        limits.check_int("reference", self.reference, *limits.REFERENCE)
         for name in ("warmup", "fourier", "eval_every", "eval_steps", "patience"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -327,11 +329,13 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     if model.num_classes:
         labels = torch.as_tensor(np.asarray(pointset.labels), dtype=torch.long, device=device)
     g = torch.Generator(device=device).manual_seed(cfg.seed)
+    reference = Reference(data, labels, cfg.reference) if cfg.reference else None
 
     def compute_loss() -> torch.Tensor:
         idx = torch.randint(0, data.shape[0], (cfg.batch_size,), generator=g, device=device)
         return model.objective.loss(net, data[idx], None if labels is None else labels[idx], generator=g,
-                                    label_dropout=cfg.label_dropout, num_classes=model.num_classes)
+                                    label_dropout=cfg.label_dropout, num_classes=model.num_classes,
+                                    reference=reference)
 
     net.train()
     # OT coupling solves an assignment on the host each step, which a CUDA graph cannot hold

@@ -166,3 +166,75 @@ def test_config_round_trip(obj):
     assert again.config() == obj.config()
     t = torch.linspace(0.02, 1, 50)
     assert torch.allclose(again.path.alpha(t), obj.path.alpha(t))
+
+
+# --- stable targets (Xu et al. 2023) against the memorising oracle of the training points ----------
+def _stable_case(obj, n_data=40, batch=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    data = torch.randn(n_data, 2, generator=g) * 0.8
+    x0 = data[torch.randint(0, n_data, (batch,), generator=g)]
+    return data, x0
+
+
+@pytest.mark.parametrize("obj", [FlowObjective(), DDPMObjective(linear(1000), "eps"),
+                                 DDPMObjective(cosine(1000), "v"), DDPMObjective(cosine(1000), "x0")],
+                         ids=["flow", "ddpm-linear-eps", "ddpm-cosine-v", "ddpm-cosine-x0"])
+def test_stable_target_is_the_posterior_mean_of_the_target(obj):
+    """With every training point as reference the target is E[target | x_t] under the empirical
+    data: the oracle's memorising denoiser (oracle.PointSetField, a separate implementation) turned
+    into the objective's target."""
+    from sandbox.objectives import Reference
+
+    data, x0 = _stable_case(obj)
+    x_t, t, tgt = obj.training_batch(x0, torch.Generator().manual_seed(5), Reference(data, size=10_000))
+    x0_hat = oracle.PointSetField(data, obj.path).x0(x_t, t)
+    a, s = obj.coefs(t, x0)
+    expected = obj.target(x0_hat, (x_t - a * x0_hat) / s, t)
+    small = (s[:, 0] <= 1e-3)  # there the plain target is used (the posterior is the own point)
+    assert torch.allclose(tgt[~small], expected[~small], atol=2e-3, rtol=1e-3)
+    plain = obj.training_batch(x0, torch.Generator().manual_seed(5))[2]
+    assert not torch.allclose(tgt, plain, atol=1e-2)  # it does change the targets
+
+
+def test_stable_target_reference_batch_counts_the_own_point_and_respects_labels():
+    """A reference batch smaller than the data adds each row's own x0; labels restrict the
+    posterior to the row's class, and the null label (a dropped label) to none."""
+    from sandbox.objectives import posterior_x0
+
+    g = torch.Generator().manual_seed(1)
+    ref, x0 = torch.randn(30, 2, generator=g), torch.randn(8, 2, generator=g)
+    ref_labels, labels = torch.randint(0, 3, (30,), generator=g), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    a, s = torch.rand(8, 1, generator=g) * 0.9 + 0.1, torch.rand(8, 1, generator=g) * 0.9 + 0.1
+    x_t = a * x0 + s * torch.randn(8, 2, generator=g)
+    got = posterior_x0(x_t, a, s, x0, ref, True, labels, ref_labels, null_label=3)
+    path = ColumnPath(a, s)
+    for i in range(8):
+        keep = ref_labels == labels[i] if labels[i] != 3 else torch.ones(30, dtype=torch.bool)
+        pts = torch.cat([x0[i:i + 1], ref[keep]])
+        want = oracle.PointSetField(pts, path).x0(x_t[i:i + 1], torch.tensor([float(i)]))
+        assert torch.allclose(got[i], want[0], atol=1e-5)
+
+
+class ColumnPath:
+    """A path whose alpha, sigma at 'time' i are the i-th entries of two columns (test helper)."""
+
+    def __init__(self, a, s):
+        self.a, self.s = a[:, 0], s[:, 0]
+
+    def alpha(self, t):
+        return self.a[t.long()]
+
+    def sigma(self, t):
+        return self.s[t.long()]
+
+
+def test_stable_targets_skip_ot_pairs():
+    """An OT-coupled pair is not drawn from the independent posterior: plain targets, same draws."""
+    from sandbox.objectives import Reference
+
+    data, x0 = _stable_case(FlowObjective())
+    ot_obj = FlowObjective(ot=True)
+    assert not ot_obj.stable() and FlowObjective().stable()
+    plain = ot_obj.training_batch(x0, torch.Generator().manual_seed(2))
+    with_ref = ot_obj.training_batch(x0, torch.Generator().manual_seed(2), Reference(data, size=10_000))
+    assert all(torch.equal(p, q) for p, q in zip(plain, with_ref))
