@@ -160,7 +160,7 @@ def deterministic_twin(name: str) -> str:
 
 for _info in (
     SamplerInfo("ddpm", "DDPM ancestral", "DDPM ancestral: each step removes predicted noise and adds "
-                "fresh random noise, so paths zig-zag.", ("ddpm",), True, 200,
+                "fresh random noise, so paths zig-zag.", ("ddpm",), True, 100,
                 "sandbox.samplers:_run_ddpm", deterministic="ddim"),
     SamplerInfo("ddim", "DDIM", "DDIM: the same model stepped deterministically (eta = 0), so the same "
                 "noise always gives the same sample; eta = 1 is as noisy as DDPM.", ("ddpm",), False, 50,
@@ -221,7 +221,7 @@ SCHEDULES: Registry[ChoiceInfo] = Registry("schedule")
 
 OBJECTIVES.register(ObjectiveInfo(
     "flow", "flow matching", "Flow matching: the network learns the velocity that moves noise "
-    "straight to data.", "flow", "sandbox.objectives:FlowObjective.from_config", ("ot",), "heun"))
+    "straight to data.", "flow", "sandbox.objectives:FlowObjective.from_config", ("ot",), "euler_maruyama"))
 OBJECTIVES.register(ObjectiveInfo(
     "ddpm", "DDPM", "DDPM: the network learns to predict the noise that was added to a data "
     "point (or the point, or v) along a chain of T noising steps.", "ddpm",

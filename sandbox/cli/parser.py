@@ -190,7 +190,8 @@ def _sampler_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling")
     g.add_argument("--sampler", choices=list(registry.SAMPLERS), metavar="NAME",
                    help="; ".join(f"{n}: {_sampler_line(i)}" for n, i in registry.SAMPLERS.items())
-                   + " (default: ddpm for DDPM models, heun for flow)")
+                   + " (default: " + ", ".join(f"{i.default_sampler} for {i.display} models"
+                                               for i in registry.OBJECTIVES.values()) + ")")
     g.add_argument("--steps", type=int, help="sampler steps (default: the sampler's, at most a DDPM model's T"
                    + _r(limits.SAMPLER_STEPS, ", ") + ")")
     g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM)")
