@@ -35,8 +35,8 @@ def train_config(pane: PaneSettings, train: TrainSettings, conditional: bool, li
     kw: dict[str, Any] = dict(objective=pane.objective, steps=t.train_steps, lr=t.lr, batch_size=t.batch_size,
               width=t.width, depth=t.depth, seed=t.seed, conditional=conditional,
               eval_every=t.eval_every, eval_samples=t.eval_samples)
-    if live:  # train as I draw: full learning rate from the first step (no warm-up)
-        kw.update(warmup=0)
+    if live:  # train as I draw: full learning rate from the first step (no warm-up); plain targets,
+        kw.update(warmup=0, reference=0)  # ~30% cheaper a step: more steps in the 0.2 s budget
     if pane.objective == "ddpm":
         kw.update(prediction=pane.prediction, schedule=pane.schedule)
     else:
