@@ -1,10 +1,10 @@
 """Final quality of a default `train` (no flags), a fast subset of bench/quality_defaults.py.
 
-The full table (every preset and the held-out sets, both objectives) is in docs/BENCHMARKS.md;
-it does NOT meet the issue's bar (ratio <= 1.2 and <= 1% of samples beyond 4 noise scales) on
-most sets. This test holds the sets where the defaults measured within it, at the bar itself,
-so a change that loses it fails: three_modes flow measured 1.09 / 0.05% (eight_gaussians flow
-1.20 / 0.05% sits on the bar and DDPM's 200-step sampling is slow: both left to the bench).
+The full table (every preset and the held-out sets, both objectives, five training draws each) is
+in docs/BENCHMARKS.md. This test holds three runs that measured well inside the issue's bar
+(ratio <= 1.2 and <= 1% of samples beyond 4 noise scales) on the first training draw, at the bar
+itself, so a change that loses it fails: three_modes flow 1.00 / 0.00%, iid_moons flow 0.99 /
+0.03%, eight_gaussians DDPM 0.97 / 0.00% (sweep on torch 2.11; the bench's table on 2.13).
 """
 import numpy as np
 import pytest
@@ -24,7 +24,8 @@ def _defaults(name, objective):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,objective,max_ratio", [("three_modes", "flow", 1.2)])
+@pytest.mark.parametrize("name,objective,max_ratio", [("three_modes", "flow", 1.2), ("iid_moons", "flow", 1.2),
+                                                      ("eight_gaussians", "ddpm", 1.2)])
 def test_default_training_quality(name, objective, max_ratio):
     ev, ratio, far = _defaults(name, objective)
     assert ev.stopped in (STOP_CAP, STOP_CONVERGED) and ev.step <= TrainConfig().steps
