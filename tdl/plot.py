@@ -420,7 +420,7 @@ def placement_cost(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, ha
 def _place_lattice(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list, margin: float, skip: float):
     """The optimal assignment of points to free spots on a lattice whose boxes cannot overlap (four
     offsets of half a box tried, the cheapest kept); lines through a used box are priced at `BOX_COST`
-    and the assignment solved again (at most 8 times)."""
+    and the assignment solved again (at most 40 times)."""
     from scipy.optimize import linear_sum_assignment
     n, lat, best = len(anchors), 2 * half + margin, None
     spots_all = free_spots(ink, half, blocked, lat / 2, margin)  # every lattice offset below is a subset
@@ -439,7 +439,7 @@ def _place_lattice(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: l
             for bx in blocked:
                 cost[hits_box(anchors[:, None], end, bx)] = BOX_COST
             boxes = np.concatenate((spots - half, spots + half), 1)
-            for _ in range(8):
+            for _ in range(40):
                 rows, cols = linear_sum_assignment(cost)
                 bad = False
                 for p, c in zip(rows, cols):
