@@ -394,6 +394,10 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
     anchors = np.asarray(anchors, dtype=np.float64)
     if len(anchors) == 0:
         return np.zeros((0, 2))
+    room = len(free_spots(ink, half, list(blocked), 2 * half + margin, margin))  # frames side by side
+    if len(anchors) > room:
+        raise UserError(f"{len(anchors)} thumbnails do not fit in this figure (about {room} do): "
+                        "ask for fewer (--thumbnails)")
     tries = [_place_greedy(anchors, ink, half, list(blocked), pitch, margin, reach, skip),
              _place_lattice(anchors, ink, half, list(blocked), margin, skip)]
     tries = [_uncross(anchors, t, ink, half, skip) for t in tries if t is not None]

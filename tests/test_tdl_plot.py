@@ -176,6 +176,13 @@ def test_leader_lines_cross_no_thumbnail_no_label_and_little_data(layout):
         assert sum(crossed) <= most, crossed
 
 
+def test_too_many_thumbnails_is_one_clear_line(tmp_path):
+    tree, traj = synthetic(P=2, per=60, S=4)
+    with pytest.raises(UserError, match=r"\d+ thumbnails do not fit in this figure \(about \d+ do\)"):
+        plot_tree(tree, tmp_path / "tree.png", traj, thumbnails=400)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_figure_leader_measure_sees_a_crossing():
     """The crossing count the test above relies on: a line through a row of points counts them."""
     px = np.stack((np.arange(0, 100, 5.0), np.full(20, 50.0)), 1)
