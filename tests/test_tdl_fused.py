@@ -109,3 +109,19 @@ def test_dense_affinities_in_step_groups_equal_all_at_once():
     x, _ = problem(5, 40, torch.float64, seed=6)
     np.testing.assert_allclose(dense_affinities(x, 8.0, chunk_entries=40 * 40 * 2).numpy(),
                                dense_affinities(x, 8.0).numpy(), rtol=0, atol=0)
+
+
+@needs_numba
+def test_fused_gradient_does_not_depend_on_the_thread_count():
+    """Steps are split between threads whole (prange over steps), so the sums do not change order."""
+    x, Y = problem(6, 50, torch.float32, seed=7)
+    P = dense_affinities(x, perplexity=8.0).float()
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = fused.exact_gradient(Y, P, 1.0)[0]
+        torch.set_num_threads(2)
+        two = fused.exact_gradient(Y, P, 1.0)[0]
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(one, two)
