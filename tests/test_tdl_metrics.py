@@ -166,3 +166,14 @@ def test_too_few_instances_warn_with_the_minimum(tmp_path):
     from tdl.embedding import MIN_INSTANCES, FewInstancesWarning, embed, EmbedConfig
     with pytest.warns(FewInstancesWarning, match=f"at least {MIN_INSTANCES}"):
         embed(torch.randn(3, 6, 5), EmbedConfig(n_iter=5))
+
+
+def test_sampled_trustworthiness_is_the_exact_measure_with_every_point_and_near_it_with_some():
+    from tdl.metrics import trustworthiness_sampled
+    g = torch.Generator().manual_seed(11)
+    X = torch.randn(3, 300, 10, generator=g, dtype=torch.float64)
+    Y = X[..., :2] + 0.3 * torch.randn(3, 300, 2, generator=g, dtype=torch.float64)
+    exact = trustworthiness(X, Y)
+    assert torch.allclose(trustworthiness_sampled(X, Y, queries=300), exact, rtol=0, atol=1e-12)
+    some = trustworthiness_sampled(X, Y, queries=150, chunk=64)
+    assert (some - exact).abs().max() < 0.03 and not torch.allclose(some, exact)
