@@ -74,7 +74,9 @@ class EmbedConfig:
     align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05 (docs/TDL.md)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
-    stretch: float = 35.0  # display: along += stretch * step
+    stretch: float = 35.0  # display: ring/band centres move out by stretch * step
+    display: str = "conformal"  # radial rings scaled across as along ("conformal"), or the reference's
+    # "shift" (along += stretch * step: thin arcs on screen); tdl/layout.py, docs/TDL.md
     length_scale: float | str = 1.0  # multiplies radius, init_spread, sigmas and stretch; "auto" =
     # sqrt(I / 200) (better groups at 2000 per step with learning_rate = I, unmeasured beyond; docs/TDL.md)
     pca_dim: int = 50  # features wider than this are reduced by PCA first
@@ -95,12 +97,15 @@ class EmbedConfig:
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
                       "align_weight": 0.05, "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
+                      "display": "shift",
                       **overrides})
 
     def validate(self, num_steps: int, num_instances: int) -> "EmbedConfig":
         lay.check_layout(self.layout)
         if self.method not in METHODS:
             raise UserError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.display not in lay.DISPLAYS:
+            raise UserError(f"unknown display {self.display!r}; choose one of {', '.join(lay.DISPLAYS)}")
         if self.init not in INITS:
             raise UserError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
         if self.n_iter < 1:
@@ -190,7 +195,8 @@ class EmbedState:
 
     def display(self) -> torch.Tensor:
         """Display coordinates `(S, I, 2)` (stretched, see `tdl.layout.stretch`)."""
-        return lay.stretch(self.Y, self.config.layout, self.config.stretch)
+        c = self.config
+        return lay.stretch(self.Y, c.layout, c.stretch, c.display, c.radius)
 
 
 @dataclass

@@ -9,9 +9,17 @@ Two coordinate systems, both `(S, I, 2)`:
   - rectilinear: `along = Y[..., 0]`, `across = Y[..., 1]`. Target 0 for every step.
   During optimisation all steps share one ring/band (the reference's "dummy radius"); steps are
   pulled apart only for display.
-- *display coordinates*: `along + stretch * step` (reference `log_interim`, `stretch_offset = 35`).
-  Radial: the radius grows with the step (noise in the centre, data outside); rectilinear: the x axis
-  is the step (noise left, data right) and y is the cross axis.
+- *display coordinates*: each step's ring/band moves out to `centre_s = target_s + stretch * step`
+  (reference `log_interim`, `stretch_offset = 35`). Radial: the radius grows with the step (noise in
+  the centre, data outside); rectilinear: the x axis is the step (noise left, data right), y the cross
+  axis. Two ways to move a ring (`DISPLAYS`):
+  - "shift" (the reference): `along + stretch * step`. Rectilinear it is a translation (nothing
+    changes); radial it stretches the ring's circumference by `centre_s / target_s` (up to 87x at
+    step 49) and not its width, so a ring's 2D neighbourhoods become 1D arcs on screen.
+  - "conformal" (default): radial rings are scaled across as much as along, `centre_s + k_s (along -
+    target_s)` with `k_s = centre_s / target_s` (a locally uniform scaling: neighbourhoods kept),
+    capped so that 99 % of the ring's points stay within `fill` of the way to its neighbours' rings
+    (the rest are clamped to that edge). Rectilinear bands are translated, as "shift".
 """
 from __future__ import annotations
 
@@ -24,6 +32,8 @@ from sandbox.errors import UserError
 LAYOUTS = ("radial", "rectilinear")
 RADIUS = 20.0  # reference: radius = 20 (ring of steps >= 1 during optimisation)
 STRETCH = 35.0  # reference: stretch_offset = 35 (display only)
+DISPLAYS = ("conformal", "shift")
+FILL = 0.8  # conformal display: a ring may fill 80 % of the space between its neighbours' centres
 
 
 def check_layout(layout: str) -> str:
@@ -68,11 +78,26 @@ def join(along: torch.Tensor, across: torch.Tensor, layout: str) -> torch.Tensor
     return torch.stack((along, across), dim=-1)
 
 
-def stretch(Y: torch.Tensor, layout: str, offset: float = STRETCH) -> torch.Tensor:
-    """Optimisation coordinates `(S, I, 2)` -> display coordinates `(S, I, 2)`: `along += offset * step`."""
+def stretch(Y: torch.Tensor, layout: str, offset: float = STRETCH, display: str = "shift",
+            radius: float = RADIUS, fill: float = FILL) -> torch.Tensor:
+    """Optimisation coordinates `(S, I, 2)` -> display coordinates `(S, I, 2)` (module docstring):
+    "shift" `along += offset * step`; "conformal" also scales each radial ring's width with its
+    circumference, within `fill` of the band."""
+    if display not in DISPLAYS:
+        raise UserError(f"unknown display {display!r}; choose one of {', '.join(DISPLAYS)}")
     along, across = split(Y, layout)
     steps = torch.arange(Y.shape[0], device=Y.device, dtype=Y.dtype)[:, None]
-    return join(along + offset * steps, across, layout)
+    if display == "shift" or layout != "radial" or Y.shape[0] < 2 or Y.shape[1] < 2:
+        return join(along + offset * steps, across, layout)
+    t = targets(Y.shape[0], layout, radius, device=Y.device, dtype=Y.dtype)[1:, None]  # (S-1, 1), all R
+    c = t + offset * steps[1:]
+    dev = along[1:] - t
+    half = fill * offset / 2
+    q = dev.abs().kthvalue(max(1, math.ceil(0.99 * Y.shape[1])), dim=1, keepdim=True).values.clamp_min(1e-12)
+    k = torch.minimum(c / t, half / q)
+    moved = c + (k * dev).clamp(-half, half)
+    # step 0 is the disk in the centre (target 0): its radius stays as it is
+    return join(torch.cat((along[:1], moved)), across, layout)
 
 
 def centres(num_steps: int, layout: str, radius: float = RADIUS, offset: float = STRETCH) -> torch.Tensor:

@@ -7,6 +7,8 @@
   (rectilinear, embedding units) between consecutive steps; `_norm` divides by the value expected for
   unrelated points (pi/2 for angles, the step's mean pairwise |dy|): 0 = aligned, about 1 = random.
 - step separation: share of points that lie inside their own step's ring/band (display coordinates).
+- swaps and arcs (layouts that scale): do whole groups jump across the axis between steps more often
+  than in the data, and does each group stay in one arc/band piece (`swaps`, `arcs`)?
 """
 from __future__ import annotations
 
@@ -178,12 +180,14 @@ def late_purity(Y: torch.Tensor, labels, k: int = K_DEFAULT) -> float:
     return p[p.shape[0] // 2:].mean().item()
 
 
-def _group_moves_2d(Y: torch.Tensor, labels: np.ndarray, layout: str) -> np.ndarray:
-    """How far each group's centre moves across the axis between consecutive steps, in display units:
-    the change of its circular mean angle times the later step's mean radius (radial), or of its mean
-    height (rectilinear): `(S - 1, G)`."""
+def _group_moves_2d(Y: torch.Tensor, labels: np.ndarray, layout: str, radius: float) -> np.ndarray:
+    """How far each group's centre moves across the axis between consecutive steps, `(S - 1, G)`, in the
+    cross-axis units of the optimisation (where a ring's circumference is the band's initial height,
+    2 pi R): the change of its circular mean angle times the ring radius `radius` (radial), or of its
+    mean height (rectilinear). Not the display radius: stretched rings are up to 87x longer, so a
+    wobble of a degree would count as a jump there."""
     along, across = lay.split(torch.as_tensor(Y, dtype=torch.float64), layout)
-    along, across = along.numpy(), across.numpy()
+    across = across.numpy()
     G = int(labels.max()) + 1
     out = np.zeros((Y.shape[0] - 1, G))
     for g in range(G):
@@ -193,26 +197,27 @@ def _group_moves_2d(Y: torch.Tensor, labels: np.ndarray, layout: str) -> np.ndar
         if layout == "radial":
             ang = np.angle(np.exp(1j * across[:, m]).mean(1))  # (S,) circular mean
             d = np.angle(np.exp(1j * np.diff(ang)))  # wrapped to (-pi, pi]
-            out[:, g] = np.abs(d) * along[1:].mean(1)
+            out[:, g] = np.abs(d) * radius
         else:
             out[:, g] = np.abs(np.diff(across[:, m].mean(1)))
     return out
 
 
-def swaps(Y_display, features, labels, layout: str, band: float) -> dict:
+def swaps(Y_display, features, labels, layout: str, band: float, radius: float = lay.RADIUS) -> dict:
     """Jumps of whole groups between consecutive steps, in the picture and in the data.
 
     2D: the share of instances whose group's centre moves across the axis by more than `band` (the
-    ring/band spacing of the display) from one step to the next. Features: the share of instances
-    whose group's centre moves by more than half the median distance between the step's group
-    centres (a move that large changes which groups are neighbours). A layout shows no swaps the data
-    lacks when `swap_2d <= swap_features` (plus sampling noise). Averaged over consecutive step pairs."""
+    ring/band spacing, `stretch`) from one step to the next (`_group_moves_2d`: radial moves are arcs at
+    the optimisation radius `radius`). Features: the share of instances whose group's centre moves by
+    more than half the median distance between the step's group centres (a move that large changes
+    which groups are neighbours). A layout shows no swaps the data lacks when `swap_2d <= swap_features`
+    (plus sampling noise). Averaged over consecutive step pairs."""
     _, labels = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
     S = Y_display.shape[0]
     if S < 2:
         return {"swap_2d": 0.0, "swap_features": 0.0}
     share = np.bincount(labels) / len(labels)
-    moved2 = _group_moves_2d(torch.as_tensor(Y_display).detach().cpu(), labels, layout) > band  # (S-1, G)
+    moved2 = _group_moves_2d(torch.as_tensor(Y_display).detach().cpu(), labels, layout, radius) > band  # (S-1, G)
     X = torch.as_tensor(features)
     G = share.shape[0]
     lab = torch.as_tensor(labels, device=X.device)
@@ -223,3 +228,49 @@ def swaps(Y_display, features, labels, layout: str, band: float) -> dict:
     scale = np.median(d[:, iu[0], iu[1]], axis=1) / 2 if G > 1 else np.full(S, np.inf)  # (S,)
     movedf = step_move > scale[:-1, None]
     return {"swap_2d": float((moved2 * share).sum(1).mean()), "swap_features": float((movedf * share).sum(1).mean())}
+
+
+def group_pieces(Y, labels, k: int = 10, min_share: float = 0.1) -> np.ndarray:
+    """How many pieces each group makes at each step: connected components of the graph joining every
+    point to those of its `k` nearest neighbours (within the step) that share its group, counting only
+    components with at least `min_share` of the group (a few strays are not a second arc).
+    `Y (S, I, e)` (2D display, or the features: the same count in the data), `labels (I,)` -> `(S, G)`.
+    One piece per group = one arc (ring) or one stretch of band."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from tdl.affinity import knn
+    _, lab = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
+    Y = torch.as_tensor(Y, dtype=torch.float32)
+    S, I = Y.shape[:2]
+    G = int(lab.max()) + 1
+    _, idx = knn(Y, max(1, min(k, I - 1)))
+    idx = idx.cpu().numpy()
+    out = np.zeros((S, G), dtype=np.int64)
+    rows = np.repeat(np.arange(I), idx.shape[2])
+    for s in range(S):
+        cols = idx[s].reshape(-1)
+        same = lab[rows] == lab[cols]
+        graph = coo_matrix((np.ones(same.sum()), (rows[same], cols[same])), shape=(I, I))
+        _, comp = connected_components(graph, directed=True, connection="weak")
+        for g in range(G):
+            members = comp[lab == g]
+            sizes = np.bincount(members)
+            sizes = sizes[sizes > 0]
+            out[s, g] = max(1, int((sizes >= max(1.0, min_share * sizes.sum())).sum()))
+    return out
+
+
+def arcs(Y_display, features, labels, k: int = 10, min_share: float = 0.1) -> dict:
+    """One arc per group, in the later half of the steps (where groups have formed): `one_arc_2d`, the
+    share of instances whose group is one piece in the picture (`group_pieces`), against `one_arc_features`,
+    the same in the features; `pieces_2d` / `pieces_features`: mean pieces per instance's group."""
+    _, lab = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
+    S = Y_display.shape[0]
+    share = np.bincount(lab) / len(lab)
+    out = {}
+    for name, Z in (("2d", Y_display), ("features", features)):
+        p = group_pieces(torch.as_tensor(Z)[S // 2:], lab, k, min_share)  # (S', G)
+        out[f"one_arc_{name}"] = float(((p == 1) * share).sum(1).mean())
+        out[f"pieces_{name}"] = float((p * share).sum(1).mean())
+    return out

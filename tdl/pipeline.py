@@ -38,7 +38,8 @@ def embed_trajectory(traj, config, source: str = "", progress: bool = True):
         from tdl.tree import fill_disc
         result.Y = torch.as_tensor(fill_disc(result.Y.detach().cpu().numpy()), dtype=result.Y.dtype)
     metrics = evaluate(result.intermediate, result)
-    metrics.update(branch_metrics(result.intermediate, result.Y, traj, config.layout, result.config.stretch))
+    metrics.update(branch_metrics(result.intermediate, result.Y, traj, config.layout, result.config.stretch,
+                                  result.config.radius))
     return _tree(traj, result.Y.detach().cpu().numpy(), config.layout, metrics, result.config.to_dict(), source)
 
 
@@ -80,13 +81,13 @@ def place_trajectory(traj, model, source: str = "", runtime: float | None = None
         x = model.pca.transform(f)
     cfg = model.config
     metrics = evaluate_display(x, Y, None, cfg.layout, cfg.radius, cfg.stretch)
-    metrics.update(branch_metrics(x, Y, traj, cfg.layout, cfg.stretch))
+    metrics.update(branch_metrics(x, Y, traj, cfg.layout, cfg.stretch, cfg.radius))
     metrics["runtime_s"] = runtime if runtime is not None else time.perf_counter() - t0
     metrics["method"] = "parametric"
     return _tree(traj, Y.cpu().numpy(), cfg.layout, metrics, asdict(cfg), source)
 
 
-def branch_metrics(x, Y, traj, layout: str, stretch: float) -> dict:
+def branch_metrics(x, Y, traj, layout: str, stretch: float, radius: float = 20.0) -> dict:
     """Per prompt: the commitment step (`tdl.commitment`, in the intermediate space `x (S, I, d)`),
     per-step prompt purity of the picture and the swap measure (`tdl.metrics.swaps`)."""
     from tdl.commitment import commitment
@@ -97,7 +98,7 @@ def branch_metrics(x, Y, traj, layout: str, stretch: float) -> dict:
         c = commitment(x, pidx)
         out.update(c.as_metrics([traj.prompts[p] for p in np.unique(pidx)]))
         out["prompt_purity_per_step"] = prompt_purity(Y, pidx).tolist()
-        out.update(swaps(Y, x, pidx, layout, stretch))
+        out.update(swaps(Y, x, pidx, layout, stretch, radius))
     return out
 
 

@@ -136,17 +136,50 @@ def test_no_swaps_the_data_lacks_at_two_sizes(instances):
     import warnings
 
     from tdl.embedding import EmbedConfig, FewInstancesWarning, embed
-    from tdl.metrics import swaps
+    from tdl.metrics import arcs, swaps
     from tdl.synthetic import many_prompts
     X, labels = many_prompts(steps=8, instances=instances, dim=32, prompts=4, seed=1)
-    for layout in ("rectilinear",):  # radial: measured 0.1-0.2 here, not yet held (docs/TDL.md)
+    for layout in ("radial", "rectilinear"):
         with warnings.catch_warnings():
             warnings.simplefilter("error", FewInstancesWarning)  # enough instances: no warning
             r = embed(X, EmbedConfig(layout=layout, n_iter=300, perplexity=10))
         # from step 2 on (before, the noise hides the groups and the picture may still reorder them)
-        s = swaps(r.Y[2:], r.intermediate[2:], labels, layout, r.config.stretch)
+        s = swaps(r.Y[2:], r.intermediate[2:], labels, layout, r.config.stretch, r.config.radius)
         assert s["swap_features"] == 0.0
         assert s["swap_2d"] == 0.0, (layout, s)
+        a = arcs(r.Y, r.intermediate, labels)  # and every group in one arc/band piece, as in the data
+        assert a["one_arc_features"] == 1.0 and a["one_arc_2d"] == 1.0, (layout, a)
+
+
+def test_radial_swap_is_an_arc_at_the_optimisation_radius():
+    """A group whose mean angle moves by 90 degrees jumps (an arc of 31 at R = 20 > 30); 60 degrees does not."""
+    from tdl import layout as lay
+    from tdl.metrics import swaps
+    S, I = 3, 20
+    labels = np.arange(I) % 2
+    phi = np.where(labels == 0, 0.0, np.pi)[None].repeat(S, 0)
+    phi[1, labels == 0] = np.pi / 3  # 60 degrees: 21 < 30, no jump
+    phi[2, labels == 0] = np.pi / 3 + np.pi / 2  # then 90 degrees more: a jump
+    rho = 20.0 + 35.0 * np.arange(S)[:, None].repeat(I, 1)  # the display radius does not matter
+    Y = lay.from_polar(torch.as_tensor(rho), torch.as_tensor(phi)).numpy()
+    X = np.repeat(np.where(labels[:, None] == 0, 0.0, 1.0), 3, 1)[None].repeat(S, 0)
+    s = swaps(Y, X, labels, "radial", band=30.0, radius=20.0)
+    assert s["swap_features"] == 0.0 and s["swap_2d"] == pytest.approx(0.5 / 2)
+
+
+def test_group_pieces_counts_arcs():
+    from tdl.metrics import group_pieces
+    rng = np.random.default_rng(0)
+    I = 60
+    labels = np.repeat(np.arange(3), 20)
+    angle = np.concatenate([rng.uniform(0, 1, 20), rng.uniform(2, 3, 20), rng.uniform(4, 5, 20)])
+    whole = np.stack([np.cos(angle), np.sin(angle)], -1) * 20
+    broken = whole.copy()
+    broken[:10] = -broken[:10]  # half of group 0 moved to the other side of the ring (between groups 1 and 2)
+    broken[10, :] = whole[45]  # one stray point of group 0 inside group 2: not a second arc
+    p = group_pieces(np.stack([whole, broken]), labels)
+    assert p[0].tolist() == [1, 1, 1]
+    assert p[1].tolist() == [2, 1, 1]
 
 
 def test_swap_measure_sees_a_jump():
@@ -177,3 +210,29 @@ def test_sampled_trustworthiness_is_the_exact_measure_with_every_point_and_near_
     assert torch.allclose(trustworthiness_sampled(X, Y, queries=300), exact, rtol=0, atol=1e-12)
     some = trustworthiness_sampled(X, Y, queries=150, chunk=64)
     assert (some - exact).abs().max() < 0.03 and not torch.allclose(some, exact)
+
+
+def test_conformal_display_scales_thin_rings_and_keeps_thick_ones_in_their_band():
+    """Oracle: a ring thin enough for its band is shown scaled by centre / R as a whole (a similarity,
+    so its neighbourhoods are exactly those of the optimisation); a thick one is capped to `fill` of
+    the band and stays inside it. "shift" (the reference) only moves the radius out."""
+    from tdl import layout as lay
+    g = torch.Generator().manual_seed(0)
+    S, I, R, off = 4, 50, 20.0, 35.0
+    phi = 2 * math.pi * torch.rand(S, I, generator=g, dtype=torch.float64)
+    thin = torch.cat((torch.rand(1, I, generator=g, dtype=torch.float64) * 3,
+                      R + 0.05 * torch.randn(S - 1, I, generator=g, dtype=torch.float64)))
+    Y = lay.from_polar(thin, phi)
+    D = lay.stretch(Y, "radial", off, "conformal", R)
+    scale = torch.cat((torch.ones(1), (R + off * torch.arange(1, S)) / R)).double()
+    assert torch.allclose(D, Y * scale[:, None, None], atol=1e-9)
+    thick = torch.cat((thin[:1], R + 5 * torch.randn(S - 1, I, generator=g, dtype=torch.float64)))
+    D = lay.stretch(lay.from_polar(thick, phi), "radial", off, "conformal", R, fill=0.8)
+    dev = lay.to_polar(D)[0][1:] - lay.centres(S, "radial", R, off)[1:, None]
+    assert dev.abs().max() <= 0.4 * off + 1e-9 and dev.abs().max() > 0.3 * off
+    assert step_separation(D, "radial", R, off)[0] == 1.0
+    assert torch.allclose(lay.to_polar(D)[1], phi)  # angles never change
+    shifted = lay.stretch(lay.from_polar(thick, phi), "radial", off, "shift", R)
+    assert torch.allclose(lay.to_polar(shifted)[0], thick + off * torch.arange(S)[:, None])
+    rect = torch.randn(S, I, 2, generator=g, dtype=torch.float64)  # rectilinear: a translation either way
+    assert torch.equal(lay.stretch(rect, "rectilinear", off, "conformal", R), lay.stretch(rect, "rectilinear", off))
