@@ -67,11 +67,11 @@ class EmbedConfig:
     final_momentum: float = 0.8
     momentum_switch: int = 20
     min_gain: float = 0.01
-    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 4 radial (thin rings keep neighbours
-    # on the stretched display), 0.2 rectilinear (its display is a translation); docs/TDL.md
+    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (measured on
+    # the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
-    align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05 (docs/TDL.md)
+    align_weight: float = 0.05  # w_a (radians per iteration at most), the reference's (docs/TDL.md)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: ring/band centres move out by stretch * step
@@ -146,9 +146,9 @@ class EmbedConfig:
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
     def resolved_disp_weight(self) -> float:
-        """"auto": 4 for radial, 0.2 for rectilinear (measured on the digits, docs/TDL.md)."""
+        """"auto": 2 for radial, 0.2 for rectilinear (bench/tdl_fidelity.py, docs/TDL.md)."""
         if self.disp_weight == "auto":
-            return 4.0 if self.layout == "radial" else 0.2
+            return 2.0 if self.layout == "radial" else 0.2
         return float(self.disp_weight)
 
     def resolved_length_scale(self, num_instances: int) -> float:

@@ -6,7 +6,8 @@
 - instance alignment: mean |change| of an instance's angle (radial, radians) or cross-axis position
   (rectilinear, embedding units) between consecutive steps; `_norm` divides by the value expected for
   unrelated points (pi/2 for angles, the step's mean pairwise |dy|): 0 = aligned, about 1 = random.
-- step separation: share of points that lie inside their own step's ring/band (display coordinates).
+- step separation: share of points that lie inside their own step's ring/band (with the optimisation
+  coordinates: moved out by `stretch * step`, the reference's display; else the display coordinates).
 - swaps and arcs (layouts that scale): do whole groups jump across the axis between steps more often
   than in the data, and does each group stay in one arc/band piece (`swaps`, `arcs`)?
 """
@@ -143,7 +144,10 @@ def evaluate_display(intermediate: torch.Tensor, Y_display: torch.Tensor, Y_opt:
     tws = _trust(X, Ys, k)
     cos = [_trust(Y, [X], k)[0] for Y in Ys]
     al, al_norm = instance_alignment(Yd, layout)
-    sep, sep_steps = step_separation(Yd, layout, radius, stretch)
+    # rings held? measured on the optimised radii moved out as the reference shows them ("shift"): the
+    # conformal display squeezes every ring into its band by construction, so it would always say 1
+    Ysep = Yd if Y_opt is None else lay.stretch(Ys[1], layout, stretch, "shift")
+    sep, sep_steps = step_separation(Ysep, layout, radius, stretch)
     m = {"k": k, "trustworthiness": tws[0].mean().item(), "continuity": cos[0].mean().item(),
          "instance_alignment": al, "instance_alignment_norm": al_norm, "step_separation": sep,
          "trustworthiness_per_step": tws[0].tolist(), "continuity_per_step": cos[0].tolist(),
