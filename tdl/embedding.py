@@ -67,11 +67,12 @@ class EmbedConfig:
     final_momentum: float = 0.8
     momentum_switch: int = 20
     min_gain: float = 0.01
-    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (measured on
-    # the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
+    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (the display
+    # fidelity of the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
-    align_weight: float = 0.05  # w_a (radians per iteration at most), the reference's (docs/TDL.md)
+    align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05: with it instances
+    # wander round the rings (digits at w_d 2: normalised alignment 0.13 vs 0.03-0.05; docs/TDL.md)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: ring/band centres move out by stretch * step
