@@ -175,6 +175,8 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
     g.add_argument("--method", metavar="M", help=f"affinities/repulsion: auto, exact or approx (default {_EC.method})")
+    g.add_argument("--display", metavar="HOW", help="radial rings on screen: conformal (default: scaled across as "
+                   "along, neighbourhoods kept) or shift (the reference's: only moved out, thin arcs)")
     g.add_argument("--parametric", action="store_true",
                    help="embed with a small network mapping (features, step) to 2D, saved beside the tree "
                         "(FILE.parametric.safetensors) to place new samples later; --iterations: its epochs")

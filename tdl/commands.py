@@ -136,10 +136,12 @@ def embed_config(args):
     """An `EmbedConfig` from parsed arguments (flags left out keep the config's defaults)."""
     from tdl.embedding import METHODS, EmbedConfig
     from tdl.intermediate import FITS
-    from tdl.layout import check_layout
+    from tdl.layout import DISPLAYS, check_layout
     check_layout(args.layout)
     if args.method is not None and args.method not in METHODS:
         raise UserError(f"unknown method {args.method!r}; choose one of {', '.join(METHODS)}")
+    if getattr(args, "display", None) is not None and args.display not in DISPLAYS:
+        raise UserError(f"unknown --display {args.display!r}; choose one of {', '.join(DISPLAYS)}")
     if args.pca_fit is not None and args.pca_fit not in FITS:
         raise UserError(f"unknown --pca-fit {args.pca_fit!r}; choose one of {', '.join(FITS)}")
     _positive("pca_dim", args.pca_dim)
@@ -149,6 +151,7 @@ def embed_config(args):
     chosen = {"layout": args.layout, "pca_dim": args.pca_dim, "pca_fit": args.pca_fit, "perplexity": args.perplexity,
               "n_iter": args.iterations, "disp_weight": args.displacement_weight,
               "align_weight": args.alignment_weight, "method": args.method, "seed": args.seed,
+              "display": getattr(args, "display", None),
               "device": check_device(args.device)}
     return EmbedConfig(**{k: v for k, v in chosen.items() if v is not None})
 

@@ -186,6 +186,7 @@ def _bad_cases(tmp):
         (["embed", "{traj}", "--iterations", "0"], "--iterations"),
         (["embed", "{traj}", "--perplexity", "-1"], "--perplexity"),
         (["embed", "{traj}", "--method", "magic"], "unknown method"),
+        (["embed", "{traj}", "--display", "wide"], "unknown --display"),
         (["embed", "{tree}"], "not a tdl trajectory"),
         (["embed"], "required"),
         (["plot", tmp / "missing.npz"], "no tree file"),
