@@ -1,0 +1,105 @@
+"""Sweep training configurations for final quality, many single-thread runs in parallel.
+
+    python bench/quality_sweep.py OUT.jsonl                # every config x data set x 5 seeds
+    PROCS=16 SEEDS=5 BUDGET=300 python bench/quality_sweep.py OUT.jsonl
+
+Each task trains one config (`CONFIGS`: objective + TrainConfig overrides, eval off) on one data set
+(sandbox.quality.data_sets(), training draw = seed) and samples 3 x 2000 points with each sampler
+of `SAMPLERS`, writing one JSON line per sampler: the SW ratio and far share as in
+bench/quality_defaults.py, and the training CPU seconds (with PROCS processes sharing the machine
+these are only relative). Quality does not depend on the machine's speed (seeded, CPU), so the
+sweep ran on the GPU machine's 16 CPU cores (bench/results/quality_sweep_h200cpu.jsonl,
+docs/BENCHMARKS.md); summarise with `--summary OUT.jsonl`. BUDGET (s) stops it early.
+"""
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+CONFIGS = {
+ "FA": ("flow", dict(reference=0, steps=600)),
+ "FB": ("flow", dict(reference=256, steps=600)),
+ "FC": ("flow", dict(reference=0, steps=800)),
+ "FD": ("flow", dict(reference=256, steps=800)),
+ "DA": ("ddpm", dict(schedule="cosine", reference=0, steps=600)),
+ "DB": ("ddpm", dict(schedule="cosine", reference=256, steps=600)),
+ "DC": ("ddpm", dict(schedule="cosine", reference=0, steps=800)),
+ "DD": ("ddpm", dict(schedule="cosine", reference=256, steps=800)),
+}
+SAMPLERS = {"flow": [("euler_maruyama", 100), ("euler_maruyama", 50)], "ddpm": [("ddpm", 100), ("ddpm", 200)]}
+NSETS = 3
+
+def task(args):
+    cname, name, seed = args
+    torch.set_num_threads(1)
+    from sandbox import quality
+    from sandbox.datasets import PointSet
+    from sandbox.train import TrainConfig, train
+    obj, over = CONFIGS[cname]
+    try:
+        draw, sig = quality.data_sets()[name]
+        data = PointSet(draw(2000, seed), None, [], name)
+        cfg = TrainConfig(objective=obj, seed=seed, eval_every=0, patience=0, **over)
+        c0 = time.process_time()
+        for ev in train(cfg, data, "cpu"):
+            pass
+        cpu = time.process_time() - c0
+        rows = []
+        fresh = draw(20000, 99)
+        for smp, k in SAMPLERS[obj]:
+            sets = [ev.model.sample(2000, sampler=smp, steps=k, seed=1000 + j).final.numpy() for j in range(NSETS)]
+            r = quality.sw_ratio(sets, draw)
+            f = quality.far_fraction(np.concatenate(sets), fresh, sig)
+            rows.append(dict(cfg=cname, data=name, seed=seed, obj=obj, sampler=f"{smp}:{k}", ratio=r, far=f, cpu=cpu))
+        return rows
+    except Exception:
+        return [dict(cfg=cname, data=name, seed=seed, error=traceback.format_exc()[-800:])]
+
+def summary(path: str) -> None:
+    """Per config and sampler: data sets within the bar (mean over seeds), worst ratio and far."""
+    import collections
+
+    rows = [json.loads(x) for x in open(path)]
+    rows = [r for r in rows if "error" not in r]
+    cells = collections.defaultdict(list)
+    for r in rows:
+        cells[(r["cfg"], r["sampler"], r["data"])].append(r)
+    print(f"{'config':6s} {'sampler':20s} {'within bar':>10s} {'worst ratio':>11s} {'worst far':>9s}")
+    for cfg, smp in sorted({(c, s) for c, s, _ in cells}):
+        means = [(np.mean([r["ratio"] for r in v]), np.mean([r["far"] for r in v]))
+                 for (c, s, _), v in cells.items() if (c, s) == (cfg, smp)]
+        ok = sum(r <= 1.2 and f <= 0.01 for r, f in means)
+        print(f"{cfg:6s} {smp:20s} {ok:4d} / {len(means):<3d} {max(r for r, _ in means):11.2f} "
+              f"{100 * max(f for _, f in means):8.2f}%")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--summary":
+        summary(sys.argv[2])
+        sys.exit(0)
+    import multiprocessing as mp
+    from sandbox import quality
+    sets = list(quality.data_sets())
+    cfgs = list(CONFIGS)
+    seeds = list(range(int(os.environ.get("SEEDS", "5"))))
+    tasks = [(c, s, sd) for sd in seeds for c in cfgs for s in sets]
+    out = open(sys.argv[1], "w")
+    t0 = time.time()
+    with mp.get_context("fork").Pool(int(os.environ.get("PROCS", "16"))) as pool:
+        for i, rows in enumerate(pool.imap_unordered(task, tasks)):
+            for r in rows:
+                out.write(json.dumps(r) + "\n")
+            out.flush()
+            if i % 100 == 0:
+                print(i, len(tasks), round(time.time() - t0), flush=True)
+            if time.time() - t0 > float(os.environ.get("BUDGET", "330")):
+                print("budget reached at", i)
+                pool.terminate()
+                break
+    print("done", round(time.time() - t0))
