@@ -23,6 +23,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 CONFIGS = {
+ "flow-default": ("flow", {}),
+ "ddpm-default": ("ddpm", {}),
  "FA": ("flow", dict(reference=0, steps=600)),
  "FB": ("flow", dict(reference=256, steps=600)),
  "FC": ("flow", dict(reference=0, steps=800)),
@@ -34,6 +36,8 @@ CONFIGS = {
 }
 SAMPLERS = {"flow": [("euler_maruyama", 100), ("euler_maruyama", 50)], "ddpm": [("ddpm", 100), ("ddpm", 200)]}
 NSETS = 3
+if os.environ.get("FIRST_SAMPLER"):  # only each objective's first sampler (the models' defaults)
+    SAMPLERS = {k: v[:1] for k, v in SAMPLERS.items()}
 
 def task(args):
     cname, name, seed = args
@@ -86,7 +90,7 @@ if __name__ == "__main__":
     import multiprocessing as mp
     from sandbox import quality
     sets = list(quality.data_sets())
-    cfgs = list(CONFIGS)
+    cfgs = os.environ["CFGS"].split(",") if os.environ.get("CFGS") else [c for c in CONFIGS if "default" not in c]
     seeds = list(range(int(os.environ.get("SEEDS", "5"))))
     tasks = [(c, s, sd) for sd in seeds for c in cfgs for s in sets]
     out = open(sys.argv[1], "w")
