@@ -22,7 +22,7 @@ def test_api_doc_examples_run(tmp_path):
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     out = run.stdout
-    assert "data torch.Size([21, 1000, 2])" in out
+    assert "data torch.Size([101, 1000, 2])" in out  # flow default: Euler-Maruyama, 100 steps
     assert "UserError" in out and "2 columns" in out
     for name in ("ring.safetensors", "smiley.html", "smiley.png", "ring.html", "tree.html", "tree.png"):
         assert (tmp_path / name).stat().st_size > 1000, name
