@@ -92,7 +92,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     load0 = os.getloadavg()[0]
     print(f"means over embedding seeds 0..{args.seeds - 1}")
-    print("| data | layout | settings | display trust | final-step trust | late purity | swaps 2D / features | wall s |")
+    print("| data | layout | settings | display trust | final-step trust | late purity | swaps 2D / features "
+          "| wall s |")
     print("| --- | --- | --- | ---: | ---: | ---: | --- | ---: |")
     worst: dict[str, list[float]] = {}
     for name, X, lab in datasets(args):

@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from tdl.embedding import EmbedConfig, embed
 from tdl.metrics import late_purity, trustworthiness
@@ -34,5 +33,6 @@ def test_defaults_at_least_as_faithful_as_the_reference_settings(layout):
         ours = scores(X, labels, EmbedConfig(layout=layout))
         ref = scores(X, labels, EmbedConfig.reference(layout=layout))
         short += [(family, name, round(a, 4), round(b, 4))
-                  for name, a, b in zip(("display trust", "final-step trust", "late purity"), ours, ref) if a < b - 0.005]
+                  for name, a, b in zip(("display trust", "final-step trust", "late purity"), ours, ref)
+                  if a < b - 0.005]
     assert len({f for f, *_ in short}) <= 1, short

@@ -170,7 +170,6 @@ def test_radial_swap_is_an_arc_at_the_optimisation_radius():
 def test_group_pieces_counts_arcs():
     from tdl.metrics import group_pieces
     rng = np.random.default_rng(0)
-    I = 60
     labels = np.repeat(np.arange(3), 20)
     angle = np.concatenate([rng.uniform(0, 1, 20), rng.uniform(2, 3, 20), rng.uniform(4, 5, 20)])
     whole = np.stack([np.cos(angle), np.sin(angle)], -1) * 20
