@@ -38,6 +38,11 @@ def _eager(net, compute_loss, lr, betas, device):
             return _functional(net, compute_loss, betas)
         except Exception:  # a torch whose functional Adam differs: the optimiser class is the same math
             pass
+    return _with_class(net, compute_loss, lr, betas, device)
+
+
+def _with_class(net, compute_loss, lr, betas, device):
+    """The step with a `torch.optim.Adam` object (fused on CUDA, foreach elsewhere)."""
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=betas,
                            **({"fused": True} if device.type == "cuda" else {"foreach": True}))
 

@@ -192,7 +192,7 @@ def test_cpu_step_is_torch_adam():
     """The CPU step calls torch's functional Adam (no torch.optim.Adam object: constructing one imports
     torch._dynamo, ~1.3 s); 20 steps match the optimiser class (foreach) to float rounding."""
     from sandbox.model import MLP, MLPConfig
-    from sandbox.train_step import _functional
+    from sandbox.train_step import _functional, _with_class
 
     def run(make):
         torch.manual_seed(0)
@@ -212,20 +212,7 @@ def test_cpu_step_is_torch_adam():
     betas = (0.9, 0.95)
     ours = run(lambda net, loss: _functional(net, loss, betas))
 
-    def with_class(net, loss):
-        opt = torch.optim.Adam(net.parameters(), lr=1e-2, betas=betas, foreach=True)
-
-        def step(lr_now):
-            for group in opt.param_groups:
-                group["lr"] = lr_now
-            out = loss()
-            opt.zero_grad(set_to_none=True)
-            out.backward()
-            opt.step()
-            return out
-        return step
-
-    ref = run(with_class)
+    ref = run(lambda net, loss: _with_class(net, loss, 1e-2, betas, torch.device("cpu")))
     assert ours[0] == pytest.approx(ref[0], rel=1e-5)
     for a, b in zip(ours[1], ref[1]):
         assert torch.allclose(a, b, atol=1e-6)
