@@ -79,6 +79,7 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
         "layout": tree.layout,
         "guides": {"kind": guides.kind, "values": [float(v) for v in guides.values],
                    "center": [float(c) for c in guides.center]},
+        "step_labels": step_labels(Y, guides, tree.times),
         "thumbs": None if images is None else thumbnail_atlas(np.asarray(images)),
         "thumb_rows": None if images is None or traj.image_rows().all() else traj.image_rows().tolist(),
         "pos2d": None if images is not None or pos2d is None else quantize(np.asarray(pos2d)),
@@ -86,6 +87,26 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
         "aspect": 1.15 if tree.layout == "radial" else 1.8,
         "theme": theme_colors(theme),
     }
+
+
+def step_labels(Y: np.ndarray, guides, times) -> dict:
+    """The rings'/bands' t labels the page draws, as the static figure (`tdl.plot._draw_guides`):
+    `steps` (`tdl.plot.label_steps`), their `texts`; radial: `angle`, the direction of the widest empty
+    wedge (`tdl.plot.label_angle`), and `half`, how far each labelled ring's points reach beyond its
+    radius (98th percentile; step 0: the disk's radius), so a label starts just outside its ring.
+    The page slides each label along its ring (radial) or up (rectilinear) until it covers no point
+    and no other label, and leaves it out where no such place is near."""
+    from tdl.plot import label_angle, label_steps
+
+    S = Y.shape[0]
+    steps = label_steps(S)
+    out = {"steps": steps, "texts": [f"t={float(times[s]):.2f}" for s in steps]}
+    if guides.kind == "ring":
+        rad = np.hypot(*(Y.astype(np.float64) - guides.center).transpose(2, 0, 1))  # (S, I)
+        out["angle"] = float(label_angle(Y, guides.center))
+        out["half"] = [float(np.percentile(np.abs(rad[s] - guides.values[s]), 98)) if s > 0 else float(rad[0].max())
+                       for s in steps]
+    return out
 
 
 class TreeView:

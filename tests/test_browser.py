@@ -162,3 +162,47 @@ def test_light_theme_page(browser, tmp_path):
     assert np.abs(corner - (247, 247, 244)).max() <= 3, corner  # Theme.light().background
     assert errors == [] and requests == []
     page.close()
+
+
+@pytest.mark.parametrize("layout", ["radial", "rectilinear"])
+def test_tree_page_labels_steps_off_the_data(browser, tmp_path, layout):
+    """The page labels the rings/bands with their t, as the static figure: never on a point, never on
+    another label, only for the steps the slider shows. Thick rings and groups at every angle: a label
+    just outside its ring's points along the widest gap lands on the next ring's points and has to move."""
+    import torch
+    from matplotlib.path import Path as Polygon
+
+    from tdl import layout as lay
+    from tdl.tree import TreeData
+
+    S, I = 12, 60
+    rng = np.random.default_rng(3)
+    along = (lay.targets(S, layout).numpy()[:, None] + rng.normal(0, 9.0 if layout == "radial" else 1.0, (S, I)))
+    across = rng.uniform(0, 2 * np.pi, (S, I)) * (1 if layout == "radial" else lay.RADIUS)
+    Y = lay.stretch(lay.join(torch.as_tensor(np.abs(along)), torch.as_tensor(across), layout), layout, display="shift")
+    times = np.linspace(1.0, 0.0, S)
+    tree = TreeData(Y.numpy(), layout, times, ["a", "b", "c"], np.arange(I) % 3, source="traj.npz")
+    out = sandbox.web.Player("tree", __import__("tdl.webview").webview.tree_payload(tree)).save(
+        tmp_path / "tree.html")
+    page, errors, requests = _open(browser, out)
+    view = "document.querySelector('.dsw').dsw"
+    labels = page.evaluate(f"{view}.labels()")
+    assert len(labels) >= 4, labels  # of the 8 steps labelled (tdl.plot.label_steps)
+    assert {lab["text"] for lab in labels} <= {f"t={t:.2f}" for t in times}
+    pts = np.array(page.evaluate(f"(() => {{ const v = {view}, out = [];"
+                                 f" for (let s = 0; s < {S}; s++) for (let i = 0; i < {I}; i++)"
+                                 " out.push(v.clientPoint(s, i)); return out; })()"))
+    boxes = [Polygon(np.array(lab["corners"])) for lab in labels]
+    for lab, box in zip(labels, boxes):
+        assert not box.contains_points(pts).any(), lab  # no point under a label
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].intersects_path(boxes[b], filled=True), (labels[a], labels[b])
+    canvas = page.locator("canvas.dsw-main").bounding_box()
+    corners = np.concatenate([np.array(lab["corners"]) for lab in labels])
+    assert (corners >= (canvas["x"] - 1, canvas["y"] - 1)).all()  # inside the canvas
+    assert (corners <= (canvas["x"] + canvas["width"] + 1, canvas["y"] + canvas["height"] + 1)).all()
+    page.locator("input.dsw-slider").fill("3")  # steps 0-3 shown: only their labels
+    assert {lab["step"] for lab in page.evaluate(f"{view}.labels()")} <= {0, 1, 2, 3}
+    assert errors == [] and requests == []
+    page.close()

@@ -297,6 +297,65 @@
     function px(s, i) { var o = 2 * (s * I + i); return [ox + sx * Yd[o], oy - sy * Yd[o + 1]]; }
     var upto = S - 1, selected = -1, hover = null;
 
+    // step labels ("t=0.50"), as the static figure's: radial along the widest empty wedge, just outside
+    // each ring's points and along the ring; rectilinear above the data at each band. A label slides
+    // along its ring (or up) until it covers no point and no other label, else it is left out
+    var FONT = "11px sans-serif", labels = placeLabels();
+    function toPx(x, y) { return [ox + sx * x, oy - sy * y]; }
+    function boxOverlap(a, b, gap) {  // two rotated boxes {x, y, rot, w, h}, `gap` px apart: separating axes
+      var axes = [a.rot, a.rot + Math.PI / 2, b.rot, b.rot + Math.PI / 2], dx = b.x - a.x, dy = b.y - a.y;
+      for (var n = 0; n < 4; n++) {
+        var c = Math.cos(axes[n]), sn = Math.sin(axes[n]);
+        var ra = Math.abs(c * Math.cos(a.rot) + sn * Math.sin(a.rot)) * a.w / 2 +
+                 Math.abs(-c * Math.sin(a.rot) + sn * Math.cos(a.rot)) * a.h / 2;
+        var rb = Math.abs(c * Math.cos(b.rot) + sn * Math.sin(b.rot)) * b.w / 2 +
+                 Math.abs(-c * Math.sin(b.rot) + sn * Math.cos(b.rot)) * b.h / 2;
+        if (Math.abs(c * dx + sn * dy) > ra + rb + gap) return false;
+      }
+      return true;
+    }
+    function placeLabels() {
+      var L = P.step_labels, out = [], all = [], s, i, j;
+      if (!L || !L.steps) return out;
+      for (s = 0; s < S; s++) for (i = 0; i < I; i++) all.push(px(s, i));
+      var top = Infinity;
+      for (j = 0; j < all.length; j++) top = Math.min(top, all[j][1]);
+      ctx.save(); ctx.font = FONT;
+      function free(b) {
+        var c = Math.cos(b.rot), sn = Math.sin(b.rot), hw = b.w / 2 + 1.5, hh = b.h / 2 + 1.5;
+        var ex = Math.abs(c) * hw + Math.abs(sn) * hh, ey = Math.abs(sn) * hw + Math.abs(c) * hh;
+        if (b.x - ex < 0 || b.x + ex > W || b.y - ey < 0 || b.y + ey > H) return false;  // not clipped
+        for (j = 0; j < all.length; j++) {  // no point under it (in the label's own frame)
+          var dx = all[j][0] - b.x, dy = all[j][1] - b.y;
+          if (Math.abs(c * dx + sn * dy) < hw && Math.abs(-sn * dx + c * dy) < hh) return false;
+        }
+        for (j = 0; j < out.length; j++) if (boxOverlap(b, out[j], 3)) return false;
+        return true;
+      }
+      var ring = P.guides && P.guides.kind === "ring" && L.angle !== undefined;
+      for (var n = 0; n < L.steps.length; n++) {
+        var st = L.steps[n], text = L.texts[n], w = ctx.measureText(text).width, h = 12, placed = null;
+        var shifts = [0];
+        for (var d = 2; d < 80; d += 2) shifts.push(d, -d);
+        var outs = ring && P.guides.values[st] === 0 ? [0, 4, 8, 12, 16] : [0];  // the noise disk may step out
+        for (var m = 0; m < outs.length && !placed; m++) for (var q = 0; q < shifts.length && !placed; q++) {
+          var b;
+          if (ring) {  // `shifts[q]` px along the ring, half a line (+2 px) outside its points
+            var rr = (P.guides.values[st] + L.half[n]) * sc + h * 0.65 + 2 + outs[m];
+            var a = L.angle + shifts[q] / Math.max(rr, 1e-9), cp = toPx(P.guides.center[0], P.guides.center[1]);
+            var deg = ((a * 180 / Math.PI) % 180 + 180) % 180 - 90;  // along the ring, upright
+            b = { x: cp[0] + rr * Math.cos(a), y: cp[1] - rr * Math.sin(a), rot: -deg * Math.PI / 180, w: w, h: h };
+          } else {
+            b = { x: toPx(P.guides.values[st], 0)[0], y: top - 4 - h / 2 - Math.abs(shifts[q]), rot: 0, w: w, h: h };
+          }
+          if (free(b)) placed = b;
+        }
+        if (placed) { placed.step = st; placed.text = text; out.push(placed); }
+      }
+      ctx.restore();
+      return out;
+    }
+
     // the points are drawn once into an off-screen layer (again only when the slider or the
     // filter changes); hovering only copies it and draws the highlights: big trees stay smooth
     var dpr = window.devicePixelRatio || 1, layer = document.createElement("canvas"), dirty = true;
@@ -315,6 +374,13 @@
           c.stroke();
         }
       }
+      if (P.guides && P.guides.kind === "band") {  // one faint line per step
+        c.strokeStyle = rgba(th.dim, 0.2); c.lineWidth = 1;
+        for (s = 0; s <= upto; s++) {
+          var gx = Math.round(ox + sx * P.guides.values[s]) + 0.5;
+          c.beginPath(); c.moveTo(gx, 0); c.lineTo(gx, H); c.stroke();
+        }
+      }
       for (s = 0; s <= upto; s++) {
         var now = s === upto, r = now ? 3.2 : 2;
         for (var q = 0; q < members.length; q++) {  // one fill style per prompt and step
@@ -322,6 +388,12 @@
           c.fillStyle = rgba(cols[q], now ? 0.95 : 0.5);
           for (j = 0; j < members[q].length; j++) { p = px(s, members[q][j]); c.fillRect(p[0] - r / 2, p[1] - r / 2, r, r); }
         }
+      }
+      c.font = FONT; c.textAlign = "center"; c.textBaseline = "middle"; c.fillStyle = rgba(th.dim);
+      for (j = 0; j < labels.length; j++) {
+        var lb = labels[j];
+        if (lb.step > upto) continue;
+        c.save(); c.translate(lb.x, lb.y); c.rotate(lb.rot); c.fillText(lb.text, 0, 0); c.restore();
       }
       dirty = false;
     }
@@ -397,6 +469,17 @@
       clientPoint: function (s, i) {
         var p = px(s, i), rect = cv.canvas.getBoundingClientRect();
         return [rect.left + p[0] * rect.width / W, rect.top + p[1] * rect.height / H];
+      },
+      labels: function () {  // the step labels drawn: text, step and box corners in client pixels
+        var rect = cv.canvas.getBoundingClientRect(), fx = rect.width / W, fy = rect.height / H;
+        return labels.filter(function (b) { return b.step <= upto; }).map(function (b) {
+          var c = Math.cos(b.rot), sn = Math.sin(b.rot), pts = [];
+          [[-1, -1], [1, -1], [1, 1], [-1, 1]].forEach(function (e) {
+            var u = e[0] * b.w / 2, v = e[1] * b.h / 2;
+            pts.push([rect.left + (b.x + c * u - sn * v) * fx, rect.top + (b.y + sn * u + c * v) * fy]);
+          });
+          return { text: b.text, step: b.step, corners: pts };
+        });
       },
       select: function (i) { selected = i; draw(); },
       selected: function () { return selected; },
