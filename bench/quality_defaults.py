@@ -4,14 +4,16 @@
     python bench/quality_defaults.py --sets moons grid_5x5 --objectives flow --set steps=800
     python bench/quality_defaults.py --busy                # with another process keeping a core busy
 
-Per data set and objective, for each of --seeds training draws (seed k: 2000 points of the set
-drawn with seed k, and TrainConfig(seed=k)): train `TrainConfig(objective=...)` (plus --set
-overrides) as `diffusion-sandbox train` does, sample 4 x 2000 points with the model's default
-sampler, and report the means over the seeds of: wall and CPU seconds of training, steps, the
-sliced-Wasserstein ratio to fresh data (quality.sw_ratio: 1 = as close as another draw of the
-data; bar 1.2) and the share of samples farther than 4 noise scales from a fresh draw of 20000
-points (bar 1%). Several training draws because one draw of 2000 points is itself 0.8-1.6x
-data-vs-data away from the others, and a model inherits its training draw's luck.
+Per data set and objective, for each of --seeds training draws (seed k: the set drawn with seed
+k as the CLI draws it -- presets and the picture with 20,000 points, the other held-out sets as a
+user's file of 2000 points, `quality.training_data` -- and TrainConfig(seed=k)): train
+`TrainConfig(objective=...)` (plus --set overrides) as `diffusion-sandbox train` does, sample
+4 x 2000 points with the model's default sampler, and report the means over the seeds of: wall
+and CPU seconds of training, steps, the sliced-Wasserstein ratio to fresh data (quality.sw_ratio:
+1 = as close as another draw of the data; bar 1.2) and the share of samples farther than 4 noise
+scales from a fresh draw of 20000 points (bar 1%). Several training draws because one draw of
+2000 points is itself 0.8-1.6x data-vs-data away from the others, and a model inherits its
+training draw's luck.
 Threads: the engine's policy (sandbox.threads) unless --threads. Run timings under
 `flock /work/bench.lock` on a shared machine, and quote the load it prints.
 """
@@ -37,16 +39,15 @@ def _value(v: str):
     return {"true": True, "false": False}.get(v.lower(), v)
 
 
-def run_one(name: str, objective: str, overrides: dict, seed: int = 0) -> dict:
+def run_one(name: str, objective: str, overrides: dict, seed: int = 0, n_train: int | None = None) -> dict:
     import numpy as np
     import torch
 
     from sandbox import quality
-    from sandbox.datasets import PointSet
     from sandbox.train import TrainConfig, train
 
     draw, sigma = quality.data_sets()[name]
-    data = PointSet(draw(2000, seed), None, [], name)
+    data = quality.training_data(name, seed, n_train)
     cfg = TrainConfig(objective=objective, seed=seed, **overrides)
     wall, cpu = time.perf_counter(), time.process_time()
     ev = None
@@ -60,7 +61,8 @@ def run_one(name: str, objective: str, overrides: dict, seed: int = 0) -> dict:
     ratio = quality.sw_ratio(sets, draw)
     far = quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)
     stats = model.config["stats"]
-    own = quality.sw_ratio([data.points], draw)  # the training draw's own distance: the model inherits it
+    pick = np.random.default_rng(seed).choice(len(data.points), min(2000, len(data.points)), replace=False)
+    own = quality.sw_ratio([data.points[pick]], draw)  # 2000 training points' own distance: a model inherits it
     return {"data": name, "objective": objective, "data_ratio": round(own, 3), "seconds": round(wall, 2),
             "cpu_seconds": round(cpu, 2),
             "steps": ev.step, "stopped": stats.get("stopped", "cap"), "ratio": round(ratio, 3),
@@ -77,6 +79,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = sandbox.threads policy)")
     ap.add_argument("--busy", action="store_true", help="run a busy-loop process beside it (one core)")
     ap.add_argument("--seeds", type=int, default=5, help="training draws per data set and objective")
+    ap.add_argument("--train-n", type=int, default=None,
+                    help="training points per run (default: as the CLI draws them, quality.training_data)")
     ap.add_argument("--json", type=Path, help="append the rows to this JSON-lines file")
     ap.add_argument("--markdown", type=Path, help="print the rows of this JSON-lines file as a table and exit")
     args = ap.parse_args()
@@ -111,7 +115,7 @@ def main() -> int:
         worst = 0.0
         for name in args.sets:
             for obj in args.objectives:
-                runs = [run_one(name, obj, overrides, k) for k in range(args.seeds)]
+                runs = [run_one(name, obj, overrides, k, args.train_n) for k in range(args.seeds)]
                 row = dict(runs[0])
                 for key in ("seconds", "cpu_seconds", "ratio", "far_4sigma", "data_ratio"):
                     row[key] = round(sum(r[key] for r in runs) / len(runs), 4)

@@ -4,7 +4,8 @@
     PROCS=16 SEEDS=5 BUDGET=300 python bench/quality_sweep.py OUT.jsonl
 
 Each task trains one config (`CONFIGS`: objective + TrainConfig overrides, eval off) on one data set
-(sandbox.quality.data_sets(), training draw = seed) and samples 3 x 2000 points with each sampler
+(sandbox.quality.data_sets(), training draw = seed, drawn as the CLI does: quality.training_data)
+and samples 3 x 2000 points with each sampler
 of `SAMPLERS`, writing one JSON line per sampler: the SW ratio and far share as in
 bench/quality_defaults.py, and the training CPU seconds (with PROCS processes sharing the machine
 these are only relative). Quality does not depend on the machine's speed (seeded, CPU), so the
@@ -33,6 +34,11 @@ CONFIGS = {
  "DB": ("ddpm", dict(schedule="cosine", reference=256, steps=600)),
  "DC": ("ddpm", dict(schedule="cosine", reference=0, steps=800)),
  "DD": ("ddpm", dict(schedule="cosine", reference=256, steps=800)),
+ # session 16: batch 384 x 800 steps, DDPM predicting v
+ "F384": ("flow", dict(batch_size=384, steps=800)),
+ "Dv": ("ddpm", dict(prediction="v")),
+ "D384": ("ddpm", dict(batch_size=384, steps=800)),
+ "Dv384": ("ddpm", dict(prediction="v", batch_size=384, steps=800)),
 }
 SAMPLERS = {"flow": [("euler_maruyama", 100), ("euler_maruyama", 50)], "ddpm": [("ddpm", 100), ("ddpm", 200)]}
 NSETS = 3
@@ -43,12 +49,11 @@ def task(args):
     cname, name, seed = args
     torch.set_num_threads(1)
     from sandbox import quality
-    from sandbox.datasets import PointSet
     from sandbox.train import TrainConfig, train
     obj, over = CONFIGS[cname]
     try:
         draw, sig = quality.data_sets()[name]
-        data = PointSet(draw(2000, seed), None, [], name)
+        data = quality.training_data(name, seed)  # as the CLI draws it
         cfg = TrainConfig(objective=obj, seed=seed, eval_every=0, patience=0, **over)
         c0 = time.process_time()
         for ev in train(cfg, data, "cpu"):

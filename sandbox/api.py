@@ -114,7 +114,10 @@ def training(data: Any, *, objective: str = "flow", steps: int | None = None, se
             if "objective" in prior and objective == "flow":
                 objective = prior["objective"]
     cfg = _config(objective, steps, seed, config, options)
-    return train_loop(cfg, points(data, seed=seed), device, **kwargs)
+    from sandbox.datasets import TRAIN_DRAW
+
+    # a preset name or a picture is a distribution: train on a large draw of it (datasets.TRAIN_DRAW)
+    return train_loop(cfg, points(data, n=TRAIN_DRAW, seed=seed), device, **kwargs)
 
 
 def _check_init(init: Any) -> DiffusionModel:
@@ -136,7 +139,8 @@ def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed:
           init: DiffusionModel | None = None, **options) -> DiffusionModel:
     """Train a model on `data` and return it (a `DiffusionModel`).
 
-    data: an (N, 2) array, a PointSet, a file path or a preset name (see `points`).
+    data: an (N, 2) array, a PointSet, a file path or a preset name (see `points`); a preset name or
+    a picture is drawn with 20,000 points (`sandbox.datasets.TRAIN_DRAW`), arrays and files are used as they are.
     objective: "flow" (flow matching) or "ddpm"; steps: optimiser steps (default TrainConfig's);
     device: "auto" | "cpu" | "cuda" | "mps"; progress: show a progress bar;
     config: a TrainConfig to start from; init: a model to continue from (warm start);

@@ -75,20 +75,25 @@ def posterior_x0(x_t: torch.Tensor, a: torch.Tensor, s: torch.Tensor, x0: torch.
     # [2 a inv x, -a^2 inv] . [r, |r|^2]
     q = torch.cat([(2 * a * inv) * x_t, -(a * a * inv)], 1)  # (B, D + 1)
     logits = q @ torch.cat([ref, (ref * ref).sum(1, keepdim=True)], 1).T  # (B, m)
-    if labels is not None and ref_labels is not None:
-        keep = (labels[:, None] == null_label) | (labels[:, None] == ref_labels[None])
-        logits = logits.masked_fill(~keep, float("-inf"))
-    top = logits.max(1, keepdim=True).values
-    own = None
-    if include_own:
+    if include_own:  # the own point as one more column
         own = (q * torch.cat([x0, (x0 * x0).sum(1, keepdim=True)], 1)).sum(1, keepdim=True)  # (B, 1)
-        top = torch.maximum(top, own)
-    w = (logits - top).exp_()  # softmax numerators
-    num, den = w @ ref, w.sum(1, keepdim=True)
-    if own is not None:
-        w_own = (own - top).exp()
-        num, den = num + w_own * x0, den + w_own
-    return num / den
+        logits = torch.cat([logits, own], 1)  # (B, m + 1)
+    keep = None
+    if labels is not None and ref_labels is not None:
+        keep = (labels[:, None] == null_label) | (labels[:, None] == ref_labels[None])  # (B, m)
+        if include_own:
+            keep = torch.cat([keep, torch.ones_like(keep[:, :1])], 1)
+        logits = logits.masked_fill(~keep, float("-inf"))
+    # Weights below e^-60 of a row's largest are raised to that floor (< 1e-26 relative: nothing
+    # changes): exp of logits far below the maximum (~-1e8 at small s) leaves the vectorised fast
+    # path, and the clamped softmax took half the time of the plain one (a third of max/exp/sum).
+    logits = torch.maximum(logits, logits.amax(1, keepdim=True) - 60.0)
+    if keep is not None:
+        logits = logits.masked_fill(~keep, float("-inf"))  # the floor raised them: other classes weigh 0
+    w = torch.softmax(logits, 1)
+    if not include_own:
+        return w @ ref
+    return w[:, :-1] @ ref + w[:, -1:] * x0
 
 
 def drop_labels(labels: torch.Tensor | None, num_classes: int, p: float, n: int, device,

@@ -121,6 +121,23 @@ HELDOUT: dict[str, tuple[DrawFn, float]] = {
 }
 
 
+USER_POINTS = 2000  # a generated held-out set stands for a user's file of this many points
+
+
+def training_data(name: str, seed: int, n: int | None = None):
+    """The PointSet `diffusion-sandbox train` would train on for data set `name` (draw `seed`): a
+    preset or a picture (letter_R) is drawn with datasets.TRAIN_DRAW points, as the CLI and the API
+    draw them; the other held-out sets are a user's file of USER_POINTS points, used as they are.
+    `n` overrides the count."""
+    from sandbox.datasets import TRAIN_DRAW, PointSet, make_preset
+    from sandbox.registry import PRESETS
+
+    if name in PRESETS:
+        return make_preset(name, n=n or TRAIN_DRAW, seed=seed, labels=False)
+    draw, _ = HELDOUT[name]
+    return PointSet(draw(n or (TRAIN_DRAW if name == "letter_R" else USER_POINTS), seed), None, [], name)
+
+
 IID_POOL = 20  # an i.i.d. draw of n is n points picked from a preset draw of IID_POOL * n
 
 

@@ -178,3 +178,14 @@ def test_sample_refuses_what_the_cli_refuses():
         with pytest.raises(sandbox.UserError, match=needle):
             sandbox.sample(model, **kwargs)
     assert sandbox.sample(model, 5, seed=2 ** 63 - 1).final.shape == (5, 2)
+
+
+def test_train_on_a_preset_name_draws_it_large():
+    """sandbox.train("rings") trains on datasets.TRAIN_DRAW points of the preset, as the CLI does;
+    an array is used as it is."""
+    import sandbox
+    from sandbox.datasets import TRAIN_DRAW
+
+    assert sandbox.train("rings", steps=2, width=16, depth=1).data_summary["n"] == TRAIN_DRAW
+    pts = np.random.default_rng(0).normal(size=(60, 2))
+    assert sandbox.train(pts, steps=2, width=16, depth=1).data_summary["n"] == 60

@@ -107,3 +107,18 @@ def test_no_display_hint_names_the_program_as_it_was_typed(tmp_path, monkeypatch
     assert program_name("diffusion-sandbox") == "diffusion-sandbox"
     assert program_name("/x/sandbox/__main__.py") == "python -m sandbox"
     assert program_name("/x/site-packages/pytest/__main__.py") == "diffusion-sandbox"  # python -m pytest
+
+
+def test_train_draws_presets_large_by_default(tmp_path):
+    """A preset is a distribution: with no --n the model learns it from datasets.TRAIN_DRAW points
+    (one small draw's luck is what a model reproduces); --n and point files are taken as given."""
+    from sandbox.datasets import TRAIN_DRAW
+    from sandbox.modelio import load_model
+
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--dataset", "rings", *TINY[:2], "--width", "16", "--depth", "1",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    assert load_model(out).data_summary["n"] == TRAIN_DRAW == 20_000
+    assert main(["train", "--dataset", "rings", "--n", "300", *TINY[:2], "--width", "16", "--depth", "1",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    assert load_model(out).data_summary["n"] == 300

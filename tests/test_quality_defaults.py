@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 
 from sandbox import quality
-from sandbox.datasets import PointSet
 from sandbox.train import STOP_CAP, STOP_CONVERGED, TrainConfig, train
 
 
 def _defaults(name, objective):
     draw, sigma = quality.data_sets()[name]
     ev = None
-    for ev in train(TrainConfig(objective=objective), PointSet(draw(2000, 0), None, [], name), "cpu"):
+    for ev in train(TrainConfig(objective=objective), quality.training_data(name, 0), "cpu"):  # as the CLI draws it
         pass
     sets = [ev.model.sample(2000, seed=1000 + k).final.numpy() for k in range(4)]
     return ev, quality.sw_ratio(sets, draw), quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)

@@ -173,10 +173,11 @@ def train(args: argparse.Namespace) -> int:
         _writable(args.out, args.no_clobber)
     if args.init is not None and (not args.init.is_file()):
         raise UserError(f"{args.init}: no such model file (--init)")
-    from sandbox.datasets import load_points, make_preset
+    from sandbox.datasets import TRAIN_DRAW, load_points, make_preset
 
-    data = load_points(args.data, n=args.n, seed=args.seed) if args.data \
-        else make_preset(args.dataset or "moons", n=args.n, seed=args.seed)
+    n = TRAIN_DRAW if args.n is None else args.n
+    data = load_points(args.data, n=n, seed=args.seed) if args.data \
+        else make_preset(args.dataset or "moons", n=n, seed=args.seed)
     if args.conditional and data.labels is None:
         raise UserError(f"--conditional needs labelled data, and {data.name} has no classes")
     from tqdm import tqdm

@@ -182,8 +182,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
                    help=f"preset: {', '.join(registry.PRESETS)} (default moons)")
     g.add_argument("--data", type=Path, metavar="FILE",
                    help="points from .csv (x,y[,label]), .npy or a picture")
-    p.add_argument("--n", type=int, default=2000, help="points drawn from a preset or picture"
-                   + _r(limits.N_POINTS))
+    p.add_argument("--n", type=int, default=None,
+                   help="points drawn from a preset or picture to train on (default 20000: the model learns the "
+                        "distribution, not the luck of one small draw)" + _r(limits.N_POINTS, "; "))
 
 
 def _sampler_args(p: argparse.ArgumentParser) -> None:
