@@ -50,7 +50,11 @@ def check_instances(num_instances: int) -> str | None:
     return (f"only {num_instances} instances per step: with fewer than {MIN_INSTANCES} the steps may not keep to "
             f"their rings/bands (the picture can mislead); sample at least {MIN_INSTANCES} "
             f"(e.g. more instances per prompt)")
-INITS = ("random", "aligned", "pca")
+INITS = ("auto", "random", "aligned", "pca")
+# init="auto": radial layouts of this many instances per step or more start from the principal plane
+# ("pca"); random starts there split groups that the data keeps whole into two arcs (branching family,
+# 10 steps: one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; docs/BENCHMARKS.md)
+PCA_INIT_MIN = 500
 
 
 @dataclass
@@ -87,7 +91,8 @@ class EmbedConfig:
     # of the device (where the two methods' measured times per iteration cross)
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
-    init: str = "random"  # "random" (reference) | "aligned" (one angle per instance) | "pca"
+    init: str = "auto"  # "random" (reference) | "aligned" (one angle per instance) | "pca" (principal
+    # plane, `principal_start`) | "auto": "pca" for radial layouts from PCA_INIT_MIN instances per step, else "random"
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50  # loss values every this many iterations (each costs one extra pass: 5 % at 10)
@@ -141,10 +146,17 @@ class EmbedConfig:
         # trustworthiness 0.53 with, 0.76 without; docs/TDL.md)
         return dataclasses.replace(
             self, learning_rate=self.resolved_learning_rate(num_instances),
-            method=self.resolved_method(num_instances, num_steps),
+            method=self.resolved_method(num_instances, num_steps), init=self.resolved_init(num_instances),
             disp_weight=self.resolved_disp_weight(),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
+
+    def resolved_init(self, num_instances: int) -> str:
+        """"auto": "pca" for radial layouts with at least PCA_INIT_MIN instances per step, else "random"
+        (what the fidelity of 200 per step was measured with; bench/tdl_fidelity.py)."""
+        if self.init != "auto":
+            return self.init
+        return "pca" if self.layout == "radial" and num_instances >= PCA_INIT_MIN else "random"
 
     def resolved_disp_weight(self) -> float:
         """"auto": 2 for radial, 0.2 for rectilinear (bench/tdl_fidelity.py, docs/TDL.md)."""
@@ -240,15 +252,12 @@ def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.f
 
     "random" (reference): `along ~ U[max(0, r_s - spread), r_s + spread]`, angle ~ U[0, 2 pi)
     (rectilinear: cross axis ~ U[-pi R, pi R)); "aligned": the same but one angle per instance for all
-    steps; "pca": the first two intermediate coordinates of each step (shared axes when the PCA is fit on
-    all steps), scaled per step to standard deviation 1e-4, as scikit-learn's PCA init."""
+    steps; "pca": `principal_start` (each step's first two principal coordinates, turned to agree with
+    the next step's), scaled per step to standard deviation 1e-4, as scikit-learn's PCA init."""
     if config.init == "pca":
         if x is None:
             raise ValueError("init='pca' needs the intermediate points")
-        y = x[..., :2].to(torch.float64)
-        if y.shape[-1] < 2:
-            y = torch.cat((y, torch.zeros_like(y)), -1)
-        y = y - y.mean(dim=1, keepdim=True)
+        y = principal_start(x)
         y = y / y[..., :1].std(dim=1, keepdim=True).clamp_min(1e-12) * 1e-4
         return y.to(device=device, dtype=dtype)
     g = torch.Generator().manual_seed(config.seed)
@@ -262,6 +271,24 @@ def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.f
     theta = 2 * math.pi * v
     across = theta if config.layout == "radial" else config.radius * (theta - math.pi)
     return lay.join(along, across, config.layout).to(device=device, dtype=dtype)
+
+
+def principal_start(x: torch.Tensor) -> torch.Tensor:
+    """Intermediate points `(S, I, d)` -> `(S, I, 2)` float64: each step's first two principal coordinates,
+    then, from the last step back, each step rotated or reflected (orthogonal Procrustes) onto the next
+    one (its instances are the same): a group starts in one direction at every step, siblings side by side
+    (a principal plane keeps the data's large-scale layout, which random starts lose at thousands of
+    instances per step). Per-step principal axes alone have arbitrary signs and order."""
+    xc = x.to(torch.float64)
+    xc = xc - xc.mean(dim=1, keepdim=True)
+    U, sv, _ = torch.linalg.svd(xc, full_matrices=False)  # (S, I, k), k = min(I, d)
+    y = U[..., :2] * sv[:, None, :2]
+    if y.shape[-1] < 2:
+        y = torch.cat((y, torch.zeros_like(y)), -1)
+    for s in range(y.shape[0] - 2, -1, -1):
+        u, _, vt = torch.linalg.svd(y[s].T @ y[s + 1])  # argmin_R |y_s R - y_s+1|, R orthogonal
+        y[s] = y[s] @ (u @ vt)
+    return y
 
 
 def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None,

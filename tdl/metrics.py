@@ -238,15 +238,19 @@ def group_pieces(Y, labels, k: int = 10, min_share: float = 0.1) -> np.ndarray:
     """How many pieces each group makes at each step: connected components of the graph joining every
     point to those of its `k` nearest neighbours (within the step) that share its group, counting only
     components with at least `min_share` of the group (a few strays are not a second arc).
-    `Y (S, I, e)` (2D display, or the features: the same count in the data), `labels (I,)` -> `(S, G)`.
+    `Y (S, I, e)` (2D display, or the features: the same count in the data), `labels (I,)`, or `(S, I)`
+    where the groups change with the step (e.g. the data's clusters at each step,
+    `tdl.synthetic.branching_nodes`) -> `(S, G)`, 0 for a label absent at a step.
     One piece per group = one arc (ring) or one stretch of band."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     from tdl.affinity import knn
-    _, lab = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
     Y = torch.as_tensor(Y, dtype=torch.float32)
     S, I = Y.shape[:2]
+    raw = labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    _, lab = np.unique(raw, return_inverse=True)
+    lab = np.broadcast_to(lab.reshape(raw.shape), (S, I))
     G = int(lab.max()) + 1
     _, idx = knn(Y, max(1, min(k, I - 1)))
     idx = idx.cpu().numpy()
@@ -254,11 +258,13 @@ def group_pieces(Y, labels, k: int = 10, min_share: float = 0.1) -> np.ndarray:
     rows = np.repeat(np.arange(I), idx.shape[2])
     for s in range(S):
         cols = idx[s].reshape(-1)
-        same = lab[rows] == lab[cols]
+        same = lab[s][rows] == lab[s][cols]
         graph = coo_matrix((np.ones(same.sum()), (rows[same], cols[same])), shape=(I, I))
         _, comp = connected_components(graph, directed=True, connection="weak")
         for g in range(G):
-            members = comp[lab == g]
+            if not (lab[s] == g).any():
+                continue
+            members = comp[lab[s] == g]
             sizes = np.bincount(members)
             sizes = sizes[sizes > 0]
             out[s, g] = max(1, int((sizes >= max(1.0, min_share * sizes.sum())).sum()))
@@ -268,10 +274,14 @@ def group_pieces(Y, labels, k: int = 10, min_share: float = 0.1) -> np.ndarray:
 def arcs(Y_display, features, labels, k: int = 10, min_share: float = 0.1) -> dict:
     """One arc per group, in the later half of the steps (where groups have formed): `one_arc_2d`, the
     share of instances whose group is one piece in the picture (`group_pieces`), against `one_arc_features`,
-    the same in the features; `pieces_2d` / `pieces_features`: mean pieces per instance's group."""
-    _, lab = np.unique(np.asarray(torch.as_tensor(labels).cpu()), return_inverse=True)
-    S = Y_display.shape[0]
-    share = np.bincount(lab) / len(lab)
+    the same in the features; `pieces_2d` / `pieces_features`: mean pieces per instance's group.
+    `labels (I,)` (prompts), or `(S, I)`: the groups the data has at each step (`group_pieces`)."""
+    S, I = Y_display.shape[:2]
+    raw = labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    _, lab = np.unique(raw, return_inverse=True)
+    lab = np.broadcast_to(lab.reshape(raw.shape), (S, I))[S // 2:]
+    G = int(lab.max()) + 1
+    share = np.stack([np.bincount(row, minlength=G) for row in lab]) / I  # (S', G)
     out = {}
     for name, Z in (("2d", Y_display), ("features", features)):
         p = group_pieces(torch.as_tensor(Z)[S // 2:], lab, k, min_share)  # (S', G)

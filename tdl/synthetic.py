@@ -43,6 +43,16 @@ def branching(steps: int = 50, instances: int = 200, dim: int = 512, clusters: i
     return feats.float(), labels
 
 
+def branching_nodes(steps: int = 50, instances: int = 200, clusters: int = 8) -> torch.Tensor:
+    """The groups `branching` makes at each step: `(S, I)` int64, the tree node (at that step's depth)
+    that instance i's leaf (i % clusters) belongs to. Before the last split, sibling leaves share a node:
+    their instances are one group in the data (told apart only by their persistent offsets)."""
+    levels = max(1, math.ceil(math.log2(clusters)))
+    depth = torch.clamp((torch.arange(steps) * (levels + 1)) // steps, max=levels)  # as `branching`
+    leaf = torch.arange(instances) % clusters
+    return (leaf[None, :] * 2 ** depth[:, None]) // 2 ** levels
+
+
 def _noise_level(steps: int, noise: float, noise_final: float) -> torch.Tensor:
     return noise_final + (noise - noise_final) * torch.linspace(1, 0, steps) ** 2
 

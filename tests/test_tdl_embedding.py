@@ -138,3 +138,37 @@ def test_parametric_keeps_every_step_on_its_ring_held_out_too(split):
     # an old model without the ring head would not guarantee it: the head is what does it
     lo, hi = band_limits(X.shape[0], model.config)
     assert (lo >= 0).all() and (hi > lo).all()
+
+
+def test_principal_start_turns_each_step_onto_the_next():
+    """Each step's principal plane is rotated/reflected onto the next step's (orthogonal Procrustes):
+    a step that is the next one turned and mirrored starts where the next one does."""
+    import math
+
+    from tdl.embedding import principal_start
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(30, 2, generator=g, dtype=torch.float64) * torch.tensor([3.0, 1.0], dtype=torch.float64)
+    c, s = math.cos(1.0), math.sin(1.0)
+    R = torch.tensor([[c, -s], [s, c]], dtype=torch.float64) @ torch.tensor([[1.0, 0], [0, -1.0]], dtype=torch.float64)
+    x = torch.stack([torch.cat((base @ R, torch.zeros(30, 3, dtype=torch.float64)), 1),
+                     torch.cat((base, torch.zeros(30, 3, dtype=torch.float64)), 1)])  # (2, 30, 5)
+    y = principal_start(x)
+    assert torch.allclose(y[0], y[1], atol=1e-9)
+    assert torch.allclose(y[1].norm(dim=1), (base - base.mean(0)).norm(dim=1), atol=1e-9)  # a rigid copy
+
+
+def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
+    """Radial, 500 per step: a random start splits a group that the data keeps whole into two arcs
+    (seed 0: one arc per data group 0.65); the principal-plane start keeps every group in one arc."""
+    from tdl.embedding import PCA_INIT_MIN
+    from tdl.metrics import arcs
+    from tdl.synthetic import branching, branching_nodes
+    assert EmbedConfig().resolved(PCA_INIT_MIN).init == "pca"
+    assert EmbedConfig().resolved(PCA_INIT_MIN - 1).init == "random"
+    assert EmbedConfig(layout="rectilinear").resolved(PCA_INIT_MIN).init == "random"
+    assert EmbedConfig.reference().resolved(PCA_INIT_MIN).init == "random"
+    X, _ = branching(10, 500, 128, seed=0)
+    nodes = branching_nodes(10, 500)
+    one = {init: arcs((r := embed(X, EmbedConfig(init=init, n_iter=300))).Y, r.intermediate, nodes)["one_arc_2d"]
+           for init in ("auto", "random")}
+    assert one["auto"] == 1.0 and one["random"] < 0.9, one

@@ -235,3 +235,31 @@ def test_conformal_display_scales_thin_rings_and_keeps_thick_ones_in_their_band(
     assert torch.allclose(lay.to_polar(shifted)[0], thick + off * torch.arange(S)[:, None])
     rect = torch.randn(S, I, 2, generator=g, dtype=torch.float64)  # rectilinear: a translation either way
     assert torch.equal(lay.stretch(rect, "rectilinear", off, "conformal", R), lay.stretch(rect, "rectilinear", off))
+
+
+def test_group_pieces_take_the_data_groups_of_each_step():
+    """Labels 0 and 1 are one group in the data (before a split), label 2 another. Apart (2 between them)
+    they are two pieces of that group although each label is one arc; side by side, one piece.
+    Groups may change with the step (labels `(S, I)`)."""
+    from tdl.metrics import arcs, group_pieces
+    from tdl.synthetic import branching_nodes
+    labels = np.repeat(np.arange(3), 20)
+    nodes = np.where(labels < 2, 0, 1)
+    t = np.linspace(0, 1, 20)
+
+    def ring(starts):
+        a = np.concatenate([s0 + t for s0 in starts])
+        return np.stack([np.cos(a), np.sin(a)], -1) * 20
+
+    apart, together = ring([0.0, 4.0, 2.0]), ring([0.0, 1.05, 4.0])
+    Y = np.stack([apart, together])
+    assert group_pieces(Y, labels).tolist() == [[1, 1, 1], [1, 1, 1]]  # as labels: all fine
+    assert group_pieces(Y, nodes).tolist() == [[2, 1], [1, 1]]  # as the data's groups: apart is broken
+    per_step = np.stack([nodes, labels])  # step 1: the split has happened, three groups
+    assert group_pieces(Y, per_step).tolist() == [[2, 1, 0], [1, 1, 1]]  # 0: label 2 absent at step 0
+    a = arcs(np.concatenate([Y, Y]), np.concatenate([together[None]] * 4), np.concatenate([per_step, per_step]))
+    # the later half, steps 2 (apart: group 0, 2/3 of the instances, broken) and 3 (whole)
+    assert a["one_arc_features"] == 1.0 and a["one_arc_2d"] == pytest.approx((1 / 3 + 1) / 2)
+    nodes = branching_nodes(steps=8, instances=16, clusters=8)  # depth 0, 0, 1, 1, 2, 2, 3, 3
+    assert nodes[0].tolist() == [0] * 16 and nodes[-1].tolist() == (torch.arange(16) % 8).tolist()
+    assert nodes[2].tolist() == ((torch.arange(16) % 8) // 4).tolist()
