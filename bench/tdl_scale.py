@@ -12,10 +12,17 @@ the subsample), since the exact measure needs I x I ranks per step.
     python bench/tdl_scale.py --sizes 50x2000 50x5000 --methods exact approx --time-iters 5   # crossover
     python bench/tdl_scale.py --device cuda --family digits --sizes 50x20000 --tsne-baseline 1000
 
-Trustworthiness is reported twice: the all-points estimate (`tdl.metrics.trustworthiness_sampled`:
-`--queries` random points per step, each with its neighbourhoods among all I points: the exact
-measure's expected value) and the older subsample estimate (both spaces restricted to
-`--eval-instances` points, a coarser neighbourhood that reads lower).
+Trustworthiness is reported three ways: the all-points estimate at the 5 steps
+(`tdl.metrics.trustworthiness_sampled`: `--queries` random points per step, each with its
+neighbourhoods among all I points: the exact measure's expected value; with the optimisation
+coordinates in brackets and per step below the row), the same over every step (`--all-queries` a step:
+item 1's "display trustworthiness", the mean over all steps) and the older subsample estimate (both
+spaces restricted to `--eval-instances` points, a coarser neighbourhood that reads lower).
+A config with `disp_weight=0,align_weight=0` (free per-step t-SNE) also prints what rings made from
+its layouts keep (`ring_bound`: the best a ring layout of these neighbourhoods shows, with and without
+the display). Families: `--family` branching (default), digits, drift, switches, many_prompts.
+
+    python bench/tdl_scale.py --device cuda --sizes 50x20000 --configs - free_iters=150 disp_weight=0,align_weight=0
 """
 from __future__ import annotations
 
@@ -63,11 +70,19 @@ def digits_family(S: int, I: int, device):
     return torch.as_tensor(t.features, device=device), torch.as_tensor(t.prompt_index, device=device)
 
 
+def synthetic_family(name: str, S: int, I: int, D: int, device):
+    """One of `tdl.synthetic.FAMILIES` at S x I x D (made on the CPU), moved to `device`."""
+    from tdl import synthetic
+    kw = {"prompts": max(2, I // 5)} if name == "many_prompts" else {}
+    X, labels = synthetic.FAMILIES[name](steps=S, instances=I, dim=D, **kw)
+    return X.to(device), labels.to(device)
+
+
 def eval_steps(S: int, device) -> torch.Tensor:
     return torch.linspace(0, S - 1, min(5, S)).round().long().to(device)
 
 
-def estimate(result, labels, n: int, seed: int = 0, queries: int = 1000) -> dict:
+def estimate(result, labels, n: int, seed: int = 0, queries: int = 1000, all_queries: int = 0) -> dict:
     S, I = result.Y.shape[:2]
     g = torch.Generator().manual_seed(seed)
     pick = torch.randperm(I, generator=g)[: min(n, I)].to(result.Y.device)
@@ -77,6 +92,7 @@ def estimate(result, labels, n: int, seed: int = 0, queries: int = 1000) -> dict
     # the measure itself, estimated from `queries` points with their neighbourhoods among all I points
     full = trustworthiness_sampled(result.intermediate[steps], result.Y[steps], queries)
     full_opt = trustworthiness_sampled(result.intermediate[steps], result.Y_opt[steps], queries)
+    every = trustworthiness_sampled(result.intermediate, result.Y, all_queries, seed=seed + 1) if all_queries else None
     m = evaluate_display(sub(result.intermediate), sub(result.Y), sub(result.Y_opt), cfg.layout, cfg.radius,
                          cfg.stretch)
     sep, per = step_separation(result.Y.double(), cfg.layout, cfg.radius, cfg.stretch)
@@ -84,13 +100,35 @@ def estimate(result, labels, n: int, seed: int = 0, queries: int = 1000) -> dict
     sw = swaps(result.Y, result.intermediate, labels, cfg.layout, cfg.stretch)
     return {"swap_2d": sw["swap_2d"], "swap_f": sw["swap_features"], "trust": m["trustworthiness"],
             "trust_q": full.mean().item(), "trust_q_opt": full_opt.mean().item(), "trust_q_steps": full.tolist(),
+            "trust_q_opt_steps": full_opt.tolist(),
+            "trust_all_steps": float("nan") if every is None else every.mean().item(),
             "trust_opt": m["trustworthiness_opt"], "sep": sep, "sep_min": min(per),
             "purity": late_purity(sub(result.Y), labels[pick].cpu())}
 
 
+def ring_bound(result, queries: int) -> str:
+    """Free per-step layouts (a run without displacement and alignment) put on rings by
+    `tdl.free_start` (angle kept, distance by rank across a ring of half-width h) and shown with the
+    default conformal display: the trustworthiness a ring layout of these neighbourhoods keeps on screen."""
+    from tdl import layout as lay
+    from tdl.free_start import procrustes_chain, to_rings
+    c = result.config
+    S = result.Y_opt.shape[0]
+    steps = eval_steps(S, result.Y.device)
+    Yc = procrustes_chain(result.Y_opt)
+    out = []
+    for h in (3.0, 10.0):
+        Yr = to_rings(Yc, lay.targets(S, c.layout, c.radius, device=Yc.device), h, c.layout, c.radius)
+        for name, Y in (("opt", Yr), ("display", lay.stretch(Yr, c.layout, c.stretch, c.display, c.radius))):
+            t = trustworthiness_sampled(result.intermediate[steps], Y[steps], queries)
+            out.append(f"h {h:g} {name} {t.mean().item():.3f} ({', '.join(f'{v:.3f}' for v in t.tolist())})")
+    return "free layouts on rings: " + "; ".join(out)
+
+
 def parse_config(over: str) -> dict:
     kv = dict(e.split("=") for e in over.split(",")) if over != "-" else {}
-    return {k: (int(v) if k == "n_iter" else float(v) if v.replace(".", "", 1).isdigit() else v) for k, v in kv.items()}
+    ints = ("n_iter", "free_iters", "exaggeration_iters")
+    return {k: (int(v) if k in ints else float(v) if v.replace(".", "", 1).isdigit() else v) for k, v in kv.items()}
 
 
 def per_iteration(X, cfg: EmbedConfig, iters: int, warm: int, sync) -> tuple[float, float]:
@@ -113,14 +151,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["50x1000"], help="STEPSxINSTANCES")
     ap.add_argument("--methods", nargs="+", default=["auto"])
-    ap.add_argument("--family", choices=("branching", "digits"), default="branching",
-                    help="branching: synthetic, --dim features; digits: the built-in digits model's x0 (64-d)")
+    ap.add_argument("--family", choices=("branching", "digits", "drift", "switches", "many_prompts"),
+                    default="branching",
+                    help="branching: synthetic, --dim features, made on the device; digits: the built-in digits "
+                         "model's x0 (64-d); drift / switches / many_prompts: tdl.synthetic's families (--dim; "
+                         "many_prompts keeps its 5 instances per prompt: I / 5 prompts)")
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--n-iter", type=int, default=None)
     ap.add_argument("--eval-instances", type=int, default=1000, help="subsample of the older estimate")
     ap.add_argument("--queries", type=int, default=1000, help="query points of the all-points trust estimate")
+    ap.add_argument("--all-queries", type=int, default=300,
+                    help="also the mean over every step (item 1's display trustworthiness), this many queries a step")
     ap.add_argument("--configs", nargs="+", default=["-"], help="EmbedConfig overrides per run: k=v,k=v ('-': none)")
     ap.add_argument("--tsne-baseline", type=int, default=0, metavar="N_ITER",
                     help="also run plain exact per-step t-SNE (no rings, no alignment) for N_ITER iterations on "
@@ -132,8 +175,9 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     cuda = args.device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    make = (lambda S, I: digits_family(S, I, args.device)) if args.family == "digits" else \
-        (lambda S, I: family(S, I, args.dim, args.device))
+    make = {"digits": lambda S, I: digits_family(S, I, args.device),
+            "branching": lambda S, I: family(S, I, args.dim, args.device)}.get(
+        args.family, lambda S, I: synthetic_family(args.family, S, I, args.dim, args.device))
     if cuda:
         name = torch.cuda.get_device_name(0)
         embed(family(5, 300, args.dim, args.device)[0], EmbedConfig(device=args.device, n_iter=20, method="approx"))
@@ -156,9 +200,9 @@ def main(argv=None) -> int:
         print(f"load {os.getloadavg()[0]:.1f}")
         return 0
     print("| S x I | points | method | wall s | CPU s | PCA s | P s | optimise s | peak GPU GiB "
-          "| trust, all-points est. (opt) | trust, subsample est. (opt) | step sep (min) | late purity "
+          "| trust, all-points est. (opt) | every step | trust, subsample est. (opt) | step sep (min) | late purity "
           "| swaps 2D / features |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
           flush=True)
     for size in args.sizes:
         S, I = (int(v) for v in size.lower().split("x"))
@@ -190,16 +234,19 @@ def main(argv=None) -> int:
                 print(f"| {S}x{I}, plain exact t-SNE on the 5 evaluated steps, {cfg.n_iter} it | {5 * I:,} | exact "
                       f"| {r.runtime_s:.1f} | {cpu:.1f} | {t['pca_s']:.1f} | {t['affinity_s']:.1f} | "
                       f"{t['optimise_s']:.1f} | {peak:.1f} | ({full.mean().item():.3f}; per step "
-                      f"{', '.join(f'{v:.3f}' for v in full.tolist())}) | - | - | - | - |", flush=True)
+                      f"{', '.join(f'{v:.3f}' for v in full.tolist())}) | - | - | - | - | - |", flush=True)
                 continue
-            e = estimate(r, labels, args.eval_instances, queries=args.queries)
+            e = estimate(r, labels, args.eval_instances, queries=args.queries, all_queries=args.all_queries)
             print(f"| {S}x{I} {over if over != '-' else ''} | {S * I:,} | {r.method} | {r.runtime_s:.1f} | {cpu:.1f} "
                   f"| {t['pca_s']:.1f} | {t['affinity_s']:.1f} | {t['optimise_s']:.1f} | {peak:.1f} "
-                  f"| {e['trust_q']:.3f} ({e['trust_q_opt']:.3f}) | {e['trust']:.3f} ({e['trust_opt']:.3f}) "
+                  f"| {e['trust_q']:.3f} ({e['trust_q_opt']:.3f}) | {e['trust_all_steps']:.3f} "
+                  f"| {e['trust']:.3f} ({e['trust_opt']:.3f}) "
                   f"| {e['sep']:.3f} ({e['sep_min']:.3f}) "
                   f"| {e['purity']:.3f} | {e['swap_2d']:.3f} / {e['swap_f']:.3f} |", flush=True)
-            print(f"  per evaluated step (all-points est.): {', '.join(f'{v:.3f}' for v in e['trust_q_steps'])}",
-                  flush=True)
+            if cfg.disp_weight == 0 and cfg.align_weight == 0:  # free layouts: what rings + display allow
+                print("  " + ring_bound(r, args.queries), flush=True)
+            print(f"  per evaluated step (all-points est.): {', '.join(f'{v:.3f}' for v in e['trust_q_steps'])}"
+                  f" (opt {', '.join(f'{v:.3f}' for v in e['trust_q_opt_steps'])})", flush=True)
             del r
         del X
         if cuda:

@@ -162,6 +162,7 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
 
     # EmbedConfig's defaults, read from tdl/embedding.py's source (importing it would load torch)
     _EC = SimpleNamespace(**{"pca_fit": "?", "perplexity": 0, "n_iter": "?", "disp_weight": 0, "align_weight": 0,
+                             "free_iters": 0,
                              "method": "?", **dataclass_defaults("tdl.embedding", "EmbedConfig")})
     g = p.add_argument_group("embedding")
     g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
@@ -174,6 +175,9 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
                    help="weight of the pull of each step to its ring/band (default: 2 radial, 0.2 rectilinear)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
+    g.add_argument("--free-iterations", type=int, metavar="N",
+                   help="plain per-step t-SNE for N iterations first, then rings/bands from those layouts "
+                        f"(default {_EC.free_iters}: the reference's start; see docs/TDL.md)")
     g.add_argument("--method", metavar="M", help=f"affinities/repulsion: auto, exact or approx (default {_EC.method})")
     g.add_argument("--display", metavar="HOW", help="radial rings on screen: conformal (default: scaled across as "
                    "along, neighbourhoods kept) or shift (the reference's: only moved out, thin arcs)")

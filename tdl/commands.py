@@ -146,12 +146,15 @@ def embed_config(args):
         raise UserError(f"unknown --pca-fit {args.pca_fit!r}; choose one of {', '.join(FITS)}")
     _positive("pca_dim", args.pca_dim)
     _positive("iterations", args.iterations)
+    free = getattr(args, "free_iterations", None)
+    if free is not None and free < 0:
+        raise UserError(f"--free-iterations must be >= 0, got {free}")
     if args.perplexity is not None and args.perplexity <= 0:
         raise UserError(f"--perplexity must be > 0, got {args.perplexity}")
     chosen = {"layout": args.layout, "pca_dim": args.pca_dim, "pca_fit": args.pca_fit, "perplexity": args.perplexity,
               "n_iter": args.iterations, "disp_weight": args.displacement_weight,
               "align_weight": args.alignment_weight, "method": args.method, "seed": args.seed,
-              "display": getattr(args, "display", None),
+              "display": getattr(args, "display", None), "free_iters": free,
               "device": check_device(args.device)}
     return EmbedConfig(**{k: v for k, v in chosen.items() if v is not None})
 

@@ -36,6 +36,8 @@ METHODS = ("auto", "exact", "approx")
 # exact 3.2 vs 3.1 ms at 2000, 4.9 vs 3.3 at 2500. Other devices take the GPU's.
 EXACT_MAX = {"cpu": 3000, "cuda": 2000}
 EXACT_MAX_ENTRIES = 2 ** 29  # and "auto" keeps the dense P (S x I x I, float32) within 2 GiB
+AUTO_SCALE_MAX = 2.0  # length_scale="auto" refused where it would exceed this (docs/BENCHMARKS.md: random
+# layouts at 3.2-10x; 2x at 20,000 per step was 0.73 vs 0.745 with 1x)
 MIN_INSTANCES = 16  # fewer instances per step than this: rings/bands may not hold (docs/TDL.md)
 
 
@@ -84,6 +86,8 @@ class EmbedConfig:
     # "shift" (along += stretch * step: thin arcs on screen); tdl/layout.py, docs/TDL.md
     length_scale: float | str = 1.0  # multiplies radius, init_spread, sigmas and stretch; "auto" =
     # sqrt(I / 200) (better groups at 2000 per step with learning_rate = I, unmeasured beyond; docs/TDL.md)
+    free_iters: int = 0  # plain per-step t-SNE for this many iterations first, then rings from those
+    # layouts (tdl/free_start.py); 0: the reference's start (random angles on the rings)
     pca_dim: int = 50  # features wider than this are reduced by PCA first
     pca_fit: str = "per_step"  # "per_step" (reference) | "all" (docs/TDL.md)
     method: str = "auto"  # "exact" dense P and repulsion; "approx" kNN P + grid repulsion
@@ -116,6 +120,9 @@ class EmbedConfig:
             raise UserError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
         if self.n_iter < 1:
             raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
+        if not 0 <= self.free_iters < self.n_iter:
+            raise UserError(f"free_iters (--free-iterations) must be in [0, n_iter), got {self.free_iters} "
+                            f"(n_iter {self.n_iter})")
         if num_steps < 1 or num_instances < 4:
             raise UserError(f"need >= 1 step and >= 4 instances to embed, got {num_steps} x {num_instances}")
         for name in ("learning_rate", "length_scale"):
@@ -126,6 +133,12 @@ class EmbedConfig:
             raise UserError(f"disp_weight must be a number >= 0 or 'auto', got {self.disp_weight!r}")
         if self.perplexity <= 0:
             raise UserError(f"perplexity must be > 0, got {self.perplexity}")
+        if self.length_scale == "auto" and math.sqrt(num_instances / 200) > AUTO_SCALE_MAX:
+            raise UserError(
+                f"length_scale='auto' would make the rings {math.sqrt(num_instances / 200):.1f}x larger at "
+                f"{num_instances} instances per step; beyond {AUTO_SCALE_MAX:g}x ({int(200 * AUTO_SCALE_MAX ** 2)} "
+                "instances) the layout comes out random (measured trustworthiness 0.50-0.56 at 2,000-20,000 per "
+                "step: neighbours start too far apart on the larger rings to meet); use length_scale=1 (default)")
         return self
 
     def resolved_method(self, num_instances: int, num_steps: int = 1) -> str:
@@ -285,10 +298,8 @@ def principal_start(x: torch.Tensor) -> torch.Tensor:
     y = U[..., :2] * sv[:, None, :2]
     if y.shape[-1] < 2:
         y = torch.cat((y, torch.zeros_like(y)), -1)
-    for s in range(y.shape[0] - 2, -1, -1):
-        u, _, vt = torch.linalg.svd(y[s].T @ y[s + 1])  # argmin_R |y_s R - y_s+1|, R orthogonal
-        y[s] = y[s] @ (u @ vt)
-    return y
+    from tdl.free_start import procrustes_chain  # argmin_R |y_s R - y_s+1|, R orthogonal, last step back
+    return procrustes_chain(y)
 
 
 def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None,
@@ -301,7 +312,15 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
     dev, dtype = x.device, x.dtype
     P = affinities(x, config) if P is None else P
     exact = isinstance(P, torch.Tensor)
-    Y = initial_positions(S, I, config, dev, dtype, x) if Y0 is None else Y0.to(dev, dtype).clone()
+    if Y0 is not None:
+        Y = Y0.to(dev, dtype).clone()
+    elif config.free_iters > 0 and config.init != "pca":  # plain t-SNE's start: compact (std 1e-4), one
+        # point per instance for all steps, so that similar consecutive steps grow similar layouts ("pca"
+        # is compact already: the principal start)
+        g = torch.Generator().manual_seed(config.seed)
+        Y = (1e-4 * torch.randn(I, 2, generator=g, dtype=torch.float64)).expand(S, I, 2).to(dev, dtype).clone()
+    else:
+        Y = initial_positions(S, I, config, dev, dtype, x)
     update = torch.zeros_like(Y)
     gains = torch.ones_like(Y)
     target = lay.targets(S, config.layout, config.radius, device=dev, dtype=dtype)
@@ -311,6 +330,13 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
         repulse = ((lambda Y: repulsion_grid(Y, config.grid_spacing)) if config.resolved_method(I) == "approx"
                    else repulsion_exact)
     for it in range(config.n_iter):
+        free = it < config.free_iters  # plain t-SNE first (tdl/free_start.py)
+        if it == config.free_iters > 0:  # free layouts -> rings; the new start keeps no momentum
+            from tdl.free_start import procrustes_chain, to_rings
+            Y = to_rings(procrustes_chain(Y), target, min(config.init_spread, config.radius) / 2, config.layout,
+                         config.radius)
+            update.zero_()
+            gains.fill_(1.0)
         exag = config.early_exaggeration if it <= config.exaggeration_iters else 1.0
         log = config.log_every > 0 and (it % config.log_every == 0 or it == config.n_iter - 1)
         if exact:
@@ -321,6 +347,14 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
         momentum = config.momentum if it < config.momentum_switch else config.final_momentum
         gains = torch.where((grad > 0) != (update > 0), gains + 0.2, gains * 0.8).clamp_min_(config.min_gain)
         update = momentum * update - eta * gains * grad
+        if free:
+            Y = Y + update
+            losses = None
+            if log:
+                losses = {"iteration": it, "semantic": kl.sum().item() / S, "displacement": 0.0, "alignment": 0.0,
+                          "exaggeration": exag, "disp_sigma": 0.0}
+            yield EmbedState(it, config.n_iter, Y, losses, config)
+            continue
         along, across = lay.split(Y, config.layout)
         sigma = config.disp_sigma_at(it)
         d_loss, d_grad = displacement(along, target, sigma)
