@@ -268,6 +268,8 @@ def embed(args) -> int:
     config = embed_config(args)
     if args.parametric and args.parametric_model is not None:
         raise UserError("give --parametric (train one) or --parametric-model (use a saved one), not both")
+    if (args.parametric or args.parametric_model is not None) and getattr(args, "free_iterations", None):
+        raise UserError("--free-iterations starts the evolutionary embedding's rings; the parametric one has none")
     traj = TrajectoryData.load(args.trajectory)
     out = Path(args.out)
     from sandbox.fileio import check_writable

@@ -188,6 +188,7 @@ def _bad_cases(tmp):
         (["embed", "{traj}", "--method", "magic"], "unknown method"),
         (["embed", "{traj}", "--free-iterations", "-1"], "--free-iterations"),
         (["embed", "{traj}", "--iterations", "10", "--free-iterations", "10"], "--free-iterations"),
+        (["embed", "{traj}", "--parametric", "--free-iterations", "10"], "--free-iterations"),
         (["embed", "{traj}", "--display", "wide"], "unknown --display"),
         (["embed", "{tree}"], "not a tdl trajectory"),
         (["embed"], "required"),
