@@ -72,6 +72,11 @@ def test_free_iters_out_of_range_is_one_clear_error(free):
         EmbedConfig(n_iter=200, free_iters=free).validate(5, 60)
 
 
+def test_free_iters_refused_for_rectilinear():
+    with pytest.raises(UserError, match="radial layout"):
+        EmbedConfig(layout="rectilinear", free_iters=10).validate(5, 60)
+
+
 def test_auto_length_scale_refused_where_it_was_measured_random():
     EmbedConfig(length_scale="auto").validate(50, 800)  # 2x: allowed
     with pytest.raises(UserError, match="length_scale='auto'.*2.2x larger at 1000 instances"):
