@@ -35,11 +35,11 @@ from tdl.metrics import arcs, prompt_purity, step_separation, swaps, trustworthi
 from tdl.synthetic import branching, branching_nodes  # noqa: E402
 
 
-def run(S: int, I: int, dim: int, layout: str, init: str, seed: int, device: str) -> dict:
+def run(S: int, I: int, dim: int, layout: str, init: str, seed: int, device: str, extra: dict | None = None) -> dict:
     X, lab = branching(S, I, dim, seed=seed)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     t0, c0 = time.perf_counter(), time.process_time()
-    r = embed(X, EmbedConfig(layout=layout, init=init, seed=seed, device=device, log_every=0))
+    r = embed(X, EmbedConfig(layout=layout, init=init, seed=seed, device=device, log_every=0, **(extra or {})))
     sync()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     c = r.config
@@ -69,10 +69,11 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--jsonl", help="also append every run as a JSON line here")
+    ap.add_argument("--config", default="{}", help='other EmbedConfig fields as JSON, e.g. \'{"align_weight": 0.1}\'')
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"branching, {args.steps} steps x I x {args.dim}-d, device {args.device}, {args.threads} thread(s), "
-          f"load {os.getloadavg()[0]:.1f}; means over seeds 0..{args.seeds - 1}")
+          f"load {os.getloadavg()[0]:.1f}; means over seeds 0..{args.seeds - 1}; config {args.config}")
     print("| I per step | layout | init | trust | sep (min step) | late swaps 2D / features | one arc, by label "
           "| one arc, by data group | group purity | wall s | CPU s |")
     print("| ---: | --- | --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: |", flush=True)
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
             for init in args.inits:
                 runs = []
                 for seed in range(args.seeds):
-                    runs.append(run(args.steps, I, args.dim, layout, init, seed, args.device))
+                    runs.append(run(args.steps, I, args.dim, layout, init, seed, args.device, json.loads(args.config)))
                     if args.jsonl:
                         with open(args.jsonl, "a") as f:
                             f.write(json.dumps(runs[-1]) + "\n")
