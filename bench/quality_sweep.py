@@ -39,8 +39,13 @@ CONFIGS = {
  "Dv": ("ddpm", dict(prediction="v")),
  "D384": ("ddpm", dict(batch_size=384, steps=800)),
  "Dv384": ("ddpm", dict(prediction="v", batch_size=384, steps=800)),
+ "Dv384e": ("ddpm", dict(prediction="v", batch_size=384, steps=800, ema=0.995)),
+ "Dv384lr": ("ddpm", dict(prediction="v", batch_size=384, steps=800, lr=1.5e-2)),
+ "Dv900": ("ddpm", dict(prediction="v", batch_size=384, steps=900)),
 }
 SAMPLERS = {"flow": [("euler_maruyama", 100), ("euler_maruyama", 50)], "ddpm": [("ddpm", 100), ("ddpm", 200)]}
+if os.environ.get("DDPM_SAMPLERS"):  # e.g. "ddpm:100,ddpm:150"
+    SAMPLERS["ddpm"] = [(s.split(":")[0], int(s.split(":")[1])) for s in os.environ["DDPM_SAMPLERS"].split(",")]
 NSETS = 3
 if os.environ.get("FIRST_SAMPLER"):  # only each objective's first sampler (the models' defaults)
     SAMPLERS = {k: v[:1] for k, v in SAMPLERS.items()}
@@ -94,7 +99,7 @@ if __name__ == "__main__":
         sys.exit(0)
     import multiprocessing as mp
     from sandbox import quality
-    sets = list(quality.data_sets())
+    sets = os.environ["SETS"].split(",") if os.environ.get("SETS") else list(quality.data_sets())
     cfgs = os.environ["CFGS"].split(",") if os.environ.get("CFGS") else [c for c in CONFIGS if "default" not in c]
     seeds = list(range(int(os.environ.get("SEEDS", "5"))))
     tasks = [(c, s, sd) for sd in seeds for c in cfgs for s in sets]

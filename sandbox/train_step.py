@@ -62,22 +62,31 @@ def _functional(net, compute_loss, betas):
     """torch's own Adam update (torch.optim.adam.adam, what `Adam.step` calls, foreach) on state
     kept here. Constructing a `torch.optim.Adam` imports torch._dynamo (its methods are wrapped in
     `torch._disable_dynamo`): 1.1-1.5 s, a third of a default CPU training run in a fresh process
-    (the CLI's). Gradients come from autograd.grad, so there is no .grad to zero."""
+    (the CLI's). Gradients come from autograd.grad, so there is no .grad to zero.
+
+    Adam is elementwise, so it runs on one flat tensor: the parameters become views into `flat`
+    and each step concatenates the gradients once. The same numbers as ten per-tensor updates,
+    in one set of kernels instead of ten (the foreach update was ~8% of a CPU step)."""
     from torch.optim.adam import adam
 
     params = [p for p in net.parameters() if p.requires_grad]
-    exp_avgs = [torch.zeros_like(p) for p in params]
-    exp_avg_sqs = [torch.zeros_like(p) for p in params]
-    steps = [torch.tensor(0.0) for _ in params]
+    with torch.no_grad():
+        flat = torch.cat([p.detach().reshape(-1) for p in params])
+        offset = 0
+        for p in params:
+            p.data = flat[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+    exp_avg, exp_avg_sq, count = torch.zeros_like(flat), torch.zeros_like(flat), torch.tensor(0.0)
     options = dict(foreach=True, capturable=False, differentiable=False, fused=None, grad_scale=None,
                    found_inf=None, has_complex=False, amsgrad=False, beta1=betas[0], beta2=betas[1],
                    weight_decay=0.0, eps=1e-8, maximize=False)
 
     def step(lr_now: float) -> torch.Tensor:
         loss = compute_loss()
-        grads = list(torch.autograd.grad(loss, params))
+        grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
-            adam(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=lr_now, **options)
+            adam([flat], [torch.cat([g.reshape(-1) for g in grads])], [exp_avg], [exp_avg_sq], [], [count],
+                 lr=lr_now, **options)
         return loss
 
     # one dry call: this torch's functional Adam takes these arguments (else the class is used)

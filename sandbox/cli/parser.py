@@ -115,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--conditional", action="store_true", default=None,
                    help="class-conditional model (labels of the data; guidance when sampling)")
     g = t.add_argument_group("training")
-    g.add_argument("--steps", type=int, help="most optimiser steps; training stops earlier once the score "
-                   "stops improving" + _r(limits.STEPS))
+    g.add_argument("--steps", type=int, help="optimiser steps, a fixed budget with cosine learning-rate decay"
+                   + _r(limits.STEPS))
     g.add_argument("--lr", type=float, help="learning rate" + _r(limits.LR))
     g.add_argument("--batch-size", type=int, help="points per step" + _r(limits.BATCH))
     g.add_argument("--width", type=int, help="hidden units per layer" + _r(limits.WIDTH))
