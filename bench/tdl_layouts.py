@@ -35,7 +35,8 @@ from tdl.metrics import arcs, prompt_purity, step_separation, swaps, trustworthi
 from tdl.synthetic import branching, branching_nodes  # noqa: E402
 
 
-def run(S: int, I: int, dim: int, layout: str, init: str, seed: int, device: str, extra: dict | None = None) -> dict:
+def run(S: int, I: int, dim: int, layout: str, init: str, seed: int, device: str, extra: dict | None = None,
+        save: str | None = None) -> dict:
     X, lab = branching(S, I, dim, seed=seed)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -43,6 +44,10 @@ def run(S: int, I: int, dim: int, layout: str, init: str, seed: int, device: str
     sync()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     c = r.config
+    if save:  # the pictures, for figures and later measures
+        Path(save).mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(Path(save) / f"{layout}-{c.init}-{S}x{I}-seed{seed}.npz", Y=r.Y.cpu().numpy(),
+                            Y_opt=r.Y_opt.cpu().numpy(), labels=lab.numpy())
     nodes = branching_nodes(S, I)
     tw = trustworthiness_sampled(r.intermediate, r.Y, queries=1000).mean().item()
     _, sep = step_separation(lay.stretch(r.Y_opt, c.layout, c.stretch, "shift").cpu(), c.layout, c.radius, c.stretch)
@@ -69,6 +74,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--jsonl", help="also append every run as a JSON line here")
+    ap.add_argument("--save", help="also save each run's display and optimisation coordinates (.npz) here")
     ap.add_argument("--config", default="{}", help='other EmbedConfig fields as JSON, e.g. \'{"align_weight": 0.1}\'')
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -82,7 +88,8 @@ def main(argv=None) -> int:
             for init in args.inits:
                 runs = []
                 for seed in range(args.seeds):
-                    runs.append(run(args.steps, I, args.dim, layout, init, seed, args.device, json.loads(args.config)))
+                    runs.append(run(args.steps, I, args.dim, layout, init, seed, args.device, json.loads(args.config),
+                                    args.save))
                     if args.jsonl:
                         with open(args.jsonl, "a") as f:
                             f.write(json.dumps(runs[-1]) + "\n")
