@@ -172,3 +172,17 @@ def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     one = {init: arcs((r := embed(X, EmbedConfig(init=init, n_iter=300))).Y, r.intermediate, nodes)["one_arc_2d"]
            for init in ("auto", "random")}
     assert one["auto"] == 1.0 and one["random"] < 0.9, one
+
+
+def test_principal_start_puts_the_first_axis_across_the_band():
+    """Rectilinear: the step axis (x) is squeezed to the band, so the first principal coordinate goes
+    on the cross axis (y); radial: (x, y) as the principal plane."""
+    from tdl.embedding import initial_positions, principal_start
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 40, 6, generator=g) * torch.tensor([5.0, 1.0, 0.1, 0.1, 0.1, 0.1])
+    p = principal_start(x)
+    for layout, col in (("radial", 0), ("rectilinear", 1)):
+        y = initial_positions(3, 40, EmbedConfig(layout=layout, init="pca"), "cpu", torch.float64, x)
+        for s in range(3):  # each step scaled on its own
+            corr = torch.corrcoef(torch.stack((y[s, :, col], p[s, :, 0])))[0, 1]
+            assert corr > 0.999, (layout, s, corr)
