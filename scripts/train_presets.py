@@ -26,6 +26,9 @@ from sandbox.train import TrainConfig, train
 
 # the shipped size: a little smaller than the training default so that files stay < 200 KB
 SHIPPED = dict(width=96, depth=3, fourier=16, steps=4000, lr=5e-3, batch_size=1024, ema=0.995, eval_every=0)
+# the window's DDPM pane shows an eps-predicting model on the linear schedule (app/settings.py): the
+# shipped DDPM models stay that kind whatever TrainConfig's defaults become (now v on cosine)
+SHIPPED_DDPM = dict(prediction="eps", schedule="linear")
 N_TRAIN = 10000
 REPO_MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"  # a repository script: writes the source tree
 
@@ -44,7 +47,9 @@ def quality(model, data: torch.Tensor, sets: int = 8, n: int = 2000) -> tuple[fl
 def train_one(preset: str, objective: str, out_dir: Path, overrides: dict) -> float:
     """Train and save one model; returns the training time in seconds."""
     ps = make_preset(preset, N_TRAIN, seed=0, labels=False)
-    cfg = TrainConfig(**{**TrainConfig().to_dict(), **SHIPPED, "objective": objective, "device": "cpu", **overrides})
+    kind = SHIPPED_DDPM if objective == "ddpm" else {}
+    cfg = TrainConfig(**{**TrainConfig().to_dict(), **SHIPPED, **kind, "objective": objective, "device": "cpu",
+                         **overrides})
     t0 = time.perf_counter()
     for ev in train(cfg, ps):
         pass
