@@ -42,6 +42,8 @@ CONFIGS = {
  "Dv384e": ("ddpm", dict(prediction="v", batch_size=384, steps=800, ema=0.995)),
  "Dv384lr": ("ddpm", dict(prediction="v", batch_size=384, steps=800, lr=1.5e-2)),
  "Dv900": ("ddpm", dict(prediction="v", batch_size=384, steps=900)),
+ "Dv320": ("ddpm", dict(prediction="v", batch_size=320, steps=900)),
+ "Dv288": ("ddpm", dict(prediction="v", batch_size=288, steps=1000)),
 }
 SAMPLERS = {"flow": [("euler_maruyama", 100), ("euler_maruyama", 50)], "ddpm": [("ddpm", 100), ("ddpm", 200)]}
 if os.environ.get("DDPM_SAMPLERS"):  # e.g. "ddpm:100,ddpm:150"
