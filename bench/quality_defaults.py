@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,29 +43,16 @@ def run_one(name: str, objective: str, overrides: dict, seed: int = 0, n_train: 
     import torch
 
     from sandbox import quality
-    from sandbox.train import TrainConfig, train
+    from sandbox.train import TrainConfig
 
-    draw, sigma = quality.data_sets()[name]
-    data = quality.training_data(name, seed, n_train)
-    cfg = TrainConfig(objective=objective, seed=seed, **overrides)
-    wall, cpu = time.perf_counter(), time.process_time()
-    ev = None
-    for ev in train(cfg, data, "cpu"):
-        pass
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    model = ev.model
-    sets = []
-    for k in range(4):
-        sets.append(model.sample(2000, seed=1000 + k).final.numpy())  # data coordinates
-    ratio = quality.sw_ratio(sets, draw)
-    far = quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)
-    stats = model.config["stats"]
+    r = quality.train_and_score(name, TrainConfig(objective=objective, seed=seed, **overrides), n_train=n_train)
+    data, score = r["data"], r["scores"][0]
     pick = np.random.default_rng(seed).choice(len(data.points), min(2000, len(data.points)), replace=False)
-    own = quality.sw_ratio([data.points[pick]], draw)  # 2000 training points' own distance: a model inherits it
-    return {"data": name, "objective": objective, "data_ratio": round(own, 3), "seconds": round(wall, 2),
-            "cpu_seconds": round(cpu, 2),
-            "steps": ev.step, "stopped": stats.get("stopped", "cap"), "ratio": round(ratio, 3),
-            "far_4sigma": round(far, 4), "threads": torch.get_num_threads()}
+    own = quality.sw_ratio([data.points[pick]], quality.data_sets()[name][0])  # a model inherits its draw's luck
+    return {"data": name, "objective": objective, "data_ratio": round(own, 3), "seconds": round(r["seconds"], 2),
+            "cpu_seconds": round(r["cpu_seconds"], 2), "steps": r["steps"], "stopped": r["stopped"],
+            "ratio": round(score["ratio"], 3), "far_4sigma": round(score["far"], 4),
+            "threads": torch.get_num_threads()}
 
 
 def main() -> int:

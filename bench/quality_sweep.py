@@ -56,24 +56,13 @@ def task(args):
     cname, name, seed = args
     torch.set_num_threads(1)
     from sandbox import quality
-    from sandbox.train import TrainConfig, train
+    from sandbox.train import TrainConfig
     obj, over = CONFIGS[cname]
     try:
-        draw, sig = quality.data_sets()[name]
-        data = quality.training_data(name, seed)  # as the CLI draws it
         cfg = TrainConfig(objective=obj, seed=seed, eval_every=0, patience=0, **over)
-        c0 = time.process_time()
-        for ev in train(cfg, data, "cpu"):
-            pass
-        cpu = time.process_time() - c0
-        rows = []
-        fresh = draw(20000, 99)
-        for smp, k in SAMPLERS[obj]:
-            sets = [ev.model.sample(2000, sampler=smp, steps=k, seed=1000 + j).final.numpy() for j in range(NSETS)]
-            r = quality.sw_ratio(sets, draw)
-            f = quality.far_fraction(np.concatenate(sets), fresh, sig)
-            rows.append(dict(cfg=cname, data=name, seed=seed, obj=obj, sampler=f"{smp}:{k}", ratio=r, far=f, cpu=cpu))
-        return rows
+        r = quality.train_and_score(name, cfg, samplers=SAMPLERS[obj], sets=NSETS)
+        return [dict(cfg=cname, data=name, seed=seed, obj=obj, sampler=f"{smp}:{k}", ratio=s["ratio"], far=s["far"],
+                     cpu=r["cpu_seconds"]) for (smp, k), s in zip(SAMPLERS[obj], r["scores"])]
     except Exception:
         return [dict(cfg=cname, data=name, seed=seed, error=traceback.format_exc()[-800:])]
 

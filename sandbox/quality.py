@@ -138,6 +138,34 @@ def training_data(name: str, seed: int, n: int | None = None):
     return PointSet(draw(n or (TRAIN_DRAW if name == "letter_R" else USER_POINTS), seed), None, [], name)
 
 
+def train_and_score(name: str, cfg, samplers=((None, None),), sets: int = 4, n_train: int | None = None) -> dict:
+    """Train `cfg` (a TrainConfig; its seed is the training draw's) on data set `name` drawn as the
+    CLI draws it, on the CPU, then score `sets` x 2000 samples of each (sampler, steps) (None: the
+    model's defaults). Returns {"seconds", "cpu_seconds", "steps", "stopped", "scores": [{"sampler",
+    "ratio", "far"}], "data": the PointSet trained on}: what bench/quality_defaults.py and
+    bench/quality_sweep.py tabulate."""
+    import time
+
+    from sandbox.train import train
+
+    draw, sigma = data_sets()[name]
+    data = training_data(name, cfg.seed, n_train)
+    wall, cpu = time.perf_counter(), time.process_time()
+    ev = None
+    for ev in train(cfg, data, "cpu"):
+        pass
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    fresh = draw(20000, 99)
+    scores = []
+    for sampler, steps in samplers:
+        samples = [ev.model.sample(2000, sampler=sampler, steps=steps, seed=1000 + k).final.numpy()  # data coords
+                   for k in range(sets)]
+        scores.append({"sampler": sampler or ev.model.default_sampler, "ratio": sw_ratio(samples, draw),
+                       "far": far_fraction(np.concatenate(samples), fresh, sigma)})
+    return {"seconds": wall, "cpu_seconds": cpu, "steps": ev.step, "data": data,
+            "stopped": ev.model.config["stats"].get("stopped", "cap"), "scores": scores}
+
+
 IID_POOL = 20  # an i.i.d. draw of n is n points picked from a preset draw of IID_POOL * n
 
 

@@ -11,24 +11,20 @@ import numpy as np
 import pytest
 
 from sandbox import quality
-from sandbox.train import STOP_CAP, STOP_CONVERGED, TrainConfig, train
+from sandbox.train import STOP_CAP, STOP_CONVERGED, TrainConfig
 
 
 def _defaults(name, objective):
-    draw, sigma = quality.data_sets()[name]
-    ev = None
-    for ev in train(TrainConfig(objective=objective), quality.training_data(name, 0), "cpu"):  # as the CLI draws it
-        pass
-    sets = [ev.model.sample(2000, seed=1000 + k).final.numpy() for k in range(4)]
-    return ev, quality.sw_ratio(sets, draw), quality.far_fraction(np.concatenate(sets), draw(20000, 99), sigma)
+    r = quality.train_and_score(name, TrainConfig(objective=objective))  # drawn as the CLI draws it
+    return r, r["scores"][0]["ratio"], r["scores"][0]["far"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name,objective,max_ratio", [("three_modes", "flow", 1.2), ("iid_moons", "flow", 1.2),
                                                       ("eight_gaussians", "ddpm", 1.2)])
 def test_default_training_quality(name, objective, max_ratio):
-    ev, ratio, far = _defaults(name, objective)
-    assert ev.stopped in (STOP_CAP, STOP_CONVERGED) and ev.step <= TrainConfig().steps
+    r, ratio, far = _defaults(name, objective)
+    assert r["stopped"] in (STOP_CAP, STOP_CONVERGED) and r["steps"] <= TrainConfig().steps
     assert ratio <= max_ratio and far <= 0.01, (ratio, far)
 
 
