@@ -154,6 +154,8 @@ def train_and_score(name: str, cfg, samplers=((None, None),), sets: int = 4, n_t
     ev = None
     for ev in train(cfg, data, "cpu"):
         pass
+    if ev is None:
+        raise ValueError(f"training produced no model (steps={cfg.steps})")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     fresh = draw(20000, 99)
     scores = []

@@ -9,7 +9,8 @@ The promise (identity.py): what a pane draws is the model its settings ask for n
 sampled picture carries the model object and settings that made it; results that arrive for a
 model that is no longer current are dropped; a run that was stopped or came out clearly worse
 than the model on screen is *offered* (`offer`), never swapped in silently. Files, sessions and
-recording live in `data_actions.py` and `record_actions.py` as functions of this class.
+recording live in `data_actions.py` and `record_actions.py`, training and what becomes of a run in
+`training_actions.py`, as functions of this class.
 """
 from __future__ import annotations
 
@@ -23,23 +24,19 @@ import numpy as np
 from sandbox.errors import UserError
 from sandbox.view import LAYERS, THEMES, ViewOptions
 
-from . import data_actions, engine, names, record_actions, session
+from . import data_actions, engine, names, record_actions, session, training_actions
 from .drawing import Drawing
 from .engine import Model, Sampled
 from .identity import no_model_note
 from .settings import SAMPLERS_FOR, PaneSettings, Settings, TrainSettings
 from .tasks import Tasks
 from .trainer import Outcome, Trainer
+from .training_actions import SCORE_SAMPLES
 from .training import TrainStatus
 
 MESH_SIDE = 21          # mesh: 21 x 21 points of noise carried by the sampler
 MESH_EXTENT = 2.5       # ... over [-2.5, 2.5]^2 in the model's frame
 MAX_PARTICLES = 10_000
-SCORE_SAMPLES = 2000    # samples the score panel compares with the drawing
-WORSE = 1.25            # a finished run scoring this many times worse than the shown model is offered
-LIVE_TRAIN_STEPS = 400  # train as I draw: at most this many warm-start steps after a stroke,
-LIVE_BUDGET_S = 0.2     # ... or this many seconds, then the canvas shows the result
-LIVE_BATCH = 256        # ... at a batch small enough for many steps in the budget
 
 
 @dataclass
@@ -575,46 +572,13 @@ class AppState:
     def save_drawing(self, path: Any = None) -> Path:
         return data_actions.save_drawing(self, path)
 
-    # ---- training ------------------------------------------------------------------------
+    # ---- training (training_actions.py) ------------------------------------------------------
     def train(self) -> bool:
         """Train a model for pane A's objective on the drawing (and pane B's in compare mode).
 
         Never raises for a user mistake: bad data or settings become a message.
         """
-        if self.training.running:
-            self.say("already training (Stop first)", "warn")
-            return False
-        try:
-            ps = self.drawing.pointset()
-            self.settings.train.checked()
-        except UserError as e:
-            self.say(f"cannot train: {e}", "error")
-            return False
-        todo = [self.panes[0].settings]
-        b = self.panes[1].settings
-        if self.compare and b.model_key() != todo[0].model_key():
-            todo.append(b)
-        self.offer = None
-        for h in self.hints():
-            self.say(h, "warn")
-        self.trainer.start(todo, ps, self.settings.train, self._preview_fn())
-        self._train_ps, self._train_version = ps, self.drawing.version
-        self._show_training_note()
-        self.say(f"training on {len(ps)} points ({self.device})")
-        return True
-
-    def _preview_fn(self):
-        x_prev = self.x_T[: min(len(self.x_T), 1000)].copy()
-        s, seed = self.settings, self._noise_seed
-
-        def preview(model: Model, pane: PaneSettings, run: int) -> Sampled:
-            return engine.sample(model, x_prev, pane, s.guidance, s.cls, seed, preview_run=run)
-        return preview
-
-    def _show_training_note(self) -> None:
-        for p in self.panes:
-            if p.sampled is None and p.settings.model_key() == self.training.key:
-                p.note = f"training {p.settings.title().split(' · ')[0]}..."
+        return training_actions.train(self)
 
     def set_train_as_draw(self, on: bool | None = None) -> None:
         """Train as I draw: after each stroke, continue training the shown model on the new data."""
@@ -624,25 +588,6 @@ class AppState:
             on = False
         self.train_as_draw = on
         self.say("train as I draw: " + ("on (the model follows each stroke)" if on else "off"))
-
-    def _train_live(self) -> None:
-        """One short warm-started run on the drawing as it is now (train as I draw)."""
-        if self.training.running:
-            return
-        try:
-            ps = self.drawing.pointset()
-        except UserError:
-            return
-        pane = self.panes[0].settings
-        init = self.models.get(pane.model_key())
-        if init is None or not hasattr(init, "net"):   # nothing trained to follow the drawing yet
-            self.say("train as I draw follows a trained model: press Train first", "warn")
-            return
-        t = replace(self.settings.train, train_steps=LIVE_TRAIN_STEPS, eval_every=0,
-                    batch_size=min(LIVE_BATCH, self.settings.train.batch_size))
-        self.trainer.start([pane], ps, t, self._preview_fn(), init=init, previews=False,
-                           budget_s=LIVE_BUDGET_S)
-        self._train_ps, self._train_version = ps, self.drawing.version
 
     def stop(self) -> None:
         """Stop training after the current step; the partly trained model is offered if a model
@@ -660,79 +605,6 @@ class AppState:
         self._show_models()
         self.say("models reset: press Train")
 
-    def _training_outcome(self, out: Outcome) -> None:
-        if out.kind == "preview":
-            p = self.panes[0]
-            if p.settings.model_key() == out.key and self.training.running and self.training.run == out.run:
-                p.sampled, p.field, p.mesh, p.note = out.payload, None, None, ""
-                p.version += 1
-            return
-        if out.kind == "failed":
-            prev = self.models.get(out.key)
-            if out.bug:
-                self.bug(str(out.payload))
-            else:
-                keep = " - kept the previous model" if prev is not None else ""
-                self.say(f"training stopped: {out.payload}{keep}", "error")
-            self._show_models()
-            return
-        model = out.payload
-        if model is None:
-            self._show_models()
-            return
-        prev = self.models.get(out.key)
-        if prev is None or self.training.warm:
-            self._adopt(out.key, model, out)
-        elif out.stopped:  # stopped by hand with a model on screen: the user chooses
-            self._offer(out, model, f"Training stopped at step {out.step} of {out.total}")
-        else:
-            # a model is already shown for these settings: judge both on today's data first
-            ps = self._train_ps
-            x = self.x_T[:SCORE_SAMPLES].copy()
-            pane = next((p.settings for p in self.panes if p.settings.model_key() == out.key),
-                        PaneSettings(*((out.key[0],) + tuple(out.key[1:]))).checked())
-
-            def judge():
-                r_new = _ratio(model, x, pane, ps.points)
-                r_old = _ratio(prev, x, pane, ps.points)
-                return out, model, prev, r_new, r_old
-            self._show_models()     # the shown model's samples first (the preview is gone)
-            self._tasks.submit("judge", judge)
-
-    def _judged(self, out: Outcome, model: Model, prev: Model, r_new: float, r_old: float) -> None:
-        if self.models.get(out.key) is not prev:
-            return  # the shown model changed meanwhile (reset, new data): the verdict is moot
-        worse = not (r_new <= max(WORSE * r_old, 1.2))
-        if worse:
-            self._offer(out, model, f"The new model scores {r_new:.2f}\u00d7 against "
-                                    f"{r_old:.2f}\u00d7 for the one shown")
-        else:
-            self._adopt(out.key, model, out)
-
-    def _offer(self, out: Outcome, model: Model, why: str) -> None:
-        self.offer = ModelOffer(out.key, model, f"{why}. Use the new model?")
-        self.say(f"{why}: still showing the previous model", "warn")
-        self._show_models()
-
-    def _adopt(self, key: tuple, model: Model, out: Outcome) -> None:
-        self.models[key] = model
-        self.models_stale = self.drawing.version != self._train_version   # drawn on meanwhile
-        if out.stopped:
-            self.say(f"stopped at step {out.step} of {out.total}: the model is partly trained", "warn")
-        elif not self.training.warm:
-            why = f" ({out.reason})" if out.reason and out.step < out.total else ""
-            self.say(f"trained {out.step} steps in {out.seconds:.1f} s{why}")
-        self._show_models()
-
-    def accept_offer(self) -> None:
-        """Use the offered (stopped or worse) model instead of the one shown."""
-        o, self.offer = self.offer, None
-        if o is not None:
-            self.models[o.key] = o.model
-            self.models_stale = self.drawing.version != self._train_version
-            self.say("using the new model")
-            self._show_models()
-
     def decline_offer(self) -> None:
         if self.offer is not None:
             self.offer = None
@@ -741,6 +613,19 @@ class AppState:
     def _drop_offer(self, key: tuple) -> None:
         if self.offer is not None and self.offer.key == key:
             self.offer = None
+
+    def _training_outcome(self, out: Outcome) -> None:
+        training_actions.on_outcome(self, out)
+
+    def _judged(self, out: Outcome, model: Model, prev: Model, r_new: float, r_old: float) -> None:
+        training_actions.on_judged(self, out, model, prev, r_new, r_old)
+
+    def _train_live(self) -> None:
+        training_actions.train_live(self)
+
+    def accept_offer(self) -> None:
+        """Use the offered (stopped or worse) model instead of the one shown."""
+        training_actions.accept_offer(self)
 
     # ---- files, sessions, recording (record_actions.py) ---------------------------------------
     def session_meta(self) -> dict:
@@ -811,16 +696,6 @@ class AppState:
         record_actions.maybe_autosave(self, force=True)
         self.trainer.join(2.0)
         self._tasks.shutdown()
-
-
-def _ratio(model: Model, x_T: np.ndarray, pane: PaneSettings, points: np.ndarray) -> float:
-    """The score panel's number for `model`'s samples against `points` (metrics.split_half)."""
-    import torch
-
-    from sandbox import metrics
-
-    s = engine.sample(model, x_T, pane)
-    return metrics.split_half(s.traj.xs[-1], torch.as_tensor(points)).ratio
 
 
 def _sampler_job(model: Model, x_T: np.ndarray, pane: PaneSettings, guidance: float, cls: int,
