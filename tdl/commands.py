@@ -263,13 +263,30 @@ def _embed_to_tree(traj, config, args, out: Path, source: str):
     return pipeline.embed_trajectory(traj, config, source=source, progress=progress)
 
 
+# flags of the evolutionary embedding that the parametric one has no use for (its own weights are per
+# point, on another scale; it draws with its own ring head)
+EVOLUTIONARY_ONLY = (("--displacement-weight", "displacement_weight"), ("--alignment-weight", "alignment_weight"),
+                     ("--method", "method"), ("--display", "display"), ("--pca-fit", "pca_fit"),
+                     ("--free-iterations", "free_iterations"))
+
+
+def _check_parametric(args) -> None:
+    """One line, before any work, for flag combinations the parametric embedding cannot honour."""
+    parametric = getattr(args, "parametric", False) or getattr(args, "parametric_model", None) is not None
+    if getattr(args, "parametric", False) and getattr(args, "parametric_model", None) is not None:
+        raise UserError("give --parametric (train one) or --parametric-model (use a saved one), not both")
+    unused = [flag for flag, dest in EVOLUTIONARY_ONLY if getattr(args, dest, None) is not None]
+    if parametric and unused:
+        raise UserError(f"{', '.join(unused)} set{'s' if len(unused) == 1 else ''} the evolutionary embedding "
+                        "(rings by optimisation); the parametric one does not use "
+                        f"{'it' if len(unused) == 1 else 'them'}: drop {'it' if len(unused) == 1 else 'them'} "
+                        "or --parametric")
+
+
 def embed(args) -> int:
     from tdl.trajectory import TrajectoryData
+    _check_parametric(args)
     config = embed_config(args)
-    if args.parametric and args.parametric_model is not None:
-        raise UserError("give --parametric (train one) or --parametric-model (use a saved one), not both")
-    if (args.parametric or args.parametric_model is not None) and getattr(args, "free_iterations", None):
-        raise UserError("--free-iterations starts the evolutionary embedding's rings; the parametric one has none")
     traj = TrajectoryData.load(args.trajectory)
     out = Path(args.out)
     from sandbox.fileio import check_writable
@@ -321,6 +338,7 @@ def explore(args) -> int:
 
 
 def run(args) -> int:
+    _check_parametric(args)
     out_dir = Path(args.out_dir)
     fig_path = _figure_path(out_dir, args.format)
     config = embed_config(args)
