@@ -15,7 +15,7 @@ from sandbox.errors import UserError
 # Points drawn from a preset or a picture to TRAIN on (`train`, the API): a preset is a distribution,
 # and a model learns the luck of its draw -- one draw of 2000 is 0.8-1.6x the data-vs-data distance
 # from the others, and models trained on it scored the same (smiley 1.24, rings 1.22, 20 draws);
-# trained on 20,000 they score 1.00-1.04 at the same cost (a step uses 512 of them either way).
+# trained on 20,000 they score 1.00-1.04 at the same cost (a step draws its batch from them either way).
 TRAIN_DRAW = 20_000
 
 
