@@ -213,7 +213,8 @@ def _no_clobber(p: argparse.ArgumentParser) -> None:
 
 
 def _choices_help(reg) -> str:
-    return "; ".join(f"{n} = {i.display}" for n, i in reg.items())
+    """Each choice with its registry sentence (the window's tooltip), so --help explains them."""
+    return " ".join(f"{n}: {i.tooltip}" for n, i in reg.items())
 
 
 def _sampler_line(info) -> str:
