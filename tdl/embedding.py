@@ -53,9 +53,10 @@ def check_instances(num_instances: int) -> str | None:
             f"their rings/bands (the picture can mislead); sample at least {MIN_INSTANCES} "
             f"(e.g. more instances per prompt)")
 INITS = ("auto", "random", "aligned", "pca")
-# init="auto": radial layouts of this many instances per step or more start from the principal plane
-# ("pca"); random starts there split groups that the data keeps whole into two arcs (branching family,
-# 10 steps: one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; docs/BENCHMARKS.md)
+# init="auto": layouts of this many instances per step or more start from the principal plane ("pca");
+# random starts there put groups that the data keeps together far apart (branching family, 10 steps: radial
+# one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; rectilinear at 20,000 a branch jumps
+# across the band; docs/BENCHMARKS.md)
 PCA_INIT_MIN = 500
 
 
@@ -73,7 +74,8 @@ class EmbedConfig:
     final_momentum: float = 0.8
     momentum_switch: int = 20
     min_gain: float = 0.01
-    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (the display
+    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (0.5 with
+    # the principal start: its compact start spreads bands out of their bands at 0.2) (the display
     # fidelity of the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
@@ -96,7 +98,7 @@ class EmbedConfig:
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
     init: str = "auto"  # "random" (reference) | "aligned" (one angle per instance) | "pca" (principal
-    # plane, `principal_start`) | "auto": "pca" for radial layouts from PCA_INIT_MIN instances per step, else "random"
+    # plane, `principal_start`) | "auto": "pca" from PCA_INIT_MIN instances per step, else "random"
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50  # loss values every this many iterations (each costs one extra pass: 5 % at 10)
@@ -157,27 +159,30 @@ class EmbedConfig:
     def resolved(self, num_instances: int, num_steps: int = 1) -> "EmbedConfig":
         """A copy with "auto" values replaced by numbers for `num_instances` per step (what was run)."""
         c = self.resolved_length_scale(num_instances)
+        init = self.resolved_init(num_instances)
         # the displacement step is not scaled: scaling it by c^3 (which would keep its contraction of a
         # ring's width per iteration) let it overpower the t-SNE forces (measured on an H200, 50 x 2000:
         # trustworthiness 0.53 with, 0.76 without; docs/TDL.md)
         return dataclasses.replace(
             self, learning_rate=self.resolved_learning_rate(num_instances),
-            method=self.resolved_method(num_instances, num_steps), init=self.resolved_init(num_instances),
-            disp_weight=self.resolved_disp_weight(),
+            method=self.resolved_method(num_instances, num_steps), init=init,
+            disp_weight=self.resolved_disp_weight(init),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
     def resolved_init(self, num_instances: int) -> str:
-        """"auto": "pca" for radial layouts with at least PCA_INIT_MIN instances per step, else "random"
-        (what the fidelity of 200 per step was measured with; bench/tdl_fidelity.py)."""
+        """"auto": "pca" with at least PCA_INIT_MIN instances per step, else "random" (what the fidelity
+        of 200 per step was measured with; bench/tdl_fidelity.py)."""
         if self.init != "auto":
             return self.init
-        return "pca" if self.layout == "radial" and num_instances >= PCA_INIT_MIN else "random"
+        return "pca" if num_instances >= PCA_INIT_MIN else "random"
 
-    def resolved_disp_weight(self) -> float:
-        """"auto": 2 for radial, 0.2 for rectilinear (bench/tdl_fidelity.py, docs/TDL.md)."""
+    def resolved_disp_weight(self, init: str = "random") -> float:
+        """"auto": 2 for radial; 0.2 for rectilinear, 0.5 when it starts from the principal plane (`init`
+        resolved): from that compact start bands at 0.2 spread out of their bands (10 x 2000 branching:
+        min step separation 0.835 vs 0.977 at 0.5; bench/tdl_layouts.py, docs/TDL.md)."""
         if self.disp_weight == "auto":
-            return 2.0 if self.layout == "radial" else 0.2
+            return 2.0 if self.layout == "radial" else (0.5 if init == "pca" else 0.2)
         return float(self.disp_weight)
 
     def resolved_length_scale(self, num_instances: int) -> float:

@@ -165,7 +165,10 @@ def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     from tdl.synthetic import branching, branching_nodes
     assert EmbedConfig().resolved(PCA_INIT_MIN).init == "pca"
     assert EmbedConfig().resolved(PCA_INIT_MIN - 1).init == "random"
-    assert EmbedConfig(layout="rectilinear").resolved(PCA_INIT_MIN).init == "random"
+    rect = EmbedConfig(layout="rectilinear")
+    assert (rect.resolved(PCA_INIT_MIN).init, rect.resolved(PCA_INIT_MIN).disp_weight) == ("pca", 0.5)
+    assert (rect.resolved(PCA_INIT_MIN - 1).init, rect.resolved(PCA_INIT_MIN - 1).disp_weight) == ("random", 0.2)
+    assert EmbedConfig(layout="rectilinear", disp_weight=1.0).resolved(PCA_INIT_MIN).disp_weight == 1.0
     assert EmbedConfig.reference().resolved(PCA_INIT_MIN).init == "random"
     X, _ = branching(10, 500, 128, seed=0)
     nodes = branching_nodes(10, 500)
