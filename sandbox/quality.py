@@ -2,6 +2,7 @@
 
     ratio = sw_ratio(samples, lambda n, seed: make_preset("moons", n, seed).points)
     far = far_fraction(samples, fresh_data, sigma=0.06)     # share of samples stranded off the data
+    near = near_ratio(samples, fresh_data, other_draw)      # how close samples sit to the data
 
 - `sw_ratio`: mean sliced Wasserstein (metrics.py) between the samples and several fresh data draws
   of the same size, over the mean between pairs of fresh draws (data vs data): 1 = as close as
@@ -9,6 +10,8 @@
 - `far_fraction`: the share of samples farther than `k` noise scales from every point of a large
   fresh data draw; fresh data itself scores ~0. It sees what sliced Wasserstein misses: mass
   between tight modes.
+- `near_ratio`: mean distance from a sample to the nearest point of a large fresh draw, over the
+  same for fresh data: 1 = as close as data; it sees rings and edges drawn thicker than the data.
 - `HELDOUT`: 2D sets that are not presets (thin rings, a 5 x 5 grid of tight clusters, i.i.d. moons,
   a spiral, a letter from a picture), each `(fn(n, seed) -> (n, 2) array, noise scale)`, for
   checking defaults on data they were not tuned on (bench/quality_defaults.py, tests).
@@ -50,6 +53,18 @@ def far_fraction(samples: np.ndarray, data: np.ndarray, sigma: float, k: float =
 
     dist, _ = cKDTree(np.asarray(data, dtype=np.float64)).query(np.asarray(samples, dtype=np.float64))
     return float(np.mean(~(dist <= k * sigma)))  # NaN samples count as far
+
+
+def near_ratio(samples: np.ndarray, data: np.ndarray, fresh: np.ndarray) -> float:
+    """Mean distance from each sample to its nearest point of `data` (a large fresh draw) over the
+    same for `fresh` (another draw of the samples' size): 1 = samples sit as close to the data as
+    data does. It sees what the other two measures miss: rings or edges drawn thicker than the data
+    (a sample 2 noise scales off a thin ring is neither far nor costly in sliced Wasserstein)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.asarray(data, dtype=np.float64))
+    own = tree.query(np.asarray(fresh, dtype=np.float64))[0].mean()
+    return float(tree.query(np.nan_to_num(np.asarray(samples, dtype=np.float64), nan=1e6))[0].mean() / own)
 
 
 # --- held-out data sets ---------------------------------------------------------------------------
@@ -142,7 +157,7 @@ def train_and_score(name: str, cfg, samplers=((None, None),), sets: int = 4, n_t
     """Train `cfg` (a TrainConfig; its seed is the training draw's) on data set `name` drawn as the
     CLI draws it, on the CPU, then score `sets` x 2000 samples of each (sampler, steps) (None: the
     model's defaults). Returns {"seconds", "cpu_seconds", "steps", "stopped", "scores": [{"sampler",
-    "ratio", "far"}], "data": the PointSet trained on}: what bench/quality_defaults.py and
+    "ratio", "far", "near"}], "data": the PointSet trained on}: what bench/quality_defaults.py and
     bench/quality_sweep.py tabulate."""
     import time
 
@@ -163,7 +178,8 @@ def train_and_score(name: str, cfg, samplers=((None, None),), sets: int = 4, n_t
         samples = [ev.model.sample(2000, sampler=sampler, steps=steps, seed=1000 + k).final.numpy()  # data coords
                    for k in range(sets)]
         scores.append({"sampler": sampler or ev.model.default_sampler, "ratio": sw_ratio(samples, draw),
-                       "far": far_fraction(np.concatenate(samples), fresh, sigma)})
+                       "far": far_fraction(np.concatenate(samples), fresh, sigma),
+                       "near": near_ratio(np.concatenate(samples), fresh, draw(2000 * sets, 98))})
     return {"seconds": wall, "cpu_seconds": cpu, "steps": ev.step, "data": data,
             "stopped": ev.model.config["stats"].get("stopped", "cap"), "scores": scores}
 

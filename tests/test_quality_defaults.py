@@ -33,6 +33,9 @@ def test_quality_measures_know_the_answer():
     fresh = [draw(2000, 500 + k) for k in range(4)]
     assert 0.85 < quality.sw_ratio(fresh, draw) < 1.15  # fresh data scores as data
     assert quality.far_fraction(np.concatenate(fresh), draw(20000, 99), sigma) == 0.0
+    assert 0.9 < quality.near_ratio(fresh[0], draw(20000, 99), draw(2000, 98)) < 1.1
+    blurred = fresh[0] + 2 * sigma * np.random.default_rng(0).standard_normal(fresh[0].shape)
+    assert quality.near_ratio(blurred, draw(20000, 99), draw(2000, 98)) > 1.5  # clusters drawn 2.2x as wide
     between = draw(2000, 7) + 0.5  # every point moved to the middle between four clusters
     assert quality.far_fraction(between, draw(20000, 99), sigma) > 0.99
     assert quality.sw_ratio([between], draw) > 2
