@@ -61,8 +61,8 @@ def task(args):
     try:
         cfg = TrainConfig(objective=obj, seed=seed, eval_every=0, patience=0, **over)
         r = quality.train_and_score(name, cfg, samplers=SAMPLERS[obj], sets=NSETS)
-        return [dict(cfg=cname, data=name, seed=seed, obj=obj, sampler=f"{smp}:{k}", ratio=s["ratio"], far=s["far"], near=s["near"],
-                     cpu=r["cpu_seconds"]) for (smp, k), s in zip(SAMPLERS[obj], r["scores"])]
+        return [dict(cfg=cname, data=name, seed=seed, obj=obj, sampler=f"{smp}:{k}", ratio=s["ratio"], far=s["far"],
+                     near=s["near"], cpu=r["cpu_seconds"]) for (smp, k), s in zip(SAMPLERS[obj], r["scores"])]
     except Exception:
         return [dict(cfg=cname, data=name, seed=seed, error=traceback.format_exc()[-800:])]
 
