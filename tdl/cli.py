@@ -173,7 +173,7 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {_EC.n_iter})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
                    help="weight of the pull of each step to its ring/band (default: 2 radial, 0.2 rectilinear) "
-                        "(rectilinear from 500 instances per step: 0.5)")
+                        "(rectilinear from 5000 instances per step: 0.5)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
     g.add_argument("--free-iterations", type=int, metavar="N",

@@ -55,9 +55,9 @@ def check_instances(num_instances: int) -> str | None:
 INITS = ("auto", "random", "aligned", "pca")
 # init="auto": layouts of this many instances per step or more start from the principal plane ("pca");
 # random starts there put groups that the data keeps together far apart (branching family, 10 steps: radial
-# one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; rectilinear at 20,000 a branch jumps
-# across the band; docs/BENCHMARKS.md)
-PCA_INIT_MIN = 500
+# one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; rectilinear: whole up to 2000 (the
+# principal start 0.983 there), bands 0.946 at 5000 and a branch jumping across at 20,000; docs/BENCHMARKS.md)
+PCA_INIT_MIN = {"radial": 500, "rectilinear": 5000}
 
 
 @dataclass
@@ -98,7 +98,7 @@ class EmbedConfig:
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
     init: str = "auto"  # "random" (reference) | "aligned" (one angle per instance) | "pca" (principal
-    # plane, `principal_start`) | "auto": "pca" from PCA_INIT_MIN instances per step, else "random"
+    # plane, `principal_start`) | "auto": "pca" from PCA_INIT_MIN[layout] instances per step, else "random"
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50  # loss values every this many iterations (each costs one extra pass: 5 % at 10)
@@ -171,16 +171,16 @@ class EmbedConfig:
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
     def resolved_init(self, num_instances: int) -> str:
-        """"auto": "pca" with at least PCA_INIT_MIN instances per step, else "random" (what the fidelity
-        of 200 per step was measured with; bench/tdl_fidelity.py)."""
+        """"auto": "pca" with at least PCA_INIT_MIN[layout] instances per step, else "random" (what the
+        fidelity of 200 per step was measured with; bench/tdl_fidelity.py)."""
         if self.init != "auto":
             return self.init
-        return "pca" if num_instances >= PCA_INIT_MIN else "random"
+        return "pca" if num_instances >= PCA_INIT_MIN.get(self.layout, 500) else "random"
 
     def resolved_disp_weight(self, init: str = "random") -> float:
         """"auto": 2 for radial; 0.2 for rectilinear, 0.5 when it starts from the principal plane (`init`
         resolved): from that compact start bands at 0.2 spread out of their bands (10 x 2000 branching:
-        min step separation 0.835 vs 0.977 at 0.5; bench/tdl_layouts.py, docs/TDL.md)."""
+        min step separation 0.835 vs 0.977 at 0.5, 10 x 20,000: 0.847 vs 0.95; bench/tdl_layouts.py)."""
         if self.disp_weight == "auto":
             return 2.0 if self.layout == "radial" else (0.5 if init == "pca" else 0.2)
         return float(self.disp_weight)

@@ -163,13 +163,14 @@ def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     from tdl.embedding import PCA_INIT_MIN
     from tdl.metrics import arcs
     from tdl.synthetic import branching, branching_nodes
-    assert EmbedConfig().resolved(PCA_INIT_MIN).init == "pca"
-    assert EmbedConfig().resolved(PCA_INIT_MIN - 1).init == "random"
+    n, m = PCA_INIT_MIN["radial"], PCA_INIT_MIN["rectilinear"]
+    assert EmbedConfig().resolved(n).init == "pca"
+    assert EmbedConfig().resolved(n - 1).init == "random"
     rect = EmbedConfig(layout="rectilinear")
-    assert (rect.resolved(PCA_INIT_MIN).init, rect.resolved(PCA_INIT_MIN).disp_weight) == ("pca", 0.5)
-    assert (rect.resolved(PCA_INIT_MIN - 1).init, rect.resolved(PCA_INIT_MIN - 1).disp_weight) == ("random", 0.2)
-    assert EmbedConfig(layout="rectilinear", disp_weight=1.0).resolved(PCA_INIT_MIN).disp_weight == 1.0
-    assert EmbedConfig.reference().resolved(PCA_INIT_MIN).init == "random"
+    assert (rect.resolved(m).init, rect.resolved(m).disp_weight) == ("pca", 0.5)
+    assert (rect.resolved(m - 1).init, rect.resolved(m - 1).disp_weight) == ("random", 0.2)
+    assert EmbedConfig(layout="rectilinear", disp_weight=1.0).resolved(m).disp_weight == 1.0
+    assert EmbedConfig.reference().resolved(m).init == "random"
     X, _ = branching(10, 500, 128, seed=0)
     nodes = branching_nodes(10, 500)
     one = {init: arcs((r := embed(X, EmbedConfig(init=init, n_iter=300))).Y, r.intermediate, nodes)["one_arc_2d"]
