@@ -177,7 +177,9 @@ for _info in (
     SamplerInfo("euler_maruyama", "Euler\u2013Maruyama", "Euler\u2013Maruyama: the stochastic version of the "
                 "path, with random kicks at every step that cancel out on average.", ("ddpm", "flow"),
                 True, 100, "sandbox.samplers:euler_maruyama",
-                {"noise": "SDE noise scale (0 = the ODE, 1 = the usual reverse SDE)"}, deterministic="euler"),
+                {"noise": "SDE noise scale (0 = the ODE, 1 = the usual reverse SDE)",
+                 "rho": "flow paths: time grid t_k = (1 - k/N)^rho (1 = uniform; default 1.5: finer near the data)"},
+                deterministic="euler"),
 ):
     register_sampler(_info)
 

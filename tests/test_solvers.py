@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from sandbox import oracle, paths, samplers, schedules
+from sandbox.errors import UserError
 
 
 
@@ -140,12 +141,29 @@ def test_flow_euler_is_ddim_of_the_straight_path():
 def test_euler_maruyama_without_noise_is_euler(path):
     field = oracle.MixtureField(oracle.anisotropic_pair(), path)
     x_T = torch.randn(N, 2, generator=torch.Generator().manual_seed(4))
-    em = samplers.collect(samplers.euler_maruyama(field, x_T, 12, noise=0.0))
+    em = samplers.collect(samplers.euler_maruyama(field, x_T, 12, noise=0.0, rho=1.0))  # rho: flow's grid
     eu = samplers.collect(samplers.ode(field, x_T, 12, "euler"))
     assert torch.equal(em.xs, eu.xs) and em.nfe == eu.nfe == 12
     noisy = samplers.collect(samplers.euler_maruyama(field, x_T, 12, noise=1.0,
                                                      generator=torch.Generator().manual_seed(0)))
     assert not torch.allclose(noisy.final, eu.final, atol=1e-3)
+
+
+def test_flow_euler_maruyama_grid_is_finer_near_the_data():
+    """On a straight path the default grid is t_k = (1 - k/N)^1.5, and with noise = 0 each step is
+    the ODE's Euler step on that grid (computed here by hand)."""
+    field = oracle.MixtureField(oracle.anisotropic_pair(), paths.FlowPath())
+    x = torch.randn(N, 2, generator=torch.Generator().manual_seed(4))
+    traj = samplers.collect(samplers.euler_maruyama(field, x, 10, noise=0.0))
+    ts = [(1 - k / 10) ** 1.5 for k in range(10)] + [0.0]
+    assert torch.allclose(traj.ts, torch.tensor(ts, dtype=traj.ts.dtype))
+    for k in range(10):
+        t, t_next = ts[k], ts[k + 1]
+        x0 = field.x0(x, torch.full((N,), t))
+        x = x + (t_next - t) * paths.velocity_from_x0(field.path, x, t, x0)
+        assert torch.allclose(traj.xs[k + 1], x, atol=1e-5)
+    with pytest.raises(UserError, match="rho"):
+        samplers.euler_maruyama(field, x, 10, rho=0.0)
 
 
 def test_ddim_eta1_has_ddpm_variance():
