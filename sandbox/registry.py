@@ -98,7 +98,8 @@ class Registry(Generic[T]):
 COMMON_SAMPLER_OPTIONS = {
     "generator": "torch.Generator for the start noise and any sampler noise",
     "labels": "(N,) class labels of a conditional model",
-    "spacing": "DDPM paths: timestep spacing, trailing | leading | linspace",
+    "spacing": "DDPM paths: timestep spacing, trailing | leading | linspace | power (T (1 - k/n)^1.5; "
+               "the ancestral sampler's default, the others' is trailing)",
 }
 
 

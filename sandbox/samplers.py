@@ -92,12 +92,16 @@ def ddpm_coefficients(ab_t: float, ab_prev: float) -> tuple[float, float, float]
 
 # --- DDPM family ------------------------------------------------------------------------------
 def ddpm(field: Field, schedule: DDPMSchedule | None, x_T: torch.Tensor, steps: int,
-         spacing: str = "trailing", generator: torch.Generator | None = None,
+         spacing: str = "power", generator: torch.Generator | None = None,
          labels: torch.Tensor | None = None) -> SamplerGen:
     """Ancestral sampling (Ho et al. 2020) on `steps` timesteps of the chain, strided correctly.
 
     schedule: None = the field's (must be the same anyway). Noise is drawn after every step but
-    the last, with `generator`, so a seeded run equals diffusers' DDPMScheduler with that seed.
+    the last, with `generator`, so a seeded run with spacing "trailing" (or "leading",
+    "linspace") equals diffusers' DDPMScheduler with that seed. The default spacing "power"
+    (schedules.POWER_RHO) crowds the steps toward the data: trained 2D models (v on cosine, 100
+    steps, 3 draws) left 0.37% of samples stranded on a 5x5 grid of clusters instead of 1.29%,
+    and sat closer to thin data, at the same or better sliced-Wasserstein ratio (docs/BENCHMARKS.md).
     """
     _check_steps(steps)
     schedule = _ddpm_path(field, schedule, "ddpm")

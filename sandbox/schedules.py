@@ -14,7 +14,8 @@ import torch
 from sandbox.errors import UserError
 from sandbox.registry import SCHEDULES  # noqa: F401  (re-exported)
 
-SPACINGS = ("trailing", "leading", "linspace")
+SPACINGS = ("trailing", "leading", "linspace", "power")
+POWER_RHO = 1.5  # spacing "power": tau_k ~ T (1 - k/n)^1.5, finer steps near the data
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +53,9 @@ class DDPMSchedule:
 
         "trailing" starts at T-1 (pure noise) and is the default; "leading" (with `steps_offset`)
         and "linspace" are the older spacings (leading never visits T-1, see Lin et al. 2023).
+        "power" (ours, not diffusers'): tau_k = round(T (1 - k/n)^POWER_RHO) - 1, kept strictly
+        descending and >= 0, so the steps crowd toward the data as the time grid of Karras et al.
+        does; it starts at T-1 like trailing.
         Deviation: diffusers' trailing formula `arange(T, 0, -T/n)` sometimes yields n+1 entries
         (a stray -1, e.g. T=1000, n=61); we compute the same n values without the stray one.
         """
@@ -69,6 +73,13 @@ class DDPMSchedule:
         elif spacing == "trailing":
             stride = T / num_steps
             ts = torch.round(T - torch.arange(num_steps, dtype=torch.float64) * stride) - 1
+        elif spacing == "power":
+            taus: list[int] = []
+            for k in range(num_steps):  # the ideal index, then room for the steps still to come
+                tau = round(T * (1.0 - k / num_steps) ** POWER_RHO) - 1
+                tau = min(tau, taus[-1] - 1) if taus else tau
+                taus.append(max(tau, num_steps - 1 - k))
+            ts = torch.tensor(taus, dtype=torch.float64)
         else:
             raise UserError(f"unknown timestep spacing {spacing!r}; choose one of {', '.join(SPACINGS)}")
         return ts.to(torch.int64)

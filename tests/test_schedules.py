@@ -141,3 +141,22 @@ def test_sigma_ratio_inverse():
     assert torch.allclose(path.sigma_ratio(grid).double(), torch.sqrt(1 / ab - 1), rtol=1e-4)
     assert math.isclose(float(path.t_from_sigma_ratio(0.0)), 0.0, abs_tol=1e-7)
     assert np.all(np.diff(s.numpy()) > 0)
+
+
+@pytest.mark.parametrize("T", [20, 1000])
+def test_power_spacing_crowds_steps_toward_the_data(T):
+    """spacing "power": exactly n distinct descending indices from T-1 to >= 0 for every n, at
+    tau_k = round(T (1 - k/n)^1.5) - 1 where the chain has room; the ancestral sampler's default."""
+    import inspect
+
+    from sandbox import samplers
+
+    sched = schedules.linear(T)
+    for n in range(1, T + 1):
+        ts = sched.timesteps(n, "power")
+        assert len(ts) == n and int(ts[0]) == T - 1 and int(ts.min()) >= 0 and bool((ts[1:] < ts[:-1]).all()), n
+    ts = schedules.cosine(1000).timesteps(10, "power").tolist()
+    assert ts == [round(1000 * (1 - k / 10) ** schedules.POWER_RHO) - 1 for k in range(10)]
+    gaps = [a - b for a, b in zip(ts, ts[1:])]
+    assert gaps == sorted(gaps, reverse=True)  # ever smaller steps toward the data
+    assert inspect.signature(samplers.ddpm).parameters["spacing"].default == "power"
