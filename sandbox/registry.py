@@ -179,7 +179,7 @@ for _info in (
                 "path, with random kicks at every step that cancel out on average.", ("ddpm", "flow"),
                 True, 100, "sandbox.samplers:euler_maruyama",
                 {"noise": "SDE noise scale (0 = the ODE, 1 = the usual reverse SDE)",
-                 "rho": "flow paths: time grid t_k = (1 - k/N)^rho (1 = uniform; default 1.5: finer near the data)"},
+                 "rho": "flow paths: time grid t_k = (1 - k/N)^rho (1 = uniform; default 1.25: finer near the data)"},
                 deterministic="euler"),
 ):
     register_sampler(_info)

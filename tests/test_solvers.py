@@ -150,12 +150,13 @@ def test_euler_maruyama_without_noise_is_euler(path):
 
 
 def test_flow_euler_maruyama_grid_is_finer_near_the_data():
-    """On a straight path the default grid is t_k = (1 - k/N)^1.5, and with noise = 0 each step is
-    the ODE's Euler step on that grid (computed here by hand)."""
+    """On a straight path the default grid is t_k = (1 - k/N)^FLOW_EM_RHO (1.25), and with noise = 0
+    each step is the ODE's Euler step on that grid (computed here by hand)."""
     field = oracle.MixtureField(oracle.anisotropic_pair(), paths.FlowPath())
     x = torch.randn(N, 2, generator=torch.Generator().manual_seed(4))
     traj = samplers.collect(samplers.euler_maruyama(field, x, 10, noise=0.0))
-    ts = [(1 - k / 10) ** 1.5 for k in range(10)] + [0.0]
+    assert samplers.FLOW_EM_RHO == 1.25
+    ts = [(1 - k / 10) ** 1.25 for k in range(10)] + [0.0]
     assert torch.allclose(traj.ts, torch.tensor(ts, dtype=traj.ts.dtype))
     for k in range(10):
         t, t_next = ts[k], ts[k + 1]
