@@ -33,7 +33,8 @@ def main() -> None:
     import torch
 
     from sandbox.app.settings import Settings
-    from sandbox.app.state import LIVE_BUDGET_S, LIVE_TRAIN_STEPS, AppState
+    from sandbox.app.state import AppState
+    from sandbox.app.training_actions import LIVE_BUDGET_S, LIVE_TRAIN_STEPS
 
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))   # what the window does
     with tempfile.TemporaryDirectory() as tmp:
