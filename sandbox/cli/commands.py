@@ -155,10 +155,13 @@ def _check_train(args: argparse.Namespace) -> None:
         check_int(f"--{flag.replace('_', '-')}", getattr(args, flag), *rng)
     check_float("--lr", args.lr, *limits.LR)
     _check_seed(args)
+    from sandbox.cli.defaults import dataclass_defaults
     from sandbox.limits import check_fits, mlp_bytes
 
-    width, depth, batch = args.width or 128, args.depth or 3, args.batch_size or 512
-    in_dim = 2 + 32 + 2 * (args.fourier if args.fourier is not None else 16)
+    d = dataclass_defaults("sandbox.train", "TrainConfig")  # what an unset flag trains with (no torch import)
+    width, depth = args.width or d.get("width", 128), args.depth or d.get("depth", 3)
+    batch = args.batch_size or d.get("batch_size", 384)
+    in_dim = 2 + d.get("time_embed_dim", 32) + 2 * (args.fourier if args.fourier is not None else d.get("fourier", 16))
     check_fits("--batch-size", batch, mlp_bytes(width, depth, in_dim, batch=1, train=True)
                - mlp_bytes(width, depth, in_dim, batch=0, train=True),
                fixed=mlp_bytes(width, depth, in_dim, batch=0, train=True), what=f"a {width}x{depth} network")
