@@ -40,7 +40,7 @@ def trees(features: np.ndarray, key) -> dict:
     import torch
 
     from tdl.embedding import EmbedConfig, embed
-    from tdl.plot import step_guides
+    from tdl.plot_guides import step_guides
 
     out = {}
     threads = torch.get_num_threads()

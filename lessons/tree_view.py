@@ -3,7 +3,7 @@ coloured by what it becomes, with one step highlighted (its points bright, its r
 
 The same `draw_paths` draws the true 2D paths and the tree's display coordinates, so the learner
 compares like with like. The faint part depends only on the data and the rectangle and is cached;
-a frame redraws only the highlighted step. Colours are tdl's (`tdl.plot.prompt_colors`).
+a frame redraws only the highlighted step. Colours are tdl's (`tdl.plot_colors.prompt_colors`).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ _CACHE: dict = {}
 
 def colors(labels: np.ndarray) -> np.ndarray:
     """(N, 3) uint8 colour of each label (tdl's palette)."""
-    from tdl.plot import prompt_colors
+    from tdl.plot_colors import prompt_colors
 
     lab = np.asarray(labels, np.int64)
     pal = np.asarray(prompt_colors(int(lab.max()) + 1), np.uint8)

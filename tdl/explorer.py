@@ -13,7 +13,7 @@ import numpy as np
 
 from sandbox.errors import UserError
 from tdl.explorer_state import HELP_ROWS, HELP_TITLE, ExplorerState
-from tdl.plot import label_steps
+from tdl.plot_guides import label_steps
 
 BG = (250, 250, 250)
 INK = (40, 40, 40)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tdl.plot import prompt_colors, step_guides
+from tdl.plot_colors import prompt_colors
+from tdl.plot_guides import step_guides
 
 PANEL_W = 240  # right-hand panel: legend and the hovered image
 SLIDER_H = 44  # bottom strip: the step slider
@@ -74,9 +75,9 @@ class ExplorerState:
         self.resize(size)
 
     def _label_positions(self) -> np.ndarray:
-        """Ring labels along the widest empty wedge of the tree (`tdl.plot.label_angle`): never on the
+        """Ring labels along the widest empty wedge of the tree (`tdl.plot_guides.label_angle`): never on the
         points, and inside the fitted view. Step 0 (a disk at the centre) is labelled at its edge."""
-        from tdl.plot import label_angle
+        from tdl.plot_guides import label_angle
         g = self.guides
         if g.kind != "ring":
             return np.zeros((self.S, 2))

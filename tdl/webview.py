@@ -58,7 +58,8 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
     """The JSON `DSW.tree` reads, from a TreeData (and its TrajectoryData, if it matches)."""
     from sandbox.web import quantize
     from sandbox.web.player import theme_colors, view_box
-    from tdl.plot import prompt_colors, step_guides
+    from tdl.plot_colors import prompt_colors
+    from tdl.plot_guides import step_guides
 
     Y = np.asarray(tree.Y, dtype=np.float32)
     if traj is not None and tuple(traj.features.shape[:2]) != Y.shape[:2]:
@@ -90,13 +91,13 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
 
 
 def step_labels(Y: np.ndarray, guides, times) -> dict:
-    """The rings'/bands' t labels the page draws, as the static figure (`tdl.plot._draw_guides`):
-    `steps` (`tdl.plot.label_steps`), their `texts`; radial: `angle`, the direction of the widest empty
-    wedge (`tdl.plot.label_angle`), and `half`, how far each labelled ring's points reach beyond its
+    """The rings'/bands' t labels the page draws, as the static figure (`tdl.plot_guides.draw_guides`):
+    `steps` (`tdl.plot_guides.label_steps`), their `texts`; radial: `angle`, the direction of the widest empty
+    wedge (`tdl.plot_guides.label_angle`), and `half`, how far each labelled ring's points reach beyond its
     radius (98th percentile; step 0: the disk's radius), so a label starts just outside its ring.
     The page slides each label along its ring (radial) or up (rectilinear) until it covers no point
     and no other label, and leaves it out where no such place is near."""
-    from tdl.plot import label_angle, label_steps
+    from tdl.plot_guides import label_angle, label_steps
 
     S = Y.shape[0]
     steps = label_steps(S)

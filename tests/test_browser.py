@@ -187,7 +187,7 @@ def test_tree_page_labels_steps_off_the_data(browser, tmp_path, layout):
     page, errors, requests = _open(browser, out)
     view = "document.querySelector('.dsw').dsw"
     labels = page.evaluate(f"{view}.labels()")
-    assert len(labels) >= 4, labels  # of the 8 steps labelled (tdl.plot.label_steps)
+    assert len(labels) >= 4, labels  # of the 8 steps labelled (tdl.plot_guides.label_steps)
     assert {lab["text"] for lab in labels} <= {f"t={t:.2f}" for t in times}
     pts = np.array(page.evaluate(f"(() => {{ const v = {view}, out = [];"
                                  f" for (let s = 0; s < {S}; s++) for (let i = 0; i < {I}; i++)"

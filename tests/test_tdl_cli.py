@@ -9,7 +9,7 @@ from PIL import Image
 
 from tdl.cli import main
 from tdl.embedding import EmbedConfig
-from tdl.plot import prompt_colors
+from tdl.plot_colors import prompt_colors
 from tdl.synthetic import branching
 from tdl.trajectory import TrajectoryData
 from tdl.tree import TreeData

@@ -6,8 +6,11 @@ from PIL import Image
 
 from sandbox.errors import UserError
 from tdl import layout as lay
-from tdl.plot import (choose_thumbnails, hits_box, make_figure, plot_tree, prompt_colors, step_guides,
-                      summary_line)
+from tdl.plot import make_figure, plot_tree, summary_line
+from tdl.plot_colors import prompt_colors
+from tdl.plot_guides import step_guides
+from tdl.plot_placement import hits_box
+from tdl.plot_thumbnails import choose_thumbnails
 from tdl.tree import WEDGE, fill_disc, widest_gap
 from tdl_synthetic import synthetic
 
@@ -298,3 +301,18 @@ def test_tdl_embed_fills_the_disc():
     tree = embed_trajectory(traj, config, progress=False)
     assert _hull_share(raw) < 0.3 and _hull_share(tree.Y) > 0.5
     np.testing.assert_allclose(np.hypot(*tree.Y.transpose(2, 0, 1)), np.hypot(*raw.transpose(2, 0, 1)), rtol=1e-5)
+
+
+def test_names_from_before_the_split_still_import_from_tdl_plot():
+    """tdl/plot.py was split into plot_colors/guides/placement/thumbnails: code written against the
+    old module keeps working, and `tdl.plot` is still the callable module."""
+    import tdl
+    import tdl.plot as P
+    from tdl import plot_colors, plot_guides, plot_placement, plot_thumbnails
+
+    for name in P.__all__:
+        assert hasattr(P, name), name
+    assert P.prompt_colors is plot_colors.prompt_colors and P.step_guides is plot_guides.step_guides
+    assert P.place_thumbnails is plot_placement.place_thumbnails
+    assert P.choose_thumbnails is plot_thumbnails.choose_thumbnails
+    assert tdl.plot is P and callable(P)

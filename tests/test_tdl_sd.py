@@ -329,8 +329,8 @@ def test_partly_decoded_trajectory_in_figure_explorer_and_web_page(tiny, tmp_pat
                             decode_steps=[0, 4], image_size=16, progress=False)
     tree = embed_trajectory(tr, EmbedConfig(n_iter=30, perplexity=2), progress=False)
     import tdl.plot
-    drawn, real = [], tdl.plot._draw_thumbnails
-    monkeypatch.setattr(tdl.plot, "_draw_thumbnails", lambda fig, ax, Y, im, picks, *a, **k: drawn.extend(picks) or
+    drawn, real = [], tdl.plot.draw_thumbnails
+    monkeypatch.setattr(tdl.plot, "draw_thumbnails", lambda fig, ax, Y, im, picks, *a, **k: drawn.extend(picks) or
                         real(fig, ax, Y, im, picks, *a, **k))
     assert plot_tree(tree, tmp_path / "t.png", tr, thumbnails=4, dpi=50).stat().st_size > 0
     assert drawn and {s for s, _ in drawn} <= {0, 4} and 0 in {s for s, _ in drawn}  # half-way -> step 0
