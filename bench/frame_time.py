@@ -71,7 +71,7 @@ def timed(fn, frames: int):
 
 def time_window(model, dataset, size, particles, traces, frames, setup=None):
     """Per-frame wall time of App.frame (events + state + drawing + flip)."""
-    from sandbox.app import engine
+    from sandbox.app import engine, pane_actions
     from sandbox.app.settings import Settings
     from sandbox.app.window import App
 
@@ -81,7 +81,7 @@ def time_window(model, dataset, size, particles, traces, frames, setup=None):
                   auto_train=False, autosave=False, out_dir=tmp)
         st = app.state
         st.models = {engine.model_key(model): model}
-        st._adopt_settings_of(engine.model_key(model))
+        pane_actions.adopt_settings_of(st, engine.model_key(model))
         if setup:
             setup(st)
         st.resample()

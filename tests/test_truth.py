@@ -280,7 +280,7 @@ def test_offer_banner_and_score_panel_answer_clicks(app):
     _post(pygame.MOUSEBUTTONDOWN, pos=app._score_head.center, button=1)
     app.run_frames(1)
     assert not st.score_open                                 # collapsed to its header
-    from sandbox.app.state import ModelOffer
+    from sandbox.app.state_types import ModelOffer
 
     shown = st.models[("flow",)]
     st.offer = ModelOffer(("flow",), exact("flow"), "Training stopped at step 3 of 30. Use the new model?")

@@ -1,5 +1,5 @@
-"""AppState's file actions for data and models: open a points file, picture, model or session;
-save the drawing. Functions of the state (no mixin): every attribute they use is AppState's."""
+"""AppState's data actions: a preset with its shipped models; open a points file, picture, model or
+session; save the drawing. Functions of the state (no mixin): every attribute they use is AppState's."""
 from __future__ import annotations
 
 import time
@@ -10,10 +10,34 @@ import numpy as np
 
 from sandbox.errors import UserError
 
-from . import engine, session
+from . import engine, names, pane_actions, session
 
 if TYPE_CHECKING:
     from .state import AppState
+
+
+def set_preset(st: "AppState", name: str, n: int = 2000) -> None:
+    """Start over on the preset `name` (n points) with its shipped models, or train one."""
+    from sandbox.datasets import canonical_name, make_preset
+
+    name = canonical_name(name)
+    ps = make_preset(name, n=n, seed=st._seed)
+    st.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
+    st._saved_version = st.drawing.version
+    shipped = engine.shipped_models(name) if st.load_shipped else []
+    pane_actions.replace_models(st, {engine.model_key(m): m for m in shipped})
+    title = names.display("preset", name)
+    if st.models:
+        if st.panes[0].settings.model_key() not in st.models:
+            pane_actions.adopt_settings_of(st, next(iter(st.models)))
+        kinds = " and ".join("flow matching" if k[0] == "flow" else "DDPM" for k in st.models)
+        st.say(f"{title}: pretrained {kinds} model loaded")
+        st._show_models()
+    else:
+        st._show_models()
+        if st.auto_train:
+            st.say(f"{title}: no pretrained model, training one now")
+            st.train()
 
 
 def load_file(st: "AppState", path: Any) -> None:
@@ -41,7 +65,7 @@ def _load_file(st: "AppState", p: Path) -> None:
 
     ps = load_points(p, n=2000, seed=st._seed)
     st.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-    st._replace_models({})
+    pane_actions.replace_models(st, {})
     st._show_models()
     classes = f", {ps.num_classes} classes" if ps.labels is not None else ""
     st.say(f"loaded {p.name}: {len(ps)} points{classes} - press Train")
@@ -52,8 +76,8 @@ def _load_model_file(st: "AppState", p: Path) -> None:
     key = engine.model_key(m)
     # a model brings its own data: models trained on anything else no longer apply
     _show_model_data(st, m)
-    st._replace_models({key: m})
-    st._adopt_settings_of(key)
+    pane_actions.replace_models(st, {key: m})
+    pane_actions.adopt_settings_of(st, key)
     st.say(f"loaded model {p.name}")
     st._show_models()
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.errors import UserError
 
-from . import session
+from . import pane_actions, session
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def load_session(st: "AppState", path: Any) -> None:
     st.loop = bool(meta.get("loop", True))
     st._noise_seed = int(meta.get("noise_seed", 0))
     st._new_noise()
-    st._replace_models({tuple(k.split("/")): m for k, m in models.items()})
+    pane_actions.replace_models(st, {tuple(k.split("/")): m for k, m in models.items()})
     st.set_progress(float(meta.get("progress", 0.0)))
     st.say(f"loaded session {Path(path).name}" + (f" with {len(models)} model(s)" if models else ""))
     st._show_models()

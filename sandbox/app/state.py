@@ -8,14 +8,16 @@ animation and collects their results.
 The promise (identity.py): what a pane draws is the model its settings ask for now. Every
 sampled picture carries the model object and settings that made it; results that arrive for a
 model that is no longer current are dropped; a run that was stopped or came out clearly worse
-than the model on screen is *offered* (`offer`), never swapped in silently. Files, sessions and
-recording live in `data_actions.py` and `record_actions.py`, training and what becomes of a run in
-`training_actions.py`, as functions of this class.
+than the model on screen is *offered* (`offer`), never swapped in silently. The larger actions are
+functions of this class in files of their own: what the panes show in `pane_actions.py`, sampler
+and training settings in `settings_actions.py`, presets and files in `data_actions.py`, sessions
+and recording in `record_actions.py`, training and what becomes of a run in `training_actions.py`;
+the small records it holds (`Pane`, `Message`, `ModelOffer`, `Score`, `Recording`) in `state_types.py`.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,69 +26,16 @@ import numpy as np
 from sandbox.errors import UserError
 from sandbox.view import LAYERS, THEMES, ViewOptions
 
-from . import data_actions, engine, names, record_actions, session, training_actions
+from . import data_actions, engine, pane_actions, record_actions, session, settings_actions, training_actions
 from .drawing import Drawing
-from .engine import Model, Sampled
-from .identity import no_model_note
-from .settings import SAMPLERS_FOR, PaneSettings, Settings, TrainSettings
+from .engine import Model
+from .settings import Settings
+from .state_types import Message, ModelOffer, Pane, Recording, Score
 from .tasks import Tasks
-from .trainer import Outcome, Trainer
-from .training_actions import SCORE_SAMPLES
+from .trainer import Trainer
 from .training import TrainStatus
 
-MESH_SIDE = 21          # mesh: 21 x 21 points of noise carried by the sampler
-MESH_EXTENT = 2.5       # ... over [-2.5, 2.5]^2 in the model's frame
 MAX_PARTICLES = 10_000
-
-
-@dataclass
-class Message:
-    text: str
-    level: str = "info"   # info | warn | error
-    at: float = 0.0
-
-
-@dataclass
-class Pane:
-    """One animation: its settings, its sampled trajectory, mesh and field (data coordinates)."""
-
-    settings: PaneSettings
-    sampled: Sampled | None = None
-    mesh: Any = None
-    field: Any = None
-    note: str = ""          # why nothing is drawn, e.g. "no model for these settings — Train"
-    version: int = 0        # bumps when the trajectory changes (caches)
-
-
-@dataclass
-class ModelOffer:
-    """A finished run that did not replace the model on screen: the user decides."""
-
-    key: tuple
-    model: Model
-    text: str               # the question, e.g. "Training stopped at step 300 of 2000: use it?"
-
-
-@dataclass
-class Score:
-    """The shown model's samples against the drawing (metrics.split_half), for the score panel."""
-
-    model: Model
-    ratio: float
-    value: float
-    baseline: float
-    grade: str              # good | ok | poor
-
-
-@dataclass
-class Recording:
-    """Export choices (window exports)."""
-
-    size: tuple[int, int] = (1280, 720)
-    fps: int = 30
-    seconds: float = 4.0
-    SIZES: tuple[tuple[int, int], ...] = field(
-        default=((960, 540), (1280, 720), (1920, 1080)), repr=False)
 
 
 class AppState:
@@ -175,57 +124,19 @@ class AppState:
         now = time.monotonic()
         return [m for m in self.messages if now - m.at < seconds][-3:]
 
-    # ---- settings --------------------------------------------------------------------------
-    def _set_pane(self, i: int, pane: PaneSettings, resample: bool = True) -> None:
-        pane = pane.checked()
-        if i == 0:
-            self.settings = replace(self.settings, pane=pane)
-        else:
-            self.settings = replace(self.settings, other=pane)
-        self.panes[i].settings = pane
-        if resample:
-            self._show_models()
-
+    # ---- settings (settings_actions.py) -------------------------------------------------------
     def set_pane(self, i: int = 0, **changes: Any) -> None:
         """Change pane i's objective / prediction / schedule / sampler / steps.
 
         Choosing DDPM without naming the prediction and schedule lands on a DDPM model that
         exists (the shipped ones are ε + linear) rather than on an empty pane."""
-        cur = self.panes[i].settings
-        unknown = set(changes) - set(PaneSettings.__dataclass_fields__)
-        if unknown:
-            raise UserError(f"unknown setting {sorted(unknown)[0]!r}")
-        new = replace(cur, **changes).checked()
-        if (new.objective == "ddpm" and cur.objective != "ddpm" and "prediction" not in changes
-                and "schedule" not in changes and new.model_key() not in self.models):
-            have = [k for k in self.models if k[0] == "ddpm"]
-            if have:
-                new = replace(new, prediction=have[0][1], schedule=have[0][2])
-        before = self.hints()
-        self._set_pane(i, new)
-        if i == 0:
-            self._say_new_hints(before)
+        settings_actions.set_pane(self, i, **changes)
 
     def cycle_sampler(self, i: int = 0, step: int = 1) -> None:
-        cur = self.panes[i].settings
-        names = SAMPLERS_FOR[cur.objective]
-        k = (names.index(cur.sampler) + step) % len(names) if cur.sampler in names else 0
-        self.set_pane(i, sampler=names[k])
+        settings_actions.cycle_sampler(self, i, step)
 
     def set_train(self, **changes: Any) -> None:
-        unknown = set(changes) - set(TrainSettings.__dataclass_fields__)
-        if unknown:
-            raise UserError(f"unknown training setting {sorted(unknown)[0]!r}")
-        t = replace(self.settings.train, **changes).checked()
-        before = self.hints()
-        self.settings = replace(self.settings, train=t)
-        self._say_new_hints(before)
-
-    def _say_new_hints(self, before: list[str]) -> None:
-        """A choice known to train slowly or poorly is said when it is made, not only at Train."""
-        for h in self.hints():
-            if h not in before:
-                self.say(h, "warn")
+        settings_actions.set_train(self, **changes)
 
     def set_guidance(self, w: float) -> None:
         self.settings = replace(self.settings, guidance=float(np.clip(w, 0.0, 10.0)))
@@ -317,7 +228,7 @@ class AppState:
                 self.progress = min(1.0, self.progress + dt * self.speed / self.duration)
         record_actions.maybe_autosave(self)
 
-    # ---- what the panes show -----------------------------------------------------------------
+    # ---- what the panes show (pane_actions.py) ------------------------------------------------
     def _new_noise(self) -> None:
         g = np.random.default_rng(self._noise_seed)
         self.x_T = g.standard_normal((self.settings.particles, 2)).astype(np.float32)
@@ -328,146 +239,46 @@ class AppState:
         self._new_noise()
         self.resample()
 
-    def _clear_panes(self) -> None:
-        for p in self.panes:
-            p.sampled = p.mesh = p.field = None
-            p.note = ""
-            p.version += 1
-
     def _show_models(self) -> None:
         """After anything that may change which model a pane asks for: drop every picture (and
         released path, and score) that is not of the current model, then resample."""
-        for i, p in enumerate(self.panes):
-            model = self.models.get(p.settings.model_key())
-            s = p.sampled
-            if s is None:
-                continue
-            if s.source.preview_run:
-                keep = (self.training.running and self.training.run == s.source.preview_run
-                        and self.training.key == p.settings.model_key())
-            else:
-                keep = model is not None and s.source.shows(model)
-            if not keep:
-                p.sampled = p.mesh = p.field = None
-                p.version += 1
-        current = self.models.get(self.panes[0].settings.model_key())
-        if self.released and self.released_model is not current:
-            self.released.clear()
-        if self.score is not None and self.score.model is not current:
-            self.score = None
-        self.resample()
+        pane_actions.show_models(self)
 
     def resample(self) -> None:
         """Re-run the samplers for display (in the worker); both panes use the same noise."""
-        s = self.settings
-        for i in range(2):
-            pane = self.panes[i]
-            model = self.models.get(pane.settings.model_key())
-            if model is None:
-                previewing = (self.training.running and self.training.key == pane.settings.model_key()
-                              and pane.sampled is not None)
-                if not previewing:
-                    pane.sampled = pane.mesh = pane.field = None
-                    pane.version += 1
-                    pane.note = (f"training {pane.settings.title().split(' · ')[0]}..."
-                                 if self.training.key == pane.settings.model_key() and self.training.running
-                                 else no_model_note(pane.settings))
-                continue
-            if i == 1 and not self.compare:
-                continue
-            if pane.sampled is None:
-                pane.note = "sampling..."
-            self._tasks.submit(f"pane{i}", _sampler_job(model, self.x_T, pane.settings, s.guidance,
-                                                        s.cls, self._noise_seed, self.options,
-                                                        self.drawing.points if i == 0 else None))
+        pane_actions.resample(self)
 
     def use_model(self, model: Model) -> None:
         """Show `model` (trained, loaded, or an engine.ExactModel) in the panes asking for its kind."""
-        key = engine.model_key(model)
-        self.models[key] = model
-        self.models_stale = False
-        self._drop_offer(key)
-        if self.panes[0].settings.model_key() != key and not self.compare:
-            self._adopt_settings_of(key)
-        self._show_models()
-
-    def _adopt_settings_of(self, key: tuple) -> None:
-        """Point pane A at a model we have (e.g. the shipped one is DDPM)."""
-        pane = self.settings.pane
-        if pane.model_key() == key:
-            return
-        if key[0] == "flow":
-            pane = replace(pane, objective="flow")
-        else:
-            pane = replace(pane, objective="ddpm", prediction=key[1], schedule=key[2])
-        self._set_pane(0, pane.checked(), resample=False)
-
-    def _replace_models(self, models: dict[tuple, Model]) -> None:
-        """A new data set or file: these models, no others, no pending offer, no training."""
-        self.trainer.abandon()
-        self.models = dict(models)
-        self.models_stale = False
-        self.offer = None
-        self.released.clear()
-        self.score = None
-        self._clear_panes()
+        pane_actions.use_model(self, model)
 
     def release_particle_at(self, x: float, y: float) -> bool:
         """Drop a particle into the noise at (x, y) (data coordinates) and follow its path."""
-        model = self.models.get(self.panes[0].settings.model_key())
-        if model is None:
-            self.say("train a model first, then click to release particles", "warn")
-            return False
-        z = np.asarray(model.normalizer.forward(np.array([[x, y]], np.float64)), np.float32)
-        s = self.settings
-        seed = self._noise_seed * 1000 + len(self.released)
-        pane = self.panes[0].settings
-        self._tasks.submit(f"release{len(self.released)}-{time.monotonic()}",
-                           lambda: engine.sample(model, z, pane, s.guidance, s.cls, seed))
-        if not self.playing or self.progress > 0.9:
-            self.progress, self.playing, self._held = 0.0, True, 0.0
-        return True
+        return pane_actions.release_particle_at(self, x, y)
 
     def clear_released(self) -> None:
         self.released.clear()
 
     def _poll(self) -> None:
+        """Collect finished background work: samples, released paths, judged and finished runs."""
         for done in self._tasks.poll():
             if done.bug:
                 self.bug(done.bug)
             elif done.error:
                 self.say(done.error, "error")
             elif done.tag.startswith("pane"):
-                self._take_samples(int(done.tag[4:]), *done.value)
+                pane_actions.take_samples(self, int(done.tag[4:]), *done.value)
             elif done.tag.startswith("release"):
-                sampled: Sampled = done.value
-                current = self.models.get(self.panes[0].settings.model_key())
-                if current is not None and sampled.source.shows(current):
-                    if self.released_model is not current:
-                        self.released.clear()
-                    self.released_model = current
-                    self.released.append(sampled.traj.xs[:, 0].numpy())
-                    del self.released[:-12]
+                pane_actions.take_released(self, done.value)
             elif done.tag == "judge":
-                self._judged(*done.value)
+                training_actions.on_judged(self, *done.value)
             elif done.tag == "record":
                 self.say(f"saved {done.value}")
         for out in self.trainer.poll():
-            self._training_outcome(out)
+            training_actions.on_outcome(self, out)
         if self._live_pending and self.trainer.idle and not self.drawing.in_stroke:
             self._live_pending = False
-            self._train_live()
-
-    def _take_samples(self, i: int, sampled: Sampled, mesh: Any, fld: Any, score: Score | None) -> None:
-        """A sampler result arrived: use it only if it is of the model pane i asks for now."""
-        pane = self.panes[i]
-        model = self.models.get(pane.settings.model_key())
-        if model is None or not sampled.source.shows(model):
-            return  # made for a model that is gone (reset, switched, replaced): never drawn
-        pane.sampled, pane.mesh, pane.field, pane.note = sampled, mesh, fld, ""
-        pane.version += 1
-        if i == 0 and score is not None:
-            self.score = score
+            training_actions.train_live(self)
 
     def busy(self) -> bool:
         """Sampling or training still running (lessons wait for it)."""
@@ -484,28 +295,9 @@ class AppState:
                 return
         raise TimeoutError("background work did not finish")
 
-    # ---- data --------------------------------------------------------------------------------
+    # ---- data (data_actions.py) ----------------------------------------------------------------
     def set_preset(self, name: str, n: int = 2000) -> None:
-        from sandbox.datasets import canonical_name, make_preset
-
-        name = canonical_name(name)
-        ps = make_preset(name, n=n, seed=self._seed)
-        self.drawing.replace(ps.points, ps.labels, ps.class_names, ps.name)
-        self._saved_version = self.drawing.version
-        shipped = engine.shipped_models(name) if self.load_shipped else []
-        self._replace_models({engine.model_key(m): m for m in shipped})
-        title = names.display("preset", name)
-        if self.models:
-            if self.panes[0].settings.model_key() not in self.models:
-                self._adopt_settings_of(next(iter(self.models)))
-            kinds = " and ".join("flow matching" if k[0] == "flow" else "DDPM" for k in self.models)
-            self.say(f"{title}: pretrained {kinds} model loaded")
-            self._show_models()
-        else:
-            self._show_models()
-            if self.auto_train:
-                self.say(f"{title}: no pretrained model, training one now")
-                self.train()
+        data_actions.set_preset(self, name, n)
 
     def _data_changed(self) -> None:
         if self.models:
@@ -601,7 +393,7 @@ class AppState:
 
     def reset_model(self) -> None:
         """Forget the trained models (back to untrained: the data alone)."""
-        self._replace_models({})
+        pane_actions.replace_models(self, {})
         self._show_models()
         self.say("models reset: press Train")
 
@@ -613,15 +405,6 @@ class AppState:
     def _drop_offer(self, key: tuple) -> None:
         if self.offer is not None and self.offer.key == key:
             self.offer = None
-
-    def _training_outcome(self, out: Outcome) -> None:
-        training_actions.on_outcome(self, out)
-
-    def _judged(self, out: Outcome, model: Model, prev: Model, r_new: float, r_old: float) -> None:
-        training_actions.on_judged(self, out, model, prev, r_new, r_old)
-
-    def _train_live(self) -> None:
-        training_actions.train_live(self)
 
     def accept_offer(self) -> None:
         """Use the offered (stopped or worse) model instead of the one shown."""
@@ -653,17 +436,10 @@ class AppState:
         return record_actions.save_canvas(self, path, size)
 
     def set_record_size(self, size: tuple[int, int]) -> None:
-        from sandbox.export import parse_size
-
-        w, h = parse_size(size)
-        if not (160 <= w <= 1920 and 120 <= h <= 1080):
-            raise UserError(f"export size {w}x{h}: choose up to 1920x1080")
-        self.recording.size = (w, h)
+        self.recording.set_size(size)
 
     def cycle_record_size(self) -> None:
-        sizes = list(self.recording.SIZES)
-        i = sizes.index(self.recording.size) if self.recording.size in sizes else -1
-        self.recording.size = sizes[(i + 1) % len(sizes)]
+        self.recording.cycle_size()
 
     # back-compatible names (tests and lessons read them)
     @property
@@ -696,31 +472,3 @@ class AppState:
         record_actions.maybe_autosave(self, force=True)
         self.trainer.join(2.0)
         self._tasks.shutdown()
-
-
-def _sampler_job(model: Model, x_T: np.ndarray, pane: PaneSettings, guidance: float, cls: int,
-                 seed: int, options: ViewOptions, data: np.ndarray | None):
-    """Work for the sampler thread: the animation, the mesh and field if shown, and the score
-    of the samples against `data` (pane A only)."""
-    def job():
-        sampled = engine.sample(model, x_T, pane, guidance, cls, seed)
-        mesh = None
-        if options.mesh:
-            from sandbox.view import Mesh
-            from sandbox.view.field_view import grid_points
-
-            e = MESH_EXTENT
-            g = grid_points((-e, e, -e, e), MESH_SIDE, MESH_SIDE)
-            m = engine.sample(model, g, pane, guidance, cls, seed, deterministic=True)
-            mesh = Mesh(m.traj, MESH_SIDE, MESH_SIDE)
-        fld = engine.DataField(model, guidance, cls)
-        score = None
-        if data is not None and len(data) >= 20 and (cls is None or cls < 0):
-            import torch
-
-            from sandbox import metrics
-
-            c = metrics.split_half(sampled.traj.xs[-1][:SCORE_SAMPLES], torch.as_tensor(data))
-            score = Score(model, c.ratio, c.value, c.baseline, metrics.grade(c.ratio))
-        return sampled, mesh, fld, score
-    return job

@@ -13,6 +13,7 @@ from sandbox.errors import UserError
 from . import engine
 from .engine import Model, Sampled
 from .settings import PaneSettings
+from .state_types import ModelOffer
 from .trainer import Outcome
 
 if TYPE_CHECKING:
@@ -140,8 +141,6 @@ def on_judged(st: "AppState", out: Outcome, model: Model, prev: Model, r_new: fl
 
 
 def _offer(st: "AppState", out: Outcome, model: Model, why: str) -> None:
-    from .state import ModelOffer  # state imports this module
-
     st.offer = ModelOffer(out.key, model, f"{why}. Use the new model?")
     st.say(f"{why}: still showing the previous model", "warn")
     st._show_models()
