@@ -52,12 +52,19 @@ def check_instances(num_instances: int) -> str | None:
     return (f"only {num_instances} instances per step: with fewer than {MIN_INSTANCES} the steps may not keep to "
             f"their rings/bands (the picture can mislead); sample at least {MIN_INSTANCES} "
             f"(e.g. more instances per prompt)")
-INITS = ("auto", "random", "aligned", "pca")
-# init="auto": layouts of this many instances per step or more start from the principal plane ("pca");
-# random starts there put groups that the data keeps together far apart (branching family, 10 steps: radial
-# one arc per data group 0.83-0.88 at 500-1000 per step vs 1.0; rectilinear: whole up to 2000 (the
-# principal start 0.983 there), bands 0.946 at 5000 and a branch jumping across at 20,000; docs/BENCHMARKS.md)
-PCA_INIT_MIN = {"radial": 500, "rectilinear": 5000}
+INITS = ("auto", "random", "aligned", "pca", "pca_angle")
+# init="auto": rectilinear layouts of this many instances per step or more start from the principal plane
+# ("pca"): random starts there put groups that the data keeps together far apart (bands whole up to 2000
+# (the principal start 0.983 there), 0.946 at 5000 and a branch jumping across at 20,000; docs/BENCHMARKS.md)
+PCA_INIT_MIN = {"rectilinear": 5000}
+# radial layouts of this many or more start from the principal plane's angles on the reference's rings
+# ("pca_angle"): random starts split a data group into two arcs (branching family, 10 steps, one arc per
+# data group: 0.97 at 200, 0.935 at 300 over 10 seeds, 0.83-0.88 at 500-1000) where "pca_angle" keeps 1.0
+# up to 20,000 ("pca"'s compact start as well, but it cost step separation at 200: 0.983 vs 0.997); below
+# 200 random starts kept every group in one arc and "pca_angle" lost trustworthiness and separation (50 per
+# step: 0.811 / 0.850 vs 0.866 / 0.978); docs/BENCHMARKS.md
+PCA_ANGLE_MIN = {"radial": 200}
+ALIGN_SCALES = ("auto", "constant", "persistence")
 
 
 @dataclass
@@ -81,6 +88,10 @@ class EmbedConfig:
     disp_sigma_final: float = 8.0
     align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05: with it instances
     # wander round the rings (digits at w_d 2: normalised alignment 0.13 vs 0.03-0.05; docs/TDL.md)
+    align_scale: str = "auto"  # "constant" (reference) | "persistence": w_a times min(1, 3 p_s / max p)
+    # between steps s and s + 1, p_s the share of neighbours kept (tdl/persistence.py) | "auto": persistence
+    # for radial (noisy steps keep their neighbourhoods: 50 x 200 display trust +0.019 drift, +0.034
+    # branching), constant for rectilinear (unmeasured there)
     radius: float = 20.0  # ring radius of steps >= 1 during optimisation (radial)
     init_spread: float = 20.0  # initial points within radius +- init_spread
     stretch: float = 35.0  # display: ring/band centres move out by stretch * step
@@ -98,7 +109,8 @@ class EmbedConfig:
     n_neighbors: int | None = None  # approx: default 3 * perplexity
     grid_spacing: float = 0.4  # approx: node spacing of the repulsion grid (embedding units)
     init: str = "auto"  # "random" (reference) | "aligned" (one angle per instance) | "pca" (principal
-    # plane, `principal_start`) | "auto": "pca" from PCA_INIT_MIN[layout] instances per step, else "random"
+    # plane, `principal_start`) | "pca_angle" (angles from the principal plane, radii as "random") | "auto":
+    # "pca_angle" from PCA_ANGLE_MIN[layout] instances per step, "pca" from PCA_INIT_MIN[layout], else "random"
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50  # loss values every this many iterations (each costs one extra pass: 5 % at 10)
@@ -107,7 +119,7 @@ class EmbedConfig:
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
-                      "align_weight": 0.05, "grid_spacing": 0.4,
+                      "align_weight": 0.05, "align_scale": "constant", "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
                       "display": "shift",
                       **overrides})
@@ -120,6 +132,8 @@ class EmbedConfig:
             raise UserError(f"unknown display {self.display!r}; choose one of {', '.join(lay.DISPLAYS)}")
         if self.init not in INITS:
             raise UserError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
+        if self.align_scale not in ALIGN_SCALES:
+            raise UserError(f"unknown align_scale {self.align_scale!r}; choose one of {', '.join(ALIGN_SCALES)}")
         if self.n_iter < 1:
             raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
         if not 0 <= self.free_iters < self.n_iter:
@@ -166,16 +180,24 @@ class EmbedConfig:
         return dataclasses.replace(
             self, learning_rate=self.resolved_learning_rate(num_instances),
             method=self.resolved_method(num_instances, num_steps), init=init,
-            disp_weight=self.resolved_disp_weight(init),
+            disp_weight=self.resolved_disp_weight(init), align_scale=self.resolved_align_scale(),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
 
     def resolved_init(self, num_instances: int) -> str:
-        """"auto": "pca" with at least PCA_INIT_MIN[layout] instances per step, else "random" (what the
-        fidelity of 200 per step was measured with; bench/tdl_fidelity.py)."""
+        """"auto": "pca" with at least PCA_INIT_MIN[layout] instances per step (rectilinear), "pca_angle" with
+        at least PCA_ANGLE_MIN[layout] (radial), else "random" (bench/tdl_fidelity.py, bench/tdl_layouts.py)."""
         if self.init != "auto":
             return self.init
-        return "pca" if num_instances >= PCA_INIT_MIN.get(self.layout, 500) else "random"
+        if num_instances >= PCA_INIT_MIN.get(self.layout, math.inf):
+            return "pca"
+        return "pca_angle" if num_instances >= PCA_ANGLE_MIN.get(self.layout, math.inf) else "random"
+
+    def resolved_align_scale(self) -> str:
+        """"auto": "persistence" for radial, "constant" for rectilinear (tdl/persistence.py)."""
+        if self.align_scale != "auto":
+            return self.align_scale
+        return "persistence" if self.layout == "radial" else "constant"
 
     def resolved_disp_weight(self, init: str = "random") -> float:
         """"auto": 2 for radial; 0.2 for rectilinear, 0.5 when it starts from the principal plane (`init`
@@ -273,8 +295,10 @@ def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.f
 
     "random" (reference): `along ~ U[max(0, r_s - spread), r_s + spread]`, angle ~ U[0, 2 pi)
     (rectilinear: cross axis ~ U[-pi R, pi R)); "aligned": the same but one angle per instance for all
-    steps; "pca": `principal_start` (each step's first two principal coordinates, turned to agree with
-    the next step's), scaled per step to standard deviation 1e-4, as scikit-learn's PCA init."""
+    steps; "pca_angle": the same radii, each point's angle about its step's centre in `principal_start`
+    (rectilinear: the ring cut open); "pca": `principal_start` (each step's first two principal
+    coordinates, turned to agree with the next step's), scaled per step to standard deviation 1e-4, as
+    scikit-learn's PCA init."""
     if config.init == "pca":
         if x is None:
             raise ValueError("init='pca' needs the intermediate points")
@@ -292,6 +316,11 @@ def initial_positions(S: int, I: int, config: EmbedConfig, device, dtype=torch.f
     along = lo[:, None] + u * (target + config.init_spread - lo)[:, None]
     v = torch.rand(1 if config.init == "aligned" else S, I, generator=g, dtype=torch.float64).expand(S, I)
     theta = 2 * math.pi * v
+    if config.init == "pca_angle":  # the data's large-scale arrangement, the reference's ring geometry
+        if x is None:
+            raise ValueError("init='pca_angle' needs the intermediate points")
+        y = principal_start(x).cpu()
+        theta = torch.remainder(torch.atan2(y[..., 1], y[..., 0]), 2 * math.pi)
     across = theta if config.layout == "radial" else config.radius * (theta - math.pi)
     return lay.join(along, across, config.layout).to(device=device, dtype=dtype)
 
@@ -335,6 +364,10 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
     gains = torch.ones_like(Y)
     target = lay.targets(S, config.layout, config.radius, device=dev, dtype=dtype)
     eta, radial = config.learning_rate, config.layout == "radial"
+    w_a = config.align_weight  # a number, or (S, 1) with the data's persistence between steps
+    if config.align_scale == "persistence" and S > 1:
+        from tdl.persistence import alignment_scale
+        w_a = config.align_weight * alignment_scale(x).to(dev, dtype)[:, None]
     repulse, work = None, {}
     if not exact:
         repulse = ((lambda Y: repulsion_grid(Y, config.grid_spacing)) if config.resolved_method(I) == "approx"
@@ -373,9 +406,9 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
         along, across = lay.split(Y + update, config.layout)
         along = along - config.disp_rate * config.disp_weight * d_grad
         if radial:
-            across = torch.remainder(across - config.align_weight * a_grad, 2 * math.pi)
+            across = torch.remainder(across - w_a * a_grad, 2 * math.pi)
         else:
-            across = across - config.radius * config.align_weight * a_grad
+            across = across - config.radius * w_a * a_grad
         Y = lay.join(along, across, config.layout)
         losses = None
         if log:

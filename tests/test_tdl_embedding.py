@@ -159,13 +159,13 @@ def test_principal_start_turns_each_step_onto_the_next():
 
 def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     """Radial, 500 per step: a random start splits a group that the data keeps whole into two arcs
-    (seed 0: one arc per data group 0.65); the principal-plane start keeps every group in one arc."""
+    (seed 0: one arc per data group 0.65); the principal-plane angles keep every group in one arc."""
     from tdl.embedding import PCA_INIT_MIN
     from tdl.metrics import arcs
     from tdl.synthetic import branching, branching_nodes
-    n, m = PCA_INIT_MIN["radial"], PCA_INIT_MIN["rectilinear"]
-    assert EmbedConfig().resolved(n).init == "pca"
-    assert EmbedConfig().resolved(n - 1).init == "random"
+    n, m = 500, PCA_INIT_MIN["rectilinear"]
+    assert EmbedConfig().resolved(n).init == "pca_angle"
+    assert EmbedConfig().resolved(20_000).init == "pca_angle"
     rect = EmbedConfig(layout="rectilinear")
     assert (rect.resolved(m).init, rect.resolved(m).disp_weight) == ("pca", 0.5)
     assert (rect.resolved(m - 1).init, rect.resolved(m - 1).disp_weight) == ("random", 0.2)
@@ -190,3 +190,53 @@ def test_principal_start_puts_the_first_axis_across_the_band():
         for s in range(3):  # each step scaled on its own
             corr = torch.corrcoef(torch.stack((y[s, :, col], p[s, :, 0])))[0, 1]
             assert corr > 0.999, (layout, s, corr)
+
+
+def test_init_auto_keeps_every_data_group_in_one_arc_at_200_per_step():
+    """Radial, 200 per step (the default figure's size): from the reference's random start (seed 1) two
+    sibling leaves that are one group in the data are put on opposite sides of the rings (one arc per
+    data group 0.85); starting each point at its principal-plane angle ("pca_angle", what "auto" picks
+    from PCA_ANGLE_MIN) keeps every group in one arc, with no swaps the data lacks."""
+    from tdl.embedding import PCA_ANGLE_MIN
+    from tdl.metrics import arcs, swaps
+    from tdl.synthetic import branching_nodes
+    n = PCA_ANGLE_MIN["radial"]
+    assert n <= 200
+    assert EmbedConfig().resolved(n).init == "pca_angle"
+    assert EmbedConfig().resolved(n - 1).init == "random"
+    assert EmbedConfig(layout="rectilinear").resolved(n).init == "random"
+    X, labels = branching(10, 200, 128, seed=1)
+    nodes = branching_nodes(10, 200)
+    one = {}
+    for init in ("auto", "random"):
+        r = embed(X, EmbedConfig(init=init, seed=1))
+        one[init] = arcs(r.Y, r.intermediate, nodes)["one_arc_2d"]
+        if init == "auto":
+            s = swaps(r.Y[5:], r.intermediate[5:], labels, "radial", r.config.stretch, r.config.radius)
+            assert s["swap_2d"] == 0.0, s
+    assert one["auto"] == 1.0 and one["random"] < 0.9, one
+
+
+def test_pca_angle_start_takes_the_principal_angle_and_the_random_radius():
+    import math
+
+    from tdl.embedding import initial_positions, principal_start
+    from tdl.layout import split
+    x = torch.randn(4, 50, 6, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    cfg = EmbedConfig(init="pca_angle", seed=3)
+    y = initial_positions(4, 50, cfg, "cpu", torch.float64, x)
+    ref = initial_positions(4, 50, EmbedConfig(init="random", seed=3), "cpu", torch.float64)
+    along, across = split(y, "radial")
+    p = principal_start(x)
+    want = torch.remainder(torch.atan2(p[..., 1], p[..., 0]), 2 * math.pi)
+    assert torch.allclose(torch.cos(across), torch.cos(want), atol=1e-9)
+    assert torch.allclose(torch.sin(across), torch.sin(want), atol=1e-9)
+    assert torch.allclose(along, split(ref, "radial")[0], atol=1e-9)  # radii as the reference's start
+
+
+def test_alignment_scale_follows_the_layout_and_the_reference_keeps_it_constant():
+    assert EmbedConfig().resolved(200).align_scale == "persistence"
+    assert EmbedConfig(layout="rectilinear").resolved(200).align_scale == "constant"
+    assert EmbedConfig.reference().resolved(200).align_scale == "constant"
+    with pytest.raises(UserError, match="align_scale"):
+        EmbedConfig(align_scale="bogus").validate(3, 10)
