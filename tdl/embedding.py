@@ -86,6 +86,8 @@ class EmbedConfig:
     # fidelity of the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
+    hold_band: bool | str = "auto"  # beyond one sigma the pull to the ring/band keeps its largest value
+    # (the reference's Gaussian pull vanishes there and points escape); "auto": rectilinear only
     align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05: with it instances
     # wander round the rings (digits at w_d 2: normalised alignment 0.13 vs 0.03-0.05; docs/TDL.md)
     align_scale: str = "auto"  # "constant" (reference) | "persistence": w_a times min(1, 3 p_s / max p)
@@ -119,7 +121,8 @@ class EmbedConfig:
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
         return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
-                      "align_weight": 0.05, "align_scale": "constant", "grid_spacing": 0.4,
+                      "align_weight": 0.05, "align_scale": "constant", "hold_band": False,
+                      "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
                       "display": "shift",
                       **overrides})
@@ -134,6 +137,8 @@ class EmbedConfig:
             raise UserError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
         if self.align_scale not in ALIGN_SCALES:
             raise UserError(f"unknown align_scale {self.align_scale!r}; choose one of {', '.join(ALIGN_SCALES)}")
+        if self.hold_band not in ("auto", True, False):
+            raise UserError(f"hold_band must be True, False or 'auto', got {self.hold_band!r}")
         if self.n_iter < 1:
             raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
         if not 0 <= self.free_iters < self.n_iter:
@@ -206,6 +211,11 @@ class EmbedConfig:
         if self.disp_weight == "auto":
             return 2.0 if self.layout == "radial" else (0.5 if init == "pca" else 0.2)
         return float(self.disp_weight)
+
+    def resolved_hold_band(self) -> bool:
+        """"auto": the rectilinear layout only (its bands, pulled at w_d 0.2, lost up to 7 % of a step's
+        points to the neighbouring bands at 300-1000 instances per step; radial rings hold at w_d 2)."""
+        return self.layout == "rectilinear" if self.hold_band == "auto" else bool(self.hold_band)
 
     def resolved_length_scale(self, num_instances: int) -> float:
         """"auto": sqrt(I / 200). A t-SNE layout of I points (step size growing with I) spreads over a
@@ -400,7 +410,7 @@ def iterate(x: torch.Tensor, config: EmbedConfig, Y0: torch.Tensor | None = None
             continue
         along, across = lay.split(Y, config.layout)
         sigma = config.disp_sigma_at(it)
-        d_loss, d_grad = displacement(along, target, sigma)
+        d_loss, d_grad = displacement(along, target, sigma, config.resolved_hold_band())
         theta = across if radial else across / config.radius
         a_loss, a_grad = alignment(theta, "cos" if radial else "gauss")
         along, across = lay.split(Y + update, config.layout)

@@ -131,14 +131,23 @@ def gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return torch.exp(-x * x / (2 * sigma ** 2)) / (sigma * math.sqrt(2 * math.pi))
 
 
-def displacement(along: torch.Tensor, target: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+def displacement(along: torch.Tensor, target: torch.Tensor, sigma: float,
+                 hold: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Pull each step to its ring/band. `along (S, I)`, `target (S,)` -> `(D (S,), dD/d along (S, I))`.
 
     D_s = -sum_i N(a_si; r_s, sigma^2) (Gaussian density); its pull vanishes far from the ring, as in
-    the reference, so sigma is annealed from wide to narrow (`embedding.disp_sigma`)."""
+    the reference, so sigma is annealed from wide to narrow (`embedding.disp_sigma`). `hold`: beyond
+    one sigma the pull keeps its largest value (D continued linearly, so D and its gradient are
+    continuous): points the t-SNE forces push far out are still pulled back instead of escaping."""
     x = along - target[:, None]
     g = gaussian(x, sigma)
-    return -g.sum(-1), x / sigma ** 2 * g
+    if not hold:
+        return -g.sum(-1), x / sigma ** 2 * g
+    g1 = math.exp(-0.5) / (sigma * math.sqrt(2 * math.pi))  # the density at one sigma
+    out = x.abs() > sigma
+    loss = torch.where(out, -g1 + g1 / sigma * (x.abs() - sigma), -g)
+    grad = torch.where(out, torch.sign(x) * g1 / sigma, x / sigma ** 2 * g)
+    return loss.sum(-1), grad
 
 
 def alignment(theta: torch.Tensor, kernel: str = "cos") -> tuple[torch.Tensor, torch.Tensor]:

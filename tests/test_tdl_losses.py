@@ -99,6 +99,29 @@ def test_displacement_gradient_matches_autograd():
     assert_close(grad, along.grad)
 
 
+def test_held_displacement_is_the_gaussian_well_within_one_sigma_and_a_constant_pull_beyond():
+    sigma = 8.0
+    target = torch.tensor([0.0, 20.0], dtype=torch.float64)
+    along = target[:, None] + torch.linspace(-60, 60, 241, dtype=torch.float64)  # (2, 241), steps of 0.5
+    loss, grad = displacement(along, target, sigma, hold=True)
+    plain_loss, plain_grad = displacement(along, target, sigma)
+    x = along - target[:, None]
+    inside = x.abs() <= sigma
+    assert_close(grad[inside], plain_grad[inside])
+    peak = plain_grad.abs().max()  # the Gaussian well's largest pull, at one sigma
+    assert_close(grad[~inside].abs(), peak.expand(int((~inside).sum())), rtol=1e-3, atol=0)
+    assert torch.all(torch.sign(grad[~inside]) == torch.sign(x[~inside]))  # towards the band
+    assert plain_grad.abs()[x.abs() > 5 * sigma].max() < 1e-3 * peak  # the reference's pull has vanished
+    # the loss is continuous with the gradient as its derivative: central differences, one point a row
+    h = 1e-4
+    for a in (along[:, :1] + 3.0, along[:, :1] + 50.0, target[:, None] + sigma):
+        lp, _ = displacement(a + h, target, sigma, hold=True)
+        lm, _ = displacement(a - h, target, sigma, hold=True)
+        _, g = displacement(a, target, sigma, hold=True)
+        assert_close((lp - lm) / (2 * h), g[:, 0], rtol=1e-5, atol=1e-9)
+    assert loss.shape == plain_loss.shape == (2,)
+
+
 @pytest.mark.parametrize("kernel", ["cos", "gauss"])
 def test_alignment_gradient_is_the_next_step_held_fixed(kernel):
     theta = (6 * torch.rand(4, 9, dtype=torch.float64)).requires_grad_()
