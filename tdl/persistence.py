@@ -26,11 +26,12 @@ QUERIES = 1000  # instances per step the persistence is estimated from (all of t
 
 
 def neighbour_persistence(x: torch.Tensor, k: int = PERSIST_K, queries: int = QUERIES, seed: int = 0,
-                          chunk: int = 256) -> torch.Tensor:
+                          chunk: int = 64) -> torch.Tensor:
     """`x (S, I, d)` -> `(S,)` float64 on the CPU: entry s is the mean share of an instance's `k` nearest
     neighbours at step s (self excluded) that are among its `k` nearest at step s + 1; the last entry is
     0 (no next step). From `queries` random instances (the same at every step; all when `queries >= I`),
-    each one's neighbours among all I: an unbiased estimate of the mean over every instance."""
+    each one's neighbours among all I: an unbiased estimate of the mean over every instance. Memory
+    S * chunk * I distances at a time (256 MB at 50 x 20,000); CPU 6.5 s there, one thread."""
     S, I, _ = x.shape
     k = max(1, min(k, I - 1))
     q = torch.arange(I) if queries >= I else torch.randperm(I, generator=torch.Generator().manual_seed(seed))[:queries]
