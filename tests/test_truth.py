@@ -428,3 +428,25 @@ def test_train_as_i_draw_follows_each_stroke(tmp_path):
     assert now is not first and not st.models_stale and st.offer is None
     assert st.panes[0].sampled.source.model is now
     check(st, settled=True)
+
+
+def test_score_chart_title_fits_its_width_at_any_presenter_scale():
+    import pygame
+
+    from types import SimpleNamespace
+
+    from sandbox.view.score_panel import title
+    from sandbox.view.theme import Theme
+
+    pygame.font.init()
+    score = SimpleNamespace(ratio=0.72, grade="good")  # what the title reads of a Score
+    for scale in (1.0, 1.5, 2.0, 3.0):
+        theme = Theme(scale=scale)
+        for width in (60, 200, 300, 600):
+            text = title(score, theme, width)
+            assert "0.72" in text and "(good)" in text
+            fits = theme.font(0.7).size(text)[0] <= width
+            assert fits or text == "0.72\u00d7 (good)"  # the shortest wording, where nothing fits
+        middle = theme.font(0.7).size("samples vs data 0.72\u00d7 (good)")[0]
+        wide, narrow = title(score, theme, 10_000), title(score, theme, middle)
+        assert wide.startswith("shown model:") and narrow.startswith("samples vs data")

@@ -116,6 +116,14 @@ def ema(v: np.ndarray) -> np.ndarray:
     return out
 
 
+def title(score, theme: Theme, width: int) -> str:
+    """The chart's title line: the longest wording of the shown model's score that fits `width` pixels
+    (large presenter scales leave little room; the loss label sits under it)."""
+    texts = [f"{lead}{score.ratio:.2f}\u00d7 ({score.grade})"
+             for lead in ("shown model: samples vs data ", "samples vs data ", "")]
+    return next((t for t in texts if theme.font(0.7).size(t)[0] <= width), texts[-1])
+
+
 def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
     """Left axis: quality ratio (log, 0.8x..8x) with the 1x baseline line; loss (thin, its own
     scale, right-hand label); x: training step."""
@@ -130,8 +138,8 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
     yb = int(y_of(1.0))
     for x0 in range(plot.x, plot.right, 8):
         pygame.draw.line(surf, theme.accent, (x0, yb), (min(x0 + 4, plot.right), yb), 1)
-    draw_text(surf, "data", (plot.right - 2, yb - 2), theme, mult=0.65, anchor="bottomright",
-              color=theme.accent)
+    # at the left end: the score curve ends near 1x on the right, and would run through the label there
+    draw_text(surf, "data", (plot.x + 3, yb - 2), theme, mult=0.65, anchor="bottomleft", color=theme.accent)
     for tick in (1.0, 2.0, 4.0):
         draw_text(surf, f"{tick:g}\u00d7", (plot.x - 4, int(y_of(tick))), theme, mult=0.65,
                   anchor="midright", color=theme.text_dim)
@@ -151,7 +159,8 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
         ys = plot.bottom - (y - a) / (b - a) * plot.h * 0.9
         pygame.draw.lines(surf, blend(theme.background, theme.text_dim, 0.7), False,
                           np.stack([xs, ys], 1).tolist(), 1)
-        draw_text(surf, f"loss {np.exp(np.log(10) * e[-1]):.3g}", (plot.right, plot.y), theme,
+        top = plot.y if score is None else plot.y + theme.font(0.7).get_linesize()  # under the title line
+        draw_text(surf, f"loss {np.exp(np.log(10) * e[-1]):.3g}", (plot.right, top), theme,
                   mult=0.65, anchor="topright", color=theme.text_dim)
     if status.scores and status.baseline:
         st = np.array([s for s, _ in status.scores], np.float64)
@@ -162,5 +171,4 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
         for p in pts:
             pygame.draw.circle(surf, theme.particle, p.tolist(), max(2, theme.point_px + 1))
     if score is not None:
-        draw_text(surf, f"shown model: samples vs data {score.ratio:.2f}\u00d7 ({score.grade})",
-                  (plot.x + 6, plot.y), theme, mult=0.7, color=theme.text)
+        draw_text(surf, title(score, theme, plot.w - 6), (plot.x + 6, plot.y), theme, mult=0.7, color=theme.text)
