@@ -147,17 +147,19 @@ class SparseAffinity:
         return out.view(S, I, I)
 
 
-def knn(x: torch.Tensor, k: int, chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+def knn(x: torch.Tensor, k: int, chunk: int = 1024,
+        rows: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact k nearest neighbours within each step (self excluded).
 
-    `x (S, I, d)` -> `(d2 (S, I, k), idx (S, I, k))`, nearest first; rows in chunks to bound memory."""
+    `x (S, I, d)` -> `(d2 (S, Q, k), idx (S, Q, k))`, nearest first, for the instances `rows (Q,)` (default
+    all I); queries in chunks to bound memory (S * chunk * I distances at a time)."""
     S, I, _ = x.shape
+    rows = torch.arange(I, device=x.device) if rows is None else rows.to(x.device)
     d2s, idxs = [], []
-    for start in range(0, I, chunk):
-        q = x[:, start:start + chunk]
-        d2 = torch.cdist(q, x) ** 2  # (S, c, I)
-        r = torch.arange(q.shape[1], device=x.device)
-        d2[:, r, start + r] = math.inf
+    for start in range(0, rows.numel(), chunk):
+        rc = rows[start:start + chunk]
+        d2 = torch.cdist(x[:, rc], x) ** 2  # (S, c, I)
+        d2[:, torch.arange(rc.numel(), device=x.device), rc] = math.inf
         v, i = torch.topk(d2, k, dim=-1, largest=False, sorted=True)
         d2s.append(v), idxs.append(i)
     return torch.cat(d2s, dim=1), torch.cat(idxs, dim=1)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import torch
 
+from tdl.affinity import knn
+
 PERSIST_K = 10  # neighbours compared between consecutive steps
 SATURATION = 3.0  # full alignment from a third of the largest persistence (1: proportional to p, which
 # lowered the switches family's late purity below the reference settings': -0.0004 vs +0.0036 at 3)
@@ -35,13 +37,7 @@ def neighbour_persistence(x: torch.Tensor, k: int = PERSIST_K, queries: int = QU
     S, I, _ = x.shape
     k = max(1, min(k, I - 1))
     q = torch.arange(I) if queries >= I else torch.randperm(I, generator=torch.Generator().manual_seed(seed))[:queries]
-    q = q.to(x.device)
-    idx = torch.empty(S, q.numel(), k, dtype=torch.int64, device=x.device)
-    for c in range(0, q.numel(), chunk):
-        qc = q[c:c + chunk]
-        d = torch.cdist(x[:, qc].float(), x.float())  # (S, c, I)
-        d[:, torch.arange(qc.numel(), device=x.device), qc] = float("inf")
-        idx[:, c:c + qc.numel()] = torch.topk(d, k, dim=-1, largest=False).indices
+    _, idx = knn(x.float(), k, chunk, rows=q)  # (S, Q, k)
     out = torch.zeros(S, dtype=torch.float64)
     for s in range(S - 1):
         kept = (idx[s, :, :, None] == idx[s + 1, :, None, :]).any(-1)  # (Q, k)
