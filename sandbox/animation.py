@@ -128,8 +128,15 @@ def _data_points(data: Any, model, traj: Trajectory) -> np.ndarray | None:
 
 
 def _title(model, traj: Trajectory) -> str:
+    """'two moons  ·  flow matching  ·  Euler–Maruyama 100 steps': display names, never registry ids
+    (the same caption as `diffusion-sandbox render`)."""
+    from sandbox.registry import PRESETS, SAMPLERS
+
     bits = []
     if model is not None:
-        bits += [str(model.data_summary.get("name") or ""), "flow matching" if model.kind == "flow" else "DDPM"]
-    bits.append(f"{traj.sampler or 'sampler'} {traj.steps} steps")
+        name = str(model.data_summary.get("name") or "")
+        bits += [PRESETS[name].display if name in PRESETS else name,
+                 "flow matching" if model.kind == "flow" else "DDPM"]
+    sampler = SAMPLERS[traj.sampler].display if traj.sampler in SAMPLERS else (traj.sampler or "sampler")
+    bits.append(f"{sampler} {traj.steps} steps")
     return "  \u00b7  ".join(b for b in bits if b)

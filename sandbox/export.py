@@ -17,13 +17,13 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
+from sandbox import limits
 from sandbox.fileio import atomic_path
 from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, ViewOptions, Viewport, render_frame  # noqa: E402
 
 ANIMATION_EXTS = (".mp4", ".gif")
-MAX_SIDE = 3840
-MIN_SIDE = 16
+MIN_SIDE, MAX_SIDE = limits.FRAME_SIDE
 
 
 def parse_size(text: str | tuple[int, int]) -> tuple[int, int]:

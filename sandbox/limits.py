@@ -36,13 +36,17 @@ SECONDS = (0.01, 600.0)          # render --seconds
 HOLD = (0.0, 60.0)               # render --hold
 FPS = (1.0, 120.0)
 LR = (1e-7, 1000.0)             # absurd rates allowed on purpose: watch training diverge
+ETA = (0.0, 1.0)                 # DDIM noise
+GUIDANCE = (0.0, 1000.0)         # classifier-free guidance scale
+FRAME_SIDE = (16, 3840)          # render --size, each side in pixels
 JSON_DEPTH = 32                  # nesting of model / session metadata
 MEMORY_SHARE = 0.5               # refuse a request needing more than this share of free memory
 
 RANGES = {"--n (train)": N_POINTS, "--steps (train)": STEPS, "--batch-size": BATCH, "--width": WIDTH,
           "--depth": DEPTH, "--T": T_CHAIN, "--fourier": FOURIER, "--steps (sampler)": SAMPLER_STEPS,
           "--n (sample)": SAMPLES, "--particles": PARTICLES, "--traces": TRACES, "--seed": SEED,
-          "--seconds": SECONDS, "--hold": HOLD, "--fps": FPS, "--lr": LR}
+          "--seconds": SECONDS, "--hold": HOLD, "--fps": FPS, "--lr": LR, "--eta": ETA,
+          "--guidance": GUIDANCE, "--size (each side)": FRAME_SIDE}
 
 
 def fmt(v) -> str:

@@ -73,6 +73,8 @@ def test_repr_html():
     assert "DSW.mount" in html and "dsw-" in html
     anim = sandbox.animate(model, 300, steps=5)
     assert "DSW.mount" in anim._repr_html_()
+    # the caption names things as the CLI's render does: display names, not registry ids
+    assert anim.title == "two moons  \u00b7  flow matching  \u00b7  Euler\u2013Maruyama 5 steps", anim.title
 
 
 def test_points_from_files_pictures_and_presets(tmp_path):

@@ -109,3 +109,21 @@ def test_python_api_ranges(field, value):
 
     with pytest.raises(UserError, match=f"{field} must be"):
         TrainConfig(**{field: value}).validate()
+
+
+def test_every_option_explains_itself_and_every_number_has_its_range():
+    """`--help` 'lists the range of every number it takes' (README): a new user found --eta,
+    --guidance, --traces and --size without a range and --device and --theme without any help."""
+    import argparse
+
+    from sandbox.cli.parser import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("train", "sample", "render"):
+        for action in sub.choices[name]._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.option_strings)
+            numeric = action.type in (int, float) or action.dest == "size"
+            if numeric:
+                assert "range" in action.help or ".." in action.help, (name, action.option_strings, action.help)

@@ -18,6 +18,7 @@ from sandbox.app import engine
 from sandbox.app.identity import violations
 from sandbox.app.settings import Settings, TrainSettings
 from sandbox.app.state import AppState
+from sandbox.app.timebar import status_texts
 from sandbox.errors import UserError
 from sandbox.datasets import Normalizer, preset_names
 from sandbox.oracle import GaussianMixture, MixtureField
@@ -450,3 +451,29 @@ def test_score_chart_title_fits_its_width_at_any_presenter_scale():
         middle = theme.font(0.7).size("samples vs data 0.72\u00d7 (good)")[0]
         wide, narrow = title(score, theme, 10_000), title(score, theme, middle)
         assert wide.startswith("shown model:") and narrow.startswith("samples vs data")
+
+
+def test_staleness_and_the_chart_belong_to_each_model(tmp_path):
+    """Seen under Xvfb: three modes loaded its flow and DDPM models, the drawing changed, Train made
+    a new flow model; switching to DDPM then showed the old three-modes DDPM model as 'model ready'
+    (no 'data changed') under the flow run's loss and score curves."""
+    st = fresh(tmp_path)
+    st.use_model(exact("flow"))
+    st.use_model(exact("ddpm", "linear"))
+    st.set_pane(0, objective="flow")
+    st.wait_idle()
+    st.begin_stroke()
+    st.spray(-2.0, -2.0, radius=0.2, density=40)           # the data changes: both models are stale
+    st.end_stroke()
+    assert st.models_stale and "data changed" in " ".join(status_texts(st))
+    st.train()
+    st.wait_idle()
+    assert not st.models_stale and st.chart_status().losses    # the new flow model, its own curves
+    st.set_pane(0, objective="ddpm", prediction="eps", schedule="linear")
+    st.wait_idle()
+    assert st.panes[0].sampled is not None                   # the old DDPM model is shown ...
+    assert st.models_stale and "data changed" in status_texts(st)[0]   # ... and said to be stale
+    assert not st.chart_status().losses                      # not under the flow run's curves
+    st.set_pane(0, objective="flow")
+    assert not st.models_stale and st.chart_status() is st.training
+    check(st, settled=True)

@@ -173,3 +173,47 @@ def test_field_vectors_equal_closed_form_score_and_velocity():
     x0 = m + a * s2 / var * (x - a * m)
     v = -x0 + (x - a * x0) / t
     np.testing.assert_allclose(field_vectors(field, t, x, "velocity"), -v, rtol=1e-4, atol=1e-4)
+
+
+def test_narrow_pane_texts_stay_inside_at_presenter_scale(monkeypatch):
+    """A compare pane at presenter scale 3 is ~350 px wide: the time label ('t = 0.88 · step 6/50')
+    and the score panel's header ('score 1.17x' beside its badge) must fit, not run past the pane's
+    edge or under the badge (both did, seen under Xvfb at 1280x800)."""
+    from types import SimpleNamespace
+
+    from sandbox.view import frame, score_panel
+
+    drawn = []
+
+    def spy(fn):
+        def wrapped(surface, text, *a, **k):
+            r = fn(surface, text, *a, **k)
+            drawn.append((text, pygame.Rect(r)))
+            return r
+        return wrapped
+
+    monkeypatch.setattr(frame, "draw_text", spy(frame.draw_text))
+    theme = Theme(scale=3.0)
+    surf = pygame.Surface((700, 500))
+    vp = Viewport((0, 0, 350, 500), (0, 0), 2.0)
+    xs = np.zeros((51, 10, 2), np.float32)
+    opts = ViewOptions(particles=True, trajectories=False, contours=False, field=False, mesh=False,
+                       data=False, label=True, axes=False, legend=False)
+    render_frame(surf, vp, FakeTraj(xs), 6 / 50, options=opts, theme=theme, cache=RenderCache())
+    (text, rect), = [(t, r) for t, r in drawn if t.startswith("t = ")]
+    assert rect.right <= 350 and "6/50" in text
+
+    drawn.clear()
+    badges = []
+    real_badge = score_panel._badge
+    monkeypatch.setattr(score_panel, "draw_text", spy(score_panel.draw_text))
+    monkeypatch.setattr(score_panel, "draw_text_fit", spy(score_panel.draw_text_fit))
+    monkeypatch.setattr(score_panel, "_badge", lambda *a: badges.append(real_badge(*a)) or badges[-1])
+    status = SimpleNamespace(running=False, losses=[], scores=[], step=0, total=0, baseline=None)
+    score = SimpleNamespace(ratio=1.17, grade="good")
+    for w in (330, 600):
+        rect = pygame.Rect(10, 10, w, 120)
+        score_panel.draw(surf, rect, theme, status, score, collapsed=True)
+        (text, head), badge = drawn[-1], badges[-1]
+        assert "1.17" in text and head.right <= badge.left and head.left >= rect.left
+    assert drawn[-1][0] == "score 1.17\u00d7"                 # the full wording where it fits

@@ -88,7 +88,7 @@ def use_model(st: "AppState", model: Model) -> None:
     """Show `model` (trained, loaded, or an engine.ExactModel) in the panes asking for its kind."""
     key = engine.model_key(model)
     st.models[key] = model
-    st.models_stale = False
+    st.stale_keys.discard(key)
     st._drop_offer(key)
     if st.panes[0].settings.model_key() != key and not st.compare:
         adopt_settings_of(st, key)

@@ -46,7 +46,7 @@ class AppState:
         self.settings: Settings = settings or Settings()
         self.drawing = Drawing()
         self.models: dict[tuple, Model] = {}
-        self.models_stale = False
+        self.stale_keys: set[tuple] = set()       # models trained on a drawing that has changed since
         self.options = ViewOptions()
         self.theme_name, self.presenter_scale = "dark", 1.0
         self.progress, self.playing, self.loop, self.speed = 0.0, True, True, 1.0
@@ -101,6 +101,27 @@ class AppState:
     @property
     def training(self) -> TrainStatus:
         return self.trainer.status
+
+    @property
+    def models_stale(self) -> bool:
+        """Whether a model on screen was trained on data that has changed since (T retrains it).
+        Kept per model: training one model does not make another, older one current."""
+        shown = self.panes[: 2 if self.compare else 1]
+        return any(p.settings.model_key() in self.stale_keys for p in shown)
+
+    @models_stale.setter
+    def models_stale(self, stale: bool) -> None:
+        """True: every model we hold is stale (the data changed); False: none is."""
+        self.stale_keys = set(self.models) if stale else set()
+
+    def chart_status(self) -> TrainStatus:
+        """The training run the score chart plots: the running one, or the last one while pane A
+        shows a model of that run's kind; otherwise nothing (its curves would belong to another
+        model than the score beside them)."""
+        st = self.training
+        if st.running or st.key == self.panes[0].settings.model_key():
+            return st
+        return TrainStatus(device=st.device)
 
     @property
     def noise_id(self) -> tuple[int, int]:

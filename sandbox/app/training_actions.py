@@ -148,7 +148,7 @@ def _offer(st: "AppState", out: Outcome, model: Model, why: str) -> None:
 
 def _adopt(st: "AppState", key: tuple, model: Model, out: Outcome) -> None:
     st.models[key] = model
-    st.models_stale = st.drawing.version != st._train_version   # drawn on meanwhile
+    _mark_stale(st, key)
     if out.stopped:
         st.say(f"stopped at step {out.step} of {out.total}: the model is partly trained", "warn")
     elif not st.training.warm:
@@ -157,12 +157,21 @@ def _adopt(st: "AppState", key: tuple, model: Model, out: Outcome) -> None:
     st._show_models()
 
 
+def _mark_stale(st: "AppState", key: tuple) -> None:
+    """A run's model is current unless the drawing changed while it trained; other models keep
+    their own state (a DDPM model from an earlier preset stays stale after a flow run)."""
+    if st.drawing.version != st._train_version:   # drawn on meanwhile
+        st.stale_keys.add(key)
+    else:
+        st.stale_keys.discard(key)
+
+
 def accept_offer(st: "AppState") -> None:
     """Use the offered (stopped or worse) model instead of the one shown."""
     o, st.offer = st.offer, None
     if o is not None:
         st.models[o.key] = o.model
-        st.models_stale = st.drawing.version != st._train_version
+        _mark_stale(st, o.key)
         st.say("using the new model")
         st._show_models()
 

@@ -512,13 +512,14 @@ class App(DisplayActions):
         """The score panel (sandbox.view.score_panel) at the top right of pane B or A."""
         st = self.state
         self._score_head = None
-        if not (st.training.running or st.training.losses or st.score is not None):
+        chart = st.chart_status()      # the run of the model pane A shows, or none
+        if not (chart.running or chart.losses or st.score is not None):
             return
         area = self.pane_rects[0]      # the score is pane A's model's
         rect = score_panel.panel_rect(area, theme, area.y + int(theme.font_px * 2.4), not st.score_open,
-                                      score_panel.has_history(st.training))
+                                      score_panel.has_history(chart))
         self.chart_rect = rect
-        self._score_head = score_panel.draw(self.screen, rect, theme, st.training, st.score,
+        self._score_head = score_panel.draw(self.screen, rect, theme, chart, st.score,
                                             not st.score_open, eta_text(st.training.eta_s))
 
     def _canvas_click(self, pos) -> bool:

@@ -65,9 +65,9 @@ def _check_sampling(args: argparse.Namespace) -> None:
     check_int("--steps", args.steps, *limits.SAMPLER_STEPS)
     _check_seed(args)
     if args.eta is not None:
-        check_float("--eta", args.eta, 0.0, 1.0)
+        check_float("--eta", args.eta, *limits.ETA)
     if args.guidance is not None:
-        check_float("--guidance", args.guidance, 0.0, 1e3)
+        check_float("--guidance", args.guidance, *limits.GUIDANCE)
 
 
 def _check_sample_memory(flag: str, n: int, steps: int | None) -> None:

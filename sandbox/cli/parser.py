@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, required=True, metavar="FILE", help="output: .mp4, .gif, .png or .html "
                         "(an interactive page, one file, opens offline); an existing file is replaced")
     _no_clobber(r)
-    r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720)")
+    r.add_argument("--size", default="1280x720", metavar="WxH", help="WIDTHxHEIGHT (default 1280x720; each side "
+                   + _r(limits.FRAME_SIDE, ", ")[2:] + " pixels)")
     r.add_argument("--fps", type=float, default=30, help="frames per second (default 30" + _r(limits.FPS, ", ") + ")")
     r.add_argument("--seconds", type=float, default=6, help="length of the motion (default 6"
                    + _r(limits.SECONDS, ", ") + ")")
@@ -166,10 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--at", type=float, default=1.0, help="progress 0..1 of a .png still (default 1)")
     r.add_argument("--particles", type=int, default=2000, help="particles (default 2000"
                    + _r(limits.PARTICLES, ", ") + "; also limited by free memory)")
-    r.add_argument("--traces", type=int, default=100, help="particle paths drawn (default 100)")
+    r.add_argument("--traces", type=int, default=100, help="particle paths drawn (default 100"
+                   + _r(limits.TRACES, ", ") + ")")
     _sampler_args(r)
     r.add_argument("--title", help="text at the top left (default: what is shown)")
-    r.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark")
+    r.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
+                   help="colours: dark (default), light (print, bright rooms), contrast (high contrast "
+                        "for projectors)")
     for layer in ("contours", "trajectories", "data"):
         r.add_argument(f"--no-{layer}", action="store_true", help=f"hide the {layer}")
     _common(r)
@@ -195,8 +199,10 @@ def _sampler_args(p: argparse.ArgumentParser) -> None:
                                                for i in registry.OBJECTIVES.values()) + ")")
     g.add_argument("--steps", type=int, help="sampler steps (default: the sampler's, at most a DDPM model's T"
                    + _r(limits.SAMPLER_STEPS, ", ") + ")")
-    g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM)")
-    g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
+    g.add_argument("--eta", type=float, help="DDIM noise (0 deterministic, 1 like DDPM; default 0"
+                   + _r(limits.ETA, ", ") + ")")
+    g.add_argument("--guidance", type=float, help="classifier-free guidance scale for conditional models "
+                   "(1 = the conditional model, 0 ignores the class; default 1" + _r(limits.GUIDANCE, ", ") + ")")
     g.add_argument("--label", metavar="CLASS", help="class to sample (index or name) for conditional models")
 
 
@@ -224,7 +230,8 @@ def _sampler_line(info) -> str:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0" + _r(limits.SEED, ", ") + ")")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where to compute: auto takes CUDA, then Apple's MPS, then the CPU (default auto)")
 
 
 def main(argv: list[str] | None = None) -> int:

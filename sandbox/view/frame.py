@@ -294,8 +294,7 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
                           backdrop=True)
         time_rect = None
         if options.label:
-            time_rect = draw_text(surface, time_label(ts, progress), (x + pad, y + h - pad), theme,
-                                  anchor="bottomleft", backdrop=True)
+            time_rect = _draw_time_label(surface, ts, progress, (x + pad, y + h - pad), w - 2 * pad, theme)
         if options.legend:
             dpts, dlab = _data_arrays(data)
             has_data = options.data and dpts is not None and len(dpts) > 0
@@ -365,12 +364,30 @@ def draw_text_fit(surface, text: str, pos, width: int, theme: Theme, bold: bool 
 
 def time_label(ts, progress: float) -> str:
     """'t = 0.42  ·  step 12/50' for the sampler times `ts` (S+1,) at `progress`."""
+    return time_labels(ts, progress)[0]
+
+
+def time_labels(ts, progress: float) -> list[str]:
+    """The time label's wordings, longest first: 't = 0.42  ·  step 12/50', 't = 0.42  12/50', 't = 0.42'."""
     if ts is None:
-        return f"t = {1.0 - progress:.2f}"
+        return [f"t = {1.0 - progress:.2f}"]
     S = len(ts) - 1
     i, f = locate(ts, progress)
     step = min(S, i + int(round(f)))
-    return f"t = {time_at(ts, progress):.2f}  \u00b7  step {step}/{S}"
+    t = f"t = {time_at(ts, progress):.2f}"
+    return [f"{t}  \u00b7  step {step}/{S}", f"{t}  {step}/{S}", t]
+
+
+def _draw_time_label(surface, ts, progress: float, bottomleft, width: int, theme: Theme) -> pygame.Rect:
+    """The longest wording of the time label that fits `width` (a narrow compare pane at presenter
+    scale must not cut 'step 6/50' at its edge), shrunk or ellipsised only where none fits."""
+    texts = time_labels(ts, progress)
+    font = theme.font()
+    text = next((t for t in texts if font.size(t)[0] <= width), None)
+    if text is not None:
+        return draw_text(surface, text, bottomleft, theme, anchor="bottomleft", backdrop=True)
+    return draw_text_fit(surface, texts[-1], (bottomleft[0], bottomleft[1] - font.get_height()),
+                         max(width, 1), theme, backdrop=True)
 
 
 STOCHASTIC_TRACES = 12   # a stochastic sampler's zig-zag paths: a few, or they become a hairball

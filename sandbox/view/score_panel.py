@@ -54,12 +54,7 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
     head_h = int(theme.font_px * 1.6)
     head = pygame.Rect(rect.x, rect.y, rect.w, head_h)
     pad = max(6, int(6 * theme.scale))
-    if status.running:
-        title = f"training {status.step}/{status.total}" + (f"  \u00b7  {eta}" if eta else "")
-    elif score is not None:
-        title = f"score {score.ratio:.2f}\u00d7"
-    else:
-        title = "score"
+    heads = header(status, score, eta)
     prev = surf.get_clip()
     surf.set_clip(rect)
     try:
@@ -68,9 +63,19 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
         pts = ([(cx - tri // 2, cy - tri), (cx + tri // 2 + 1, cy), (cx - tri // 2, cy + tri)] if collapsed
                else [(cx - tri, cy - tri // 2), (cx + tri, cy - tri // 2), (cx, cy + tri // 2 + 1)])
         pygame.draw.polygon(surf, theme.text_dim, pts)
-        draw_text(surf, title, (cx + 2 * tri, head.centery), theme, mult=0.85, anchor="midleft")
+        right = head.right - pad
         if score is not None:
-            _badge(surf, theme, score.grade, (head.right - pad, head.centery))
+            right = _badge(surf, theme, score.grade, (head.right - pad, head.centery)).x - pad
+        # the longest wording that fits between the triangle and the badge (presenter scale in a
+        # compare pane leaves little room), never drawn under the badge
+        room = right - (cx + 2 * tri)
+        font = theme.font(0.85)
+        text = next((h for h in heads if font.size(h)[0] <= room), heads[-1])
+        if font.size(text)[0] <= room:
+            draw_text(surf, text, (cx + 2 * tri, head.centery), theme, mult=0.85, anchor="midleft")
+        else:
+            draw_text_fit(surf, text, (cx + 2 * tri, head.centery - font.get_height() // 2),
+                          max(room, 1), theme, mult=0.85)
         if collapsed:
             return head
         if not has_history(status):
@@ -91,13 +96,25 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
     return head
 
 
-def _badge(surf, theme: Theme, grade: str, right_mid) -> None:
+def header(status, score, eta: str = "") -> list[str]:
+    """The header's wordings, longest first (the panel draws the longest that fits beside the badge)."""
+    if status.running:
+        run = f"training {status.step}/{status.total}"
+        return [run + f"  \u00b7  {eta}", run, f"{status.step}/{status.total}"] if eta else \
+            [run, f"{status.step}/{status.total}"]
+    if score is not None:
+        return [f"score {score.ratio:.2f}\u00d7", f"{score.ratio:.2f}\u00d7"]
+    return ["score"]
+
+
+def _badge(surf, theme: Theme, grade: str, right_mid) -> pygame.Rect:
     font = theme.font(0.75, bold=True)
     img = font.render(grade, True, (255, 255, 255))
     r = img.get_rect(midright=right_mid).inflate(int(10 * theme.scale), int(4 * theme.scale))
     r.midright = right_mid
     pygame.draw.rect(surf, GRADE_COLORS.get(grade, theme.text_dim), r, border_radius=r.h // 2)
     surf.blit(img, img.get_rect(center=r.center))
+    return r
 
 
 def _axes(surf, plot: pygame.Rect, theme: Theme) -> None:
