@@ -18,7 +18,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from sandbox import limits
-from sandbox.fileio import atomic_path
+from sandbox.fileio import atomic_path, check_writable
 from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, ViewOptions, Viewport, render_frame  # noqa: E402
 
@@ -155,6 +155,7 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
     out = Path(out_path)
     ext = out.suffix.lower()
     size = check_animation(out, size)
+    check_writable(out)   # before any frame is drawn (ffmpeg would report a read-only folder as noise)
     plan = progress_plan(fps, seconds, frames, hold_start, hold_end)
     frames_iter = iter_frames(traj, plan, size=size, data=data, options=options, theme=theme,
                               label=label, traces=traces, viewport=viewport)
@@ -221,6 +222,7 @@ def write_frames(frames, out_path: str | os.PathLike, fps: float = 30) -> Path:
     ext = out.suffix.lower()
     if ext not in ANIMATION_EXTS + (".png",):
         raise UserError(f"{out}: unknown output type '{ext or '(none)'}'; use .mp4, .gif or .png")
+    check_writable(out)
     with atomic_path(out) as tmp:
         if ext == ".png":
             from PIL import Image

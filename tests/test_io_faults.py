@@ -123,3 +123,39 @@ def test_write_failures_inside_the_atomic_write(capsys, tmp_path, monkeypatch, c
     monkeypatch.setattr(os, "replace", fail)
     _one_line_exit_2(capsys, ["sample", "--model", MODEL, "--n", "20", "--steps", "4", "--out", str(out)], needle)
     assert out.read_bytes() == OLD and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_window_writes_into_a_read_only_or_full_folder_say_one_line(read_only, tiny_disk, tmp_path):
+    """Seen under Xvfb with the window started in a read-only folder: Ctrl+S showed 'internal error:
+    SafetensorError ...' with a traceback on stderr; GIF recording said 'recording ...' and failed
+    later. Every window export now refuses at once in one line; a session that does not fit on the
+    disk is a UserError too (safetensors raises its own error type, not OSError)."""
+    from sandbox.app.state import AppState
+    from sandbox.app.window import App
+    from sandbox.errors import UserError
+
+    st = AppState("moons", auto_train=False, autosave=False, out_dir=read_only)
+    st.wait_idle()
+    for action in (st.save_session, lambda: st.record("gif"), lambda: st.record("html"), st.save_canvas):
+        with pytest.raises(UserError, match="read-only|cannot write") as e:
+            action()
+        assert "\n" not in str(e.value)
+    import sandbox
+
+    with pytest.raises(UserError, match="read-only|cannot write") as e:   # the notebook's MP4 too
+        sandbox.animate(sandbox.shipped("moons"), 50, steps=3).save(read_only / "x.mp4", size="64x64")
+    assert "OSError" not in str(e.value)
+    assert (read_only / "out.csv").read_bytes() == OLD
+    with pytest.raises(UserError, match="could not save session|disk is full|cannot write"):
+        st.save_session(tiny_disk / "out.csv")        # replaces what was there, or leaves it whole
+    assert (tiny_disk / "out.csv").read_bytes() == OLD
+    assert sorted(p.name for p in tiny_disk.iterdir()) in (["fill", "out.csv"], ["out.csv"])
+
+    app = App(None, size=(640, 480), load_shipped=False, auto_train=False, autosave=False, out_dir=read_only)
+    try:
+        app.screenshot()
+        app.run_frames(1)
+        said = [m.text for m in app.state.messages if m.level == "error"]
+        assert app.errors == 0 and said and ("read-only" in said[-1] or "cannot write" in said[-1]), said
+    finally:
+        app.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pygame
 
 from sandbox.errors import UserError
+from sandbox.fileio import atomic_path, check_writable
 
 from typing import TYPE_CHECKING
 
@@ -79,10 +80,11 @@ class DisplayActions:
         return path
 
     def _save_screenshot(self, path: Path) -> None:
+        check_writable(path, make_parents=True)   # read-only folder: the same one line as elsewhere
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pygame.image.save(self.screen, str(path))
-        except (OSError, pygame.error) as e:
+            with atomic_path(path) as tmp:
+                pygame.image.save(self.screen, str(tmp))
+        except pygame.error as e:
             raise UserError(f"could not save screenshot {path}: {e}") from None
         self.state.say(f"saved screenshot {path}")
 

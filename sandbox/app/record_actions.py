@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandbox.errors import UserError
+from sandbox.fileio import check_writable
 
 from . import pane_actions, session
 from .settings import Settings
@@ -127,6 +128,7 @@ def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None
     from sandbox.export import export_animation, parse_size
 
     out = (Path(path) if path else st.out_dir / f"sandbox-{_stamp()}.{kind}").resolve()
+    check_writable(out)   # a read-only folder says so now, not after the frames are drawn
     size = parse_size(size or st.recording.size)
     fps = fps or st.recording.fps
     seconds = seconds or st.recording.seconds
@@ -155,6 +157,7 @@ def save_canvas(st: "AppState", path: Any = None, size: Any = None) -> Path | No
     from sandbox.view import render_frame  # noqa: F401 - fail early without pygame
 
     out = (Path(path) if path else st.out_dir / f"canvas-{_stamp()}.png").resolve()
+    check_writable(out)
     size = parse_size(size or st.recording.size)
     traj = None if sampled is None else sampled.traj
     if traj is None and data is None:

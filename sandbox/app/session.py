@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from sandbox.fileio import atomic_path
+from sandbox.fileio import atomic_path, check_writable
 
 import numpy as np
 
@@ -62,10 +62,15 @@ def save(path, points, labels, meta: dict, models: dict | None = None) -> Path:
         tensors[f"model.{i}"] = _model_bytes(model)
         keys.append(key)
     header = {"format": FORMAT, "version": VERSION, "models": keys, **meta}
+    from safetensors import SafetensorError
+
+    check_writable(path, make_parents=True)   # a read-only folder: one line, before serialising
     try:
         _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"session": json.dumps(header)}))
     except OSError as e:
         raise UserError(f"could not save session to {path}: {e.strerror or e}") from None
+    except SafetensorError as e:   # safetensors reports a failed write (full disk...) as its own error
+        raise UserError(f"could not save session to {path}: {e}") from None
     return path
 
 
