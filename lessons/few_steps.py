@@ -4,6 +4,8 @@ accurate on a budget of function evaluations.
 """
 from __future__ import annotations
 
+from sandbox.app import names
+
 from . import exact, measure
 from .lesson import Lesson, Step, failed, passed
 
@@ -12,6 +14,11 @@ FEW = 5               # step 1: Euler with this many steps or fewer
 BUDGET = 10           # step 2: function evaluations per particle
 ERROR_BOUND = 0.05    # step 2: mean distance to the exact ODE's end point, in data radii
 REFERENCE = ("heun", 200)
+
+
+def _share(steps: int) -> str:
+    """How long one Euler step follows one arrow: '1/5 of the time', or all of it for one step."""
+    return "the whole time" if steps <= 1 else f"1/{steps} of the time"
 
 
 def lesson() -> Lesson:
@@ -60,10 +67,10 @@ def lesson() -> Lesson:
             return failed(why)
         m = error(state, s)
         return passed(
-            f"Euler, {m['steps']} steps: particles end {m['error']:.3f} data radii from where the exact ODE takes "
-            f"them, and the samples are {measure.times(m['quality_vs_exact'])} as far from the data as the exact "
-            "solution's. The model is exact here, so all of this is the solver: each step follows the arrow in "
-            "a straight line for 1/5 of the time while the true path curves.", **m)
+            f"Euler, {names.steps(m['steps'])}: particles end {m['error']:.3f} data radii from where the exact ODE "
+            f"takes them, and the samples are {measure.times(m['quality_vs_exact'])} as far from the data as the "
+            "exact solution's. The model is exact here, so all of this is the solver: each step follows the arrow "
+            f"in a straight line for {_share(m['steps'])} while the true path curves.", **m)
 
     def check_budget(state):
         s, why = ready(state)

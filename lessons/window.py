@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pygame
 
+from sandbox.app.display_actions import fit_to_desktop
 from sandbox.app.lesson_panel import LessonPanel
 from sandbox.app.window import App
 
@@ -68,4 +69,4 @@ class LessonApp(App):
 
 def run(runner: LessonRunner, size=(1440, 860), **kw) -> int:
     runner.record = True
-    return LessonApp(runner, size=size, **kw).run()
+    return LessonApp(runner, size=fit_to_desktop(size), **kw).run()

@@ -186,6 +186,12 @@ def test_few_steps(tmp_path):
     st.set_pane(0, steps=5)
     res = check(r, st)
     assert res.passed and res.measured["error"] > 0.05 and res.measured["nfe"] == 5
+    assert "Euler, 5 steps" in res.feedback and "1/5 of the time" in res.feedback
+    st.set_pane(0, steps=1)                               # seen: 'Euler, 1 steps ... for 1/5 of the time'
+    res = check(r, st)
+    assert "Euler, 1 step:" in res.feedback and "the whole time" in res.feedback
+    assert "1 step" in st.settings.pane.title() and "1 steps" not in st.settings.pane.title()
+    st.set_pane(0, steps=5)
     advance(r, st)
     assert not check(r, st).passed                        # Euler 5: cheap but inaccurate
     st.set_pane(0, steps=10)

@@ -239,3 +239,20 @@ def test_presenter_scale_panel_scrolls_and_widgets_work(app):
     click(cells[2].center)                               # "contrast"
     app.run_frames(1)
     assert st.theme_name == "high-contrast" and app.errors == 0
+
+
+def test_the_window_fits_the_desktop_it_opens_on(monkeypatch):
+    """Under Xvfb at 1280x800 `diffusion-sandbox lesson 4` opened 1440x860: the lesson's Check
+    button and the control panel's left edge were off the screen."""
+    import pygame
+
+    from sandbox.app.display_actions import DECORATIONS, fit_to_desktop
+
+    monkeypatch.setattr(pygame.display, "get_driver", lambda: "x11")
+    monkeypatch.setattr(pygame.display, "get_desktop_sizes", lambda: [(1280, 800)])
+    assert fit_to_desktop((1440, 860)) == (1280, 800 - DECORATIONS)
+    monkeypatch.setattr(pygame.display, "get_desktop_sizes", lambda: [(1920, 1080)])
+    assert fit_to_desktop((1440, 860)) == (1440, 860)          # room enough: as asked
+    monkeypatch.setattr(pygame.display, "get_driver", lambda: "dummy")
+    monkeypatch.setattr(pygame.display, "get_desktop_sizes", lambda: [(1024, 768)])
+    assert fit_to_desktop((1920, 1080)) == (1920, 1080)        # headless tests keep their size

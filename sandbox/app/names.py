@@ -41,6 +41,11 @@ def _entry(kind: str, key: str):
     return getattr(registry, attr).get(key)
 
 
+def steps(n: int) -> str:
+    """'1 step', '50 steps' (a one-step sampler is a real choice in the lessons)."""
+    return f"{int(n)} step" if int(n) == 1 else f"{int(n)} steps"
+
+
 def display(kind: str, key) -> str:
     """What the user reads for an id of `kind` ("sampler", "preset", "objective", ...)."""
     key = str(key)

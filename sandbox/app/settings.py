@@ -8,6 +8,8 @@ from sandbox import registry
 from sandbox.errors import UserError
 from sandbox.train import TrainConfig
 
+from . import names
+
 _TRAIN = TrainConfig()
 
 
@@ -66,7 +68,7 @@ class PaneSettings:
         if self.objective == "ddpm":
             obj += f" ({PREDICTION_NAMES[self.prediction]}, {self.schedule})"
         sampler = getattr(registry.SAMPLERS.get(self.sampler), "display", self.sampler)
-        return f"{obj} \u00b7 {sampler} {self.steps} steps"
+        return f"{obj} \u00b7 {sampler} {names.steps(self.steps)}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sandbox.view import banner, score_panel  # noqa: E402
 from . import engine, keys, names, overlays  # noqa: E402
 from .trainer import eta_text  # noqa: E402
 from .dialog import FileDialog  # noqa: E402
-from .display_actions import DisplayActions  # noqa: E402
+from .display_actions import DisplayActions, fit_to_desktop  # noqa: E402
 from .names import JARGON  # noqa: E402
 from .panel import Panel  # noqa: E402
 from .settings import PREDICTION_NAMES  # noqa: E402
@@ -470,11 +470,11 @@ class App(DisplayActions):
         model_name = names.display("objective", ps.objective)
         if ps.objective == "ddpm":
             model_name += f" ({PREDICTION_NAMES.get(ps.prediction, ps.prediction)}, {ps.schedule})"
-        label = f"{model_name} \u00b7 {names.display('sampler', ps.sampler)} {ps.steps} steps"
+        label = f"{model_name} \u00b7 {names.display('sampler', ps.sampler)} {names.steps(ps.steps)}"
         if pane.sampled is not None:
             # what is shown, which during training is a shorter preview run
             tr = pane.sampled.traj
-            label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {tr.xs.shape[0] - 1} steps"
+            label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {names.steps(tr.xs.shape[0] - 1)}"
             if pane.sampled.source.preview_run:
                 label += " (training preview)"
         variants = [label]
@@ -560,7 +560,7 @@ class _Region:
 def run(dataset: str = "smiley", model_path=None, fullscreen: bool = False, model=None,
         size=(1280, 800), **kw) -> int:
     """Open the window (what `diffusion-sandbox` with no arguments calls)."""
-    app = App(dataset=dataset, model=model_path or model, size=size, fullscreen=fullscreen, **kw)
+    app = App(dataset=dataset, model=model_path or model, size=fit_to_desktop(size), fullscreen=fullscreen, **kw)
     return app.run()
 
 
