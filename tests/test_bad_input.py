@@ -152,3 +152,20 @@ def test_window_gets_the_arguments(monkeypatch, tmp_path):
     assert main([]) == 0
     assert calls == [{"dataset": "moons", "model_path": tmp_path / "m.safetensors", "fullscreen": False},
                      {"fullscreen": False}]
+
+
+def test_huge_counts_through_the_python_api_are_one_line(tmp_path):
+    """A notebook user asking for 10**12 points or 10**9 instances got numpy's MemoryError
+    ('Unable to allocate 3.64 TiB'); they now get the memory check's line, which says what fits."""
+    import sandbox
+    import tdl
+    from sandbox.errors import UserError
+
+    pic = tmp_path / "ring.png"
+    img = np.full((64, 64), 255, np.uint8)
+    img[20:44, 20:24] = 0
+    Image.fromarray(img).save(pic)
+    for call in (lambda: sandbox.preset("moons", n=10 ** 12), lambda: sandbox.points(pic, n=10 ** 12),
+                 lambda: tdl.sample("digits", prompts=[3], instances_per_prompt=10 ** 12)):
+        with pytest.raises(UserError, match="more than this machine can spare.*fits"):
+            call()

@@ -44,6 +44,8 @@ def test_preset_names_and_options():
     for bad in (0, 1, -5, 2.5):
         with pytest.raises(UserError):
             make_preset("moons", bad)
+    with pytest.raises(UserError, match="at most number of points"):   # was a MemoryError (3.6 TiB)
+        make_preset("moons", 10 ** 12)
 
 
 @pytest.mark.parametrize("name", list(MIXTURES))

@@ -79,6 +79,9 @@ def load_image(path: str | Path, n: int = 2000, seed: int = 0) -> PointSet:
         raise UserError(f"{path}: no dark strokes found (the picture is blank or too faint); "
                         f"draw with a dark pen on light paper")
     h, w = weights.shape
+    from sandbox.limits import check_fits
+
+    check_fits("n", int(n), 100.0)   # float64 draws and jitter (n=10**12 raised MemoryError)
     g = np.random.default_rng(seed)
     flat = g.choice(h * w, size=n, p=(weights / total).ravel())
     row, col = np.divmod(flat, w)

@@ -199,5 +199,9 @@ def make_preset(name: str, n: int = 2000, seed: int = 0, labels: bool = True, **
     key = canonical_name(name)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise UserError(f"number of points must be a whole number >= 2, got {n}")
+    from sandbox.limits import check_fits
+
+    # float64 draws and a few temporaries: ~100 bytes a point (n=10**12 raised MemoryError)
+    check_fits("number of points", int(n), 100.0)
     ps = PRESETS[key](int(n), np.random.default_rng(seed), **kwargs)
     return ps if labels else ps.without_labels()

@@ -89,8 +89,14 @@ def digits(prompts: Sequence[int | str] | None = None, instances_per_prompt: int
     if not prompts:
         raise UserError("give at least one prompt")
     classes = [parse_prompt(p) for p in prompts]
-    field, meta = load_field(weights, device)
     n = int(instances_per_prompt)
+    from sandbox.limits import check_fits
+
+    # every step of every instance: features, x0 and x_t (float32, 64 pixels) and their uint8 images
+    # (instances_per_prompt=10**9 raised MemoryError); bad step counts are the sampler's to refuse
+    rows = min(steps, 1000) + 1 if isinstance(steps, int) and steps > 0 else 2
+    check_fits("instances", n * len(classes), rows * 64 * 16.0)
+    field, meta = load_field(weights, device)
     prompt_index = np.repeat(np.arange(len(classes)), n)
     labels = torch.tensor(classes, device=device).repeat_interleave(n)
     ts, xs, x0s = sample_path(field, labels, steps, guidance, sampler, seed, progress)
