@@ -2,7 +2,7 @@
 
 Every widget is bound to an AppState action, so the panel holds no settings of its own.
 Layout rules that keep controls where the user last saw them:
-- the mouse wheel scrolls the panel (it never changes a value; see widgets.py), and a scroll bar
+- the mouse wheel scrolls the panel (it never changes a value; see widgets/), and a scroll bar
   on the right shows where you are and can be dragged;
 - rows never appear on their own: the guidance row is always there (disabled until the drawing
   has classes), so training cannot push Train/Stop/Reset down under the pointer; the rows that do
