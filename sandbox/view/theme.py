@@ -123,7 +123,7 @@ class Theme:
             name="high-contrast", background=(0, 0, 0), panel=(0, 0, 0),
             panel_border=(255, 255, 255), text=(255, 255, 255), text_dim=(230, 230, 230),
             accent=(255, 255, 0), particle=(255, 255, 0), data=(255, 255, 255),
-            data_strength=0.35, trace=(0, 220, 255), trace_strength=0.85,
+            data_strength=0.6, trace=(0, 220, 255), trace_strength=0.85,
             contour=((255, 255, 255), (255, 255, 255), (255, 255, 255), (255, 255, 255)),
             field=(0, 255, 120), mesh=(200, 200, 255), highlight=(255, 0, 255), grid=(25, 25, 25),
             error=(255, 80, 80), scale=scale, base_line=2.0, base_point=1.5, base_font=18,
