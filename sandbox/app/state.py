@@ -47,6 +47,7 @@ class AppState:
         self.drawing = Drawing()
         self.models: dict[tuple, Model] = {}
         self.stale_keys: set[tuple] = set()       # models trained on a drawing that has changed since
+        self.run_model: Model = None              # what the last finished run produced (the chart's)
         self.options = ViewOptions()
         self.theme_name, self.presenter_scale = "dark", 1.0
         self.progress, self.playing, self.loop, self.speed = 0.0, True, True, 1.0
@@ -116,10 +117,13 @@ class AppState:
 
     def chart_status(self) -> TrainStatus:
         """The training run the score chart plots: the running one, or the last one while pane A
-        shows a model of that run's kind; otherwise nothing (its curves would belong to another
-        model than the score beside them)."""
+        shows the model it produced (or offers it); otherwise nothing (its curves would belong to
+        another model than the score beside them: another kind, or a run the user declined)."""
         st = self.training
-        if st.running or st.key == self.panes[0].settings.model_key():
+        key = self.panes[0].settings.model_key()
+        offered = self.offer is not None and self.offer.key == key
+        if st.running or (st.key == key and self.run_model is not None
+                          and (self.models.get(key) is self.run_model or offered)):
             return st
         return TrainStatus(device=st.device)
 

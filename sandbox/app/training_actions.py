@@ -109,6 +109,7 @@ def on_outcome(st: "AppState", out: Outcome) -> None:
     if model is None:
         st._show_models()
         return
+    st.run_model = model   # the score chart plots this run while its model is shown or offered
     prev = st.models.get(out.key)
     if prev is None or st.training.warm:
         _adopt(st, out.key, model, out)
