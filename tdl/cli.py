@@ -158,24 +158,28 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 def _embed_args(p: argparse.ArgumentParser) -> None:
     from types import SimpleNamespace
 
-    from sandbox.cli.defaults import dataclass_defaults
+    from sandbox.cli.defaults import dataclass_defaults, module_literal
 
     # EmbedConfig's defaults, read from tdl/embedding.py's source (importing it would load torch)
     _EC = SimpleNamespace(**{"pca_fit": "?", "perplexity": 0, "n_iter": "?", "disp_weight": 0, "align_weight": 0,
                              "free_iters": 0,
                              "method": "?", **dataclass_defaults("tdl.embedding", "EmbedConfig")})
+    per_layout = module_literal("tdl.embedding", "LAYOUT_DEFAULTS", {})  # the "auto" values, by layout
+
+    def by_layout(name: str) -> str:
+        return ", ".join(f"{v[name]:g} {k}" for k, v in per_layout.items() if name in v) or "?"
     g = p.add_argument_group("embedding")
     g.add_argument("--layout", default="radial", metavar="NAME", help="radial (default) or rectilinear")
     g.add_argument("--pca-dim", type=int, default=50, metavar="D", help="intermediate PCA dimensions (default 50)")
     g.add_argument("--pca-fit", metavar="FIT", help=f"per_step or all (default {_EC.pca_fit}; see docs/TDL.md)")
     g.add_argument("--perplexity", type=float, metavar="X",
-                   help=f"t-SNE perplexity within each step (default {_EC.perplexity:g})")
-    g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {_EC.n_iter})")
+                   help=f"t-SNE perplexity within each step (default {by_layout('perplexity')})")
+    g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {by_layout('n_iter')})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
-                   help="weight of the pull of each step to its ring/band (default: 2 radial, 0.2 rectilinear) "
+                   help="weight of the pull of each step to its ring/band (default: 2 radial, 0.35 rectilinear) "
                         "(rectilinear from 5000 instances per step: 0.5)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
-                   help=f"weight of the alignment of each instance across steps (default {_EC.align_weight:g})")
+                   help=f"weight of the alignment of each instance across steps (default {by_layout('align_weight')})")
     g.add_argument("--free-iterations", type=int, metavar="N",
                    help="plain per-step t-SNE for N iterations first, then rings/bands from those layouts "
                         f"(default {_EC.free_iters}: the reference's start; see docs/TDL.md)")

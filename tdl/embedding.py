@@ -66,14 +66,21 @@ PCA_INIT_MIN = {"rectilinear": 5000}
 # step: 0.811 / 0.850 vs 0.866 / 0.978); docs/BENCHMARKS.md
 PCA_ANGLE_MIN = {"radial": 200}
 ALIGN_SCALES = ("auto", "constant", "persistence")
+# The "auto" values of the fields that differ by layout. Rectilinear bands need more iterations, a smaller
+# perplexity and a lighter alignment than radial rings to be as faithful as the reference's settings
+# (50 x 200 x 512-d, paired seeds, fresh seeds for the check: 14 of 15 cells against 8-9 of 15 with the
+# radial values; trustworthiness at 1M points +0.002 to +0.026; bench/tdl_sweep.py, docs/BENCHMARKS.md)
+LAYOUT_DEFAULTS = {"radial": {"n_iter": 500, "perplexity": 30.0, "align_weight": 0.2},
+                   "rectilinear": {"n_iter": 1000, "perplexity": 25.0, "align_weight": 0.1}}
 
 
 @dataclass
 class EmbedConfig:
     """Every knob of the embedding. Defaults are the reference code's unless noted (docs/TDL.md)."""
     layout: str = "radial"  # "radial" | "rectilinear"
-    perplexity: float = 30.0  # clamped to (instances - 1) / 3 for small inputs
-    n_iter: int = 500  # reference: 2000 (no better in trustworthiness; see docs/TDL.md)
+    perplexity: float | str = "auto"  # "auto": LAYOUT_DEFAULTS (30 radial, 25 rectilinear); clamped to
+    # (instances - 1) / 3 for small inputs
+    n_iter: int | str = "auto"  # "auto": LAYOUT_DEFAULTS (500 radial, 1000 rectilinear); reference: 2000
     learning_rate: float | str = "auto"  # t-SNE step on dKL/dy / 4; "auto" = max(I / exaggeration, 200)
     disp_rate: float = 500.0  # displacement step size (the reference uses its eta = 500 for both)
     early_exaggeration: float = 4.0
@@ -82,15 +89,16 @@ class EmbedConfig:
     final_momentum: float = 0.8
     momentum_switch: int = 20
     min_gain: float = 0.01
-    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.2 rectilinear (0.5 with
-    # the principal start: its compact start spreads bands out of their bands at 0.2) (the display
-    # fidelity of the digits and four synthetic families over three seeds, bench/tdl_fidelity.py; docs/TDL.md)
+    disp_weight: float | str = "auto"  # w_d; reference 1.0; "auto": 2 radial, 0.35 rectilinear (0.5 with
+    # the principal start: its compact start spreads bands out of their bands at 0.2) (display fidelity
+    # of the digits and four synthetic families, bench/tdl_fidelity.py and bench/tdl_sweep.py; docs/TDL.md)
     disp_sigma: float = 20.0  # initial Gaussian width of the ring/band
     disp_sigma_final: float = 8.0
     hold_band: bool | str = "auto"  # beyond one sigma the pull to the ring/band keeps its largest value
     # (the reference's Gaussian pull vanishes there and points escape); "auto": rectilinear only
-    align_weight: float = 0.2  # w_a (radians per iteration at most); reference 0.05: with it instances
-    # wander round the rings (digits at w_d 2: normalised alignment 0.13 vs 0.03-0.05; docs/TDL.md)
+    align_weight: float | str = "auto"  # w_a (radians per iteration at most); "auto": LAYOUT_DEFAULTS (0.2
+    # radial, 0.1 rectilinear); reference 0.05: with it instances wander round the rings (digits at w_d 2:
+    # normalised alignment 0.13 vs 0.03-0.05; docs/TDL.md)
     align_scale: str = "auto"  # "constant" (reference) | "persistence": w_a times min(1, 3 p_s / max p)
     # between steps s and s + 1, p_s the share of neighbours kept (tdl/persistence.py) | "auto": persistence
     # for radial (noisy steps keep their neighbourhoods: 50 x 200 display trust +0.019 drift, +0.034
@@ -121,7 +129,7 @@ class EmbedConfig:
     @classmethod
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
-        return cls(**{"n_iter": 2000, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
+        return cls(**{"n_iter": 2000, "perplexity": 30.0, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
                       "align_weight": 0.05, "align_scale": "constant", "hold_band": False,
                       "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
@@ -140,11 +148,16 @@ class EmbedConfig:
             raise UserError(f"unknown align_scale {self.align_scale!r}; choose one of {', '.join(ALIGN_SCALES)}")
         if self.hold_band not in ("auto", True, False):
             raise UserError(f"hold_band must be True, False or 'auto', got {self.hold_band!r}")
-        if self.n_iter < 1:
-            raise UserError(f"n_iter must be >= 1, got {self.n_iter}")
-        if not 0 <= self.free_iters < self.n_iter:
+        for name in LAYOUT_DEFAULTS["radial"]:
+            v = getattr(self, name)
+            if not (v == "auto" or (isinstance(v, (int, float)) and not isinstance(v, bool))):
+                raise UserError(f"{name} must be a number or 'auto', got {v!r}")
+        n_iter = self.by_layout("n_iter")
+        if n_iter < 1:
+            raise UserError(f"n_iter must be >= 1, got {n_iter}")
+        if not 0 <= self.free_iters < n_iter:
             raise UserError(f"free_iters (--free-iterations) must be in [0, n_iter), got {self.free_iters} "
-                            f"(n_iter {self.n_iter})")
+                            f"(n_iter {n_iter})")
         if self.free_iters and self.layout != "radial":  # bands from the free layouts left their bands
             raise UserError("free_iters (--free-iterations) is for the radial layout (rectilinear, measured: step "
                             "separation 0.79 and trustworthiness 0.78 against 1.0 and 0.85 without it)")
@@ -156,8 +169,10 @@ class EmbedConfig:
                 raise UserError(f"{name} must be a positive number or 'auto', got {v!r}")
         if not (self.disp_weight == "auto" or (isinstance(self.disp_weight, (int, float)) and self.disp_weight >= 0)):
             raise UserError(f"disp_weight must be a number >= 0 or 'auto', got {self.disp_weight!r}")
-        if self.perplexity <= 0:
+        if self.by_layout("perplexity") <= 0:
             raise UserError(f"perplexity must be > 0, got {self.perplexity}")
+        if self.by_layout("align_weight") < 0:
+            raise UserError(f"align_weight must be >= 0, got {self.align_weight}")
         if self.length_scale == "auto" and math.sqrt(num_instances / 200) > AUTO_SCALE_MAX:
             raise UserError(
                 f"length_scale='auto' would make the rings {math.sqrt(num_instances / 200):.1f}x larger at "
@@ -184,12 +199,19 @@ class EmbedConfig:
         # ring's width per iteration) let it overpower the t-SNE forces (measured on an H200, 50 x 2000:
         # trustworthiness 0.53 with, 0.76 without; docs/TDL.md)
         return dataclasses.replace(
-            self, learning_rate=self.resolved_learning_rate(num_instances),
+            self, n_iter=int(self.by_layout("n_iter")), perplexity=float(self.by_layout("perplexity")),
+            align_weight=float(self.by_layout("align_weight")),
+            learning_rate=self.resolved_learning_rate(num_instances),
             method=self.resolved_method(num_instances, num_steps), init=init,
             disp_weight=self.resolved_disp_weight(init), align_scale=self.resolved_align_scale(),
             hold_band=self.resolved_hold_band(),
             length_scale=1.0, radius=self.radius * c, init_spread=self.init_spread * c, stretch=self.stretch * c,
             disp_sigma=self.disp_sigma * c, disp_sigma_final=self.disp_sigma_final * c)
+
+    def by_layout(self, name: str):
+        """A field of LAYOUT_DEFAULTS: its value, or the layout's default where it is "auto"."""
+        v = getattr(self, name)
+        return LAYOUT_DEFAULTS.get(self.layout, LAYOUT_DEFAULTS["radial"])[name] if v == "auto" else v
 
     def resolved_init(self, num_instances: int) -> str:
         """"auto": "pca" with at least PCA_INIT_MIN[layout] instances per step (rectilinear), "pca_angle" with
@@ -207,11 +229,11 @@ class EmbedConfig:
         return "persistence" if self.layout == "radial" else "constant"
 
     def resolved_disp_weight(self, init: str = "random") -> float:
-        """"auto": 2 for radial; 0.2 for rectilinear, 0.5 when it starts from the principal plane (`init`
+        """"auto": 2 for radial; 0.35 for rectilinear, 0.5 when it starts from the principal plane (`init`
         resolved): from that compact start bands at 0.2 spread out of their bands (10 x 2000 branching:
         min step separation 0.835 vs 0.977 at 0.5, 10 x 20,000: 0.847 vs 0.95; bench/tdl_layouts.py)."""
         if self.disp_weight == "auto":
-            return 2.0 if self.layout == "radial" else (0.5 if init == "pca" else 0.2)
+            return 2.0 if self.layout == "radial" else (0.5 if init == "pca" else 0.35)
         return float(self.disp_weight)
 
     def resolved_hold_band(self) -> bool:
@@ -238,7 +260,7 @@ class EmbedConfig:
 
     def disp_sigma_at(self, it: int) -> float:
         """Reference schedule: sigma0 until 50 %, 0.75 sigma0 until 62.5 %, 0.5 sigma0 until 75 %, then final."""
-        n = self.n_iter
+        n = self.by_layout("n_iter")
         if it < 0.5 * n:
             return self.disp_sigma
         if it < 0.625 * n:
@@ -295,7 +317,7 @@ def prepare(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor:
 
 def affinities(x: torch.Tensor, config: EmbedConfig) -> torch.Tensor | SparseAffinity:
     """Per-step P for intermediate `x (S, I, d)`: dense `(S, I, I)` (exact) or `SparseAffinity`."""
-    perp = min(config.perplexity, (x.shape[1] - 1) / 3)
+    perp = min(config.by_layout("perplexity"), (x.shape[1] - 1) / 3)
     if config.resolved_method(x.shape[1], x.shape[0]) == "exact":
         return dense_affinities(x, perp)
     return knn_affinities(x, perp, config.n_neighbors)
@@ -392,7 +414,8 @@ def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: b
     sync = (lambda: torch.cuda.synchronize()) if str(config.device).startswith("cuda") else (lambda: None)
     t0 = time.perf_counter()
     x = prepare(features, config)
-    config.validate(x.shape[0], x.shape[1])  # before the affinities: clear errors first
+    config = config.validate(x.shape[0], x.shape[1]).resolved(x.shape[1], x.shape[0])  # errors before the
+    # affinities; "auto" values as numbers (resolving again in `iterate` changes nothing)
     sync()
     t1 = time.perf_counter()
     P = affinities(x, config)

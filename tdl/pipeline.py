@@ -48,7 +48,7 @@ def embed_parametric(traj, config, out: str | os.PathLike, epochs: int | None = 
     """Train the parametric embedding with `config`'s shared settings, save it to `out`
     (.safetensors) and return the `TreeData` of the trajectory it was trained on."""
     from tdl.parametric import ParametricConfig, ParametricEmbedding
-    pcfg = ParametricConfig(**{k: getattr(config, k) for k in SHARED})
+    pcfg = ParametricConfig(**{k: getattr(config, k) for k in SHARED if getattr(config, k) != "auto"})
     if epochs is not None:
         pcfg.epochs = int(epochs)
     config.validate(traj.num_steps, traj.num_instances)

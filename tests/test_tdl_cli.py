@@ -156,9 +156,10 @@ def test_help_lists_commands_and_true_defaults(capsys):
         main(["embed", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     cfg = EmbedConfig()
-    assert f"(default {cfg.perplexity:g})" in out and f"(default {cfg.n_iter})" in out
-    assert f"(default {cfg.align_weight:g})" in out
-    radial, rect = EmbedConfig(layout="radial"), EmbedConfig(layout="rectilinear")
+    radial, rect = EmbedConfig(layout="radial").resolved(200), EmbedConfig(layout="rectilinear").resolved(200)
+    assert f"(default {radial.perplexity:g} radial, {rect.perplexity:g} rectilinear)" in out
+    assert f"(default {radial.n_iter} radial, {rect.n_iter} rectilinear)" in out
+    assert f"(default {radial.align_weight:g} radial, {rect.align_weight:g} rectilinear)" in out
     assert (f"(default: {radial.resolved_disp_weight():g} radial, {rect.resolved_disp_weight():g} rectilinear)"
             in out)
     assert f"(default {cfg.pca_dim})" in out

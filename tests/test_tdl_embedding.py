@@ -168,7 +168,7 @@ def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     assert EmbedConfig().resolved(20_000).init == "pca_angle"
     rect = EmbedConfig(layout="rectilinear")
     assert (rect.resolved(m).init, rect.resolved(m).disp_weight) == ("pca", 0.5)
-    assert (rect.resolved(m - 1).init, rect.resolved(m - 1).disp_weight) == ("random", 0.2)
+    assert (rect.resolved(m - 1).init, rect.resolved(m - 1).disp_weight) == ("random", 0.35)
     assert EmbedConfig(layout="rectilinear", disp_weight=1.0).resolved(m).disp_weight == 1.0
     assert EmbedConfig.reference().resolved(m).init == "random"
     X, _ = branching(10, 500, 128, seed=0)
@@ -240,3 +240,26 @@ def test_alignment_scale_follows_the_layout_and_the_reference_keeps_it_constant(
     assert EmbedConfig.reference().resolved(200).align_scale == "constant"
     with pytest.raises(UserError, match="align_scale"):
         EmbedConfig(align_scale="bogus").validate(3, 10)
+
+
+def test_layout_defaults_resolve_by_layout_and_explicit_values_win():
+    import dataclasses
+
+    from sandbox.errors import UserError
+    from tdl.embedding import LAYOUT_DEFAULTS, iterate
+    for layout, defaults in LAYOUT_DEFAULTS.items():
+        cfg = EmbedConfig(layout=layout).resolved(200)
+        assert {k: getattr(cfg, k) for k in defaults} == defaults
+    assert LAYOUT_DEFAULTS["radial"] != LAYOUT_DEFAULTS["rectilinear"]  # else this test proves nothing
+    # "auto" follows a layout changed later (a filled-in number would keep the first layout's)
+    moved = dataclasses.replace(EmbedConfig(), layout="rectilinear").resolved(200)
+    assert moved.n_iter == LAYOUT_DEFAULTS["rectilinear"]["n_iter"]
+    assert EmbedConfig(layout="rectilinear", n_iter=7, perplexity=5.0, align_weight=0.0).resolved(200).n_iter == 7
+    # the generator runs (and reports) the layout's iteration count
+    x = torch.randn(2, 20, 5, generator=torch.Generator().manual_seed(0))
+    state = next(iterate(x, EmbedConfig(layout="rectilinear")))
+    assert state.n_iter == LAYOUT_DEFAULTS["rectilinear"]["n_iter"]
+    assert state.config.perplexity == LAYOUT_DEFAULTS["rectilinear"]["perplexity"]
+    for bad in ({"n_iter": "many"}, {"perplexity": -1.0}, {"align_weight": -0.1}, {"n_iter": 0}):
+        with pytest.raises(UserError):
+            EmbedConfig(**bad).validate(2, 20)

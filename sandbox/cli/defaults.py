@@ -32,3 +32,18 @@ def dataclass_defaults(module: str, cls: str) -> dict:
                         pass
             return out
     return {}
+
+
+def module_literal(module: str, name: str, default=None):
+    """The value of `module.name` where it is assigned a literal at module level (read from the source,
+    without importing the module); `default` if unreadable."""
+    spec = importlib.util.find_spec(module)
+    get_source = getattr(spec.loader, "get_source", None) if spec and spec.loader else None
+    source = get_source(module) if get_source else None
+    for node in ast.parse(source).body if source else ():
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                return default
+    return default
