@@ -237,7 +237,7 @@ class EmbedConfig:
         return float(self.disp_weight)
 
     def resolved_hold_band(self) -> bool:
-        """"auto": the rectilinear layout only (its bands, pulled at w_d 0.2, lost up to 7 % of a step's
+        """"auto": the rectilinear layout only (its bands, pulled at w_d 0.2 (0.35 now), lost up to 7 % of a step's
         points to the neighbouring bands at 300-1000 instances per step; radial rings hold at w_d 2)."""
         return self.layout == "rectilinear" if self.hold_band == "auto" else bool(self.hold_band)
 
