@@ -180,6 +180,14 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
                         "(rectilinear from 5000 instances per step: 0.5)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {by_layout('align_weight')})")
+    g.add_argument("--init", metavar="HOW",
+                   help="start of the optimisation: auto (default: random; radial from 200 instances per step "
+                        "pca_angle, rectilinear from 5000 pca), random (the reference's), pca (each step's principal "
+                        "plane), pca_angle (its angles on random radii) or aligned (one angle per instance)")
+    g.add_argument("--align-scale", metavar="HOW",
+                   help="alignment between two steps: auto (default: persistence radial, constant rectilinear), "
+                        "constant (the reference's) or persistence (scaled by the share of nearest neighbours "
+                        "the data keeps between the steps)")
     g.add_argument("--free-iterations", type=int, metavar="N",
                    help="plain per-step t-SNE for N iterations first, then rings/bands from those layouts "
                         f"(default {_EC.free_iters}: the reference's start; see docs/TDL.md)")

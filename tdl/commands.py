@@ -134,7 +134,7 @@ def sample_trajectory(args, procs=None):
 
 def embed_config(args):
     """An `EmbedConfig` from parsed arguments (flags left out keep the config's defaults)."""
-    from tdl.embedding import METHODS, EmbedConfig
+    from tdl.embedding import ALIGN_SCALES, INITS, METHODS, EmbedConfig
     from tdl.intermediate import FITS
     from tdl.layout import DISPLAYS, check_layout
     check_layout(args.layout)
@@ -142,6 +142,10 @@ def embed_config(args):
         raise UserError(f"unknown method {args.method!r}; choose one of {', '.join(METHODS)}")
     if getattr(args, "display", None) is not None and args.display not in DISPLAYS:
         raise UserError(f"unknown --display {args.display!r}; choose one of {', '.join(DISPLAYS)}")
+    for flag, value, allowed in (("--init", getattr(args, "init", None), INITS),
+                                 ("--align-scale", getattr(args, "align_scale", None), ALIGN_SCALES)):
+        if value is not None and value not in allowed:
+            raise UserError(f"unknown {flag} {value!r}; choose one of {', '.join(allowed)}")
     if args.pca_fit is not None and args.pca_fit not in FITS:
         raise UserError(f"unknown --pca-fit {args.pca_fit!r}; choose one of {', '.join(FITS)}")
     _positive("pca_dim", args.pca_dim)
@@ -155,6 +159,7 @@ def embed_config(args):
               "n_iter": args.iterations, "disp_weight": args.displacement_weight,
               "align_weight": args.alignment_weight, "method": args.method, "seed": args.seed,
               "display": getattr(args, "display", None), "free_iters": free,
+              "init": getattr(args, "init", None), "align_scale": getattr(args, "align_scale", None),
               "device": check_device(args.device)}
     return EmbedConfig(**{k: v for k, v in chosen.items() if v is not None})
 
@@ -267,7 +272,8 @@ def _embed_to_tree(traj, config, args, out: Path, source: str):
 # point, on another scale; it draws with its own ring head)
 EVOLUTIONARY_ONLY = (("--displacement-weight", "displacement_weight"), ("--alignment-weight", "alignment_weight"),
                      ("--method", "method"), ("--display", "display"), ("--pca-fit", "pca_fit"),
-                     ("--free-iterations", "free_iterations"))
+                     ("--free-iterations", "free_iterations"), ("--init", "init"),
+                     ("--align-scale", "align_scale"))
 
 
 def _check_parametric(args) -> None:

@@ -76,11 +76,13 @@ def test_stages_one_by_one_give_what_run_gives(ran, tmp_path, capsys):
 def test_embed_rectilinear_and_plot_options(synthetic_traj, tmp_path, capsys):
     tree_path = tmp_path / "rect.npz"
     rc, out, _ = _run(capsys, "embed", synthetic_traj, "--layout", "rectilinear", "--pca-dim", "8",
-                      "--perplexity", "4", "--alignment-weight", "0.1", "--seed", "3", *FAST, "--out", tree_path)
+                      "--perplexity", "4", "--alignment-weight", "0.1", "--seed", "3", "--init", "pca_angle",
+                      "--align-scale", "persistence", *FAST, "--out", tree_path)
     assert rc == 0
     tree = TreeData.load(tree_path)
     assert tree.layout == "rectilinear" and tree.config["perplexity"] == 4 and tree.config["seed"] == 3
     assert tree.config["pca_dim"] == 8 and tree.config["align_weight"] == 0.1
+    assert tree.config["init"] == "pca_angle" and tree.config["align_scale"] == "persistence"
     # the printed table has one row per step, then the overall numbers
     rows = [line for line in out.splitlines() if line[:4].strip().isdigit()]
     assert len(rows) == 6
@@ -194,6 +196,9 @@ def _bad_cases(tmp):
          "--displacement-weight, --method set the evolutionary"),
         (["run", "--parametric", "--alignment-weight", "1"], "--alignment-weight sets the evolutionary"),
         (["embed", "{traj}", "--display", "wide"], "unknown --display"),
+        (["embed", "{traj}", "--init", "sideways"], "unknown --init"),
+        (["embed", "{traj}", "--align-scale", "more"], "unknown --align-scale"),
+        (["embed", "{traj}", "--parametric", "--init", "pca"], "--init sets the evolutionary"),
         (["embed", "{tree}"], "not a tdl trajectory"),
         (["embed"], "required"),
         (["plot", tmp / "missing.npz"], "no tree file"),
