@@ -117,7 +117,15 @@ def training(data: Any, *, objective: str = "flow", steps: int | None = None, se
     from sandbox.datasets import TRAIN_DRAW
 
     # a preset name or a picture is a distribution: train on a large draw of it (datasets.TRAIN_DRAW)
-    return train_loop(cfg, points(data, n=TRAIN_DRAW, seed=seed), device, **kwargs)
+    return _threads_while(train_loop(cfg, points(data, n=TRAIN_DRAW, seed=seed), device, **kwargs))
+
+
+def _threads_while(events: Iterator[TrainEvent]) -> Iterator[TrainEvent]:
+    """The CLI's CPU thread policy while the loop runs (sandbox/threads.py), restored after."""
+    from sandbox.threads import thread_policy
+
+    with thread_policy():
+        yield from events
 
 
 def _check_init(init: Any) -> DiffusionModel:
@@ -205,7 +213,10 @@ def sample(model: DiffusionModel, n: int = 2000, *, coords: str = "data", **opti
         raise UserError(f"sample needs a model (from sandbox.train or sandbox.load), got {type(model).__name__}")
     if "labels" in options:
         options["labels"] = _class_indices(model, options["labels"])
-    return model.sample(n, coords=coords, **options)
+    from sandbox.threads import thread_policy
+
+    with thread_policy():
+        return model.sample(n, coords=coords, **options)
 
 
 def _class_indices(model: DiffusionModel, labels: Any) -> Any:
@@ -232,8 +243,10 @@ def animate(source: Any, n: int = 2000, *, data: Any = True, contours: bool = Tr
     Shows an interactive player in notebooks; `.save("x.html" | "x.gif" | "x.mp4" | "x.png")`.
     """
     from sandbox.animation import Animation
+    from sandbox.threads import thread_policy
 
-    return Animation.of(source, n=n, data=data, contours=contours, traces=traces, title=title, **options)
+    with thread_policy():
+        return Animation.of(source, n=n, data=data, contours=contours, traces=traces, title=title, **options)
 
 
 def render(source: Any, out: PathLike, n: int = 2000, **options) -> Path:

@@ -9,6 +9,8 @@ with one). bench/quality_defaults.py measures it; docs/BENCHMARKS.md has the num
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 DEFAULT_THREADS = 1  # measured: see the module docstring and docs/BENCHMARKS.md
 
@@ -29,3 +31,19 @@ def apply_thread_policy() -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+@contextmanager
+def thread_policy() -> Iterator[int]:
+    """`apply_thread_policy()` for the duration of a block, then torch's thread count as it was:
+    the Python API (notebooks) gets the CLI's speed without changing the user's torch settings for
+    good (sandbox.train('moons') took 355 s wall, 100 s CPU at load 11 with torch's two threads)."""
+    import torch
+
+    before = torch.get_num_threads()
+    n = apply_thread_policy()
+    try:
+        yield n
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

@@ -191,3 +191,24 @@ def test_train_on_a_preset_name_draws_it_large():
     assert sandbox.train("rings", steps=2, width=16, depth=1).data_summary["n"] == TRAIN_DRAW
     pts = np.random.default_rng(0).normal(size=(60, 2))
     assert sandbox.train(pts, steps=2, width=16, depth=1).data_summary["n"] == 60
+
+
+def test_the_api_trains_and_samples_with_the_clis_thread_policy(monkeypatch):
+    """In a notebook at load 11 on 2 cores, sandbox.train('moons') took 355 s wall (100 s CPU) with
+    torch's two threads spin-waiting; the CLI takes ~4 s with one (sandbox/threads.py). The API now
+    uses the policy while it works and gives the user's torch setting back."""
+    monkeypatch.delenv("DIFFUSION_SANDBOX_THREADS", raising=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = set()
+        for event in sandbox.training(np.random.default_rng(0).normal(size=(200, 2)), steps=3, eval_every=0):
+            seen.add(torch.get_num_threads())
+        assert seen == {1} and torch.get_num_threads() == 2
+        model = event.model
+        real = model.sample
+        monkeypatch.setattr(model, "sample", lambda *a, **k: (seen.add(("s", torch.get_num_threads())), real(*a, **k))[1])
+        sandbox.sample(model, 10, steps=2)
+        assert ("s", 1) in seen and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
