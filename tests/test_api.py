@@ -207,7 +207,11 @@ def test_the_api_trains_and_samples_with_the_clis_thread_policy(monkeypatch):
         assert seen == {1} and torch.get_num_threads() == 2
         model = event.model
         real = model.sample
-        monkeypatch.setattr(model, "sample", lambda *a, **k: (seen.add(("s", torch.get_num_threads())), real(*a, **k))[1])
+        def spy(*a, **k):
+            seen.add(("s", torch.get_num_threads()))
+            return real(*a, **k)
+
+        monkeypatch.setattr(model, "sample", spy)
         sandbox.sample(model, 10, steps=2)
         assert ("s", 1) in seen and torch.get_num_threads() == 2
     finally:
