@@ -313,7 +313,10 @@ def plot(args) -> int:
     from tdl.tree import TreeData
     page = Path(args.out).suffix.lower() in (".html", ".htm")  # the interactive view as one offline page
     if not page:
-        check_figure_path(args.out)
+        try:
+            check_figure_path(args.out)
+        except UserError as e:  # `tdl plot` also writes the interactive page: say so
+            raise UserError(f"{e}, or .html for the interactive page") from None
     tree = TreeData.load(args.tree)
     traj = _find_trajectory(Path(args.tree), tree, args.traj)
     if page:

@@ -54,10 +54,10 @@ def load_npz(path: str | os.PathLike, fmt: str, version: int, names: tuple[str, 
             arrays = {name: z[name] for name in names if name in z.files}
     except UserError:
         raise
-    except ValueError as e:  # includes object arrays, refused without unpickling
-        raise UserError(f"{path} is not a readable tdl {what} file ({type(e).__name__})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError) as e:
-        raise UserError(f"{path} is corrupt or not a tdl {what} file ({type(e).__name__})") from None
+    except ValueError:  # includes object arrays, refused without unpickling
+        raise UserError(f"{path} is not a readable tdl {what} file (expected the .npz that tdl writes)") from None
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError, json.JSONDecodeError):
+        raise UserError(f"{path} is corrupt or not a tdl {what} file (expected the .npz that tdl writes)") from None
     if not isinstance(header, dict) or header.get("format") != fmt:
         other = header.get("format") if isinstance(header, dict) else None
         hint = (other_formats or {}).get(other)

@@ -176,6 +176,8 @@ def test_python_dash_m_tdl():
 def _bad_cases(tmp):
     notes = tmp / "notes.npz"
     notes.write_text("not a zip")
+    points = tmp / "points.csv"
+    points.write_text("x,y\n1,2\n")
     return [
         (["sample", "--source", "nope"], "unknown source"),
         (["sample", "--steps", "0"], "--steps"),
@@ -185,6 +187,7 @@ def _bad_cases(tmp):
         (["sample", "--device", "warp"], "unknown device"),
         (["embed", tmp / "missing.npz"], "no trajectory file"),
         (["embed", notes], "tdl trajectory file"),
+        (["embed", points], "expected the .npz that tdl writes"),   # was '... file (ValueError)'
         (["embed", "{traj}", "--layout", "spiral"], "unknown layout"),
         (["embed", "{traj}", "--iterations", "0"], "--iterations"),
         (["embed", "{traj}", "--perplexity", "-1"], "--perplexity"),
@@ -203,7 +206,7 @@ def _bad_cases(tmp):
         (["embed"], "required"),
         (["plot", tmp / "missing.npz"], "no tree file"),
         (["plot", "{traj}"], "run `tdl embed`"),
-        (["plot", "{tree}", "--out", tmp / "x.jpg"], ".png, .svg or .pdf"),
+        (["plot", "{tree}", "--out", tmp / "x.jpg"], ".png, .svg or .pdf, or .html for the interactive page"),
         (["plot", "{tree}", "--out", tmp / "x.png", "--thumbnails", "-1"], "--thumbnails"),
         (["plot", "{tree}", "--traj", tmp / "missing.npz"], "no trajectory file"),
         (["explore", "{tree}"], "tdl plot"),
