@@ -54,6 +54,8 @@ def _training(st):
     tr.step, tr.total = 800, 1000
     tr.scores[:] = [(800, 0.031)]
     tr.baseline = 0.025
+    tr.key = st.panes[0].settings.model_key()    # the run of the model shown: its chart is drawn
+    st.run_model = st.models.get(tr.key)
 
 
 def _toasts(st):
