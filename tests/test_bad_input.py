@@ -120,6 +120,12 @@ def test_no_display_is_one_line(monkeypatch, capsys):
     assert main([]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "diffusion-sandbox render --dataset smiley --out smiley.gif" in err[0]
+    # the window's options without `window` (argparse took 'spirals' for an unknown command), and a
+    # hint that renders what was asked for
+    assert main(["--dataset", "spirals"]) == 1
+    assert "render --dataset spirals --out spirals.gif" in capsys.readouterr().err
+    assert main(["--dataset=two-moons"]) == 1
+    assert "render --dataset moons --out moons.gif" in capsys.readouterr().err
     monkeypatch.delenv("SDL_VIDEODRIVER")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)

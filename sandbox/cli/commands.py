@@ -372,7 +372,13 @@ def window(args: argparse.Namespace) -> int:
         kwargs["dataset"] = canonical_name(kwargs["dataset"])
     ok, why = display_available()
     if not ok:
-        print(f"no display ({why}); {NO_DISPLAY_HINT.replace('diffusion-sandbox', program_name())}", file=sys.stderr)
+        hint = NO_DISPLAY_HINT.replace("diffusion-sandbox", program_name())
+        if kwargs["model_path"] is not None:   # the render of what was asked for
+            hint = hint.replace("--dataset smiley --out smiley.gif",
+                                f"--model {kwargs['model_path']} --out {kwargs['model_path'].stem}.gif")
+        elif kwargs["dataset"]:
+            hint = hint.replace("smiley", str(kwargs["dataset"]))
+        print(f"no display ({why}); {hint}", file=sys.stderr)
         return 1
     from sandbox.app.window import run
 

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("window", help="open the interactive window (the default)",
                        description="Open the interactive window (what plain `diffusion-sandbox` does).",
                        formatter_class=_formatter)
-    w.add_argument("--dataset", metavar="NAME", help="preset to start with (e.g. moons)")
+    w.add_argument("--dataset", metavar="NAME", help=f"preset to start with: {', '.join(registry.PRESETS)}")
     w.add_argument("--model", type=Path, metavar="FILE", help="model file to open")
     w.add_argument("--fullscreen", action="store_true", help="fill the screen (for a class)")
 
@@ -234,8 +234,16 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="where to compute: auto takes CUDA, then Apple's MPS, then the CPU (default auto)")
 
 
+WINDOW_FLAGS = ("--dataset", "--model", "--fullscreen")   # the window's options, also without `window`
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `diffusion-sandbox` and `python -m sandbox`; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].split("=")[0] in WINDOW_FLAGS:
+        # `diffusion-sandbox --dataset moons`: plain `diffusion-sandbox` is the window, so are its
+        # options (argparse read 'moons' as an unknown command)
+        argv.insert(0, "window")
     args = build_parser().parse_args(argv)
     try:
         from sandbox.cli import commands
