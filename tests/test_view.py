@@ -238,3 +238,5 @@ def test_high_contrast_shows_the_data_at_least_as_clearly_as_dark():
     for c in OKABE_ITO:
         assert ratio(hc, c) >= ratio(dark, c), c
     assert min(ratio(hc, c) for c in (hc.data,) + OKABE_ITO) >= 2.0
+    light = Theme.light()   # its yellow class (the smiley's mouth) was 1.13: as good as invisible
+    assert min(ratio(light, c) for c in (light.data,) + light.class_colors) >= 1.4

@@ -23,6 +23,10 @@ OKABE_ITO: tuple[Color, ...] = (
     (230, 159, 0),    # orange
 )
 
+# on the light theme's paper the Okabe-Ito yellow is invisible as data (contrast 1.13 once blended
+# behind the samples): a dark gold in its place, the same hue
+OKABE_ITO_ON_LIGHT: tuple[Color, ...] = OKABE_ITO[:3] + ((190, 160, 0),) + OKABE_ITO[4:]
+
 _FONTS: dict[tuple[int, bool, int], object] = {}
 # one font object per thread (the exporter may render in a worker while the window draws), and
 # font creation serialised: FreeType's library object is not safe to use from two threads at once
@@ -114,7 +118,7 @@ class Theme:
             data_strength=0.55, trace=(0, 114, 178), trace_strength=0.45,
             contour=((150, 180, 210), (90, 140, 190), (40, 100, 160), (10, 50, 110)),
             field=(0, 130, 90), mesh=(150, 150, 190), highlight=(204, 0, 90), grid=(230, 231, 235),
-            error=(200, 30, 30), scale=scale,
+            error=(200, 30, 30), class_colors=OKABE_ITO_ON_LIGHT, scale=scale,
         )
 
     @staticmethod
