@@ -3,6 +3,8 @@
 Models are either the exact Gaussian-mixture denoiser (sandbox.oracle, dressed as a model) or
 tiny networks trained for a few dozen steps, so every test runs in seconds.
 """
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -230,7 +232,12 @@ def test_session_round_trip_with_trained_model(tmp_path):
     st.set_pane(0, sampler="heun", steps=7)
     st.toggle("mesh")
     st.set_theme("high-contrast")
-    path = st.save_session(tmp_path / "s.safetensors")
+    old_umask = os.umask(0o022)
+    try:
+        path = st.save_session(tmp_path / "s.safetensors")
+    finally:
+        os.umask(old_umask)
+    assert path.stat().st_mode & 0o777 == 0o644     # was 0600 (safetensors' writer): shareable like a model
     st2 = make_state(tmp_path)
     st2.load_file(path)                               # detected as a session
     st2.wait_idle()

@@ -48,7 +48,7 @@ def _atomic_write(path: Path, write) -> None:
 
 def save(path, points, labels, meta: dict, models: dict | None = None) -> Path:
     """Write a session: points (N, 2), labels (N,), JSON-able `meta`, models {key_str: model}."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save as to_bytes
 
     path = Path(path)
     if path.suffix != ".safetensors":
@@ -66,7 +66,10 @@ def save(path, points, labels, meta: dict, models: dict | None = None) -> Path:
 
     check_writable(path, make_parents=True)   # a read-only folder: one line, before serialising
     try:
-        _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"session": json.dumps(header)}))
+        # serialised in memory, written by us: safetensors' own file writer makes 0600 files, and a
+        # session is something a teacher hands out (models are written the same way, modelio.py)
+        blob = to_bytes(tensors, metadata={"session": json.dumps(header)})
+        _atomic_write(path, lambda tmp: Path(tmp).write_bytes(blob))
     except OSError as e:
         raise UserError(f"could not save session to {path}: {e.strerror or e}") from None
     except SafetensorError as e:   # safetensors reports a failed write (full disk...) as its own error
