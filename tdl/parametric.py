@@ -17,7 +17,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -231,25 +230,22 @@ class ParametricEmbedding:
     # files -----------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """One `.safetensors` file: weights, PCA and input scale; JSON config in its metadata (atomic)."""
-        from safetensors.torch import save_file
+        from safetensors.torch import save as to_bytes
+
+        from sandbox.fileio import atomic_path
         path = Path(path)
         if path.suffix != ".safetensors":
             path = path.with_name(path.name + ".safetensors")
-        path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
         tensors.update({k: v.detach().cpu().contiguous() for k, v in self.pca.state_dict().items()})
         tensors["input_scale"] = torch.as_tensor(self.input_scale).reshape(1).cpu()
         meta = {"format": FORMAT, "version": 1, "config": dataclasses.asdict(self.config),
                 "num_steps": self.num_steps, "pca_fit": self.pca.fit, "in_dim": self.pca.dim}
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(tensors, tmp, metadata={"tdl": json.dumps(meta)})
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        blob = to_bytes(tensors, metadata={"tdl": json.dumps(meta)})
+        # written by us, not safetensors' file writer (0600 files) nor mkstemp (0600): a model file
+        # like any other; a read-only or full folder is one UserError, the old file kept
+        with atomic_path(path, make_parents=True) as tmp:
+            tmp.write_bytes(blob)
         return path
 
     @classmethod

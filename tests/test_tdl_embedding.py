@@ -1,4 +1,6 @@
 """The evolutionary embedding recovers known structure; determinism; the generator; errors; parametric."""
+import os
+
 import pytest
 import torch
 
@@ -120,7 +122,13 @@ def test_parametric_embeds_training_and_new_samples(split, tmp_path):
     nearest = torch.cdist(new, Y[-1]).argmin(dim=1)
     assert (labels[nearest] == labels_new[48:]).double().mean().item() > 0.6
     # save / load gives the same function
-    path = model.save(tmp_path / "param")
+    old_umask = os.umask(0o022)
+    try:
+        path = model.save(tmp_path / "param")
+    finally:
+        os.umask(old_umask)
+    assert path.stat().st_mode & 0o777 == 0o644        # was 0600 (mkstemp + safetensors' writer)
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]   # no temporary left
     back = ParametricEmbedding.load(path)
     assert torch.allclose(back.transform(X[2], 2), model.transform(X[2], 2), atol=1e-5)
     with pytest.raises(UserError):
