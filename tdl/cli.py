@@ -250,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `tdl run | head`: the reader had enough, not an error (as sandbox's CLI)
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # the environment's fault (full disk, read-only folder...): one line, as in sandbox's CLI
         from sandbox.fileio import describe_os_error
         print(f"error: {describe_os_error(e)}", file=sys.stderr)

@@ -175,3 +175,17 @@ def test_huge_counts_through_the_python_api_are_one_line(tmp_path):
                  lambda: tdl.sample("digits", prompts=[3], instances_per_prompt=10 ** 12)):
         with pytest.raises(UserError, match="more than this machine can spare.*fits"):
             call()
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    """`diffusion-sandbox lesson | head -2` (and tdl's commands) printed 'error: Broken pipe', exit 2."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for cmd in (["sandbox", "lesson"], ["tdl", "sample", "--instances-per-prompt", "1", "--steps", "2",
+                                        "--prompts", "3", "--quiet", "--out", "t.npz"]):
+        p = subprocess.Popen([sys.executable, "-m", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)})
+        p.stdout.close()                              # the reader had enough before a line came
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=120) == 0 and "Broken pipe" not in err, (cmd, err)

@@ -320,7 +320,7 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
                           traces=args.traces if options.trajectories else 0, title=label,
                           class_names=_class_names(model), theme=THEMES[args.theme]).save(args.out)
         print(f"wrote {args.out} (interactive page, {traj.xs.shape[1]} particles, "
-              f"{traj.sampler or 'sampler'} {traj.steps} steps; opens offline in any browser)")
+              f"{_sampler_name(traj)} {traj.steps} steps; opens offline in any browser)")
         return
     common = dict(size=size, data=data, options=options, theme=Theme.named(THEMES[args.theme]),
                   label=label, traces=args.traces)
@@ -330,7 +330,14 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
         export_animation(traj, args.out, fps=args.fps, seconds=args.seconds, hold_end=args.hold,
                          **common)
     print(f"wrote {args.out} ({size[0]}x{size[1]}, {traj.xs.shape[1]} particles, "
-          f"{traj.sampler or 'sampler'} {traj.steps} steps)")
+          f"{_sampler_name(traj)} {traj.steps} steps)")
+
+
+def _sampler_name(traj) -> str:
+    """The sampler's display name ('Euler-Maruyama'), as the picture's caption says it."""
+    from sandbox.registry import SAMPLERS
+
+    return SAMPLERS[traj.sampler].display if traj.sampler in SAMPLERS else (traj.sampler or "sampler")
 
 
 def _title(model, traj, args: argparse.Namespace) -> str:

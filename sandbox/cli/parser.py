@@ -7,6 +7,7 @@ so `--help` and argument errors are fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -261,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `diffusion-sandbox lesson | head -3`: the reader had enough, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # nothing more to flush at exit
+        return 0
     except OSError as e:  # the environment's fault (full disk, read-only folder...): one line, no traceback
         print(f"error: {describe_os_error(e)}", file=sys.stderr)
         return 2
