@@ -249,3 +249,14 @@ def test_saved_file_permissions_follow_umask(tmp_path):
     finally:
         os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_folder_is_named_as_one(tmp_path):
+    """Opening a folder as points said "unknown file type '(none)'"."""
+    from sandbox.datasets import load_points
+
+    with pytest.raises(UserError, match="is a folder"):
+        load_points(tmp_path)
+    (tmp_path / "pts.csv").mkdir()
+    with pytest.raises(UserError, match="is a folder"):
+        load_points(tmp_path / "pts.csv")

@@ -28,6 +28,8 @@ def load_points(path: str | os.PathLike, n: int = 2000, seed: int = 0) -> PointS
     """Load a PointSet from CSV / NPY / picture; `n` and `seed` only matter for pictures."""
     path = Path(path)
     ext = path.suffix.lower()
+    if path.is_dir():   # was "unknown file type '(none)'"
+        raise UserError(f"{path}: is a folder; give a points file (.csv, .npy) or a picture")
     if ext not in CSV_EXTS + NPY_EXTS + IMAGE_EXTS:
         raise UserError(f"{path}: unknown file type '{ext or '(none)'}'; use one of "
                         f"{', '.join(CSV_EXTS + NPY_EXTS + IMAGE_EXTS)}")
