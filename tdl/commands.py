@@ -353,6 +353,9 @@ def run(args) -> int:
     config = embed_config(args)
     if args.thumbnails < 0 or args.dpi <= 0:
         raise UserError("--thumbnails must be >= 0 and --dpi >= 1")
+    from sandbox.fileio import check_writable
+
+    check_writable(out_dir / "traj.npz", make_parents=True)   # a read-only --out-dir: now, not after sampling
     _say(f"[1/3] sampling trajectories ({args.source})")
     traj = sample_trajectory(args)
     traj_path = traj.save(out_dir / "traj.npz")

@@ -297,4 +297,6 @@ def test_an_unwritable_output_is_refused_before_the_work(synthetic_traj, tmp_pat
     monkeypatch.setattr(tdl.commands, "sample_trajectory", no_work)
     assert main(["sample", "--source", "digits", "--out", str(tmp_path / "traj.npz")]) == 2
     assert "read-only" in capsys.readouterr().err
+    assert main(["run", "--out-dir", str(tmp_path / "run")]) == 2   # sampled first, then failed to write
+    assert "read-only" in capsys.readouterr().err
     assert not list(tmp_path.glob(".*probe"))
