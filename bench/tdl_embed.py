@@ -110,7 +110,8 @@ def main(argv=None) -> int:
     r, cpu = timed_embed(X, cfg)
     m = evaluate(r.intermediate, r, args.k)
     t = r.extra
-    lines.append(row(f"TDL {args.layout} ({r.method}, {r.config.n_iter} it)", r.runtime_s, cpu, m["trustworthiness_opt"],
+    lines.append(row(f"TDL {args.layout} ({r.method}, {r.config.n_iter} it)", r.runtime_s, cpu,
+                     m["trustworthiness_opt"],
                      m["trustworthiness"], f"align {m['instance_alignment_norm']:.3f}, sep {m['step_separation']:.3f}, "
                      f"cont {m['continuity_opt']:.4f}; PCA {t['pca_s']:.2f} s, P {t['affinity_s']:.2f} s, "
                      f"optimise {t['optimise_s']:.2f} s"))

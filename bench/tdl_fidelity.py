@@ -135,7 +135,8 @@ def main(argv=None) -> int:
               f"transcription (PCA + affinities, then {args.ref_iters} of its 2000 iterations timed and scaled) "
               f"{w_ref:.0f} s wall / {c_ref:.0f} s CPU")
         for lo, m in ours.items():
-            print(f"ours, {lo} defaults ({EmbedConfig(layout=lo).resolved(args.instances).n_iter} it): {m['wall']:.2f} s wall / "
+            n_iter = EmbedConfig(layout=lo).resolved(args.instances).n_iter
+            print(f"ours, {lo} defaults ({n_iter} it): {m['wall']:.2f} s wall / "
                   f"{m['cpu']:.2f} s CPU; ratio {w_ref / m['wall']:.0f}x wall, {c_ref / m['cpu']:.0f}x CPU")
     print(f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0

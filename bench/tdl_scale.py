@@ -231,7 +231,8 @@ def main(argv=None) -> int:
             t = r.extra
             if plain:  # already the 5 evaluated steps; no rings to measure
                 full = trustworthiness_sampled(r.intermediate, r.Y_opt, args.queries)
-                print(f"| {S}x{I}, plain exact t-SNE on the 5 evaluated steps, {r.config.n_iter} it | {5 * I:,} | exact "
+                print(f"| {S}x{I}, plain exact t-SNE on the 5 evaluated steps, {r.config.n_iter} it "
+                      f"| {5 * I:,} | exact "
                       f"| {r.runtime_s:.1f} | {cpu:.1f} | {t['pca_s']:.1f} | {t['affinity_s']:.1f} | "
                       f"{t['optimise_s']:.1f} | {peak:.1f} | ({full.mean().item():.3f}; per step "
                       f"{', '.join(f'{v:.3f}' for v in full.tolist())}) | - | - | - | - | - |", flush=True)

@@ -174,9 +174,11 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pca-fit", metavar="FIT", help=f"per_step or all (default {_EC.pca_fit}; see docs/TDL.md)")
     g.add_argument("--perplexity", type=float, metavar="X",
                    help=f"t-SNE perplexity within each step (default {by_layout('perplexity')})")
-    g.add_argument("--iterations", type=int, metavar="N", help=f"optimisation iterations (default {by_layout('n_iter')})")
+    g.add_argument("--iterations", type=int, metavar="N",
+                   help=f"optimisation iterations (default {by_layout('n_iter')})")
     g.add_argument("--displacement-weight", type=float, metavar="W",
-                   help="weight of the pull of each step to its ring/band (default: 2 radial, 0.35 rectilinear) "
+                   help="weight of the pull of each step to its ring/band "
+                        "(default: 2 radial, 0.35 rectilinear) "
                         "(rectilinear from 5000 instances per step: 0.5)")
     g.add_argument("--alignment-weight", type=float, metavar="W",
                    help=f"weight of the alignment of each instance across steps (default {by_layout('align_weight')})")

@@ -129,7 +129,8 @@ class EmbedConfig:
     @classmethod
     def reference(cls, **overrides) -> "EmbedConfig":
         """The reference code's exact settings (evol_embed_radial.py): 2000 iterations, eta = 500, w_d = 1."""
-        return cls(**{"n_iter": 2000, "perplexity": 30.0, "learning_rate": 500.0, "disp_rate": 500.0, "disp_weight": 1.0,
+        return cls(**{"n_iter": 2000, "perplexity": 30.0, "learning_rate": 500.0, "disp_rate": 500.0,
+                      "disp_weight": 1.0,
                       "align_weight": 0.05, "align_scale": "constant", "hold_band": False,
                       "grid_spacing": 0.4,
                       "layout": "radial", "init": "random", "length_scale": 1.0, "pca_fit": "per_step",
