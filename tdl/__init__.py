@@ -16,7 +16,7 @@ from sandbox.errors import UserError
 
 
 _LAZY = {"sample": "tdl.api", "embed": "tdl.api", "TreeData": "tdl.tree", "TrajectoryData": "tdl.trajectory",
-         "EmbedConfig": "tdl.embedding", "TreeView": "tdl.webview"}
+         "EmbedConfig": "tdl.config", "TreeView": "tdl.webview"}
 # `plot` is also a submodule (tdl/plot.py, the figures): that module is callable as tdl.plot(tree, ...)
 __all__ = ["EmbedConfig", "TrajectoryData", "TreeData", "TreeView", "UserError", "__version__", "embed", "plot",
            "sample"]

@@ -163,8 +163,8 @@ def _embed_args(p: argparse.ArgumentParser) -> None:
     # EmbedConfig's defaults, read from tdl/embedding.py's source (importing it would load torch)
     _EC = SimpleNamespace(**{"pca_fit": "?", "perplexity": 0, "n_iter": "?", "disp_weight": 0, "align_weight": 0,
                              "free_iters": 0,
-                             "method": "?", **dataclass_defaults("tdl.embedding", "EmbedConfig")})
-    per_layout = module_literal("tdl.embedding", "LAYOUT_DEFAULTS", {})  # the "auto" values, by layout
+                             "method": "?", **dataclass_defaults("tdl.config", "EmbedConfig")})
+    per_layout = module_literal("tdl.config", "LAYOUT_DEFAULTS", {})  # the "auto" values, by layout
 
     def by_layout(name: str) -> str:
         return ", ".join(f"{v[name]:g} {k}" for k, v in per_layout.items() if name in v) or "?"
