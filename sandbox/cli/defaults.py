@@ -14,14 +14,18 @@ from functools import cache
 
 
 @cache
-def dataclass_defaults(module: str, cls: str) -> dict:
-    """{field: default} of `module.cls` for every field whose default is a literal; {} if unreadable."""
+def _module_body(module: str) -> tuple:
+    """The top-level statements of `module`'s source (found by importlib, not imported); () if unreadable."""
     spec = importlib.util.find_spec(module)
     get_source = getattr(spec.loader, "get_source", None) if spec and spec.loader else None
     source = get_source(module) if get_source else None
-    if not source:
-        return {}
-    for node in ast.parse(source).body:
+    return tuple(ast.parse(source).body) if source else ()
+
+
+@cache
+def dataclass_defaults(module: str, cls: str) -> dict:
+    """{field: default} of `module.cls` for every field whose default is a literal; {} if unreadable."""
+    for node in _module_body(module):
         if isinstance(node, ast.ClassDef) and node.name == cls:
             out = {}
             for st in node.body:
@@ -37,10 +41,7 @@ def dataclass_defaults(module: str, cls: str) -> dict:
 def module_literal(module: str, name: str, default=None):
     """The value of `module.name` where it is assigned a literal at module level (read from the source,
     without importing the module); `default` if unreadable."""
-    spec = importlib.util.find_spec(module)
-    get_source = getattr(spec.loader, "get_source", None) if spec and spec.loader else None
-    source = get_source(module) if get_source else None
-    for node in ast.parse(source).body if source else ():
+    for node in _module_body(module):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             try:
                 return ast.literal_eval(node.value)
