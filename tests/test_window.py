@@ -256,3 +256,74 @@ def test_the_window_fits_the_desktop_it_opens_on(monkeypatch):
     monkeypatch.setattr(pygame.display, "get_driver", lambda: "dummy")
     monkeypatch.setattr(pygame.display, "get_desktop_sizes", lambda: [(1024, 768)])
     assert fit_to_desktop((1920, 1080)) == (1920, 1080)        # headless tests keep their size
+
+
+def _spy_display(monkeypatch) -> list:
+    """Record the window's moves and mode changes, in order, and let them happen."""
+    calls: list = []
+    move, set_mode = pygame.display.set_window_position, pygame.display.set_mode
+
+    def spy_move(pos):
+        calls.append(("move", tuple(pos)))
+        move(pos)
+
+    def spy_mode(size=(0, 0), flags=0, *a, **kw):
+        calls.append(("full" if flags & pygame.FULLSCREEN else "window", tuple(size)))
+        return set_mode(size, flags, *a, **kw)
+
+    monkeypatch.setattr(pygame.display, "set_window_position", spy_move)
+    monkeypatch.setattr(pygame.display, "set_mode", spy_mode)
+    return calls
+
+
+def test_fullscreen_fills_the_screen_from_its_corner_and_comes_back(app, monkeypatch):
+    """Without a window manager (Xvfb, kiosks) SDL resized the window to the screen but left it
+    where it was: a black band at the top and the time bar off the bottom. The window now moves to
+    the display's corner before fullscreen, and leaving puts back its size and place."""
+    pygame.display.set_window_position((70, 40))
+    app.run_frames(1)
+    calls = _spy_display(monkeypatch)
+    key(pygame.K_F11)
+    app.run_frames(2)
+    desktop = pygame.display.get_desktop_sizes()[0]
+    assert app.state.fullscreen and app.screen.get_size() == desktop
+    assert calls == [("move", (0, 0)), ("full", (0, 0))]        # to the corner first, then fill
+    assert pygame.display.get_window_position() == (0, 0)
+    assert app.timebar.rect.bottom == desktop[1] and app.canvas.right == desktop[0]
+    calls.clear()
+    key(pygame.K_F11)
+    app.run_frames(2)
+    assert not app.state.fullscreen and app.screen.get_size() == (1000, 700)
+    assert pygame.display.get_window_position() == (70, 40) and calls[0] == ("window", (1000, 700))
+    pygame.display.set_window_position((0, 0))                  # already in the corner: no move
+    calls.clear()
+    app.toggle_fullscreen()
+    app.toggle_fullscreen()
+    assert calls == [("full", (0, 0)), ("window", (1000, 700))] and app.errors == 0
+
+
+def test_fullscreen_on_a_second_display_goes_to_that_displays_corner(app, monkeypatch):
+    """With several displays the corner is the one of the display the window is on, which SDL
+    reports once fullscreen; a window elsewhere is taken there and fullscreen set again."""
+    monkeypatch.setattr(pygame.display, "get_num_displays", lambda: 2)
+    pygame.display.set_window_position((70, 40))
+    calls = _spy_display(monkeypatch)
+    app.toggle_fullscreen()
+    assert calls == [("full", (0, 0)), ("window", (1000, 700)), ("move", (0, 0)), ("full", (0, 0))]
+    calls.clear()
+    app.toggle_fullscreen()
+    assert app.screen.get_size() == (1000, 700) and pygame.display.get_window_position() == (70, 40)
+
+
+def test_fullscreen_from_the_command_line_leaves_to_the_window_size(tmp_path):
+    """`--fullscreen`: the window opens, fills the screen, and Esc gives back the size asked for."""
+    a = App(None, size=(900, 640), fullscreen=True, settings=Settings(train=TINY, particles=100),
+            load_shipped=False, auto_train=False, out_dir=tmp_path)
+    try:
+        a.run_frames(1)
+        assert a.state.fullscreen and a.screen.get_size() == pygame.display.get_desktop_sizes()[0]
+        key(pygame.K_ESCAPE)
+        a.run_frames(1)
+        assert not a.state.fullscreen and a.screen.get_size() == (900, 640) and a.errors == 0
+    finally:
+        a.close()

@@ -39,12 +39,29 @@ def fit_to_desktop(size: tuple[int, int]) -> tuple[int, int]:
     return (max(min(int(size[0]), dw), MIN_WINDOW[0]), max(min(int(size[1]), dh - DECORATIONS), MIN_WINDOW[1]))
 
 
+def window_position() -> tuple[int, int] | None:
+    """Where the window is on the desktop (None: no window, a driver that cannot say, or a
+    pygame-ce before 2.5, which has no get/set_window_position)."""
+    try:
+        x, y = pygame.display.get_window_position()
+    except (pygame.error, AttributeError, TypeError, ValueError):
+        return None
+    return int(x), int(y)
+
+
+def move_window(pos: tuple[int, int]) -> None:
+    move = getattr(pygame.display, "set_window_position", None)   # pygame-ce >= 2.5
+    if move is not None:
+        move(pos)
+
+
 class DisplayActions:
     """Mixin for App (uses its screen, state and dialog: declared here for the type checker)."""
 
     state: "AppState"
     screen: pygame.Surface
     windowed_size: tuple[int, int]
+    windowed_pos: tuple[int, int] | None
     dialog: FileDialog | None
     advanced: bool
     frames: int
@@ -58,18 +75,43 @@ class DisplayActions:
         st = self.state
         try:
             if not st.fullscreen:
-                self.windowed_size = self.screen.get_size()
-                self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+                self._enter_fullscreen()
                 st.fullscreen = True
             else:
-                self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+                self._leave_fullscreen()
                 st.fullscreen = False
         except pygame.error as e:
             st.fullscreen = False
-            self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+            self._leave_fullscreen()
             st.say(f"fullscreen is not available here ({e})", "warn")
         if self.dialog is not None:
             self.dialog.resize(self.screen.get_size())
+
+    def _enter_fullscreen(self) -> None:
+        """Fill the screen from its top-left corner. SDL asks the window manager to go fullscreen
+        and only resizes the window: with no window manager (Xvfb, kiosks, some projector PCs) the
+        window kept its place, a black band above it and the time bar off the bottom. So the window
+        moves to the display's corner first, and `_leave_fullscreen` puts it back."""
+        self.windowed_size = self.screen.get_size()
+        self.windowed_pos = window_position()
+        corner = (0, 0) if pygame.display.get_num_displays() <= 1 else None  # SDL: display 0 is at 0,0
+        if corner is not None and self.windowed_pos not in (None, corner):
+            move_window(corner)
+        self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        if corner is None and self.windowed_pos is not None:
+            # several displays: fullscreen puts the window on the one it was on, and SDL then reports
+            # that display's corner; take the window there and go fullscreen again
+            corner = window_position()
+            if corner not in (None, self.windowed_pos):
+                pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+                move_window(corner)
+                self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+
+    def _leave_fullscreen(self) -> None:
+        """Back to the size and place the window had before fullscreen."""
+        self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
+        if self.windowed_pos is not None and window_position() != self.windowed_pos:
+            move_window(self.windowed_pos)
 
     def toggle_help(self) -> None:
         self.state.help_visible = not self.state.help_visible

@@ -53,6 +53,7 @@ class App(DisplayActions):
         pygame.display.init()
         pygame.font.init()
         self.windowed_size = tuple(size)
+        self.windowed_pos: tuple[int, int] | None = None    # where the window was before fullscreen
         self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
         pygame.display.set_caption("Diffusion sandbox")
         _cap_torch_threads()
