@@ -154,7 +154,7 @@ def test_help_and_version_load_no_torch():
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-2000:] + r.stderr[-2000:]
 
 
-@pytest.mark.parametrize("module, cls", [("sandbox.train", "TrainConfig"), ("tdl.config", "EmbedConfig")])
+@pytest.mark.parametrize("module, cls", [("sandbox.train_config", "TrainConfig"), ("tdl.config", "EmbedConfig")])
 def test_help_shows_the_real_defaults(module, cls):
     """`--help` reads these defaults from the source (no torch); they equal the dataclass's own."""
     import dataclasses

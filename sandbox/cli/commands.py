@@ -158,7 +158,7 @@ def _check_train(args: argparse.Namespace) -> None:
     from sandbox.cli.defaults import dataclass_defaults
     from sandbox.limits import check_fits, mlp_bytes
 
-    d = dataclass_defaults("sandbox.train", "TrainConfig")  # what an unset flag trains with (no torch import)
+    d = dataclass_defaults("sandbox.train_config", "TrainConfig")  # what an unset flag trains with (no torch import)
     width, depth = args.width or d.get("width", 128), args.depth or d.get("depth", 3)
     batch = args.batch_size or d.get("batch_size", 384)
     in_dim = 2 + d.get("time_embed_dim", 32) + 2 * (args.fourier if args.fourier is not None else d.get("fourier", 16))

@@ -35,10 +35,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
     def format_help(self) -> str:
-        if self.train_defaults:  # read from the source: importing sandbox.train would load torch
+        if self.train_defaults:  # read from the source: importing sandbox.train_config would load torch
             from sandbox.cli.defaults import dataclass_defaults
 
-            defaults = dataclass_defaults("sandbox.train", "TrainConfig")
+            defaults = dataclass_defaults("sandbox.train_config", "TrainConfig")
             for action in self._actions:
                 if action.dest in defaults and action.help and "default" not in action.help:
                     action.help += f" (default {defaults[action.dest]})"
