@@ -181,7 +181,7 @@ def test_narrow_pane_texts_stay_inside_at_presenter_scale(monkeypatch):
     edge or under the badge (both did, seen under Xvfb at 1280x800)."""
     from types import SimpleNamespace
 
-    from sandbox.view import frame, score_panel
+    from sandbox.view import labels, score_panel
 
     drawn = []
 
@@ -192,7 +192,7 @@ def test_narrow_pane_texts_stay_inside_at_presenter_scale(monkeypatch):
             return r
         return wrapped
 
-    monkeypatch.setattr(frame, "draw_text", spy(frame.draw_text))
+    monkeypatch.setattr(labels, "draw_text", spy(labels.draw_text))  # the time label and title: labels.py
     theme = Theme(scale=3.0)
     surf = pygame.Surface((700, 500))
     vp = Viewport((0, 0, 350, 500), (0, 0), 2.0)

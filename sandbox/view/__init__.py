@@ -8,9 +8,11 @@ import os
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from .field_view import Mesh  # noqa: E402
-from .frame import RenderCache, locate, positions, render_frame, time_at, time_label  # noqa: E402
+from .frame import RenderCache, render_frame  # noqa: E402
+from .labels import time_label  # noqa: E402
 from .options import LAYERS, ViewOptions  # noqa: E402
 from .theme import THEMES, Theme  # noqa: E402
+from .timeline import locate, positions, time_at  # noqa: E402
 from .viewport import Viewport  # noqa: E402
 
 __all__ = ["Viewport", "Theme", "ViewOptions", "render_frame", "RenderCache", "Mesh", "LAYERS",

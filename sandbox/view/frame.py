@@ -2,7 +2,9 @@
 
 Shared by the window (every frame, both compare panes) and the exporter (GIF/MP4). Whatever
 depends only on the trajectory and the viewport is cached in a `RenderCache`: the background with
-the data, trace pixels, density contours per progress quantum, field arrows per time.
+the data, trace pixels, density contours per progress quantum, field arrows per time. Its parts:
+`timeline.py` (positions and time between sampler steps), `traces.py` (particle and released
+paths), `labels.py` (title, time label, key).
 """
 from __future__ import annotations
 
@@ -13,50 +15,18 @@ import numpy as np
 import pygame
 
 from . import density
-from .draw import (arrow_polylines, class_color_array, clean_polylines, draw_points, draw_polylines,
-                   draw_text)
+from .draw import arrow_polylines, class_color_array, clean_polylines, draw_points, draw_polylines
 from .field_view import Mesh, arrow_segments, field_vectors, grid_points, mesh_lines
+from .labels import draw_legend, draw_text_fit, draw_time_label, time_label, time_labels
 from .options import ViewOptions
 from .theme import Theme, blend
+from .timeline import as_numpy, locate, positions, time_at
+from .traces import STOCHASTIC_TAIL, STOCHASTIC_TRACES, draw_highlight, draw_traces, is_stochastic
 from .viewport import Viewport
 
-
-def as_numpy(a) -> np.ndarray | None:
-    """Tensor or array-like -> float32 numpy (None stays None)."""
-    if a is None:
-        return None
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a)
-
-
-def locate(ts: np.ndarray, progress: float) -> tuple[int, float]:
-    """Step index i and fraction f in [0, 1] with the position at `progress` between steps i, i+1.
-
-    Progress is the step index / S, as in `Trajectory.at` (0 = noise, 1 = data; clamped).
-    """
-    S = len(ts) - 1
-    p = float(np.clip(progress, 0.0, 1.0)) if np.isfinite(progress) else 0.0
-    if S <= 0:
-        return 0, 0.0
-    s = p * S
-    i = min(int(np.floor(s)), S - 1)
-    return i, float(s - i)
-
-
-def positions(xs: np.ndarray, ts: np.ndarray, progress: float) -> np.ndarray:
-    """Linear interpolation between sampler steps: (S+1, N, 2) -> (N, 2)."""
-    i, f = locate(ts, progress)
-    if len(xs) == 1:
-        return xs[0]
-    return xs[i] * (1.0 - f) + xs[i + 1] * f
-
-
-def time_at(ts: np.ndarray, progress: float) -> float:
-    i, f = locate(ts, progress)
-    if len(ts) == 1:
-        return float(ts[0])
-    return float(ts[i] * (1.0 - f) + ts[i + 1] * f)
+# names this module defined before timeline.py, labels.py and traces.py took them stay importable from here
+__all__ = ["RenderCache", "render_frame", "as_numpy", "locate", "positions", "time_at", "time_label", "time_labels",
+           "draw_text_fit", "is_stochastic", "STOCHASTIC_TRACES", "STOCHASTIC_TAIL"]
 
 
 def _data_arrays(data):
@@ -273,10 +243,10 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
         if xs is not None and xs.shape[1] > 0:
             if options.trajectories and traces > 0:
                 stoch = is_stochastic(getattr(traj, "sampler", None))
-                _draw_traces(surface, cache, vp, xs, ts, progress,
+                draw_traces(surface, cache, vp, xs, ts, progress,
                              min(traces, STOCHASTIC_TRACES) if stoch else traces, theme, stoch)
         for path in highlights or ():
-            _draw_highlight(surface, vp, np.asarray(as_numpy(path), dtype=np.float32), ts, progress, theme)
+            draw_highlight(surface, vp, np.asarray(as_numpy(path), dtype=np.float32), ts, progress, theme)
         if xs is not None and ts is not None and options.particles and xs.shape[1] > 0:
             cols = class_color_array(labels, theme, theme.particle)
             draw_points(surface, vp.to_pixels(positions(xs, ts, progress)), cols, theme.point_px,
@@ -294,163 +264,13 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
                           backdrop=True)
         time_rect = None
         if options.label:
-            time_rect = _draw_time_label(surface, ts, progress, (x + pad, y + h - pad), w - 2 * pad, theme)
+            time_rect = draw_time_label(surface, ts, progress, (x + pad, y + h - pad), w - 2 * pad, theme)
         if options.legend:
             dpts, dlab = _data_arrays(data)
             has_data = options.data and dpts is not None and len(dpts) > 0
             if has_data or xs is not None:
-                _draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
+                draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
                              labels, xs is not None and options.particles and xs.shape[1] > 0,
                              has_data, avoid=time_rect)
     finally:
         surface.set_clip(prev_clip)
-
-
-def _draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
-                 samples: bool, data: bool, avoid: pygame.Rect | None = None) -> None:
-    """A small key at the bottom right: which dots are data and which are samples (above the
-    time label `avoid` when the pane is too narrow for both on one line)."""
-    x, y, w, h = vp.rect
-    font = theme.font(0.8)
-    r = max(2, theme.point_px + 1)
-    gap = int(6 * theme.scale)
-    items = []
-    if data:
-        if data_labels is not None and len(data_labels):
-            c = class_color_array(np.asarray(data_labels)[:1], theme, theme.data)[0]
-            col = blend(theme.background, (int(c[0]), int(c[1]), int(c[2])), theme.data_strength)
-        else:
-            col = blend(theme.background, theme.data, theme.data_strength)
-        items.append(("data", col))
-    if samples:
-        if sample_labels is not None and len(sample_labels):
-            c = class_color_array(np.asarray(sample_labels)[:1], theme, theme.particle)[0]
-            items.append(("samples", (int(c[0]), int(c[1]), int(c[2]))))
-        else:
-            items.append(("samples", theme.particle))
-    if not items:
-        return
-    widths = [font.size(t)[0] + 2 * r + gap for t, _ in items]
-    total = sum(widths) + gap * (len(items) + 1)
-    lh = font.get_linesize()
-    box = pygame.Rect(x + w - total - gap, y + h - lh - 2 * gap, total, lh + gap)
-    if avoid is not None and box.colliderect(avoid.inflate(gap, 0)):
-        box.bottom = avoid.top - 2
-    if box.x < x or box.y < y:
-        return
-    pygame.draw.rect(surface, theme.background, box)
-    cx = box.x + gap
-    for (text, col), wd in zip(items, widths):
-        pygame.draw.circle(surface, col, (cx + r, box.centery), r + (1 if text == "samples" else 0))
-        img = font.render(text, True, theme.text_dim)
-        surface.blit(img, img.get_rect(midleft=(cx + 2 * r + gap // 2, box.centery)))
-        cx += wd + gap
-
-
-def draw_text_fit(surface, text: str, pos, width: int, theme: Theme, bold: bool = False,
-                  backdrop: bool = False, mult: float = 1.0, color=None) -> pygame.Rect:
-    """draw_text that never runs past `width` pixels: a smaller size first, then an ellipsis
-    (compare panes' headers must not run into each other)."""
-    m = mult
-    while m > 0.72 * mult and theme.font(m, bold).size(text)[0] > width:
-        m -= 0.07
-    font = theme.font(m, bold)
-    if font.size(text)[0] > width:
-        while len(text) > 1 and font.size(text + "\u2026")[0] > width:
-            text = text[:-1]
-        text = text.rstrip() + "\u2026"
-    return draw_text(surface, text, pos, theme, bold=bold, backdrop=backdrop, mult=m, color=color)
-
-
-def time_label(ts, progress: float) -> str:
-    """'t = 0.42  ·  step 12/50' for the sampler times `ts` (S+1,) at `progress`."""
-    return time_labels(ts, progress)[0]
-
-
-def time_labels(ts, progress: float) -> list[str]:
-    """The time label's wordings, longest first: 't = 0.42  ·  step 12/50', 't = 0.42  12/50', 't = 0.42'."""
-    if ts is None:
-        return [f"t = {1.0 - progress:.2f}"]
-    S = len(ts) - 1
-    i, f = locate(ts, progress)
-    step = min(S, i + int(round(f)))
-    t = f"t = {time_at(ts, progress):.2f}"
-    return [f"{t}  \u00b7  step {step}/{S}", f"{t}  {step}/{S}", t]
-
-
-def _draw_time_label(surface, ts, progress: float, bottomleft, width: int, theme: Theme) -> pygame.Rect:
-    """The longest wording of the time label that fits `width` (a narrow compare pane at presenter
-    scale must not cut 'step 6/50' at its edge), shrunk or ellipsised only where none fits."""
-    texts = time_labels(ts, progress)
-    font = theme.font()
-    text = next((t for t in texts if font.size(t)[0] <= width), None)
-    if text is not None:
-        return draw_text(surface, text, bottomleft, theme, anchor="bottomleft", backdrop=True)
-    return draw_text_fit(surface, texts[-1], (bottomleft[0], bottomleft[1] - font.get_height()),
-                         max(width, 1), theme, backdrop=True)
-
-
-STOCHASTIC_TRACES = 12   # a stochastic sampler's zig-zag paths: a few, or they become a hairball
-STOCHASTIC_TAIL = 6      # ... each drawn over its last few steps only
-
-
-def is_stochastic(sampler: str | None) -> bool:
-    """Whether the sampler that made a trajectory adds fresh noise per step (sandbox.registry)."""
-    if not sampler:
-        return False
-    from sandbox import registry
-
-    info = registry.SAMPLERS.get(sampler) if sampler in registry.SAMPLERS else None
-    return bool(getattr(info, "stochastic", False))
-
-
-def _draw_traces(surface, cache: RenderCache, vp: Viewport, xs, ts, progress, traces, theme,
-                 stochastic: bool = False):
-    S1, N, _ = xs.shape
-    if S1 == 1:
-        return
-    key = (id(xs), vp.key, traces)
-    if cache._trace_key != key:
-        idx = np.unique(np.linspace(0, N - 1, min(traces, N)).round().astype(np.int64))
-        px = vp.to_pixels(xs[:, idx].reshape(-1, 2)).reshape(S1, len(idx), 2).transpose(1, 0, 2)
-        ok = np.isfinite(px).all(axis=(1, 2))
-        px = np.clip(px[ok], -1e5, 1e5)
-        # python lists once: per frame only a slice and the moving end point are new
-        cache._trace_px = (px, px.tolist())
-        cache._trace_key = key
-    assert cache._trace_px is not None
-    px, lists = cache._trace_px
-    i, f = locate(ts, progress)
-    cur = (px[:, i] * (1 - f) + px[:, i + 1] * f).tolist()
-    # stochastic paths: fewer (see STOCHASTIC_TRACES), brighter and 1 px so each jump is visible
-    col = blend(theme.background, theme.trace, min(1.0, theme.trace_strength + 0.25) if stochastic
-                else theme.trace_strength)
-    lw = 1 if stochastic else theme.line_px
-    if stochastic:
-        # a comet tail of the last few steps: each random kick stays visible as a zig-zag and the
-        # long early jumps through the whole canvas (pure noise) are not drawn on top of the data
-        first = max(0, i + 1 - STOCHASTIC_TAIL)
-        head = max(1, theme.point_px + 1)
-        for full, end in zip(lists, cur):
-            pygame.draw.lines(surface, col, False, full[first: i + 1] + [end], lw)
-            pygame.draw.circle(surface, theme.trace, end, head)
-        return
-    for full, end in zip(lists, cur):
-        pygame.draw.lines(surface, col, False, full[: i + 1] + [end], lw)
-
-
-def _draw_highlight(surface, vp: Viewport, path, ts, progress, theme: Theme):
-    """A released particle: its future path faint, its past bright, start ring, current disc."""
-    px = vp.to_pixels(path)
-    if ts is None or len(ts) != len(px):
-        ts = np.linspace(1.0, 0.0, len(px))
-    i, f = locate(ts, progress)
-    cur = px[i] * (1 - f) + px[min(i + 1, len(px) - 1)] * f
-    lw = theme.line_px
-    draw_polylines(surface, [px], blend(theme.background, theme.highlight, 0.35), lw)
-    draw_polylines(surface, [np.concatenate([px[: i + 1], cur[None]])], theme.highlight, lw + 1)
-    r = max(3, int(4 * theme.scale))
-    if np.isfinite(px[0]).all():
-        pygame.draw.circle(surface, theme.highlight, px[0].tolist(), r, max(1, lw))
-    if np.isfinite(cur).all():
-        pygame.draw.circle(surface, theme.highlight, cur.tolist(), r)

@@ -12,7 +12,7 @@ import numpy as np
 import pygame
 
 from .draw import draw_text
-from .frame import draw_text_fit
+from .labels import draw_text_fit
 from .theme import Theme, blend
 
 GRADE_COLORS = {"good": (0, 158, 115), "ok": (230, 159, 0), "poor": (213, 94, 0)}
