@@ -16,6 +16,21 @@ if TYPE_CHECKING:
     from .state import AppState
 
 
+def start(st: "AppState", dataset: str | None, model: Any, autosave: bool) -> None:
+    """What a new state opens on: an autosaved drawing is offered back; then the file `model`
+    (a model, points or a session), else the preset `dataset`, else no data."""
+    if autosave:
+        found = session.load_autosave()
+        if found is not None and len(found[0]) >= 1:
+            st.restore_offer = found
+    if model is not None:
+        st.load_file(model)
+    elif dataset:
+        st.set_preset(dataset)
+    else:
+        st._show_models()
+
+
 def set_preset(st: "AppState", name: str, n: int = 2000) -> None:
     """Start over on the preset `name` (n points) with its shipped models, or train one."""
     from sandbox.datasets import canonical_name, make_preset

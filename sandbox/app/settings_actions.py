@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sandbox.errors import UserError
 
 from .settings import SAMPLERS_FOR, PaneSettings, TrainSettings
@@ -69,3 +71,23 @@ def say_new_hints(st: "AppState", before: list[str]) -> None:
     for h in st.hints():
         if h not in before:
             st.say(h, "warn")
+
+
+MAX_PARTICLES = 10_000
+
+
+def set_guidance(st: "AppState", w: float) -> None:
+    st.settings = replace(st.settings, guidance=float(np.clip(w, 0.0, 10.0)))
+    st._show_models()
+
+
+def set_class(st: "AppState", k: int) -> None:
+    """Class to sample (-1 = all)."""
+    st.settings = replace(st.settings, cls=int(k))
+    st._show_models()
+
+
+def set_particles(st: "AppState", n: int) -> None:
+    st.settings = replace(st.settings, particles=int(np.clip(n, 10, MAX_PARTICLES)))
+    st._new_noise()
+    st._show_models()

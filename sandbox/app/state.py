@@ -8,25 +8,27 @@ animation and collects their results.
 The promise (identity.py): what a pane draws is the model its settings ask for now. Every
 sampled picture carries the model object and settings that made it; results that arrive for a
 model that is no longer current are dropped; a run that was stopped or came out clearly worse
-than the model on screen is *offered* (`offer`), never swapped in silently. The larger actions are
+than the model on screen is *offered* (`offer`), never swapped in silently. The actions are
 functions of this class in files of their own: what the panes show in `pane_actions.py`, sampler
-and training settings in `settings_actions.py`, presets and files in `data_actions.py`, sessions
-and recording in `record_actions.py`, training and what becomes of a run in `training_actions.py`;
-the small records it holds (`Pane`, `Message`, `ModelOffer`, `Score`, `Recording`) in `state_types.py`.
+and training settings in `settings_actions.py`, layers, theme and the animation clock in
+`view_actions.py`, presets and files in `data_actions.py`, the drawing's edits in `edit_actions.py`,
+sessions and recording in `record_actions.py`, training and what becomes of a run in
+`training_actions.py`, the worker threads' results in `results.py`; the small records it holds
+(`Pane`, `Message`, `ModelOffer`, `Score`, `Recording`) in `state_types.py`.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sandbox.errors import UserError
-from sandbox.view import LAYERS, THEMES, ViewOptions
+from sandbox.view import THEMES, ViewOptions
 
-from . import data_actions, engine, pane_actions, record_actions, session, settings_actions, training_actions
+from . import (data_actions, edit_actions, engine, pane_actions, record_actions, results, session, settings_actions,
+               training_actions, view_actions)
 from .drawing import Drawing
 from .engine import Model
 from .settings import Settings
@@ -34,9 +36,6 @@ from .state_types import Message, ModelOffer, Pane, Recording, Score
 from .tasks import Tasks
 from .trainer import Trainer
 from .training import TrainStatus
-
-MAX_PARTICLES = 10_000
-
 
 class AppState:
     def __init__(self, dataset: str | None = "smiley", model: Any = None,
@@ -88,16 +87,7 @@ class AppState:
         self.trainer = Trainer(self.device)
         self.x_T = np.zeros((0, 2), np.float32)
         self._new_noise()
-        if autosave:
-            found = session.load_autosave()
-            if found is not None and len(found[0]) >= 1:
-                self.restore_offer = found
-        if model is not None:
-            self.load_file(model)
-        elif dataset:
-            self.set_preset(dataset)
-        else:
-            self._show_models()
+        data_actions.start(self, dataset, model, autosave)
 
     @property
     def training(self) -> TrainStatus:
@@ -116,16 +106,8 @@ class AppState:
         self.stale_keys = set(self.models) if stale else set()
 
     def chart_status(self) -> TrainStatus:
-        """The training run the score chart plots: the running one, or the last one while pane A
-        shows the model it produced (or offers it); otherwise nothing (its curves would belong to
-        another model than the score beside them: another kind, or a run the user declined)."""
-        st = self.training
-        key = self.panes[0].settings.model_key()
-        offered = self.offer is not None and self.offer.key == key
-        if st.running or (st.key == key and self.run_model is not None
-                          and (self.models.get(key) is self.run_model or offered)):
-            return st
-        return TrainStatus(device=st.device)
+        """The training run the score chart plots (training_actions.chart_status)."""
+        return training_actions.chart_status(self)
 
     @property
     def noise_id(self) -> tuple[int, int]:
@@ -164,18 +146,14 @@ class AppState:
         settings_actions.set_train(self, **changes)
 
     def set_guidance(self, w: float) -> None:
-        self.settings = replace(self.settings, guidance=float(np.clip(w, 0.0, 10.0)))
-        self._show_models()
+        settings_actions.set_guidance(self, w)
 
     def set_class(self, k: int) -> None:
         """Class to sample (-1 = all)."""
-        self.settings = replace(self.settings, cls=int(k))
-        self._show_models()
+        settings_actions.set_class(self, k)
 
     def set_particles(self, n: int) -> None:
-        self.settings = replace(self.settings, particles=int(np.clip(n, 10, MAX_PARTICLES)))
-        self._new_noise()
-        self._show_models()
+        settings_actions.set_particles(self, n)
 
     def num_classes(self) -> int:
         for m in self.models.values():
@@ -188,18 +166,12 @@ class AppState:
 
         return hints(self.panes[0].settings, self.settings.train)
 
-    # ---- view ------------------------------------------------------------------------------
+    # ---- view and time (view_actions.py) ------------------------------------------------------
     def toggle(self, layer: str) -> None:
-        if layer not in LAYERS:
-            raise UserError(f"unknown view {layer!r}; views: {', '.join(LAYERS)}")
-        self.options = self.options.toggled(layer)
-        if layer in ("field", "mesh") and getattr(self.options, layer):
-            self.resample()
+        view_actions.toggle(self, layer)
 
     def set_theme(self, name: str) -> None:
-        if name not in THEMES:
-            raise UserError(f"unknown theme {name!r}; choose from {', '.join(THEMES)}")
-        self.theme_name = name
+        view_actions.set_theme(self, name)
 
     def cycle_theme(self) -> None:
         self.set_theme(THEMES[(THEMES.index(self.theme_name) + 1) % len(THEMES)])
@@ -208,28 +180,20 @@ class AppState:
         self.presenter_scale = float(np.clip(s, 0.75, 3.0))
 
     def set_compare(self, on: bool | None = None) -> None:
-        self.compare = (not self.compare) if on is None else bool(on)
-        if self.compare:
-            self._show_models()
+        view_actions.set_compare(self, on)
 
     def toggle_score(self) -> None:
         self.score_open = not self.score_open
 
-    # ---- time ------------------------------------------------------------------------------
     def play(self, on: bool | None = None) -> None:
-        self.playing = (not self.playing) if on is None else bool(on)
-        if self.playing and self.progress >= 1.0:
-            self.progress = 0.0
+        view_actions.play(self, on)
 
     def set_progress(self, p: float) -> None:
-        self.progress = float(np.clip(p if np.isfinite(p) else 0.0, 0.0, 1.0))
-        self._held = 0.0
+        view_actions.set_progress(self, p)
 
     def step_frames(self, k: int) -> None:
         """Pause and move k sampler steps (keyboard arrows)."""
-        self.playing = False
-        S = max(self.panes[0].settings.steps, 1)
-        self.set_progress(round(self.progress * S + k) / S)
+        view_actions.step_frames(self, k)
 
     def set_speed(self, s: float) -> None:
         self.speed = float(np.clip(s, 0.05, 8.0))
@@ -240,17 +204,7 @@ class AppState:
     def step(self, dt: float) -> None:
         """Advance the animation by dt seconds and collect finished background work."""
         self._poll()
-        if self.playing and np.isfinite(dt):
-            dt = float(np.clip(dt, 0.0, 0.25))
-            if self.progress >= 1.0:
-                self._held += dt
-                if self._held >= self.hold:
-                    if self.loop:
-                        self.progress, self._held = 0.0, 0.0
-                    else:
-                        self.playing = False
-            else:
-                self.progress = min(1.0, self.progress + dt * self.speed / self.duration)
+        view_actions.advance(self, dt)
         record_actions.maybe_autosave(self)
 
     # ---- what the panes show (pane_actions.py) ------------------------------------------------
@@ -286,24 +240,7 @@ class AppState:
 
     def _poll(self) -> None:
         """Collect finished background work: samples, released paths, judged and finished runs."""
-        for done in self._tasks.poll():
-            if done.bug:
-                self.bug(done.bug)
-            elif done.error:
-                self.say(done.error, "error")
-            elif done.tag.startswith("pane"):
-                pane_actions.take_samples(self, int(done.tag[4:]), *done.value)
-            elif done.tag.startswith("release"):
-                pane_actions.take_released(self, done.value)
-            elif done.tag == "judge":
-                training_actions.on_judged(self, *done.value)
-            elif done.tag == "record":
-                self.say(f"saved {done.value}")
-        for out in self.trainer.poll():
-            training_actions.on_outcome(self, out)
-        if self._live_pending and self.trainer.idle and not self.drawing.in_stroke:
-            self._live_pending = False
-            training_actions.train_live(self)
+        results.poll(self)
 
     def busy(self) -> bool:
         """Sampling or training still running (lessons wait for it)."""
@@ -311,76 +248,45 @@ class AppState:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until sampling and training are finished, then collect them (tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._tasks.wait(timeout)
-            self.trainer.join(max(0.0, deadline - time.monotonic()))
-            self._poll()
-            if not self.busy() and not self._live_pending:
-                return
-        raise TimeoutError("background work did not finish")
+        results.wait_idle(self, timeout)
 
-    # ---- data (data_actions.py) ----------------------------------------------------------------
+    # ---- data (data_actions.py: presets and files; edit_actions.py: the drawing) ---------------------
     def set_preset(self, name: str, n: int = 2000) -> None:
         data_actions.set_preset(self, name, n)
 
     def _data_changed(self) -> None:
-        if self.models:
-            self.models_stale = True
-        if self.score is not None:
-            self.score = None   # it compared the model with data that is gone
-        if not self.training.running:
-            self.released.clear()
-        if self.train_as_draw and not self.drawing.in_stroke:
-            self._live_pending = True
+        edit_actions.data_changed(self)
 
     def begin_stroke(self) -> None:
         """Mouse pressed on the canvas: everything until `end_stroke` is one undo step."""
         self.drawing.begin_stroke()
 
     def end_stroke(self) -> None:
-        if self.drawing.end_stroke() and self.train_as_draw:
-            self._live_pending = True
+        edit_actions.end_stroke(self)
 
     def spray(self, x: float, y: float, radius: float | None = None, density: int | None = None) -> int:
-        n = self.drawing.spray((x, y), self.brush_radius if radius is None else radius,
-                               self.brush_density if density is None else density, self.brush_class)
-        if n:
-            self._data_changed()
-        return n
+        return edit_actions.spray(self, x, y, radius, density)
 
     def erase(self, x: float, y: float, radius: float | None = None) -> int:
-        n = self.drawing.erase((x, y), self.brush_radius if radius is None else radius)
-        if n:
-            self._data_changed()
-        return n
+        return edit_actions.erase(self, x, y, radius)
 
     def clear(self) -> None:
-        self.drawing.clear()
-        self.drawing.name = "drawing"
-        self._data_changed()
+        edit_actions.clear(self)
 
     def undo(self) -> None:
-        if self.drawing.undo():
-            self._data_changed()
+        edit_actions.undo(self)
 
     def redo(self) -> None:
-        if self.drawing.redo():
-            self._data_changed()
+        edit_actions.redo(self)
 
     def set_tool(self, tool: str) -> None:
-        if tool not in ("spray", "erase", "release"):
-            raise UserError(f"unknown tool {tool!r}")
-        self.tool = tool
+        edit_actions.set_tool(self, tool)
 
     def set_brush(self, radius: float | None = None, density: int | None = None) -> None:
-        if radius is not None and np.isfinite(radius):
-            self.brush_radius = float(np.clip(radius, 0.01, 3.0))
-        if density is not None:
-            self.brush_density = int(np.clip(density, 1, 500))
+        edit_actions.set_brush(self, radius, density)
 
     def set_brush_class(self, k: int) -> None:
-        self.brush_class = int(np.clip(k, 0, 7))
+        edit_actions.set_brush_class(self, k)
 
     def load_file(self, path: Any) -> None:
         """A CSV / NPY / picture (points), a model file or a session file."""
@@ -399,12 +305,7 @@ class AppState:
 
     def set_train_as_draw(self, on: bool | None = None) -> None:
         """Train as I draw: after each stroke, continue training the shown model on the new data."""
-        on = (not self.train_as_draw) if on is None else bool(on)
-        if on and not engine.can_warm_start():
-            self.say("train as I draw needs warm-start training, which this engine lacks", "warn")
-            on = False
-        self.train_as_draw = on
-        self.say("train as I draw: " + ("on (the model follows each stroke)" if on else "off"))
+        training_actions.set_train_as_draw(self, on)
 
     def stop(self) -> None:
         """Stop training after the current step; the partly trained model is offered if a model

@@ -15,6 +15,7 @@ from .engine import Model, Sampled
 from .settings import PaneSettings
 from .state_types import ModelOffer
 from .trainer import Outcome
+from .training import TrainStatus
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -185,3 +186,26 @@ def _ratio(model: Model, x_T: np.ndarray, pane: PaneSettings, points: np.ndarray
 
     s = engine.sample(model, x_T, pane)
     return metrics.split_half(s.traj.xs[-1], torch.as_tensor(points)).ratio
+
+
+def chart_status(st: "AppState") -> TrainStatus:
+    """The training run the score chart plots: the running one, or the last one while pane A
+    shows the model it produced (or offers it); otherwise nothing (its curves would belong to
+    another model than the score beside them: another kind, or a run the user declined)."""
+    status = st.training
+    key = st.panes[0].settings.model_key()
+    offered = st.offer is not None and st.offer.key == key
+    if status.running or (status.key == key and st.run_model is not None
+                          and (st.models.get(key) is st.run_model or offered)):
+        return status
+    return TrainStatus(device=status.device)
+
+
+def set_train_as_draw(st: "AppState", on: bool | None = None) -> None:
+    """Train as I draw: after each stroke, continue training the shown model on the new data."""
+    on = (not st.train_as_draw) if on is None else bool(on)
+    if on and not engine.can_warm_start():
+        st.say("train as I draw needs warm-start training, which this engine lacks", "warn")
+        on = False
+    st.train_as_draw = on
+    st.say("train as I draw: " + ("on (the model follows each stroke)" if on else "off"))
