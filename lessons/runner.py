@@ -55,6 +55,7 @@ class LessonRunner:
         """Begin at step 1 (runs its setup)."""
         self.index, self.result, self.finished = 0, None, False
         self.done = [False] * self.total
+        _fresh_view(state)
         self._enter(state)
 
     def check(self, state) -> CheckResult:
@@ -151,6 +152,18 @@ class LessonRunner:
             traceback.print_exc(file=sys.stderr)
             _bug(state, f"lesson setup failed: {type(e).__name__}: {e}")
             self.result = CheckResult(False, f"Could not set this step up ({type(e).__name__}: {e}).")
+
+
+def _fresh_view(state) -> None:
+    """A lesson begins with the view of a freshly opened window (the calm layers, playing from the
+    noise), not where the last lesson left it: after lesson 1, lesson 2's training preview stayed
+    paused at t = 0.92 under lesson 1's arrows. The lesson's own setup then changes what it needs."""
+    from sandbox.view.options import ViewOptions
+
+    state.options = ViewOptions()
+    state.clear_released()
+    state.set_progress(0.0)
+    state.play(True)
 
 
 def _bug(state, text: str) -> None:

@@ -520,9 +520,13 @@ def test_finished_lesson_is_recorded_and_offers_the_next(tmp_path, capsys):
     listed = _lesson_list(r)
     assert len(listed) == 1 + len(LESSONS) and "[x] 5. Classifier-free guidance" in listed
     assert "[_] 6. The ideal (memorising) denoiser" in listed
+    st.toggle("field")                                    # the view as the learner left it ...
+    st.play(False)
+    st.set_progress(0.9)
     r.do("next_lesson", st)                               # the window's button
     st.wait_idle()
     assert r.lesson.id == "ideal_denoiser" and r.index == 0 and not r.finished and len(st.drawing) == 40
+    assert not st.options.field and st.playing and st.progress < 0.5    # ... is a fresh window's again
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "[x] 5. guidance" in out and "[ ] 6. ideal_denoiser" in out
