@@ -3,6 +3,8 @@ where DDPM's zig-zag comes from (fresh noise each step), and what straight paths
 """
 from __future__ import annotations
 
+from sandbox.app import names
+
 from . import measure
 from .lesson import Lesson, Step, actions, failed, passed, train_if_missing
 
@@ -42,7 +44,7 @@ def lesson() -> Lesson:
         sa, sb = measure.straightness(a), measure.straightness(b)
         memo["ancestral"] = sb
         return passed(
-            f"Same noise, two models. Flow matching ({pa.sampler}, {a.nfe} evaluations): straightness {sa:.2f}. "
+            f"Same noise, two models. Flow matching ({_name(pa.sampler)}, {a.nfe} evaluations): straightness {sa:.2f}. "
             f"DDPM ancestral ({b.nfe} evaluations): {sb:.2f} (1 = straight lines). Both reach the moons, "
             "so why are DDPM's paths so crooked? Look at the trajectories closely.",
             flow_straightness=sa, ddpm_straightness=sb, flow_nfe=a.nfe, ddpm_nfe=b.nfe)
@@ -55,18 +57,18 @@ def lesson() -> Lesson:
         if pb.objective != "ddpm":
             return failed("Keep the right pane on DDPM; change only its sampler.", right=pb.title())
         if measure.is_stochastic(pb.sampler):
-            return failed(f"{pb.sampler} still adds fresh noise at every step. Pick a sampler that does not "
+            return failed(f"{_name(pb.sampler)} still adds fresh noise at every step. Pick a sampler that does not "
                           "(DDIM, or an ODE solver: Euler, Heun, midpoint).", sampler=pb.sampler)
         sb, sa = measure.straightness(b), measure.straightness(a)
         before = memo.get("ancestral")
         if before is not None and sb <= before:
-            return failed(f"With {pb.sampler} the paths are no straighter ({sb:.2f} vs {before:.2f}). Press "
+            return failed(f"With {_name(pb.sampler)} the paths are no straighter ({sb:.2f} vs {before:.2f}). Press "
                           "Check again once the right pane has re-sampled.", ddpm_straightness=sb)
         memo["late"] = (measure.late_share(a), measure.late_share(b))
         was = f" (ancestral: {before:.2f})" if before is not None else ""
         than = "straighter than" if sa > sb else "less straight than" if sa < sb else "as straight as"
         return passed(
-            f"The same DDPM model with {pb.sampler}: straightness {sb:.2f}{was}. The zig-zag was the sampler's "
+            f"The same DDPM model with {_name(pb.sampler)}: straightness {sb:.2f}{was}. The zig-zag was the sampler's "
             f"fresh noise, not the model. Flow matching's paths ({sa:.2f}) are {than} these: flow matching "
             "trains on straight lines from noise to ONE data point, but a noise point could lead to many, so "
             "the model first heads for their average and then turns towards the moon it picks.",
@@ -83,7 +85,7 @@ def lesson() -> Lesson:
                 return failed(f"The {side} pane still uses {p.steps} steps; set it to {FEW_STEPS} or fewer "
                               "(Down arrow key, or the steps slider).", **{f"{side}_steps": p.steps})
             if measure.is_stochastic(p.sampler):
-                return failed(f"Use deterministic samplers in both panes ({side}: {p.sampler}).")
+                return failed(f"Use deterministic samplers in both panes ({side}: {_name(p.sampler)}).")
         qa = measure.quality(measure.final(a), state.drawing.points)["ratio"]
         qb = measure.quality(measure.final(b), state.drawing.points)["ratio"]
         la, lb = memo.get("late") or (measure.late_share(a), measure.late_share(b))
@@ -114,3 +116,8 @@ def lesson() -> Lesson:
         ),
         render="diffusion-sandbox render --dataset moons --out moons.gif",
     )
+
+
+def _name(sampler: str) -> str:
+    """What the window's sampler row calls it ("DDPM ancestral", not the id "ddpm")."""
+    return names.display("sampler", sampler)

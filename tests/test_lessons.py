@@ -165,10 +165,13 @@ def test_ddpm_vs_flow(tmp_path):
     assert res.passed
     assert res.measured["ddpm_straightness"] < res.measured["flow_straightness"]
     advance(r, st)
-    assert not check(r, st).passed                        # still the ancestral sampler
+    res = check(r, st)
+    assert not res.passed and "DDPM ancestral still adds" in res.feedback     # the name the window shows
     st.set_pane(1, sampler="ddim")
     res = check(r, st)
     assert res.passed and res.measured["ddpm_straightness"] > res.measured["ancestral_straightness"]
+    assert "with DDIM:" in res.feedback                   # seen: 'with ddim:'
+
     advance(r, st)
     assert not check(r, st).passed                        # 50 steps
     st.set_pane(0, steps=8)
