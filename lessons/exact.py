@@ -64,10 +64,16 @@ def use_model(state, model) -> None:
 def start_on_mixture(state, preset: str, sampler: str, steps: int) -> None:
     """The set-up the exact-model lessons share: one pane, the preset, a flow pane with `sampler`
     at `steps`, showing the exact denoiser of the preset's mixture (no training)."""
+    from sandbox.app import names
+
     state.set_compare(False)
+    before = {id(m) for m in state.messages}
     state.set_preset(preset)
+    # set_preset's "pretrained flow matching and DDPM model loaded" is not what the pane shows
+    state.messages = [m for m in state.messages if id(m) in before]
     state.set_pane(0, objective="flow", sampler=sampler, steps=steps)
     use_model(state, mixture_model(preset, state.drawing.points))
+    state.say(f"{names.display('preset', preset)}: the exact denoiser of its Gaussian mixture (no training)")
 
 
 def marginal_peaks(spec, t: float, extent: float = 3.5, side: int = 141, floor: float = 1e-3) -> int:

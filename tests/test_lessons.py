@@ -207,6 +207,17 @@ def test_few_steps(tmp_path):
     assert res.passed and res.measured["nfe"] <= 10 and res.measured["error"] <= 0.05
 
 
+def test_exact_lessons_do_not_announce_a_pretrained_model(tmp_path):
+    """Seen at 1280x800: lesson 4 says 'this pane shows the EXACT denoiser' under the toast 'three modes:
+    pretrained flow matching and DDPM model loaded' (set_preset's, with the shipped models)."""
+    st = AppState(None, settings=Settings(train=TINY, particles=500), load_shipped=True, auto_train=False,
+                  autosave=False, out_dir=tmp_path)
+    start("few_steps", st)
+    said = [m.text for m in st.messages]
+    assert not any("pretrained" in t for t in said), said
+    assert said[-1] == "three modes: the exact denoiser of its Gaussian mixture (no training)"
+
+
 def test_few_steps_reference_is_the_exact_path(tmp_path):
     """The check's reference is a converged solve: a fine Euler solve lands on it (its own error -> 0)."""
     st = make_state(tmp_path, particles=500)
