@@ -218,6 +218,18 @@ def test_exact_lessons_do_not_announce_a_pretrained_model(tmp_path):
     assert said[-1] == "three modes: the exact denoiser of its Gaussian mixture (no training)"
 
 
+def test_score_panel_does_not_keep_the_unguided_score_once_a_class_is_chosen(tmp_path):
+    """Seen in lesson 5 at 1280x800: every sample in mode 0, the score panel still said 'score 0.96x good'
+    (the unconditional samples' score against all eight modes; class samples get no score)."""
+    st = make_state(tmp_path, particles=500)
+    start("guidance", st)
+    assert st.score is not None and st.settings.cls == -1
+    st.set_class(0)
+    st.set_guidance(1.0)
+    st.wait_idle()
+    assert st.panes[0].sampled.source.cls == 0 and st.score is None
+
+
 def test_few_steps_reference_is_the_exact_path(tmp_path):
     """The check's reference is a converged solve: a fine Euler solve lands on it (its own error -> 0)."""
     st = make_state(tmp_path, particles=500)

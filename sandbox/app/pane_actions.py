@@ -154,8 +154,8 @@ def take_samples(st: "AppState", i: int, sampled: Sampled, mesh: Any, fld: Any, 
         return  # made for a model that is gone (reset, switched, replaced): never drawn
     pane.sampled, pane.mesh, pane.field, pane.note = sampled, mesh, fld, ""
     pane.version += 1
-    if i == 0 and score is not None:
-        st.score = score
+    if i == 0:
+        st.score = score    # None (a class chosen, too few points) clears the last samples' score
 
 
 def sampler_job(model: Model, x_T: np.ndarray, pane: PaneSettings, guidance: float, cls: int,
