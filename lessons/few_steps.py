@@ -51,13 +51,15 @@ def lesson() -> Lesson:
     def ready(state):
         p = state.panes[0].settings
         if measure.is_stochastic(p.sampler):
-            return None, f"{names.display('sampler', p.sampler)} adds noise; this lesson is about ODE solvers: pick Euler, Heun or midpoint."
+            return None, (f"{_name(p.sampler)} adds noise; this lesson is about ODE solvers: "
+                          "pick Euler, Heun or midpoint.")
         return measure.pane_result(state)
 
     def check_euler_few(state):
         p = state.panes[0].settings
         if p.sampler != "euler":
-            return failed(f"Use Euler for this step (now {names.display('sampler', p.sampler)}): S cycles the sampler.", sampler=p.sampler)
+            return failed(f"Use Euler for this step (now {_name(p.sampler)}): S cycles the sampler.",
+                          sampler=p.sampler)
         if p.steps > FEW:
             return failed(f"Euler with {p.steps} steps still looks fine; go down to {FEW} steps or fewer "
                           "(Down arrow key).",
@@ -78,8 +80,8 @@ def lesson() -> Lesson:
             return failed(why)
         m = error(state, s)
         if m["nfe"] > BUDGET:
-            return failed(f"{names.display('sampler', m['sampler'])} with {m['steps']} steps costs {m['nfe']} evaluations per particle; the "
-                          f"budget is {BUDGET}. (A second-order solver costs 2 per step.)", **m)
+            return failed(f"{_name(m['sampler'])} with {m['steps']} steps costs {m['nfe']} evaluations per particle; "
+                          f"the budget is {BUDGET}. (A second-order solver costs 2 per step.)", **m)
         if not m["error"] <= ERROR_BOUND:          # written so that a NaN fails
             why = (" Heun's last step is a plain Euler step (its second evaluation would be at t = 0, pure data)."
                    if m["sampler"] == "heun" else "")
@@ -87,9 +89,9 @@ def lesson() -> Lesson:
                           f"ODE's end (goal: {ERROR_BOUND} or less).{why} Try another way to spend {BUDGET} "
                           "evaluations.", **m)
         return passed(
-            f"{names.display('sampler', m['sampler'])}, {m['steps']} steps, {m['nfe']} evaluations: error {m['error']:.3f} data radii, sample "
-            f"quality {measure.times(m['quality_vs_exact'])} the exact solution's. A second-order solver's error "
-            "shrinks like h\u00b2 instead of h, which pays for its second evaluation per step; but not every "
+            f"{_name(m['sampler'])}, {m['steps']} steps, {m['nfe']} evaluations: error {m['error']:.3f} data radii, "
+            f"sample quality {measure.times(m['quality_vs_exact'])} the exact solution's. A second-order solver's "
+            "error shrinks like h\u00b2 instead of h, which pays for its second evaluation per step; but not every "
             "second-order method does equally well on the same budget: did you try both Heun and midpoint?", **m)
 
     return Lesson(
@@ -108,3 +110,8 @@ def lesson() -> Lesson:
         ),
         render="diffusion-sandbox render --dataset three_modes --sampler euler --steps 5 --out euler5.gif",
     )
+
+
+def _name(sampler: str) -> str:
+    """What the window's sampler row calls it ("Heun"), not the id ("heun")."""
+    return names.display("sampler", sampler)
