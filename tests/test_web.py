@@ -61,6 +61,13 @@ def test_render_and_tdl_plot_write_pages(tmp_path, monkeypatch, capsys):
     import tdl
     view = tdl.plot(tmp_path / "tree.npz")  # from Python: finds the trajectory beside the tree, too
     assert view.traj is not None and "data:image/png;base64," in view._repr_html_()
+    capsys.readouterr()
+    monkeypatch.setattr("sandbox.web.player.MAX_PARTICLES", 200)  # seen: 100000 said, the page played 20000
+    assert sandbox_main(["render", "--dataset", "moons", "--out", "c.html", "--particles", "300",
+                         "--steps", "1", "--sampler", "heun"]) == 0
+    said = capsys.readouterr().out
+    assert "300 particles, the page plays 200 of them" in said and "Heun 1 step;" in said, said
+    assert "Heun 1 step" in (tmp_path / "c.html").read_text(encoding="utf-8")     # the title
     assert sandbox_main(["render", "--dataset", "moons", "--out", "m.xhtml"]) == 2  # one line, no traceback
     assert "unknown output type" in capsys.readouterr().err
 

@@ -319,8 +319,12 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
         trajectory_player(traj, data=data, contours=options.contours,
                           traces=args.traces if options.trajectories else 0, title=label,
                           class_names=_class_names(model), theme=THEMES[args.theme]).save(args.out)
-        print(f"wrote {args.out} (interactive page, {traj.xs.shape[1]} particles, "
-              f"{_sampler_name(traj)} {traj.steps} steps; opens offline in any browser)")
+        from sandbox.web.player import MAX_PARTICLES
+
+        n = traj.xs.shape[1]
+        shown = f"{n} particles" if n <= MAX_PARTICLES else f"{n} particles, the page plays {MAX_PARTICLES} of them"
+        print(f"wrote {args.out} (interactive page, {shown}, "
+              f"{_sampler_name(traj)} {_steps(traj.steps)}; opens offline in any browser)")
         return
     common = dict(size=size, data=data, options=options, theme=Theme.named(THEMES[args.theme]),
                   label=label, traces=args.traces)
@@ -330,7 +334,7 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
         export_animation(traj, args.out, fps=args.fps, seconds=args.seconds, hold_end=args.hold,
                          **common)
     print(f"wrote {args.out} ({size[0]}x{size[1]}, {traj.xs.shape[1]} particles, "
-          f"{_sampler_name(traj)} {traj.steps} steps)")
+          f"{_sampler_name(traj)} {_steps(traj.steps)})")
 
 
 def _sampler_name(traj) -> str:
@@ -340,6 +344,11 @@ def _sampler_name(traj) -> str:
     return SAMPLERS[traj.sampler].display if traj.sampler in SAMPLERS else (traj.sampler or "sampler")
 
 
+def _steps(n: int) -> str:
+    """'1 step', '50 steps' (render --steps 1 said 'Heun 1 steps')."""
+    return f"{int(n)} step" if int(n) == 1 else f"{int(n)} steps"
+
+
 def _title(model, traj, args: argparse.Namespace) -> str:
     from sandbox.registry import PRESETS, SAMPLERS
 
@@ -347,7 +356,7 @@ def _title(model, traj, args: argparse.Namespace) -> str:
     name = PRESETS[name].display if name in PRESETS else name  # display names, never ids
     sampler = SAMPLERS[traj.sampler].display if traj.sampler in SAMPLERS else traj.sampler
     bits = [str(name), "flow matching" if model.kind == "flow" else "DDPM",
-            f"{sampler} {traj.steps} steps"]
+            f"{sampler} {_steps(traj.steps)}"]
     return "  \u00b7  ".join(b for b in bits if b)
 
 

@@ -130,7 +130,7 @@
       });
     }
     el("span", "dsw-note", bar2, N + " particles \u00b7 " + (P.sampler || "sampler") + " " + S +
-       " steps \u00b7 noise \u2192 data \u00b7 keys: space, \u2190 \u2192");
+       (S === 1 ? " step" : " steps") + " \u00b7 noise \u2192 data \u00b7 keys: space, \u2190 \u2192");
 
     var v = P.view, scale = Math.min(W, H) / (2 * v.half);
     function X(x) { return W / 2 + (x - v.cx) * scale; }
