@@ -65,6 +65,9 @@ def progress_plan(fps: float, seconds: float | None = None, frames: int | None =
         if seconds is None or not (0 < seconds <= 600):
             raise UserError(f"seconds must be in (0, 600], got {seconds}")
         frames = int(round(seconds * fps))
+        if frames < 2:   # render --seconds 0.01 (inside its range) said only "got 0"
+            raise UserError(f"{seconds:g} seconds at {fps:g} frames per second is {frames} frames of motion; "
+                            f"an animation needs at least 2: give at least {2 / fps:.2g} seconds")
     if frames < 2:
         raise UserError(f"an animation needs at least 2 frames of motion, got {frames}")
     if hold_start < 0 or hold_end < 0:

@@ -42,6 +42,9 @@ def test_parse_size_and_plan():
     assert len(plan) == 5 + 20 + 10 and plan[0] == 0 and plan[-1] == 1
     assert np.all(np.diff(plan) >= 0)
     assert len(progress_plan(fps=30, frames=7, hold_start=0, hold_end=0)) == 7
+    with pytest.raises(UserError, match="0.01 seconds at 30 frames per second is 0 frames of motion.*0.067 seconds"):
+        progress_plan(fps=30, seconds=0.01)   # inside --seconds' range: the line says what to give instead
+    assert len(progress_plan(fps=30, seconds=0.067, hold_start=0, hold_end=0)) == 2
     for kw in ({"fps": 0, "seconds": 1}, {"fps": 10, "seconds": 0}, {"fps": 10, "frames": 1}):
         with pytest.raises(UserError):
             progress_plan(**kw)
