@@ -13,7 +13,7 @@ import numpy as np
 
 from sandbox.errors import UserError
 from tdl.explorer_state import HELP_ROWS, HELP_TITLE, ExplorerState
-from tdl.plot_guides import label_steps
+from tdl.plot_guides import label_steps, time_texts
 
 BG = (250, 250, 250)
 INK = (40, 40, 40)
@@ -139,8 +139,9 @@ class Explorer:
     def _draw_guides(self, layer) -> None:
         st, pg = self.state, self.pg
         g = st.guides
+        named = time_texts(st.times, label_steps(st.S))
         for s in label_steps(st.S):
-            text = self.small.render(f"t={st.times[s]:.2f}", True, FAINT)
+            text = self.small.render(named[s], True, FAINT)
             if g.kind == "ring":
                 c = st.to_screen(g.center)
                 rad = g.values[s] * st.scale()[0]

@@ -42,6 +42,16 @@ def label_steps(S: int, most: int = 8) -> list[int]:
     return [int(s) for s in picks]
 
 
+def time_texts(times, steps: list[int]) -> dict[int, str]:
+    """{step: "t=0.50"} for the labelled steps, with more decimals where two would read the same
+    (a diffusers trajectory's last two rows, t = 0.002 and t = 0, were both labelled "t=0.00")."""
+    for digits in (2, 3, 4):
+        texts = {s: f"t={float(times[s]):.{digits}f}" for s in steps}
+        if len(set(texts.values())) == len(texts):
+            break
+    return texts
+
+
 def label_angle(Y: np.ndarray, center=(0.0, 0.0)) -> float:
     """The direction (radians) of the widest empty wedge around `center` in the display points
     `Y (S, I, 2)`: ring labels put along it never sit on the data."""
@@ -69,8 +79,9 @@ def draw_guides(ax, Y, layout, times, config) -> list:
         inner = (g.values[0] + g.values[1]) / 2 if S > 1 else g.values[0]
         rot = (math.degrees(phi) - 90 + 90) % 180 - 90  # across the ray (along the ring), upright
         rad = np.hypot(*(Y - g.center).transpose(2, 0, 1))  # (S, I)
+        named = time_texts(times, label_steps(S)) if times is not None else {}
         for s in label_steps(S):
-            text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
+            text = named.get(s, f"step {s}")
             r = g.values[s]
             ax.add_patch(Circle(tuple(g.center), r, fill=False, lw=0.5, ls="--", color="0.7", zorder=0))
             at = g.center + u * (r if s > 0 else inner)  # step 0 is a disk at the centre: label its edge
@@ -81,8 +92,9 @@ def draw_guides(ax, Y, layout, times, config) -> list:
             texts[-1].tdl_ring = (g.center, r if s > 0 else 0.0, phi, half)
     else:
         top = float(Y[..., 1].max() + 0.03 * (np.ptp(Y[..., 1]) or 1.0))
+        named = time_texts(times, label_steps(S)) if times is not None else {}
         for s in label_steps(S):
-            text = f"t={times[s]:.2f}" if times is not None else f"step {s}"
+            text = named.get(s, f"step {s}")
             ax.axvline(g.values[s], lw=0.5, ls="--", color="0.8", zorder=0)
             texts.append(ax.text(g.values[s], top, text, ha="center", va="bottom", **kw))
     return texts

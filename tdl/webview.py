@@ -97,11 +97,12 @@ def step_labels(Y: np.ndarray, guides, times) -> dict:
     radius (98th percentile; step 0: the disk's radius), so a label starts just outside its ring.
     The page slides each label along its ring (radial) or up (rectilinear) until it covers no point
     and no other label, and leaves it out where no such place is near."""
-    from tdl.plot_guides import label_angle, label_steps
+    from tdl.plot_guides import label_angle, label_steps, time_texts
 
     S = Y.shape[0]
     steps = label_steps(S)
-    out = {"steps": steps, "texts": [f"t={float(times[s]):.2f}" for s in steps]}
+    named = time_texts(times, steps)
+    out = {"steps": steps, "texts": [named[s] for s in steps]}
     if guides.kind == "ring":
         rad = np.hypot(*(Y.astype(np.float64) - guides.center).transpose(2, 0, 1))  # (S, I)
         out["angle"] = float(label_angle(Y, guides.center))

@@ -316,3 +316,21 @@ def test_names_from_before_the_split_still_import_from_tdl_plot():
     assert P.place_thumbnails is plot_placement.place_thumbnails
     assert P.choose_thumbnails is plot_thumbnails.choose_thumbnails
     assert tdl.plot is P and callable(P)
+
+
+def test_step_labels_that_would_read_the_same_get_more_decimals():
+    """Seen on a diffusers tree (tdl plot, explore, the page): its last rows, t = 0.002 and t = 0, were
+    both labelled 't=0.00'. The figure, the page and the explorer share `time_texts`."""
+    from tdl.plot_guides import time_texts
+    from tdl.webview import step_labels
+
+    assert time_texts(np.array([1.0, 0.5, 0.25]), [0, 1, 2]) == {0: "t=1.00", 1: "t=0.50", 2: "t=0.25"}
+    assert time_texts(np.array([1.0, 0.5, 0.002, 0.0]), [0, 2, 3]) == {0: "t=1.000", 2: "t=0.002", 3: "t=0.000"}
+    tree, traj = synthetic(P=2, per=5, S=6)
+    tree.times = np.array([1.0, 0.8, 0.6, 0.4, 0.002, 0.0])
+    fig = make_figure(tree, traj, thumbnails=0)
+    _drawn(fig)
+    texts = [t.get_text() for t in fig.axes[-1].texts]
+    assert "t=0.002" in texts and "t=0.000" in texts and len(set(texts)) == len(texts), texts
+    page = step_labels(tree.Y, step_guides(tree.Y, tree.layout), tree.times)["texts"]
+    assert page[-2:] == ["t=0.002", "t=0.000"]
