@@ -119,6 +119,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# each source's function, whose keyword defaults are the flags' defaults (read from the source: no torch)
+SOURCE_FUNCS = {"digits": ("tdl.sources.digits", "digits"), "sandbox2d": ("tdl.sources.sandbox2d", "sandbox2d"),
+                "diffusers": ("tdl.sources.diffusers_source", "diffusers_pipeline"),
+                "glide": ("tdl.sources.glide", "glide")}
+
+
+def _source_defaults(param: str) -> str:
+    """'digits 20, sandbox2d the model's, diffusers 25, glide 50': the default of `param` per source that
+    takes it (None: the model's own choice)."""
+    from sandbox.cli.defaults import function_defaults
+
+    out = []
+    for name, (module, func) in SOURCE_FUNCS.items():
+        found = function_defaults(module, func)
+        if param in found:
+            v = found[param]
+            shown = "the model's" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+            out.append(f"{name} {shown}")
+    return ", ".join(out) or "the source's"
+
+
 def _sample_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampling")
     g.add_argument("--source", default="digits", metavar="NAME",
@@ -127,13 +148,19 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
                    help="prompts (digits: 0-9 or 'a handwritten 3'; default: the source's)")
     g.add_argument("--prompt-set", metavar="NAME", help="prompts from a shipped set (objects, faces, styles) "
                                                         "or a text file, one prompt a line")
-    g.add_argument("--instances-per-prompt", type=int, metavar="N", help="samples per prompt")
+    g.add_argument("--instances-per-prompt", type=int, metavar="N",
+                   help=f"samples per prompt (default {_source_defaults('instances_per_prompt')})")
     g.add_argument("--seeds", type=int, nargs="+", metavar="N",
-                   help="diffusers: one instance per prompt and seed (default --seed .. --seed + N - 1)")
-    g.add_argument("--instances", type=int, metavar="N", help="samples in all (sandbox2d)")
-    g.add_argument("--steps", type=int, metavar="S", help="sampler steps (the trajectory has S + 1)")
-    g.add_argument("--guidance", type=float, metavar="G", help="classifier-free guidance scale")
-    g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d; diffusers: as --scheduler)")
+                   help="diffusers: one instance per prompt and seed (default --seed .. --seed + "
+                        "instances-per-prompt - 1)")
+    g.add_argument("--instances", type=int, metavar="N",
+                   help=f"samples in all (sandbox2d; default {_source_defaults('instances')})")
+    g.add_argument("--steps", type=int, metavar="S",
+                   help=f"sampler steps, the trajectory has S + 1 (default {_source_defaults('steps')})")
+    g.add_argument("--guidance", type=float, metavar="G",
+                   help=f"classifier-free guidance scale (default {_source_defaults('guidance')})")
+    g.add_argument("--sampler", metavar="NAME", help="sampler name (digits, sandbox2d; diffusers: as --scheduler; "
+                                                     f"default {_source_defaults('sampler')})")
     g.add_argument("--model", metavar="PATH", help="model: a folder or hub id in the local cache (diffusers), a "
                                                    "saved 2D model (sandbox2d), weights (digits), base.pt (glide)")
     g.add_argument("--preset", metavar="NAME", help="sandbox2d: a shipped 2D preset model instead of --model")

@@ -167,6 +167,29 @@ def test_help_lists_commands_and_true_defaults(capsys):
     assert f"(default {cfg.pca_dim})" in out
 
 
+def test_sample_help_gives_each_sources_defaults(capsys):
+    """--steps, --guidance, ... said no default (each source has its own); the help reads them from the
+    sources' signatures without importing them, and they are the functions' defaults."""
+    import inspect
+
+    from sandbox.cli.defaults import function_defaults
+    from tdl.cli import SOURCE_FUNCS
+    from tdl.sources import SOURCES
+
+    for name, (module, func) in SOURCE_FUNCS.items():
+        real = {k: p.default for k, p in inspect.signature(SOURCES[name]).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+        read = function_defaults(module, func)
+        assert {k: real[k] for k in read} == read and {"steps", "seed"} <= set(read), name
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    steps = {n: inspect.signature(f).parameters["steps"].default for n, f in SOURCES.items()}
+    assert (f"(default digits {steps['digits']}, sandbox2d the model's, diffusers {steps['diffusers']}, "
+            f"glide {steps['glide']})") in out
+    assert "samples in all (sandbox2d; default sandbox2d 200)" in out
+
+
 def test_python_dash_m_tdl():
     r = subprocess.run([sys.executable, "-m", "tdl", "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "tdl run" in r.stdout

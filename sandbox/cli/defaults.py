@@ -9,14 +9,27 @@ imports no torch.
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
+import sys
 from functools import cache
+
+
+def _find_spec(module: str):
+    """`module`'s spec without importing it or its packages (importlib.util.find_spec imports the parent
+    package: tdl.sources' __init__ imports torch); None if not found."""
+    parent, _, _ = module.rpartition(".")
+    if not parent or parent in sys.modules:
+        return importlib.util.find_spec(module)
+    pspec = _find_spec(parent)
+    locations = pspec.submodule_search_locations if pspec is not None else None
+    return importlib.machinery.PathFinder.find_spec(module, list(locations)) if locations else None
 
 
 @cache
 def _module_body(module: str) -> tuple:
     """The top-level statements of `module`'s source (found by importlib, not imported); () if unreadable."""
-    spec = importlib.util.find_spec(module)
+    spec = _find_spec(module)
     get_source = getattr(spec.loader, "get_source", None) if spec and spec.loader else None
     source = get_source(module) if get_source else None
     return tuple(ast.parse(source).body) if source else ()
@@ -48,3 +61,23 @@ def module_literal(module: str, name: str, default=None):
             except ValueError:
                 return default
     return default
+
+
+@cache
+def function_defaults(module: str, func: str) -> dict:
+    """{parameter: default} of the function `module.func` for every parameter whose default is a literal
+    (None included); {} if unreadable. tdl's --help quotes its sources' defaults with it."""
+    for node in _module_body(module):
+        if isinstance(node, ast.FunctionDef) and node.name == func:
+            a = node.args
+            pos = a.posonlyargs + a.args
+            pairs = list(zip(pos[len(pos) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            out = {}
+            for arg, default in pairs:
+                try:
+                    out[arg.arg] = ast.literal_eval(default)
+                except ValueError:
+                    pass
+            return out
+    return {}
