@@ -83,17 +83,24 @@ def frames(step, state, progresses, size, theme, caption: str = "") -> Iterator[
 
 def web_player(step, state, title: str):
     """The step as sandbox.web's self-contained player: its own (`step.web`), else pane A's animation
-    over the drawing; None when there is nothing to play."""
+    over the drawing, and pane B's beside it in compare mode (lesson 3's page showed only the flow pane);
+    None when there is nothing to play."""
     if step.web is not None:
         return step.web(state, title)
-    s = state.panes[0].sampled
-    if s is None:
+    shown = [p.sampled for p in (state.panes[:2] if state.compare else state.panes[:1])]
+    if any(s is None for s in shown):
         return None
+    from sandbox.app.names import display
     from sandbox.web import trajectory_player
+    from sandbox.web.page import PlayerRow
 
     d = state.drawing
     names = list(d.class_names) if d.num_classes > 1 else None
-    return trajectory_player(s.traj, data=d.points if len(d) else None, title=title, class_names=names)
+    players = [trajectory_player(s.traj, data=d.points if len(d) else None, class_names=names,
+                                 title=title if len(shown) == 1 else
+                                 f"{title} \u00b7 {display('objective', s.source.pane.objective)}")
+               for s in shown]
+    return players[0] if len(players) == 1 else PlayerRow(players, title)
 
 
 def render_lesson(lesson, out_dir, options: RenderOptions = RenderOptions(), number: int | None = None,

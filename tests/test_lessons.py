@@ -505,6 +505,12 @@ def test_render_every_lesson(tmp_path):
             moved = [(a != b).any(-1).mean() for a, b in zip(frames, frames[1:])]   # share of pixels changed
             assert len(frames) >= 3 and max(moved) > 0.01, f"{path.name} does not move"
     assert (tmp_path / "out" / "08-reading_a_tree-step3.mp4").exists()
+    for k in (1, 2, 3):     # compare mode: both panes play on the page (it showed only the flow pane)
+        page = (tmp_path / "out" / f"03-ddpm_vs_flow-step{k}.html").read_text(encoding="utf-8")
+        assert page.count("DSW.mount(document.getElementById") == 2 and "DDPM" in page
+        assert ("DDIM" in page) == (k > 1)                # the right pane's sampler of that step
+    page = (tmp_path / "out" / "04-few_steps-step1.html").read_text(encoding="utf-8")
+    assert page.count("DSW.mount(document.getElementById") == 1
 
 
 def test_render_command_line(tmp_path, capsys):

@@ -61,21 +61,50 @@ class Player:
 
     def save(self, out: str | os.PathLike) -> Path:
         """Write `page()` to `out` (.html), atomically; returns the path."""
-        from sandbox.fileio import atomic_path
-
-        out = Path(out)
-        if out.suffix.lower() not in (".html", ".htm"):
-            raise UserError(f"{out}: a web page is saved as .html, not '{out.suffix or '(none)'}'")
-        folder = out.parent if str(out.parent) else Path(".")
-        if not folder.is_dir():
-            raise UserError(f"{out}: folder '{folder}' does not exist")
-        text = self.page()
-        try:
-            with atomic_path(out) as tmp:
-                Path(tmp).write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise UserError(f"{out}: cannot write ({e.strerror or type(e).__name__})") from None
-        return out
+        return _save_page(self.page(), out)
 
     def _repr_html_(self) -> str:
         return self.fragment()
+
+
+@dataclass
+class PlayerRow:
+    """Players side by side on one page (a lesson step in compare mode shows both panes); each keeps
+    its own controls. The script is written once."""
+
+    players: list[Player]
+    title: str = "diffusion sandbox"
+
+    def page(self) -> str:
+        boxes, mounts = [], []
+        for k, p in enumerate(self.players):
+            boxes.append(f"<div class=\"dsw\" id=\"dsw-{k}\" style=\"flex: 1 1 420px; margin: 0\"></div>")
+            data = to_json({**p.payload, "kind": p.kind})
+            mounts.append(f"DSW.mount(document.getElementById({to_json(f'dsw-{k}')}), {data});")
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                f"<title>{html.escape(self.title)}</title><style>{asset('dsw.css')}</style></head>"
+                "<body class=\"dsw-page\"><div style=\"display: flex; flex-wrap: wrap; gap: 16px; "
+                "justify-content: center\">" + "".join(boxes) + "</div>"
+                f"<script>{_script_safe(asset('dsw.js'))}\n" + "\n".join(mounts) + "</script></body></html>\n")
+
+    def save(self, out: str | os.PathLike) -> Path:
+        return _save_page(self.page(), out)
+
+
+def _save_page(text: str, out: str | os.PathLike) -> Path:
+    """Write a page to `out` (.html), atomically; returns the path."""
+    from sandbox.fileio import atomic_path
+
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"{out}: a web page is saved as .html, not '{out.suffix or '(none)'}'")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{out}: folder '{folder}' does not exist")
+    try:
+        with atomic_path(out) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"{out}: cannot write ({e.strerror or type(e).__name__})") from None
+    return out
