@@ -133,6 +133,8 @@ class TrajectoryData:
     def load(cls, path: str | os.PathLike) -> "TrajectoryData":
         """Read a file written by `save`; UserError on a missing, corrupt or foreign file."""
         header, arrays = load_npz(path, FORMAT, VERSION, _ARRAYS, ("features", "times", "prompt_index"),
-                                  "trajectory", f"tdl sample --out {Path(path).name}")
+                                  "trajectory", f"tdl sample --out {Path(path).name}",
+                                  {"tdl-tree": "it is a tree: `tdl plot` or `tdl explore` it, or embed the "
+                                               "trajectory it was made from"})
         return cls(prompts=list(header.get("prompts", [])), source=str(header.get("source", "unknown")),
                    meta=dict(header.get("meta", {})), **arrays)

@@ -226,7 +226,7 @@ def _bad_cases(tmp):
         (["embed", "{traj}", "--align-scale", "more"], "unknown --align-scale"),
         (["embed", "{traj}", "--pca-fit", "some"], "unknown --pca-fit"),
         (["embed", "{traj}", "--parametric", "--init", "pca"], "--init sets the evolutionary"),
-        (["embed", "{tree}"], "not a tdl trajectory"),
+        (["embed", "{tree}"], "it is a tree: `tdl plot` or `tdl explore` it"),   # said only "not a trajectory"
         (["embed"], "required"),
         (["plot", tmp / "missing.npz"], "no tree file"),
         (["plot", "{traj}"], "run `tdl embed`"),
