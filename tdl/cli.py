@@ -259,9 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
     show = warnings.showwarning
 
+    said: set[str] = set()
+
     def one_line(message, category, *rest, **kw):  # our own warnings: one clear line, no source path
         if category.__module__.startswith("tdl."):
-            print(f"warning: {message}", file=sys.stderr)
+            if str(message) not in said:   # compare-features embeds once per extractor: said once
+                said.add(str(message))
+                print(f"warning: {message}", file=sys.stderr)
         else:
             show(message, category, *rest, **kw)
     warnings.showwarning = one_line

@@ -190,6 +190,24 @@ def test_sample_help_gives_each_sources_defaults(capsys):
     assert "samples in all (sandbox2d; default sandbox2d 200)" in out
 
 
+def test_a_warning_is_said_once(monkeypatch, capsys):
+    """compare-features of a 6-instance trajectory printed the few-instances warning once per extractor."""
+    import warnings
+
+    from tdl import commands
+    from tdl.config import FewInstancesWarning
+
+    def embed(args):
+        for _ in range(3):
+            warnings.warn("only 6 instances per step", FewInstancesWarning, stacklevel=1)
+        return 0
+    monkeypatch.setattr(commands, "embed", embed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["embed", "x.npz"]) == 0
+    assert capsys.readouterr().err == "warning: only 6 instances per step\n"
+
+
 def test_python_dash_m_tdl():
     r = subprocess.run([sys.executable, "-m", "tdl", "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "tdl run" in r.stdout
