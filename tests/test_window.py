@@ -327,3 +327,18 @@ def test_fullscreen_from_the_command_line_leaves_to_the_window_size(tmp_path):
         assert not a.state.fullscreen and a.screen.get_size() == (900, 640) and a.errors == 0
     finally:
         a.close()
+
+
+def test_a_narrow_compare_pane_keeps_its_sampler_in_the_header(tmp_path):
+    """Seen in lesson 3 at 1280x800 (panes 300 px): pane B's header said only 'DDPM (eps, linear)' and not the
+    sampler the step is about; it drops the prediction and schedule first."""
+    a = App(None, size=(900, 700), settings=Settings(train=TINY, particles=400), load_shipped=False,
+            auto_train=False, out_dir=tmp_path)
+    try:
+        a.state.set_compare(True)
+        a.state.set_pane(1, objective="ddpm", sampler="ddpm", steps=50)
+        a.run_frames(1)
+        label, width, room = a.pane_headers[1]
+        assert width <= room and "DDPM ancestral 50 steps" in label, (label, room)
+    finally:
+        a.close()

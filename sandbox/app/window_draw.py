@@ -84,7 +84,10 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
         if pane.sampled.straightness is not None:
             variants.insert(0, label + extra + f"  \u00b7  straightness {pane.sampled.straightness:.2f}")
         variants.insert(-1, label + extra)
-    variants += [model_name, names.display("objective", ps.objective)]
+    # narrower: the sampler before the prediction and schedule (a 300 px compare pane at 1280x800 said only
+    # "DDPM (eps, linear)" while lesson 3 asks about that pane's sampler)
+    objective = names.display("objective", ps.objective)
+    variants += [label.replace(model_name, objective, 1), model_name, objective]
     # the longest header that fits the pane (a narrow pane at a large presenter scale);
     # render_frame pads the header by 8 px x scale and its backdrop by font_px // 5
     font = theme.font(1.0, True)
