@@ -90,8 +90,10 @@ def lesson() -> Lesson:
         qb = measure.quality(measure.final(b), state.drawing.points)["ratio"]
         la, lb = memo.get("late") or (measure.late_share(a), measure.late_share(b))
         better = "flow matching" if qa < qb else "DDPM"
+        at = (f"{names.steps(pa.steps)} each" if pa.steps == pb.steps    # was 'At 1 and 1 steps'
+              else f"{names.steps(pa.steps)} (flow matching) and {names.steps(pb.steps)} (DDPM)")
         return passed(
-            f"At {pa.steps} and {pb.steps} steps: flow matching's samples are {measure.times(qa)} the data-vs-data "
+            f"At {at}: flow matching's samples are {measure.times(qa)} the data-vs-data "
             f"distance, DDPM's {measure.times(qb)}: {better} holds up better here. A clue: flow matching's "
             f"particles cover {la:.0%} of their way in the second half of the time, DDPM's {lb:.0%}. Steps are "
             "spread evenly in time, so the model whose particles move evenly wastes fewer of them.",

@@ -179,6 +179,7 @@ def test_ddpm_vs_flow(tmp_path):
     st.set_pane(1, steps=8)
     res = check(r, st)
     assert res.passed and res.measured["flow_steps"] == res.measured["ddpm_steps"] == 8
+    assert res.feedback.startswith("At 8 steps each:"), res.feedback
     assert 0 < res.measured["flow_late_share"] < 1 and 0 < res.measured["ddpm_late_share"] < 1
 
 
