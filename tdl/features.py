@@ -226,6 +226,8 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     if not rows.all():
         traj = traj.select_steps(np.flatnonzero(rows))
         images = traj.images if which == "x0" else traj.images_xt
+    if not progress and name not in ("pixels", "digits_encoder"):
+        _quiet_hub_loading()
     ext = get_extractor(name, model, device, batch_size)
     S, I = images.shape[:2]
     flat = images.reshape(S * I, *images.shape[2:])
@@ -235,3 +237,14 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     feats = np.concatenate(feats).reshape(S, I, -1)
     return traj.with_features(feats, features=name, features_of=which, feature_model=getattr(ext, "model_name", None),
                               feature_space=f"{name} features of {which} images")
+
+
+def _quiet_hub_loading() -> None:
+    """No 'Loading weights' bars from transformers / diffusers (compare-features --quiet showed one)."""
+    import importlib
+
+    for module in ("transformers.utils.logging", "diffusers.utils.logging"):
+        try:
+            importlib.import_module(module).disable_progress_bar()
+        except ImportError:
+            pass

@@ -355,3 +355,21 @@ def test_vae_and_clip_features_of_sd_trajectories(tiny, tmp_path):
     clip = diffusers_pipeline(str(tiny), features="clip",
                               feature_model=str(save_vision("clip-vit-b-32", tmp_path / "c", scale="tiny")), **kw)
     assert clip.features.shape == (1, 2, 16) and clip.times.tolist() == [0.0]
+
+
+def test_extract_quiet_shows_no_loading_bar(tmp_path, capfd):
+    """compare-features --quiet still drew transformers' 'Loading weights' bar for clip."""
+    import transformers.utils.logging as tl
+
+    from tdl.features import extract
+    from tdl.testing.random_models import save_vision
+    from tdl_synthetic import synthetic
+
+    clip = save_vision("clip-vit-b-32", tmp_path / "clip", scale="tiny")
+    _, traj = synthetic(S=3, P=1, per=4)
+    traj.images = np.random.default_rng(0).integers(0, 255, (3, 4, 16, 16, 3), dtype=np.uint8)
+    tl.enable_progress_bar()
+    capfd.readouterr()
+    out = extract(traj, "clip", model=str(clip), progress=False)
+    assert out.features.shape[:2] == (3, 4) and "Loading" not in capfd.readouterr().err
+    tl.enable_progress_bar()
