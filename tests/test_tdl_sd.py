@@ -373,3 +373,9 @@ def test_extract_quiet_shows_no_loading_bar(tmp_path, capfd):
     out = extract(traj, "clip", model=str(clip), progress=False)
     assert out.features.shape[:2] == (3, 4) and "Loading" not in capfd.readouterr().err
     tl.enable_progress_bar()
+
+
+def test_the_pipelines_own_bar_says_what_it_counts(tiny, capfd):
+    """Under tdl's 'sampling' bar, each batch's pipeline bar read only '0/2 [00:00, ?it/s]'."""
+    diffusers_pipeline(str(tiny), prompts=["a cat"], seeds=[0], steps=2, progress=True)
+    assert "denoising steps of the batch" in capfd.readouterr().err

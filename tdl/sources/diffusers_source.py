@@ -261,7 +261,8 @@ def diffusers_pipeline(model=DEFAULT_MODEL, prompts: Sequence[str] = ("a photo o
     pipe = model if not isinstance(model, (str, bytes)) and hasattr(model, "scheduler") \
         else load_pipeline(str(model), device, dtype, progress)
     set_scheduler(pipe, scheduler)
-    pipe.set_progress_bar_config(disable=not progress, leave=False)
+    # the pipeline's own bar (one per batch, under tdl's "sampling" bar) was unlabelled: "0/25 it/s"
+    pipe.set_progress_bar_config(disable=not progress, leave=False, desc="denoising steps of the batch")
     size = {k: int(v) for k, v in (("height", height), ("width", width)) if v is not None}
     bs = int(batch_size or DEFAULT_BATCH)
     keep = {capture} | set(decode)
