@@ -206,6 +206,22 @@ def test_blank_picture(tmp_path):
             load_points(tmp_path / f)
 
 
+def test_light_on_dark_picture_is_refused_with_what_to_do(tmp_path):
+    """A chalk ring on black was read as 2000 points spread over the black board (92% of it 'ink'); a
+    large filled disc on white paper (71% ink, white corners) is still data."""
+    from PIL import ImageDraw
+
+    im = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(im).ellipse((40, 40, 160, 160), outline=255, width=8)
+    im.save(tmp_path / "chalk.png")
+    with pytest.raises(UserError, match="reads as ink .* invert a light-on-dark picture"):
+        load_points(tmp_path / "chalk.png")
+    im = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(im).ellipse((0, 0, 300, 300), fill=0)
+    im.save(tmp_path / "disc.png")
+    assert len(load_points(tmp_path / "disc.png", n=300)) == 300
+
+
 # --- normaliser ---------------------------------------------------------------------------
 def test_normalizer_round_trip_numpy_and_torch():
     p = make_preset("moons", 1000).points * np.float32(50) + np.float32([300, -20])

@@ -78,6 +78,12 @@ def load_image(path: str | Path, n: int = 2000, seed: int = 0) -> PointSet:
     if total <= 0:
         raise UserError(f"{path}: no dark strokes found (the picture is blank or too faint); "
                         f"draw with a dark pen on light paper")
+    ink = weights > 0
+    edge = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    if ink.mean() > 0.5 and edge.mean() > 0.5:
+        # chalk on a blackboard, or paper on a dark table: the dark part would become the data
+        raise UserError(f"{path}: {ink.mean():.0%} of the picture, its edges too, reads as ink (dark pixels are "
+                        f"the density): crop it to the paper, or invert a light-on-dark picture")
     h, w = weights.shape
     from sandbox.limits import check_fits
 
