@@ -127,21 +127,43 @@ def iter_frames(traj, progresses, *, size: tuple[int, int] = (1280, 720), data=N
                 viewport: Viewport | None = None) -> Iterator[np.ndarray]:
     """Yield one (H, W, 3) uint8 frame per progress value; repeated values are not redrawn.
 
-    traj and data share one coordinate system (the CLI uses the model's canonical one).
+    traj and data share one coordinate system (the CLI uses the model's canonical one). A list of
+    trajectories (and of labels) is drawn as panes side by side, at one scale (render --compare).
     """
     size = parse_size(size)
     theme = _theme_for(theme, size)
-    vp = viewport or fit_viewport(size, traj, data)
+    panes = list(traj) if isinstance(traj, (list, tuple)) else [traj]
+    labels = list(label) if isinstance(label, (list, tuple)) else [label] * len(panes)
+    vps = [viewport] if viewport is not None and len(panes) == 1 else _pane_viewports(size, panes, data)
     surface = pygame.Surface(size, 0, 32)
-    cache = RenderCache()
+    caches = [RenderCache() for _ in panes]
     last_p: float | None = None
     last = np.zeros((size[1], size[0], 3), np.uint8)
     for p in progresses:
         if p != last_p:
-            render_frame(surface, vp, traj, float(p), data=data, options=options, theme=theme,
-                         label=label, traces=traces, cache=cache)
+            if len(panes) > 1:
+                surface.fill(theme.panel_border)   # the gap between the panes
+            for vp, t, lab, cache in zip(vps, panes, labels, caches):
+                render_frame(surface, vp, t, float(p), data=data, options=options, theme=theme,
+                             label=lab, traces=traces, cache=cache)
             last_p, last = p, surface_pixels(surface)
         yield last
+
+
+def _pane_viewports(size: tuple[int, int], panes: list, data) -> list[Viewport]:
+    """One viewport per pane, side by side with a 4 px gap, all centred and scaled alike (fitted to
+    every pane's noise and samples) so the panes compare at a glance."""
+    w, h = size
+    k, gap = len(panes), 4 if len(panes) > 1 else 0
+    pw = (w - gap * (k - 1)) // k
+
+    def ends(i):
+        return np.concatenate([np.asarray(t.xs[i].detach().cpu() if hasattr(t.xs, "detach") else t.xs[i])
+                               for t in panes])
+    from types import SimpleNamespace
+
+    fit = fit_viewport((pw, h), SimpleNamespace(xs=np.stack([ends(0), ends(-1)])), data)
+    return [Viewport((i * (pw + gap), 0, pw, h), fit.center, fit.half_extent) for i in range(k)]
 
 
 def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps: float = 30,

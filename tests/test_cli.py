@@ -78,6 +78,28 @@ def test_render_png_and_layers(trained):
     assert (a != b).any(axis=-1).sum() > 50  # the hidden layers really are gone
 
 
+def test_render_two_samplers_side_by_side(trained, capsys):
+    """render --compare NAME: the same model and noise under a second sampler in a pane beside the first,
+    at one scale; the page plays both; a sampler the model cannot run is one line."""
+    tmp, model, _ = trained
+    common = ["--model", str(model), "--particles", "300", "--steps", "3"]
+    one, two = tmp / "one.png", tmp / "two.png"
+    assert main(["render", *common, "--size", "200x96", "--sampler", "euler", "--out", str(one), "--at", "1"]) == 0
+    assert main(["render", *common, "--size", "404x96", "--sampler", "euler", "--compare", "heun",
+                 "--out", str(two), "--at", "1"]) == 0
+    assert "Euler 3 steps beside Heun 3 steps" in capsys.readouterr().out
+    a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (one, two))
+    left, right = b[:, :200], b[:, 204:]
+    assert a.shape == left.shape and left.std() > 3 and right.std() > 3    # two full panes, neither blank
+    assert np.abs(left - right).mean() > 0.5        # pane B differs (another sampler)
+    assert len(np.unique(b[:, 201].reshape(-1, 3), axis=0)) == 1    # the gap between them
+    page = tmp / "two.html"
+    assert main(["render", *common, "--compare", "heun", "--out", str(page)]) == 0
+    assert page.read_text(encoding="utf-8").count("DSW.mount(document.getElementById") == 2
+    assert main(["render", *common, "--compare", "ddim", "--out", str(tmp / "x.png")]) == 2
+    assert "does not run on a flow model" in capsys.readouterr().err
+
+
 def test_render_shipped_dataset(trained, monkeypatch):
     """`render --dataset NAME` renders the shipped model of that preset."""
     tmp, model, _ = trained

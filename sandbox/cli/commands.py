@@ -282,6 +282,9 @@ def render(args: argparse.Namespace) -> int:
         model_path = args.model
     model = _load_model(model_path, args.device)
     traj = _sample(model, args, args.particles).to("cpu")
+    if getattr(args, "compare", None):   # pane B: the same model, seed (so the same noise) and labels
+        traj = [traj, _sample(model, argparse.Namespace(**{**vars(args), "sampler": args.compare, "eta": None}),
+                              args.particles).to("cpu")]
     data = _background(model, args)
     _write(traj, data, model, args, size)
     return 0
@@ -312,20 +315,25 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
 
     options = ViewOptions(contours=not args.no_contours, trajectories=not args.no_trajectories,
                           data=data is not None)
-    label = args.title if args.title is not None else _title(model, traj, args)
+    panes = traj if isinstance(traj, list) else [traj]
+    labels = [args.title if args.title is not None else _title(model, t, args) for t in panes]
+    what = " beside ".join(f"{_sampler_name(t)} {_steps(t.steps)}" for t in panes)
     if args.out.suffix.lower() == ".html":  # the notebook player as one self-contained page
         from sandbox.web import trajectory_player
-
-        trajectory_player(traj, data=data, contours=options.contours,
-                          traces=args.traces if options.trajectories else 0, title=label,
-                          class_names=_class_names(model), theme=THEMES[args.theme]).save(args.out)
+        from sandbox.web.page import PlayerRow
         from sandbox.web.player import MAX_PARTICLES
 
-        n = traj.xs.shape[1]
+        players = [trajectory_player(t, data=data, contours=options.contours,
+                                     traces=args.traces if options.trajectories else 0, title=lab,
+                                     class_names=_class_names(model), theme=THEMES[args.theme])
+                   for t, lab in zip(panes, labels)]
+        (players[0] if len(players) == 1 else PlayerRow(players, " | ".join(labels))).save(args.out)
+        n = panes[0].xs.shape[1]
         shown = f"{n} particles" if n <= MAX_PARTICLES else f"{n} particles, the page plays {MAX_PARTICLES} of them"
-        print(f"wrote {args.out} (interactive page, {shown}, "
-              f"{_sampler_name(traj)} {_steps(traj.steps)}; opens offline in any browser)")
+        print(f"wrote {args.out} (interactive page, {shown}, {what}; opens offline in any browser)")
         return
+    traj = panes[0] if len(panes) == 1 else panes
+    label = labels[0] if len(labels) == 1 else labels
     common = dict(size=size, data=data, options=options, theme=Theme.named(THEMES[args.theme]),
                   label=label, traces=args.traces)
     if args.out.suffix.lower() == ".png":
@@ -333,8 +341,7 @@ def _write(traj, data, model, args: argparse.Namespace, size) -> None:
     else:
         export_animation(traj, args.out, fps=args.fps, seconds=args.seconds, hold_end=args.hold,
                          **common)
-    print(f"wrote {args.out} ({size[0]}x{size[1]}, {traj.xs.shape[1]} particles, "
-          f"{_sampler_name(traj)} {_steps(traj.steps)})")
+    print(f"wrote {args.out} ({size[0]}x{size[1]}, {panes[0].xs.shape[1]} particles, {what})")
 
 
 def _sampler_name(traj) -> str:

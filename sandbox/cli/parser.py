@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--traces", type=int, default=100, help="particle paths drawn (default 100"
                    + _r(limits.TRACES, ", ") + ")")
     _sampler_args(r)
+    r.add_argument("--compare", choices=list(registry.SAMPLERS), metavar="NAME",
+                   help="a second sampler beside the first, same model and same noise (two panes; --steps "
+                        "applies to both, else each takes its own default)")
     r.add_argument("--title", help="text at the top left (default: what is shown)")
     r.add_argument("--theme", choices=["dark", "light", "contrast"], default="dark",
                    help="colours: dark (default), light (print, bright rooms), contrast (high contrast "
