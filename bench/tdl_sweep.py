@@ -8,7 +8,10 @@ margin is >= 0. Rows of every run go to `--out` (JSON lines) so a long sweep can
 
     python bench/tdl_sweep.py --digits traj.npz --layout rectilinear --seeds 10 --procs 16 \\
         --variant it1000=n_iter:1000 --variant p20=perplexity:20
+    python bench/tdl_sweep.py --digits traj.npz --families --seeds 96 --variant ref+it1000=n_iter:1000
     python bench/tdl_sweep.py --summarise rows.jsonl
+
+A variant named "ref+..." starts from the reference's settings instead of the defaults.
 """
 from __future__ import annotations
 
@@ -61,7 +64,9 @@ def run_one(task: dict) -> dict:
     from tdl.embedding import EmbedConfig, embed
     from tdl_fidelity import scores
     X, lab = load(task["data"], task["digits"], task["steps"], task["instances"], task["dim"])
-    base = EmbedConfig.reference if task["variant"] == "reference" else EmbedConfig
+    # "ref+NAME" variants change one of the reference's settings (which of them carries its margin)
+    from_ref = task["variant"] == "reference" or task["variant"].startswith("ref+")
+    base = EmbedConfig.reference if from_ref else EmbedConfig
     cfg = base(layout=task["layout"], seed=task["seed"], **task["over"])
     t0, c0 = time.perf_counter(), time.process_time()
     r = embed(X, cfg)
