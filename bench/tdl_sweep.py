@@ -58,16 +58,22 @@ def load(name: str, digits: str | None, steps: int, instances: int, dim: int):
     return X, lab.numpy()
 
 
+def config_for(task: dict):
+    """The task's EmbedConfig: the defaults with its overrides, or the reference's settings with them for
+    "reference" and "ref+NAME" variants (which of the reference's settings carries its margin)."""
+    from tdl.embedding import EmbedConfig
+    from_ref = task["variant"] == "reference" or task["variant"].startswith("ref+")
+    base = EmbedConfig.reference if from_ref else EmbedConfig
+    return base(layout=task["layout"], seed=task["seed"], **task["over"])
+
+
 def run_one(task: dict) -> dict:
     import torch
     torch.set_num_threads(1)
-    from tdl.embedding import EmbedConfig, embed
+    from tdl.embedding import embed
     from tdl_fidelity import scores
     X, lab = load(task["data"], task["digits"], task["steps"], task["instances"], task["dim"])
-    # "ref+NAME" variants change one of the reference's settings (which of them carries its margin)
-    from_ref = task["variant"] == "reference" or task["variant"].startswith("ref+")
-    base = EmbedConfig.reference if from_ref else EmbedConfig
-    cfg = base(layout=task["layout"], seed=task["seed"], **task["over"])
+    cfg = config_for(task)
     t0, c0 = time.perf_counter(), time.process_time()
     r = embed(X, cfg)
     out = {k: task[k] for k in ("data", "variant", "seed", "layout", "over")}

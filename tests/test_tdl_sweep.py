@@ -32,3 +32,11 @@ def test_one_run_scores_the_figure():
     out = tdl_sweep.run_one(task)
     assert 0.5 < out["trust"] <= 1 and 0 < out["final"] <= 1 and 0 <= out["purity"] <= 1
     assert out["variant"] == "defaults" and out["seed"] == 0
+
+
+def test_ref_variants_start_from_the_reference_settings():
+    task = {"variant": "ref+it1000", "over": {"n_iter": 1000}, "layout": "rectilinear", "seed": 3}
+    cfg = tdl_sweep.config_for(task)
+    assert cfg.n_iter == 1000 and cfg.learning_rate == 500.0 and cfg.disp_weight == 1.0 and cfg.seed == 3
+    plain = tdl_sweep.config_for({**task, "variant": "it1000"})
+    assert plain.n_iter == 1000 and plain.learning_rate == "auto" and plain.disp_weight == "auto"
