@@ -193,11 +193,40 @@ class Explorer:
             screen.blit(self.font.render(line[:34], True, INK), (p.x + 10, y))
             y += 18
         img = st.hovered_image()
+        side = int(min(p.w - 20, p.h - y - 40))
         if img is not None:
-            side = int(min(p.w - 20, p.h - y - 40))
             if side > 8:
                 screen.blit(self._image_surface(img, side), (p.x + 10, y + 6))
+        elif side > 8 and st.hovered_plane() is not None:
+            self._draw_plane(pg.Rect(p.x + 10, y + 6, side, side))
         screen.blit(self.small.render("H: help", True, FAINT), (p.x + 10, p.h - 20))
+
+    def _draw_plane(self, box) -> None:
+        """The hovered step in the true 2D plane: every instance faint in its prompt's colour, the hovered
+        one's path so far and its point (a sandbox2d tree has no images)."""
+        st, pg, screen = self.state, self.pg, self.screen
+        plane = st.hovered_plane()
+        if plane is None:
+            return
+        pts, path, (lo, hi) = plane
+        span = np.maximum(hi - lo, 1e-9).max()
+        mid = (lo + hi) / 2
+
+        def to_box(xy):
+            u = (np.asarray(xy) - mid) / span + 0.5    # one scale on both axes, y up
+            return np.stack([box.x + u[..., 0] * box.w, box.y + (1 - u[..., 1]) * box.h], -1)
+        pg.draw.rect(screen, (250, 250, 250), box)
+        pg.draw.rect(screen, FAINT, box, 1)
+        prev = screen.get_clip()
+        screen.set_clip(box)
+        for q, k in zip(to_box(pts), st.prompt_index):
+            if np.isfinite(q).all():
+                pg.draw.circle(screen, st.colors[k], q, 1)
+        xy = to_box(path)
+        if len(xy) > 1:
+            pg.draw.lines(screen, INK, False, xy.tolist(), 2)
+        pg.draw.circle(screen, INK, xy[-1], 5, 2)
+        screen.set_clip(prev)
 
     def _image_surface(self, img: np.ndarray, side: int):
         """(H, W, C) uint8 -> a pygame surface scaled up to `side` pixels, pixelated."""

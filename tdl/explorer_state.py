@@ -45,7 +45,7 @@ class ExplorerState:
 
     def __init__(self, Y, times, prompts, prompt_index, images=None, layout: str = "radial",
                  title: str = "", size: tuple[int, int] = (1100, 760), config: dict | None = None,
-                 images_xt=None):
+                 images_xt=None, positions2d=None):
         self.Y = np.asarray(Y, dtype=np.float64)
         if self.Y.ndim != 3 or self.Y.shape[2] != 2:
             raise ValueError(f"Y must be (S, I, 2), got {self.Y.shape}")
@@ -55,6 +55,8 @@ class ExplorerState:
         self.prompt_index = np.asarray(prompt_index, dtype=np.int64)
         self.images = images
         self.images_xt = images_xt
+        # (S, I, 2) the true 2D paths (sandbox2d source): hover shows where the point is in the plane
+        self.positions2d = None if positions2d is None else np.asarray(positions2d, dtype=np.float64)
         self.show_xt = False  # hover shows x_t instead of the x0 prediction
         self.layout = layout
         self.title = title
@@ -96,7 +98,7 @@ class ExplorerState:
         title = f"Tree of Diffusion Life: {source}" if source else "Tree of Diffusion Life"
         state = cls(tree.Y, tree.times, tree.prompts, tree.prompt_index, images=images,
                     layout=tree.layout, title=title, size=size, config=getattr(tree, "config", None),
-                    images_xt=images_xt)
+                    images_xt=images_xt, positions2d=getattr(traj, "positions2d", None))
         if hasattr(traj, "image_rows") and np.shape(images)[:1] == (tree.Y.shape[0],):
             state.image_rows = traj.image_rows()  # a source may decode only some steps
         return state
@@ -189,6 +191,18 @@ class ExplorerState:
             return None  # this step was not decoded
         return np.asarray(images[s, i])
 
+    def hovered_plane(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The hovered point in the true 2D plane (sandbox2d trees): every instance's position at its
+        step (I, 2), the hovered instance's path up to that step (s+1, 2), and the plane's bounds
+        (2, 2: low, high corners, fixed over the steps); None without positions or hover."""
+        if self.hovered is None or self.positions2d is None or self.positions2d.shape[:2] != self.Y.shape[:2]:
+            return None
+        s, i = self.hovered
+        flat = self.positions2d.reshape(-1, 2)
+        flat = flat[np.isfinite(flat).all(1)]
+        bounds = np.quantile(flat, [0.01, 0.99], axis=0) if len(flat) else np.array([[-1.0, -1.0], [1.0, 1.0]])
+        return self.positions2d[s], self.positions2d[: s + 1, i], bounds
+
     def selected_path(self) -> np.ndarray | None:
         """(k+1, 2) world positions of the selected instance over the shown steps."""
         if self.selected is None:
@@ -204,12 +218,16 @@ class ExplorerState:
                      f"instance {i}", f"prompt: {self.prompts[p]}"]
             if self.images is not None or self.images_xt is not None:
                 lines.append("image: noisy x_t" if self.show_xt else "image: predicted x0")
+            elif self.hovered_plane() is not None:
+                x, y = self.positions2d[s, i]
+                lines.append(f"2D position ({x:.2f}, {y:.2f})")
             return lines
         if self.selected is not None:
             p = self.prompt_index[self.selected]
             return [f"instance {self.selected} selected", f"prompt: {self.prompts[p]}",
                     "click empty space to clear"]
-        return ["hover a point to see its image", "click one to follow its path"]
+        what = "2D position" if self.images is None and self.positions2d is not None else "image"
+        return [f"hover a point to see its {what}", "click one to follow its path"]
 
     # --- prompts and steps --------------------------------------------------------------------
     def legend_entries(self) -> list[tuple[int, Rect]]:

@@ -269,3 +269,32 @@ def test_no_display_is_one_clear_error(monkeypatch):
             monkeypatch.delenv(name, raising=False)
         with pytest.raises(UserError, match="no DISPLAY or WAYLAND_DISPLAY.*tdl plot"):
             init_display()
+
+
+def test_a_2d_tree_shows_the_hovered_point_in_the_plane():
+    """A sandbox2d tree has no images: hover said only 'step, instance, prompt'. Now the panel says the
+    true 2D position and draws the step's cloud with the instance's path so far."""
+    tree, traj = synthetic(S=6, P=3, per=4, positions2d=True)
+    traj.images = traj.images_xt = None
+    st = ExplorerState.from_tree(tree, traj, size=(900, 640))
+    assert st.info_lines()[0] == "hover a point to see its 2D position"
+    assert st.hover(_pos(st, 3, 5)) == (3, 5)
+    pts, path, bounds = st.hovered_plane()
+    np.testing.assert_allclose(pts, traj.positions2d[3]) and np.testing.assert_allclose(path[-1], pts[5])
+    assert len(path) == 4 and (bounds[0] < bounds[1]).all()
+    x, y = traj.positions2d[3, 5]
+    assert st.info_lines()[-1] == f"2D position ({x:.2f}, {y:.2f})"
+    init_display(allow_headless=True)
+    try:
+        ex = Explorer(st)
+
+        def coloured() -> int:     # pixels in prompt colours in the panel (the legend's swatches, the plane)
+            ex.frame()
+            panel = pygame.surfarray.array3d(ex.screen)[int(st.panel_rect.x):].astype(int)
+            return int((panel.max(-1) - panel.min(-1) > 60).sum())
+        st.hover(_pos(st, 3, 5))
+        with_plane = coloured()
+        st.hovered = None
+        assert with_plane > coloured() + 12          # 12 instances drawn in the plane
+    finally:
+        pygame.display.quit()
