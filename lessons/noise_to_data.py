@@ -80,7 +80,8 @@ def lesson() -> Lesson:
             return failed("Turn on the vector field view (key 4, or the field button).", field=False)
         p = state.progress
         if p > NEAR_NOISE:
-            return failed(f"The arrows are shown at progress {p:.2f}; drag the slider close to the noise "
+            how = "pause (Space) and drag" if state.playing else "drag"   # playing, the check hits any time
+            return failed(f"The arrows are shown at progress {p:.2f}; {how} the slider close to the noise "
                           f"(progress {NEAR_NOISE} or less) to see what the model does there.", progress=p)
         s, why = measure.pane_result(state)
         if s is None:

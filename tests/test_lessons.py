@@ -119,6 +119,10 @@ def test_noise_to_data(tmp_path):
     assert not check(r, st).passed                        # field view off
     st.toggle("field")
     st.set_progress(0.5)
+    st.play(True)
+    res = check(r, st)
+    assert not res.passed and "pause (Space) and drag the slider" in res.feedback    # seen: playing at 0.56
+    st.play(False)
     assert not check(r, st).passed                        # not near the noise
     st.set_progress(0.1)
     res = check(r, st)
