@@ -133,34 +133,40 @@ class Explorer:
         s_idx, i_idx = np.nonzero(mask)  # step-major: later steps are drawn over earlier ones
         palette = np.asarray(st.colors, dtype=np.uint8)
         _dots(layer, xy[s_idx, i_idx], palette[st.prompt_index[i_idx]], 3 if st.S * st.I < 4000 else 2)
+        self._draw_guides(layer, labels=True)   # over the points, on a backdrop: a dense tree hid them
         self._layer, self._layer_key, self._layer_pan = layer, key, st.pan.copy()
         return layer, (0, 0)
 
-    def _draw_guides(self, layer) -> None:
+    def _draw_guides(self, layer, labels: bool = False) -> None:
+        """The rings/bands (under the points), or with `labels` their t labels (over the points)."""
         st, pg = self.state, self.pg
         g = st.guides
         named = time_texts(st.times, label_steps(st.S))
+        self.label_rects = [] if labels else getattr(self, "label_rects", [])
         for s in label_steps(st.S):
             text = self.small.render(named[s], True, FAINT)
             if g.kind == "ring":
-                c = st.to_screen(g.center)
-                rad = g.values[s] * st.scale()[0]
-                if rad > 1:
-                    pg.draw.circle(layer, GUIDE, c, rad, 1)
-                x, y = st.to_screen(st.label_pos[s])  # along the widest empty wedge: never on points
+                x, y = st.to_screen(st.label_pos[s])  # along the widest empty wedge, if there is one
                 lw, lh = layer.get_size()
-                layer.blit(text, (min(max(x - text.get_width() / 2, 0), lw - text.get_width()),
-                                  min(max(y - text.get_height() / 2, 0), lh - text.get_height())))
+                at = (min(max(x - text.get_width() / 2, 0), lw - text.get_width()),
+                      min(max(y - text.get_height() / 2, 0), lh - text.get_height()))
+                rad = g.values[s] * st.scale()[0]
+                if not labels and rad > 1:
+                    pg.draw.circle(layer, GUIDE, st.to_screen(g.center), rad, 1)
             else:
                 p = np.array(g.center, dtype=np.float64)
                 p[g.axis] = g.values[s]
                 x, y = st.to_screen(p)
-                if g.axis == 0:
+                at = (x + 2, 4) if g.axis == 0 else (4, y - text.get_height())
+                if not labels and g.axis == 0:
                     pg.draw.line(layer, GUIDE, (x, 0), (x, st.plot_rect.h), 1)
-                    layer.blit(text, (x + 2, 4))
-                else:
+                elif not labels:
                     pg.draw.line(layer, GUIDE, (0, y), (st.plot_rect.w, y), 1)
-                    layer.blit(text, (4, y - text.get_height()))
+            if labels:
+                box = pg.Rect(at[0] - 2, at[1], text.get_width() + 4, text.get_height())
+                pg.draw.rect(layer, BG, box)
+                layer.blit(text, at)
+                self.label_rects.append(box)
 
     def _draw_selection(self) -> None:
         st, pg = self.state, self.pg

@@ -298,3 +298,19 @@ def test_a_2d_tree_shows_the_hovered_point_in_the_plane():
         assert with_plane > coloured() + 12          # 12 instances drawn in the plane
     finally:
         pygame.display.quit()
+
+
+def test_step_labels_stay_readable_over_a_dense_tree():
+    """Seen on a 300-instance sandbox2d tree: with no empty wedge the t labels were drawn under the points."""
+    init_display(allow_headless=True)
+    try:
+        ex = Explorer(_state(S=8, P=2, per=300))
+        ex.frame()
+        shot = pygame.surfarray.array3d(ex.screen).transpose(1, 0, 2).astype(int)
+        assert len(ex.label_rects) == 8
+        for r in ex.label_rects:
+            box = shot[r.top:r.bottom, r.left:r.right]
+            text = (np.abs(box - 170).max(-1) < 40).sum()          # the labels' grey, anti-aliased
+            assert text > 5 and (np.abs(box - 250).max(-1) == 0).mean() > 0.3, r   # on its backdrop
+    finally:
+        pygame.display.quit()
