@@ -103,13 +103,49 @@ def free_spots(ink: np.ndarray, half: float, blocked: list = (), pitch: float = 
     g = half + margin
     xs, ys = np.arange(g, W - g, pitch), np.arange(g, H - g, pitch)
     cand = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    c = np.pad(ink.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # integral image
+    return cand[_free(_integral(ink), cand, g, blocked)]
+
+
+def _integral(ink: np.ndarray) -> np.ndarray:
+    """The integral image of `ink (H, W)`, `(H + 1, W + 1)`: ink in any box from four look-ups."""
+    return np.pad(ink.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+
+
+def _free(c: np.ndarray, cand: np.ndarray, g: float, blocked) -> np.ndarray:
+    """Whether boxes of half-side `g` round `cand (m, 2)` (inside the figure) hold no ink (`c`: its
+    `_integral`) and overlap no `blocked` box."""
     x0, x1 = np.floor(cand[:, 0] - g).astype(int), np.ceil(cand[:, 0] + g).astype(int)
     y0, y1 = np.floor(cand[:, 1] - g).astype(int), np.ceil(cand[:, 1] + g).astype(int)
     free = (c[y1, x1] - c[y0, x1] - c[y1, x0] + c[y0, x0]) == 0
     for b in blocked:
         free &= ~((cand[:, 0] + g > b[0]) & (cand[:, 0] - g < b[2]) & (cand[:, 1] + g > b[1]) & (cand[:, 1] - g < b[3]))
-    return cand[free]
+    return free
+
+
+def _place_column(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list, margin: float, pitch: float,
+                  side: int) -> np.ndarray | None:
+    """Boxes stacked in one column beside the points (`side` +1: right of the rightmost, -1: left of the
+    leftmost), in the points' vertical order so that no two lines cross, each as near its point's height
+    as the stack allows (least squares: an isotonic fit), the column as near the points as free space
+    allows. The rectilinear tree's last step is such a column of points, and with more thumbnails than
+    the points' height holds the other placements sent some across the bands. None where none fits."""
+    from sklearn.isotonic import isotonic_regression
+    H, W = ink.shape
+    n, g, lat = len(anchors), half + margin, 2 * half + margin
+    order = np.argsort(anchors[:, 1], kind="stable")
+    ys = isotonic_regression(anchors[order, 1] - lat * np.arange(n)) + lat * np.arange(n)
+    ys += max(0.0, g - ys[0]) - max(0.0, ys[-1] - (H - g))  # shifted into the figure
+    if ys[0] < g - 1e-6 or ys[-1] > H - g + 1e-6:
+        return None
+    x = anchors[:, 0].max() + g + margin if side > 0 else anchors[:, 0].min() - g - margin
+    c = _integral(ink)
+    while g <= x <= W - g:
+        out = np.zeros((n, 2))
+        out[order] = np.stack((np.full(n, x), ys), 1)
+        if _free(c, out, g, blocked).all() and not _through_boxes(anchors, out, half):
+            return out
+        x += side * pitch  # further out: the lines get less steep and stop passing through the next box
+    return None
 
 
 def leader_costs(anchors: np.ndarray, spots: np.ndarray, ink: np.ndarray, half: float, blocked: list = (),
@@ -141,9 +177,10 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
     Boxes go to `free_spots` (the empty space between branches or round the tree, never on the tree's
     `ink`, a `blocked` box or each other); each line costs its length plus `INK_COST` x the tree pixels
     it crosses (`leader_costs`), `CROSS_COST` for crossing another line and `BOX_COST` for passing
-    through another box. Two placements are made, one greedy on a fine grid and one optimal
-    assignment on a lattice of non-overlapping spots (`linear_sum_assignment`); crossing lines then swap
-    boxes where that costs less, and the cheaper placement (`placement_cost`) is kept."""
+    through another box. Four placements are made: one greedy on a fine grid, one optimal assignment on
+    a lattice of non-overlapping spots (`linear_sum_assignment`) and a column on either side
+    (`_place_column`); crossing lines then swap boxes where that costs less, and the cheapest placement
+    (`placement_cost`) is kept."""
     anchors = np.asarray(anchors, dtype=np.float64)
     if len(anchors) == 0:
         return np.zeros((0, 2))
@@ -153,10 +190,22 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
                         "ask for fewer (--thumbnails)")
     tries = [_place_greedy(anchors, ink, half, list(blocked), pitch, margin, reach, skip),
              _place_lattice(anchors, ink, half, list(blocked), margin, skip)]
+    tries += [_place_column(anchors, ink, half, list(blocked), margin, pitch, side) for side in (1, -1)]
     tries = [_uncross(anchors, t, ink, half, skip) for t in tries if t is not None]
     if not tries:
         raise UserError("no room for thumbnails in this figure: ask for fewer (--thumbnails)")
     return min(tries, key=lambda t: placement_cost(anchors, t, ink, half, skip))
+
+
+def _through_boxes(anchors: np.ndarray, centres: np.ndarray, half: float) -> bool:
+    """Whether any point's line to its box passes through another box."""
+    boxes = np.concatenate((centres - half, centres + half), 1)
+    for p, (a, c) in enumerate(zip(anchors, centres)):
+        through = hits_box(a, leader_end(a, c, half), boxes)
+        through[p] = False
+        if through.any():
+            return True
+    return False
 
 
 def placement_cost(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: float, skip: float = 6.0

@@ -179,6 +179,24 @@ def test_leader_lines_cross_no_thumbnail_no_label_and_little_data(layout):
         assert sum(crossed) <= most, crossed
 
 
+def test_final_step_thumbnails_of_many_bands_stack_beside_them_in_order():
+    """Ten bands whose ends span less height than ten frames: the frames stack in one column beside the
+    last step, in the bands' order (no two lines cross), and no line crosses a point (before the column
+    placement, some frames went above the tree with lines across the bands)."""
+    from tdl.plot_placement import segments_cross
+    tree, traj = synthetic(layout="rectilinear", P=10, per=6, S=12)
+    y = tree.Y[..., 1]
+    tree.Y[..., 1] = y.mean() + (y - y.mean()) * np.linspace(1.0, 0.4, 12)[:, None]  # bands funnel in
+    fig = make_figure(tree, traj, thumbnails=10)
+    _drawn(fig)
+    px = fig.axes[-1].transData.transform(tree.Y.reshape(-1, 2))
+    thumbs = _thumbs(fig)
+    assert len(thumbs) == 10
+    leaders = [ab.tdl_leader for ab in thumbs]
+    assert sum(points_near(px, a, e) for a, e in leaders) == 0
+    assert not any(segments_cross(*leaders[i], *leaders[j]) for i in range(10) for j in range(i + 1, 10))
+
+
 def test_too_many_thumbnails_is_one_clear_line(tmp_path):
     tree, traj = synthetic(P=2, per=60, S=4)
     with pytest.raises(UserError, match=r"\d+ thumbnails do not fit in this figure \(about \d+ do\)"):
