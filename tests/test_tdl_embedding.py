@@ -183,7 +183,7 @@ def test_init_auto_starts_large_radial_layouts_from_the_principal_plane():
     nodes = branching_nodes(10, 500)
     one = {init: arcs((r := embed(X, EmbedConfig(init=init, n_iter=300))).Y, r.intermediate, nodes)["one_arc_2d"]
            for init in ("auto", "random")}
-    assert one["auto"] == 1.0 and one["random"] < 0.9, one
+    assert one["auto"] == 1.0 and one["random"] < 1.0, one  # random: 0.85 or 0.9 by the machine's arithmetic
 
 
 def test_principal_start_puts_the_first_axis_across_the_band():
@@ -203,8 +203,8 @@ def test_principal_start_puts_the_first_axis_across_the_band():
 def test_init_auto_keeps_every_data_group_in_one_arc_at_200_per_step():
     """Radial, 200 per step (the default figure's size): from the reference's random start (seed 1) two
     sibling leaves that are one group in the data are put on opposite sides of the rings (one arc per
-    data group 0.85); starting each point at its principal-plane angle ("pca_angle", what "auto" picks
-    from PCA_ANGLE_MIN) keeps every group in one arc, with no swaps the data lacks."""
+    data group 0.85, 0.9 on another CPU); starting each point at its principal-plane angle ("pca_angle",
+    what "auto" picks from PCA_ANGLE_MIN) keeps every group in one arc, with no swaps the data lacks."""
     from tdl.embedding import PCA_ANGLE_MIN
     from tdl.metrics import arcs, swaps
     from tdl.synthetic import branching_nodes
@@ -222,7 +222,7 @@ def test_init_auto_keeps_every_data_group_in_one_arc_at_200_per_step():
         if init == "auto":
             s = swaps(r.Y[5:], r.intermediate[5:], labels, "radial", r.config.stretch, r.config.radius)
             assert s["swap_2d"] == 0.0, s
-    assert one["auto"] == 1.0 and one["random"] < 0.9, one
+    assert one["auto"] == 1.0 and one["random"] < 1.0, one  # random: 0.85 or 0.9 by the machine's arithmetic
 
 
 def test_pca_angle_start_takes_the_principal_angle_and_the_random_radius():
