@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
                                + (["--fullscreen"] if args.fullscreen else [])
                                + (["--render", str(args.render), "--size", args.size, "--seconds",
                                    str(args.seconds)] if args.render is not None else []))
-        run = {"train": commands.train, "sample": commands.sample, "render": commands.render,
+        from sandbox.cli.render import render
+
+        run = {"train": commands.train, "sample": commands.sample, "render": render,
                "window": commands.window, None: commands.window}[args.command]
         return int(run(args) or 0)
     except UserError as e:
