@@ -142,7 +142,7 @@ def _place_column(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: li
     while g <= x <= W - g:
         out = np.zeros((n, 2))
         out[order] = np.stack((np.full(n, x), ys), 1)
-        if _free(c, out, g, blocked).all() and not _through_boxes(anchors, out, half):
+        if _free(c, out, g, blocked).all() and _through_boxes(anchors, out, half) == 0:
             return out
         x += side * pitch  # further out: the lines get less steep and stop passing through the next box
     return None
@@ -197,15 +197,14 @@ def place_thumbnails(anchors: np.ndarray, ink: np.ndarray, half: float, blocked:
     return min(tries, key=lambda t: placement_cost(anchors, t, ink, half, skip))
 
 
-def _through_boxes(anchors: np.ndarray, centres: np.ndarray, half: float) -> bool:
-    """Whether any point's line to its box passes through another box."""
+def _through_boxes(anchors: np.ndarray, centres: np.ndarray, half: float) -> int:
+    """How many (line, other box) pairs there are where a point's line to its box passes through
+    another point's box."""
+    ends = np.array([leader_end(a, c, half) for a, c in zip(anchors, centres)])
     boxes = np.concatenate((centres - half, centres + half), 1)
-    for p, (a, c) in enumerate(zip(anchors, centres)):
-        through = hits_box(a, leader_end(a, c, half), boxes)
-        through[p] = False
-        if through.any():
-            return True
-    return False
+    hits = hits_box(anchors[:, None], ends[:, None], boxes[None])  # (n, n)
+    np.fill_diagonal(hits, False)
+    return int(hits.sum())
 
 
 def placement_cost(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, half: float, skip: float = 6.0
@@ -214,11 +213,8 @@ def placement_cost(anchors: np.ndarray, centres: np.ndarray, ink: np.ndarray, ha
     `CROSS_COST` per pair of crossing lines and `BOX_COST` per line through another box."""
     ends = np.array([leader_end(a, c, half) for a, c in zip(anchors, centres)])
     total = float(np.hypot(*(ends - anchors).T).sum() + INK_COST * segment_ink(ink, anchors, ends, skip).sum())
-    boxes = np.concatenate((centres - half, centres + half), 1)
+    total += BOX_COST * _through_boxes(anchors, centres, half)
     for p in range(len(anchors)):
-        through = hits_box(anchors[p], ends[p], boxes)
-        through[p] = False
-        total += BOX_COST * through.sum()
         total += CROSS_COST * segments_cross(anchors[p], ends[p], anchors[p + 1:], ends[p + 1:]).sum()
     return total
 
