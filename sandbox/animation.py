@@ -19,6 +19,7 @@ from sandbox.trajectory import Trajectory
 
 VIDEO_EXTS = (".gif", ".mp4", ".png")
 WEB_EXTS = (".html", ".htm")
+SAVE_OPTIONS = ("size", "fps", "seconds", "theme", "at", "progress")  # Animation.save's
 
 
 @dataclass
@@ -42,11 +43,15 @@ class Animation:
         Trajectory. data: True = the model's stored training data, None/False = none, or points."""
         from sandbox.bundle import DiffusionModel
 
+        later = [k for k in options if k in SAVE_OPTIONS]
+        if later:  # animate(model, theme="light"): the theme is the page's, chosen when saving
+            raise UserError(f"{later[0]} is chosen when saving: sandbox.animate(...).save('x.html', {later[0]}=...)")
         model = None
         if isinstance(source, DiffusionModel):
             from sandbox.api import sample  # class names as labels, too
 
             model = source
+            model.check_sample_options(options, "animate", ("n", "data", "contours", "traces", "title"))
             traj = sample(model, n, **options)
         elif isinstance(source, Trajectory):
             if options:
@@ -62,6 +67,11 @@ class Animation:
         names = tuple(model.class_names) if model is not None and model.num_classes else ()
         return cls(traj.to("cpu"), points, bool(contours), int(traces), str(title), names,
                    model.normalizer if model is not None else None)
+
+    def __repr__(self) -> str:
+        data = "no data" if self.data is None else f"{len(self.data)} data points"
+        return (f"Animation({self.traj!r}, {data}, contours {'on' if self.contours else 'off'}, "
+                f"{self.traces} traces, title {self.title!r})")
 
     # --- notebooks and web pages --------------------------------------------------------------
     def player(self, theme: str = "dark"):

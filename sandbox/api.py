@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from sandbox.errors import UserError
+from sandbox.errors import UserError, unknown_options
 
 if TYPE_CHECKING:  # the heavy modules load on first use
     from sandbox.animation import Animation
@@ -79,10 +79,9 @@ def _config(objective: str, steps: int | None, seed: int, config: TrainConfig | 
 
     base = config.to_dict() if config is not None else {}
     known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise UserError(f"unknown training option(s) {', '.join(unknown)}; "
-                        f"TrainConfig has {', '.join(sorted(known))}")
+    error = unknown_options(sorted(options), sorted(known), "training option", "TrainConfig has")
+    if error is not None:
+        raise error
     base.update(options)
     if config is None or objective != "flow":
         base["objective"] = objective
@@ -158,16 +157,10 @@ def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed:
                       init=init, **options)
     event = None
     if progress:
-        from importlib.util import find_spec
-
-        # a widget bar in notebooks that have ipywidgets, text elsewhere (no "IProgress" warning)
-        if find_spec("ipywidgets") is not None:
-            from tqdm.auto import tqdm
-        else:
-            from tqdm import tqdm
+        from sandbox.progress import progress_bar  # a widget in notebooks with ipywidgets, text elsewhere
 
         total = _config(objective, steps, seed, config, options).steps
-        with tqdm(total=total, unit="step", desc="train", leave=False) as bar:
+        with progress_bar(total=total, unit="step", desc="train", leave=False) as bar:
             for event in events:
                 bar.update(event.step - bar.n)
                 bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)

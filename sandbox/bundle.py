@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from sandbox.errors import UserError
+from sandbox.errors import UserError, unknown_options
 from sandbox.field import GuidedField
 from sandbox.paths import as_time
 from sandbox.registry import OBJECTIVES, SAMPLERS
@@ -154,6 +154,7 @@ class DiffusionModel:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise UserError(f"number of samples must be a positive whole number, got {n}")
         sampler = SAMPLERS.canonical(sampler or self.default_sampler)  # UserError if unknown
+        self.check_sample_options({"sampler": sampler, **options})
         steps = self.default_steps(sampler) if steps is None else steps
         # the CLI's ranges and memory check, for the Python API too (sample(model, 10**10) asked torch for 80 GB)
         from sandbox import limits
@@ -161,13 +162,20 @@ class DiffusionModel:
         limits.check_int("steps", steps, *limits.SAMPLER_STEPS)
         limits.check_int("seed", seed, *limits.SEED)
         limits.check_fits("n", int(n), 4.0 * 2 * (int(steps) + 1) + 4.0 * (128 * 5 + 66) * 2, what=f"{steps} steps")
-        device = torch.device(device) if device is not None else self.device
+        if device is None:
+            device = self.device
+        else:
+            from sandbox.train import resolve_device  # "cuda" without a GPU: one line, not torch's assertion
+
+            device = resolve_device(device)
         if device != self.device:
             self.to(device)
         if generator is None:
             generator = torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
         if x_T is None:
             x_T = torch.randn(int(n), 2, generator=generator, device=generator.device).to(device)
+        else:
+            x_T = _start_points(x_T, int(n))
         lab = self._labels(labels, int(n), device)
         options.setdefault("generator", generator)  # every sampler takes it (DDIM eta > 0 too)
         if lab is not None:
@@ -178,8 +186,36 @@ class DiffusionModel:
             return traj
         return replace(traj, xs=self.normalizer.inverse(traj.xs), coords="data")
 
+    def check_sample_options(self, options: dict, who: str = "sample", extra: tuple[str, ...] = ()) -> None:
+        """UserError for a keyword that neither `sample` nor the chosen sampler takes (a typo such as
+        `stesp=10` is named with its nearest keyword, rather than blamed on the sampler)."""
+        import inspect
+
+        own = [p for p in inspect.signature(DiffusionModel.sample).parameters if p not in ("self", "n", "options")]
+        name = SAMPLERS.canonical(options.get("sampler") or self.default_sampler)
+        theirs = [o for o in SAMPLERS[name].option_names() if o not in own]
+        listing = f"{who} takes {', '.join([*extra, *own])}" + (f"; the {name} sampler also takes {', '.join(theirs)}"
+                                                                  if theirs else "")
+        error = unknown_options(options, [*extra, *own, *theirs], "option", listing=listing)
+        if error is not None:
+            raise error
+
     def _repr_html_(self) -> str:
         """A short summary card in notebooks (sandbox/web/cards.py)."""
         from sandbox.web.cards import model_card
 
         return model_card(self)
+
+
+def _start_points(x_T, n: int) -> torch.Tensor:
+    """`x_T` given to `sample`: an (n, 2) array or tensor of start points (canonical coordinates)."""
+    try:
+        x = torch.as_tensor(np.asarray(x_T.detach().cpu() if isinstance(x_T, torch.Tensor) else x_T,
+                                       dtype=np.float32))
+    except (TypeError, ValueError):
+        raise UserError(f"x_T: cannot read start points from a {type(x_T).__name__}") from None
+    if tuple(x.shape) != (n, 2):
+        raise UserError(f"x_T must be ({n}, 2) start points, one per sample, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise UserError("x_T contains NaN or infinite coordinates")
+    return x

@@ -171,11 +171,12 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
                      hold_start: float = 0.5, hold_end: float = 1.0, data=None,
                      options: ViewOptions = ViewOptions(), theme: Theme | None = None,
                      label: str | None = None, traces: int = 100,
-                     viewport: Viewport | None = None, progress_bar: bool = True) -> Path:
+                     viewport: Viewport | None = None, progress_bar: bool | None = None) -> Path:
     """Write the animation of `traj` (noise -> data) to .mp4 or .gif; returns the path.
 
     size: (W, H) or 'WxH'; seconds or frames: duration of the motion; hold_start/hold_end:
-    seconds of still frames at noise / at the samples.
+    seconds of still frames at noise / at the samples. progress_bar: None = a bar on a terminal only
+    (the command line), True = always (`Animation.save(progress=True)` in a notebook), False = none.
     """
     out = Path(out_path)
     ext = out.suffix.lower()
@@ -184,10 +185,10 @@ def export_animation(traj, out_path: str | os.PathLike, *, size=(1280, 720), fps
     plan = progress_plan(fps, seconds, frames, hold_start, hold_end)
     frames_iter = iter_frames(traj, plan, size=size, data=data, options=options, theme=theme,
                               label=label, traces=traces, viewport=viewport)
-    from tqdm import tqdm
+    from sandbox.progress import progress_bar as make_bar
 
-    bar = tqdm(frames_iter, total=len(plan), unit="frame", desc=f"render {out.name}",
-               disable=None if progress_bar else True, leave=False)  # None: only on a terminal
+    bar = make_bar(frames_iter, show=progress_bar, total=len(plan), unit="frame", desc=f"render {out.name}",
+                   leave=False)
     with atomic_path(out) as tmp:
         (_write_mp4 if ext == ".mp4" else _write_gif)(bar, tmp, fps)
     return out

@@ -70,7 +70,7 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise UserError("device 'cuda' asked for but no CUDA GPU is available (use --device cpu or auto)")
+            raise UserError("device 'cuda' asked for but no CUDA GPU is available (use device cpu or auto)")
         dev = torch.device(name)
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise UserError(f"device {name!r} asked for but only {torch.cuda.device_count()} GPU(s) exist")

@@ -37,6 +37,13 @@ class Trajectory:
         if self.labels is not None and self.labels.shape != (self.xs.shape[1],):
             raise ValueError(f"labels must be ({self.xs.shape[1]},), got shape {tuple(self.labels.shape)}")
 
+    def __repr__(self) -> str:
+        # one line, not every coordinate (print(traj) in a notebook printed 60 lines of tensors)
+        n, d = self.xs.shape[1], self.xs.shape[2]
+        labels = "" if self.labels is None else ", labelled"
+        return (f"Trajectory({self.steps} steps of {n} particles in {d}D, sampler {self.sampler or '?'!r}, "
+                f"nfe {self.nfe}, {self.coords} coordinates{labels}; .xs {tuple(self.xs.shape)}, .final)")
+
     @property
     def steps(self) -> int:
         """S, the number of sampler steps (len(xs) - 1)."""

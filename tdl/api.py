@@ -11,7 +11,7 @@ import inspect
 import os
 from typing import Any
 
-from sandbox.errors import UserError
+from sandbox.errors import UserError, unknown_options
 
 
 def sample(source: str = "digits", **options: Any):
@@ -26,10 +26,9 @@ def sample(source: str = "digits", **options: Any):
         raise UserError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     fn = SOURCES[source]
     params = inspect.signature(fn).parameters
-    unknown = sorted(set(options) - set(params))
-    if unknown:
-        raise UserError(f"the {source} source does not take {', '.join(unknown)}; "
-                        f"it takes {', '.join(params)}")
+    error = unknown_options(options, params, "option", f"the {source} source takes")
+    if error is not None:
+        raise error
     if "progress" in params:
         options.setdefault("progress", False)
     return fn(**options)
@@ -49,10 +48,10 @@ def embed(traj, progress: bool = False, **config: Any):
     if not isinstance(traj, TrajectoryData):
         raise UserError(f"embed needs a TrajectoryData (from tdl.sample or TrajectoryData.load), "
                         f"got {type(traj).__name__}")
-    known = {f.name for f in fields(EmbedConfig)}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise UserError(f"unknown embedding option(s) {', '.join(unknown)}; EmbedConfig has {', '.join(sorted(known))}")
+    known = sorted(f.name for f in fields(EmbedConfig))
+    error = unknown_options(config, known, "embedding option", "EmbedConfig has")
+    if error is not None:
+        raise error
     return embed_trajectory(traj, EmbedConfig(**config), progress=progress)
 
 
@@ -80,6 +79,10 @@ def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
     if not isinstance(tree, TreeData):
         raise UserError(f"plot needs a TreeData (from tdl.embed or a tree file), got {type(tree).__name__}")
     view = TreeView(tree, traj)
+    error = unknown_options(options, [p for p in inspect.signature(view.save).parameters if p != "out"],
+                            "option", "tdl.plot(..., out=FILE) takes")
+    if error is not None:
+        raise error
     if out is None:
         if options:
             raise UserError(f"{', '.join(options)} only apply when writing a file (out=...)")

@@ -185,8 +185,8 @@ def embed(features: torch.Tensor, config: EmbedConfig | None = None, progress: b
     history: list[dict] = []
     bar = None
     if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=config.n_iter, desc="embedding", unit="it", leave=False)
+        from sandbox.progress import progress_bar
+        bar = progress_bar(total=config.n_iter, desc="embedding", unit="it", leave=False)
     state = None
     for state in iterate(x, config, P=P):
         if state.losses is not None:

@@ -214,7 +214,7 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     Images are read as stored: thumbnails if the source made thumbnails (the diffusers source computes
     features from full-size images itself when given `features=`).
     """
-    from tqdm.auto import tqdm
+    from sandbox.progress import progress_bar
 
     if which not in ("x0", "xt"):
         raise UserError(f"which must be 'x0' or 'xt', got {which!r}")
@@ -232,8 +232,8 @@ def extract(traj: TrajectoryData, name: str = "pixels", which: str = "x0", devic
     S, I = images.shape[:2]
     flat = images.reshape(S * I, *images.shape[2:])
     chunk = max(ext.batch_size, 1) * 4
-    feats = [ext(flat[i:i + chunk]) for i in tqdm(range(0, len(flat), chunk), desc=f"features {name}",
-                                                  disable=not progress, leave=False)]
+    feats = [ext(flat[i:i + chunk]) for i in progress_bar(range(0, len(flat), chunk), show=progress,
+                                                          desc=f"features {name}", leave=False)]
     feats = np.concatenate(feats).reshape(S, I, -1)
     return traj.with_features(feats, features=name, features_of=which, feature_model=getattr(ext, "model_name", None),
                               feature_space=f"{name} features of {which} images")

@@ -55,8 +55,9 @@ def embed_parametric(traj, config, out: str | os.PathLike, epochs: int | None = 
     t0 = time.perf_counter()
     epochs_iter = ParametricEmbedding.fit_iter(traj.features, pcfg)
     if progress:
-        from tqdm.auto import tqdm
-        epochs_iter = tqdm(epochs_iter, total=pcfg.epochs, desc="parametric embedding", unit="epoch", leave=False)
+        from sandbox.progress import progress_bar
+        epochs_iter = progress_bar(epochs_iter, total=pcfg.epochs, desc="parametric embedding", unit="epoch",
+                                   leave=False)
     model = None
     for model, _ in epochs_iter:
         pass

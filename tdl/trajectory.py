@@ -55,6 +55,12 @@ class TrajectoryData:
             self.positions2d = np.asarray(self.positions2d, dtype=np.float32)
         self.validate()
 
+    def __repr__(self) -> str:
+        # one line: print(traj) of 10 digits printed 3,800 lines of arrays
+        extras = [name for name in ("images", "images_xt", "positions2d") if getattr(self, name) is not None]
+        return (f"TrajectoryData(source {self.source!r}, {self.num_steps} steps x {self.num_instances} instances x "
+                f"{self.dim} features, {len(self.prompts)} prompt(s){''.join(', ' + e for e in extras)})")
+
     # shapes -------------------------------------------------------------------------------
     @property
     def num_steps(self) -> int:

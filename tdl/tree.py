@@ -104,6 +104,10 @@ class TreeData:
     def num_instances(self) -> int:
         return self.Y.shape[1]
 
+    def __repr__(self) -> str:
+        return (f"TreeData({self.layout} tree of {self.num_steps} steps x {self.num_instances} instances, "
+                f"{len(self.prompts)} prompt(s), source {self.source!r}; .Y {self.Y.shape})")
+
     def _repr_html_(self) -> str:
         """The interactive tree view in notebooks (tdl/webview.py); `tdl.plot(tree, traj)` adds thumbnails."""
         from tdl.webview import TreeView

@@ -117,6 +117,9 @@ class TreeView:
     def __init__(self, tree, traj=None, theme: str = "dark"):
         self.tree, self.traj, self.theme = tree, traj, theme
 
+    def __repr__(self) -> str:
+        return f"TreeView({self.tree!r}, thumbnails from {'no trajectory' if self.traj is None else 'its trajectory'})"
+
     def player(self):
         from sandbox.web import Player
 

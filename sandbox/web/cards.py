@@ -32,6 +32,11 @@ def model_card(model) -> str:
     if stats.get("score") is not None and stats.get("baseline"):
         ratio = stats["score"] / stats["baseline"]
         rows.append(_row("quality", f"sliced Wasserstein {stats['score']:.3g} = {ratio:.2f} x data-vs-data"))
-    rows.append(_row("samples with", f"{model.default_sampler} (model.sample(n) -> data coordinates)"))
+    from sandbox.registry import SAMPLERS
+
+    name = model.default_sampler  # the display name, and the id to pass as sampler=
+    shown = f"{SAMPLERS[name].display} (sampler={name!r})" if name in SAMPLERS else name
+    rows.append(_row("samples with", f"{shown}, {model.default_steps(name)} steps "
+                                     f"(sandbox.sample(model, n) -> data coordinates)"))
     return (f"<style>{asset('dsw.css')}</style><div class=\"dsw dsw-card\">"
             f"<div class=\"dsw-title\">DiffusionModel</div><table>{''.join(rows)}</table></div>")

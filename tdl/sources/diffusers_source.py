@@ -233,7 +233,7 @@ def diffusers_pipeline(model=DEFAULT_MODEL, prompts: Sequence[str] = ("a photo o
     pipeline's). shard: (rank, world) = run only instances rank, rank + world, ... (sharded runs,
     `tdl.sources.shards`).
     """
-    from tqdm.auto import tqdm
+    from sandbox.progress import progress_bar
 
     from tdl.sources.decode import LatentDecoder
 
@@ -269,7 +269,7 @@ def diffusers_pipeline(model=DEFAULT_MODEL, prompts: Sequence[str] = ("a photo o
     decoder = LatentDecoder(pipe.vae, image_size or None, extractor) if decode else None
     feats, thumbs, timesteps, calls, rows = [], {k: [] for k in decode}, None, None, None
     t_sample = t_decode = 0.0
-    bar = tqdm(total=len(mine), desc="sampling", unit="inst", disable=not progress)
+    bar = progress_bar(total=len(mine), show=progress, desc="sampling", unit="inst")
     for b0 in range(0, len(mine), bs):
         batch = [everyone[g] for g in mine[b0:b0 + bs]]
         rec = StepRecorder(pipe.scheduler, keep)

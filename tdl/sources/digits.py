@@ -47,9 +47,8 @@ def sample_path(field, labels: torch.Tensor, steps: int, guidance: float, sample
                 progress: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run `sampler` on the guided field. Returns `ts (S,)`, `xs (S, I, 64)`, `x0s (S, I, 64)` with
     S = steps + 1 (row 0 at t = 1, last row at t = 0 where x0_hat = x)."""
-    from tqdm.auto import tqdm
-
     from sandbox.field import GuidedField
+    from sandbox.progress import progress_bar
     from sandbox.samplers import SAMPLERS, sample
 
     if sampler not in SAMPLERS:
@@ -60,8 +59,8 @@ def sample_path(field, labels: torch.Tensor, steps: int, guidance: float, sample
     x_T = torch.randn(len(labels), field.net.cfg.dim, generator=g).to(device)
     options = {"labels": labels, "generator": g}  # every sampler takes it (DDIM eta > 0 too)
     ts, xs, x0s = [], [], []
-    for t, x in tqdm(sample(guided, sampler, x_T, steps, **options), total=steps + 1,
-                     desc="digits", disable=not progress, leave=False):
+    for t, x in progress_bar(sample(guided, sampler, x_T, steps, **options), show=progress, total=steps + 1,
+                             desc="digits", leave=False):
         tt = torch.full((len(labels),), float(t), device=device)
         ts.append(float(t))
         xs.append(x)

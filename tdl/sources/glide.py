@@ -84,7 +84,7 @@ def glide(prompts: Sequence[str] = ("a corgi in a field",), instances_per_prompt
     """Trajectories of GLIDE's base model (64x64 pixels): features = flattened pixels `(S, I, 3*64*64)`.
 
     options: overrides of `model_and_diffusion_defaults()` (a checkpoint of another size; tests)."""
-    from tqdm.auto import tqdm
+    from sandbox.progress import progress_bar
 
     if capture not in ("x0", "xt"):
         raise UserError(f"capture must be 'x0' or 'xt', got {capture!r}")
@@ -103,7 +103,7 @@ def glide(prompts: Sequence[str] = ("a corgi in a field",), instances_per_prompt
     model.to(device).eval()
     size = options["image_size"]
     xts, x0s = [], []
-    for p, prompt in enumerate(tqdm(prompts, desc="glide prompts", disable=not progress)):
+    for p, prompt in enumerate(progress_bar(prompts, show=progress, desc="glide prompts")):
         tokens, mask = model.tokenizer.padded_tokens_and_mask(model.tokenizer.encode(prompt), options["text_ctx"])
         utokens, umask = model.tokenizer.padded_tokens_and_mask([], options["text_ctx"])
         kwargs = {"tokens": torch.tensor([tokens] * n + [utokens] * n, device=device),

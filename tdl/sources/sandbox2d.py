@@ -29,9 +29,8 @@ def shipped_model(preset: str) -> Path | None:
 
 def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str = "cpu", progress: bool = False):
     """Train a small conditional (when the preset has classes) flow model on `preset` (seconds)."""
-    from tqdm.auto import tqdm
-
     from sandbox.datasets import make_preset
+    from sandbox.progress import progress_bar
     from sandbox.train import TrainConfig, train
 
     ps = make_preset(preset, n=2000, seed=seed)
@@ -43,7 +42,7 @@ def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str 
         # 600 steps: 3.5 min on two contended threads, seconds on one)
         torch.set_num_threads(1)
     try:
-        for ev in tqdm(train(cfg, ps), total=cfg.steps, desc=f"training {preset}", disable=not progress, leave=False):
+        for ev in progress_bar(train(cfg, ps), show=progress, total=cfg.steps, desc=f"training {preset}", leave=False):
             pass
     finally:
         torch.set_num_threads(threads)
