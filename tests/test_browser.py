@@ -153,6 +153,44 @@ def test_notebook_fragments_share_one_page(browser, tmp_path):
     static.close()
 
 
+# JupyterLab 4's rules for tables in outputs (@jupyterlab/rendermime, .jp-RenderedHTMLCommon), as it ships them
+JUPYTERLAB_TABLES = """
+:root { --jp-layout-color0: white; --jp-rendermime-table-row-background: #f5f5f5;
+        --jp-rendermime-table-row-hover-background: #e1f5fe; }
+.jp-RenderedHTMLCommon table { border-collapse: collapse; border-spacing: 0; border: none; color: black;
+  font-size: 13px; table-layout: fixed; margin-left: auto; margin-bottom: 1em; margin-right: auto; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon tr { vertical-align: middle;
+  padding: 0.5em; line-height: normal; white-space: normal; max-width: none; border: none; }
+:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td, :not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon th,
+:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon tr { text-align: right; }
+.jp-RenderedHTMLCommon th { font-weight: bold; }
+.jp-RenderedHTMLCommon tbody tr:nth-child(odd) { background: var(--jp-layout-color0); }
+.jp-RenderedHTMLCommon tbody tr:nth-child(even) { background: var(--jp-rendermime-table-row-background); }
+.jp-RenderedHTMLCommon tbody tr:hover { background: var(--jp-rendermime-table-row-hover-background); }
+"""
+
+
+def test_model_card_is_readable_under_jupyterlab_table_styles(browser, tmp_path):
+    """In JupyterLab the card's rows were white and grey stripes under its light text (unreadable),
+    its cells right-aligned and the table centred: the card's own rules must win."""
+    card = sandbox.shipped("moons")._repr_html_()
+    out = tmp_path / "lab.html"
+    out.write_text(f"<!DOCTYPE html><html><head><style>{JUPYTERLAB_TABLES}</style></head><body>"
+                   f"<div class='jp-OutputArea-output jp-RenderedHTMLCommon jp-RenderedHTML'>{card}</div>"
+                   "</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 820, "height": 400})
+    page.goto(out.as_uri())
+    page.hover(".dsw-card td")
+    styles = page.evaluate("""() => Array.from(document.querySelectorAll('.dsw-card tr, .dsw-card td, .dsw-card th'))
+        .map(e => { const s = getComputedStyle(e); return [e.tagName, s.backgroundColor, s.textAlign]; })""")
+    assert len(styles) > 10
+    for tag, background, align in styles:
+        assert background == "rgba(0, 0, 0, 0)", (tag, background)  # the card's dark background shows
+        assert tag == "TR" or align == "left", (tag, align)
+    assert page.evaluate("getComputedStyle(document.querySelector('.dsw-card table')).marginLeft") == "0px"
+    page.close()
+
+
 def test_light_theme_page(browser, tmp_path):
     """--theme light / save(theme="light"): the page takes the window's light colours."""
     model = sandbox.shipped("moons")
