@@ -1,4 +1,7 @@
-"""The training loop, as a generator that yields after every optimiser step.
+"""`sandbox.train(data, objective="flow", steps=..., seed=0, device="auto", progress=False, **options)`
+trains a model and returns it (`sandbox.api.train`: this module is callable: sandbox/callmodule.py).
+
+Underneath, the training loop, as a generator that yields after every optimiser step.
 
     for ev in train(TrainConfig(objective="flow"), make_preset("moons")):
         print(ev.step, ev.loss, ev.score)        # score: every eval_every steps, else None
@@ -13,9 +16,7 @@ importable from here, as before).
 from __future__ import annotations
 
 import math
-import sys
 import time
-import types
 from typing import Iterator
 
 import numpy as np
@@ -23,6 +24,7 @@ import torch
 
 from sandbox import metrics
 from sandbox.bundle import DiffusionModel
+from sandbox.callmodule import make_callable
 from sandbox.datasets import Normalizer, PointSet, as_pointset
 from sandbox.errors import UserError
 from sandbox.model import MLP, MLPConfig
@@ -311,15 +313,5 @@ def train(cfg: TrainConfig, pointset: PointSet, device: str | torch.device | Non
     model.net.eval()
 
 
-class _CallableModule(types.ModuleType):
-    """`sandbox.train(data, ...)`, the public API (sandbox/api.py), is this module called: a
-    package attribute named like a submodule is replaced by the module on import, so the module
-    itself must be the function. `sandbox.train.train` stays the generator."""
-
-    def __call__(self, *args, **kwargs):
-        from sandbox.api import train as api_train
-
-        return api_train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+# sandbox.train(data, ...) is this module called: the public API's train (sandbox/callmodule.py)
+make_callable(__name__, "sandbox.api:train")

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import os
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 
+from sandbox.callmodule import make_callable
 from sandbox.fileio import atomic_path
 from sandbox.errors import UserError
 from tdl.plot_colors import draw_legend, point_colors, prompt_colors, rgb01
@@ -232,14 +231,5 @@ def plot_tree(tree, out: str | os.PathLike, traj=None, thumbnails: int = 6, line
     return save_figure(fig, out, dpi=dpi)
 
 
-class _CallableModule(types.ModuleType):
-    """`tdl.plot(tree, traj, out=None)`, the public API (tdl/api.py), is this module called: a
-    package attribute named like a submodule is replaced by the module on import."""
-
-    def __call__(self, *args, **kwargs):
-        from tdl.api import plot as api_plot
-
-        return api_plot(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+# tdl.plot(tree, traj, out=None) is this module called: the public API's plot (sandbox/callmodule.py)
+make_callable(__name__, "tdl.api:plot")

@@ -137,3 +137,19 @@ def test_progress_bars_are_text_without_ipywidgets(monkeypatch):
         monkeypatch.setattr(importlib.util, "find_spec",
                             lambda name, *a, w=widgets: w if name == "ipywidgets" else real(name, *a))
         assert tqdm_class() is expected
+
+
+def test_help_on_sandbox_train_shows_the_api():
+    """Shift+Tab / `sandbox.train?` in Jupyter showed (*args, **kwargs) and the engine's generator
+    (tdl.plot too): callable modules; their signature and call docstring are now the API's."""
+    import inspect
+
+    from sandbox import api
+
+    assert inspect.signature(sandbox.train) == inspect.signature(api.train)
+    assert inspect.signature(sandbox.train.__call__) == inspect.signature(api.train)
+    assert sandbox.train.__call__.__doc__ == api.train.__doc__
+    assert sandbox.train.__doc__.startswith("`sandbox.train(data, objective=")
+    assert inspect.signature(sandbox.train.train).parameters["cfg"]  # the generator underneath is unchanged
+    assert inspect.signature(tdl.plot) == inspect.signature(tdl.api.plot)  # the other callable module
+    assert tdl.plot.__call__.__doc__ == tdl.api.plot.__doc__ and callable(tdl.plot.plot_tree)
