@@ -152,6 +152,21 @@ def test_stop_keeps_partial_model(tmp_path):
     assert not st.training.running and 0 < st.training.step < 5000 and st.models
 
 
+def test_new_data_while_training_says_the_run_stopped(tmp_path):
+    """A preset picked mid-run drops the run: said, not only the new preset's toast (the class saw
+    the training chart vanish with no word)."""
+    st = make_state(tmp_path, settings=Settings(train=TrainSettings(train_steps=5000, width=16, depth=1,
+                                                                    batch_size=32), particles=100))
+    st.set_preset("moons")
+    st.train()
+    st.set_preset("smiley")
+    assert not st.training.running
+    said = [m.text for m in st.recent_messages()]
+    assert any(t.startswith("training stopped at step") and "data was replaced" in t for t in said), said
+    st.wait_idle(60)
+    assert st.errors == 0 and not st.models
+
+
 def test_animation_clock_loop_and_hold(tmp_path):
     st = make_state(tmp_path)
     st.duration, st.hold, st.speed = 2.0, 0.5, 1.0

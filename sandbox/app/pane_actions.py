@@ -109,6 +109,9 @@ def adopt_settings_of(st: "AppState", key: tuple) -> None:
 
 def replace_models(st: "AppState", models: dict[tuple, Model]) -> None:
     """A new data set or file: these models, no others, no pending offer, no training."""
+    tr = st.training
+    if tr.running and not tr.warm:   # said, or the class sees a run vanish with its data
+        st.say(f"training stopped at step {tr.step} of {tr.total}: its data was replaced", "warn")
     st.trainer.abandon()
     st.models = dict(models)
     st.models_stale = False
