@@ -497,3 +497,29 @@ def test_a_declined_run_leaves_the_chart(tmp_path):
         st.accept_offer() if accept else st.decline_offer()
         st.wait_idle()
         assert bool(st.chart_status().losses) is accept
+
+
+def test_a_finished_run_being_judged_says_so(tmp_path):
+    """Between a run's end and its verdict the old model is back on screen for a second or more:
+    the status line and a toast say the new one is being checked (they said 'model ready')."""
+    import threading
+
+    from sandbox.app.trainer import Outcome
+    from sandbox.app.training_actions import on_outcome
+
+    st = fresh(tmp_path)
+    st.use_model(exact("flow"))
+    st.wait_idle()
+    st._train_ps, st._train_version = st.drawing.pointset(), st.drawing.version   # what train() records
+    gate = threading.Event()
+    st._tasks.submit("hold", lambda: gate.wait(10))      # the one worker thread: the judge waits
+    on_outcome(st, Outcome("finished", 1, ("flow",), exact("flow"), step=800, total=800, seconds=45.7))
+    assert st.judging
+    assert status_texts(st)[-1] == "checking the new model"
+    assert any("checking it against the model shown" in m.text for m in st.recent_messages())
+    gate.set()
+    st.wait_idle()
+    assert not st.judging and "model ready" in status_texts(st)[-1]
+    said = [m.text for m in st.recent_messages()]
+    assert not any("checking" in t for t in said) and any(t.startswith("trained 800 steps") for t in said), said
+    check(st, settled=True)

@@ -242,6 +242,11 @@ class AppState:
         """Collect finished background work: samples, released paths, judged and finished runs."""
         results.poll(self)
 
+    @property
+    def judging(self) -> bool:
+        """A finished run is being scored against the shown model (the status line says so)."""
+        return self._tasks.busy("judge")
+
     def busy(self) -> bool:
         """Sampling or training still running (lessons wait for it)."""
         return self._tasks.busy() or not self.trainer.idle

@@ -71,6 +71,8 @@ def status_texts(state) -> list[str]:
     data = f"{names.display('preset', state.drawing.name)}: {len(state.drawing)} points"
     if st.running:
         model = f"training {st.step}/{st.total}"
+    elif state.judging:
+        model = "checking the new model"
     elif state.models:
         model = "model ready" + (", data changed: T retrains" if state.models_stale else "")
     else:

@@ -129,9 +129,15 @@ def on_outcome(st: "AppState", out: Outcome) -> None:
             return out, model, prev, r_new, r_old
         st._show_models()     # the shown model's samples first (the preview is gone)
         st._tasks.submit("judge", judge)
+        st.say(_checking(out))  # a second or more: the old model is back on screen meanwhile
+
+
+def _checking(out: Outcome) -> str:
+    return f"trained {out.step} steps in {out.seconds:.1f} s: checking it against the model shown..."
 
 
 def on_judged(st: "AppState", out: Outcome, model: Model, prev: Model, r_new: float, r_old: float) -> None:
+    st.messages = [m for m in st.messages if m.text != _checking(out)]   # the verdict follows
     if st.models.get(out.key) is not prev:
         return  # the shown model changed meanwhile (reset, new data): the verdict is moot
     worse = not (r_new <= max(WORSE * r_old, 1.2))
