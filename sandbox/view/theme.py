@@ -23,9 +23,19 @@ OKABE_ITO: tuple[Color, ...] = (
     (230, 159, 0),    # orange
 )
 
-# on the light theme's paper the Okabe-Ito yellow is invisible as data (contrast 1.13 once blended
-# behind the samples): a dark gold in its place, the same hue
-OKABE_ITO_ON_LIGHT: tuple[Color, ...] = OKABE_ITO[:3] + ((190, 160, 0),) + OKABE_ITO[4:]
+# on the light theme's paper the pale Okabe-Ito colours wash out as data (yellow 1.13, sky blue 1.52,
+# grey 1.41 once blended behind the samples; a projector flattens them further): the same hues darkened
+# until each reads at a contrast of 2.3 or more blended in, as the dark theme's data do
+OKABE_ITO_ON_LIGHT: tuple[Color, ...] = (
+    (70, 147, 191),   # sky blue
+    (0, 158, 115),    # bluish green
+    (190, 110, 155),  # reddish purple
+    (160, 135, 0),    # yellow, as dark gold
+    (0, 114, 178),    # blue
+    (213, 94, 0),     # vermillion
+    (130, 130, 130),  # grey
+    (185, 125, 0),    # orange
+)
 
 _FONTS: dict[tuple[int, bool, int], object] = {}
 # one font object per thread (the exporter may render in a worker while the window draws), and
@@ -115,8 +125,8 @@ class Theme:
             name="light", background=(247, 247, 244), panel=(232, 233, 236),
             panel_border=(180, 184, 192), text=(25, 28, 35), text_dim=(95, 100, 112),
             accent=(0, 114, 178), particle=(213, 94, 0), data=(120, 125, 140),
-            data_strength=0.55, trace=(0, 114, 178), trace_strength=0.45,
-            contour=((150, 180, 210), (90, 140, 190), (40, 100, 160), (10, 50, 110)),
+            data_strength=0.75, trace=(0, 114, 178), trace_strength=0.7,
+            contour=((115, 155, 200), (90, 140, 190), (40, 100, 160), (10, 50, 110)),
             field=(0, 130, 90), mesh=(150, 150, 190), highlight=(204, 0, 90), grid=(230, 231, 235),
             error=(200, 30, 30), class_colors=OKABE_ITO_ON_LIGHT, scale=scale,
         )
