@@ -342,3 +342,18 @@ def test_a_narrow_compare_pane_keeps_its_sampler_in_the_header(tmp_path):
         assert width <= room and "DDPM ancestral 50 steps" in label, (label, room)
     finally:
         a.close()
+
+
+def test_a_model_of_older_data_says_so_in_its_pane_header(app):
+    """After a stroke (or clear) the model of the previous data keeps animating: only the status line's
+    small 'data changed: T retrains' said so, not the header the class reads (seen at 1280x800)."""
+    st = app.state
+    st.use_model(exact_model())
+    st.wait_idle()
+    app.run_frames(1)
+    assert "data changed" not in app.pane_headers[0][0]
+    st.spray(4.0, 2.0, radius=0.3, density=30)
+    app.run_frames(1)
+    label, width, room = app.pane_headers[0]
+    assert label.endswith("(data changed: T retrains)") or "(data changed: T retrains)  \u00b7  NFE" in label, label
+    assert width <= room and app.errors == 0

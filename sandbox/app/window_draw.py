@@ -78,6 +78,8 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
         label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {names.steps(tr.xs.shape[0] - 1)}"
         if pane.sampled.source.preview_run:
             label += " (training preview)"
+        elif ps.model_key() in st.stale_keys:   # the status line's words, where the class looks
+            label += " (data changed: T retrains)"
     variants = [label]
     if pane.sampled is not None:
         extra = f"  \u00b7  NFE {pane.sampled.nfe}"
