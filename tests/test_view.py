@@ -248,3 +248,24 @@ def test_high_contrast_shows_the_data_at_least_as_clearly_as_dark():
     for c in light.contour:                                          # drawn unblended
         lo, hi = sorted([luminance(c), luminance(light.background)])
         assert (hi + 0.05) / (lo + 0.05) >= 2.5, c
+
+
+def test_score_chart_lines_follow_the_presenter_scale(monkeypatch):
+    """The chart's axes, baseline and loss curve were 1 px at every presenter scale (seen at 2x on a
+    1920x1080 projector: a hairline), while the canvas's lines thicken with the scale."""
+    from types import SimpleNamespace
+
+    from sandbox.view import score_panel
+
+    widths = []
+    real_line, real_lines = pygame.draw.line, pygame.draw.lines
+    monkeypatch.setattr(pygame.draw, "line", lambda s, c, a, b, w=1: widths.append(w) or real_line(s, c, a, b, w))
+    monkeypatch.setattr(pygame.draw, "lines", lambda s, c, cl, p, w=1: widths.append(w) or real_lines(s, c, cl, p, w))
+    status = SimpleNamespace(running=True, losses=list(np.linspace(1, 0.1, 300)), scores=[(100, 0.05), (300, 0.03)],
+                             step=300, total=800, baseline=0.025)
+    for scale in (1.0, 2.0, 3.0):
+        theme = Theme(scale=scale)
+        widths.clear()
+        surf = pygame.Surface((900, 600))
+        score_panel.draw(surf, pygame.Rect(10, 10, int(440 * scale), int(240 * scale)), theme, status, None, False)
+        assert widths and min(widths) >= theme.line_px == max(1, round(scale)), (scale, widths)

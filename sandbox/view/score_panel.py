@@ -118,8 +118,10 @@ def _badge(surf, theme: Theme, grade: str, right_mid) -> pygame.Rect:
 
 
 def _axes(surf, plot: pygame.Rect, theme: Theme) -> None:
-    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.bottomright, 1)
-    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.topleft, 1)
+    # the presenter scale thickens every line of the chart, as it does on the canvas (1 px at 2x read
+    # as nothing from the back of a room)
+    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.bottomright, theme.line_px)
+    pygame.draw.line(surf, theme.text_dim, plot.bottomleft, plot.topleft, theme.line_px)
 
 
 def ema(v: np.ndarray) -> np.ndarray:
@@ -153,8 +155,9 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
 
     # the data-vs-data baseline: 1x, where fresh data would score
     yb = int(y_of(1.0))
-    for x0 in range(plot.x, plot.right, 8):
-        pygame.draw.line(surf, theme.accent, (x0, yb), (min(x0 + 4, plot.right), yb), 1)
+    dash = 4 * theme.line_px
+    for x0 in range(plot.x, plot.right, 2 * dash):
+        pygame.draw.line(surf, theme.accent, (x0, yb), (min(x0 + dash, plot.right), yb), theme.line_px)
     # at the left end: the score curve ends near 1x on the right, and would run through the label there
     draw_text(surf, "data", (plot.x + 3, yb - 2), theme, mult=0.65, anchor="bottomleft", color=theme.accent)
     for tick in (1.0, 2.0, 4.0):
@@ -175,7 +178,7 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
         xs = plot.x + idx / max(total - 1, 1) * plot.w
         ys = plot.bottom - (y - a) / (b - a) * plot.h * 0.9
         pygame.draw.lines(surf, blend(theme.background, theme.text_dim, 0.7), False,
-                          np.stack([xs, ys], 1).tolist(), 1)
+                          np.stack([xs, ys], 1).tolist(), theme.line_px)
         top = plot.y if score is None else plot.y + theme.font(0.7).get_linesize()  # under the title line
         draw_text(surf, f"loss {np.exp(np.log(10) * e[-1]):.3g}", (plot.right, top), theme,
                   mult=0.65, anchor="topright", color=theme.text_dim)
