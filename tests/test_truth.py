@@ -514,7 +514,7 @@ def test_a_finished_run_being_judged_says_so(tmp_path):
     gate = threading.Event()
     st._tasks.submit("hold", lambda: gate.wait(10))      # the one worker thread: the judge waits
     on_outcome(st, Outcome("finished", 1, ("flow",), exact("flow"), step=800, total=800, seconds=45.7))
-    assert st.judging
+    assert st.judging and not st._tasks.busy("pane0")     # the old model is not sampled again first
     assert status_texts(st)[-1] == "checking the new model"
     assert any("checking it against the model shown" in m.text for m in st.recent_messages())
     gate.set()

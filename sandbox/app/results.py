@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 def poll(st: "AppState") -> None:
     """Collect finished background work: samples, released paths, judged and finished runs."""
     for done in st._tasks.poll():
-        if done.bug:
-            st.bug(done.bug)
-        elif done.error:
-            st.say(done.error, "error")
+        if done.bug or done.error:
+            if done.bug:
+                st.bug(done.bug)
+            else:
+                st.say(str(done.error), "error")
+            if done.tag == "judge":
+                st._show_models()    # no verdict: the pane waiting for it shows the model it has
         elif done.tag.startswith("pane"):
             pane_actions.take_samples(st, int(done.tag[4:]), *done.value)
         elif done.tag.startswith("release"):

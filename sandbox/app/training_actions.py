@@ -127,9 +127,15 @@ def on_outcome(st: "AppState", out: Outcome) -> None:
             r_new = _ratio(model, x, pane, ps.points)
             r_old = _ratio(prev, x, pane, ps.points)
             return out, model, prev, r_new, r_old
-        st._show_models()     # the shown model's samples first (the preview is gone)
+        # the preview goes (its run is over) and the pane says why it waits: sampling the old model
+        # again first delayed the verdict and flashed the old samples (2-3 s at 1280x800 on 2 cores)
+        for p in st.panes:
+            if p.sampled is not None and p.sampled.source.preview_run:
+                p.sampled = p.mesh = p.field = None
+                p.note = "checking the new model against the one shown..."
+                p.version += 1
         st._tasks.submit("judge", judge)
-        st.say(_checking(out))  # a second or more: the old model is back on screen meanwhile
+        st.say(_checking(out))
 
 
 def _checking(out: Outcome) -> str:
