@@ -1,0 +1,330 @@
+"""Lessons in use: the runner, the panel (pixels and clicks), the window, headless rendering of every
+lesson, and the flow between lessons (progress kept, next lesson, faults)."""
+import numpy as np
+import pygame
+import pytest
+
+from lesson_kit import TINY, make_state
+from lessons import LESSONS, get_lesson
+from lessons.__main__ import main
+from lessons.lesson import CheckResult, Lesson, Step
+from lessons.runner import LessonRunner
+from sandbox.app.settings import Settings
+from sandbox.app.state import AppState
+from sandbox.errors import UserError
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(tmp_path / "cache"))
+
+
+# ---- the runner ---------------------------------------------------------------------------------
+def _toy_lesson(log: list) -> Lesson:
+    def boom(state):
+        raise RuntimeError("broken check")
+
+    return Lesson("toy", "Toy", "test the runner", (
+        Step("one", lambda s: log.append("setup1"), lambda s: CheckResult(s.progress > 0.5, "p")),
+        Step("two", lambda s: log.append("setup2"), boom),
+    ))
+
+
+def test_runner_flow_and_guards(tmp_path):
+    st = make_state(tmp_path)
+    log: list = []
+    r = LessonRunner(_toy_lesson(log))
+    r.start(st)
+    assert log == ["setup1"] and not r.can_next() and not r.next(st) and not r.can_back()
+    st.set_progress(0.9)
+    r.do("check", st)
+    assert r.result.passed and r.can_next()
+    r.do("next", st)
+    assert r.index == 1 and log == ["setup1", "setup2"] and r.result is None
+    r.do("check", st)                                     # the check raises: feedback, counted, no crash
+    assert not r.result.passed and "broken check" in r.result.feedback and st.errors == 1
+    r.do("back", st)
+    assert r.index == 0 and log == ["setup1", "setup2"]   # back does not re-run the setup
+    r.do("reset", st)
+    assert log[-1] == "setup1"
+    r.do(None, st)
+    with pytest.raises(UserError):
+        r.do("fly", st)
+
+
+# ---- the panel and the window -------------------------------------------------------------------
+@pytest.mark.parametrize("theme_name,scale", [("dark", 1.0), ("high-contrast", 2.0), ("light", 0.75)])
+def test_panel_draws_and_clicks(tmp_path, theme_name, scale):
+    from sandbox.app.lesson_panel import LessonPanel, wrap
+    from sandbox.view.theme import Theme
+
+    pygame.init()
+    theme = Theme.named(theme_name, scale)
+    st = make_state(tmp_path)
+    r = LessonRunner(_toy_lesson([]))
+    r.start(st)
+    panel = LessonPanel()
+    surf = pygame.Surface((900, 700))
+    rect = pygame.Rect(500, 0, 400, 700)
+    panel.draw(surf, rect, r, theme)
+    assert set(panel.buttons) == {"check", "reset"}       # Back and Next are disabled
+    inside = pygame.surfarray.array3d(surf.subsurface(rect))
+    assert len(np.unique(inside.reshape(-1, 3), axis=0)) > 3          # text and buttons were drawn
+    assert not pygame.surfarray.array3d(surf.subsurface((0, 0, 500, 700))).any()  # nothing outside
+
+    def click(pos, button=1):
+        return panel.handle_event(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=button, pos=pos))
+
+    assert click(panel.buttons["check"].center) == "check"
+    assert click(panel.buttons["check"].center, button=3) is None
+    assert click((10, 10)) is None and not panel.contains((10, 10)) and panel.contains(rect.center)
+    r.do("check", st)                                     # fails: feedback box, hint-free
+    panel.draw(surf, rect, r, theme)
+    st.set_progress(0.9)
+    r.do("check", st)
+    panel.draw(surf, rect, r, theme)
+    assert "next" in panel.buttons and click(panel.buttons["next"].center) == "next"
+    assert panel.height_for(rect.w, r, theme) > 3 * theme.font_px
+    short = pygame.Rect(500, 0, 400, panel.height_for(400, r, theme) * 3 // 4)     # presenter scale, small screen
+    fitted = panel.fitted(short, r, theme)
+    assert fitted.scale < theme.scale and panel.height_for(400, r, fitted) <= short.h
+    assert panel.fitted(rect, r, theme) is theme                                    # room enough: unchanged
+    font = theme.font()
+    lines = wrap("a quick brown fox jumps over the lazy dog " * 5, font, 150)
+    assert len(lines) > 3 and all(font.size(line)[0] <= 150 for line in lines)
+
+
+def test_window_shows_lesson_and_clicks_check(tmp_path):
+    from lessons.window import LessonApp
+
+    r = LessonRunner(get_lesson("few_steps"))
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY, particles=800), load_shipped=False,
+                    auto_train=False, autosave=False, out_dir=tmp_path)
+    try:
+        app.run_frames(3)
+        app.state.wait_idle()
+        app.run_frames(2)
+        assert not app.lesson_rect.colliderect(app.canvas) and app.lesson_panel.buttons
+        pos = app.lesson_panel.buttons["check"].center
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+        app.run_frames(2)
+        assert r.result is not None and not r.result.passed
+        n = len(app.state.drawing)
+        assert app.state.drawing.name == "three_modes" and n == 2000   # the click did not spray
+        app.state.set_pane(0, steps=5)
+        app.state.wait_idle()
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        app.run_frames(2)
+        assert r.result.passed and app.errors == 0
+    finally:
+        app.close()
+
+
+# ---- headless rendering of every lesson ----------------------------------------------------------
+def _frames_of(path):
+    import imageio.v2 as imageio
+
+    if path.suffix == ".gif":
+        from PIL import Image, ImageSequence
+
+        return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(path))]
+    if path.suffix == ".mp4":
+        return [np.asarray(f) for f in imageio.get_reader(path, format="FFMPEG")]
+    return [imageio.imread(path)[..., :3]]
+
+
+def test_render_every_lesson(tmp_path):
+    """`lesson --render`: every step of every lesson, set up as in the window and acted on by its demo,
+    becomes a GIF, an MP4 and a PNG whose frames are not blank and (animations) change over time, and a
+    self-contained web page."""
+    from lessons.render import RenderOptions, make_state as render_state, render_lesson
+
+    opts = RenderOptions(size=(160, 100), fps=4, seconds=1.0)
+    st = render_state(tmp_path / "state", train_steps=40, particles=500)   # shipped models, as the window has
+    order = list(LESSONS)
+    written = []
+    for key in order:
+        written += render_lesson(get_lesson(key), tmp_path / "out", opts, number=order.index(key) + 1, state=st,
+                                 say=lambda _: None)
+    steps = sum(len(get_lesson(k).steps) for k in order)
+    assert len(written) == 4 * steps and st.errors == 0
+    for path in written:
+        assert path.exists() and path.stat().st_size > 0, path
+        if path.suffix == ".html":                        # sandbox.web's self-contained player
+            text = path.read_text(encoding="utf-8")
+            assert "DSW.mount" in text and "<script src" not in text, path
+            continue
+        frames = _frames_of(path)
+        assert frames and frames[0].shape[:2] == (100, 160), path
+        for f in frames:
+            assert f.std() > 3 and len(np.unique(f.reshape(-1, 3), axis=0)) > 8, f"blank frame in {path.name}"
+        if path.suffix != ".png":
+            moved = [(a != b).any(-1).mean() for a, b in zip(frames, frames[1:])]   # share of pixels changed
+            assert len(frames) >= 3 and max(moved) > 0.01, f"{path.name} does not move"
+    assert (tmp_path / "out" / "08-reading_a_tree-step3.mp4").exists()
+    for k in (1, 2, 3):     # compare mode: both panes play on the page (it showed only the flow pane)
+        page = (tmp_path / "out" / f"03-ddpm_vs_flow-step{k}.html").read_text(encoding="utf-8")
+        assert page.count("DSW.mount(document.getElementById") == 2 and "DDPM" in page
+        assert ("DDIM" in page) == (k > 1)                # the right pane's sampler of that step
+    page = (tmp_path / "out" / "04-few_steps-step1.html").read_text(encoding="utf-8")
+    assert page.count("DSW.mount(document.getElementById") == 1
+
+
+def test_render_command_line(tmp_path, capsys):
+    assert main(["few_steps", "--render", str(tmp_path), "--size", "96x64", "--seconds", "0.5"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"04-few_steps-step{k}.{e}" for k in (1, 2)
+                                                          for e in ("gif", "html", "mp4", "png")]
+    assert main(["few_steps", "--render", str(tmp_path), "--size", "95x64"]) == 2     # odd width: no MP4
+    assert "even" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["few_steps", "--render", str(tmp_path / "file")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+# ---- lesson flow: next lesson, progress kept, no autosave prompt ---------------------------------
+def _passing(lesson_id: str) -> Lesson:
+    """A one-step lesson under a real lesson's id (its place in the teaching order) that passes at once."""
+    return Lesson(lesson_id, "Stand-in", "test the flow", (Step("go", None, lambda s: CheckResult(True, "ok")),))
+
+
+def test_finished_lesson_is_recorded_and_offers_the_next(tmp_path, capsys):
+    from lessons import progress
+    from sandbox.app.lesson_panel import LessonPanel
+    from sandbox.view.theme import Theme
+
+    st = make_state(tmp_path)
+    assert progress.done() == set()
+    r = LessonRunner(_passing("guidance"), record=True)
+    r.start(st)
+    assert not r.next_lesson(st)                          # not finished yet
+    r.check(st)
+    assert r.next(st) and r.finished and progress.done() == {"guidance"}
+    assert r.next_lesson_id() == "ideal_denoiser"
+    pygame.init()
+    panel = LessonPanel()
+    panel.draw(pygame.Surface((500, 700)), pygame.Rect(0, 0, 400, 700), r, Theme.named("dark"))
+    assert set(panel.buttons) == {"restart", "next_lesson"}
+    from sandbox.app.lesson_panel import _lesson_list
+
+    listed = _lesson_list(r)
+    assert len(listed) == 1 + len(LESSONS) and "[x] 5. Classifier-free guidance" in listed
+    assert "[_] 6. The ideal (memorising) denoiser" in listed
+    st.toggle("field")                                    # the view as the learner left it ...
+    st.play(False)
+    st.set_progress(0.9)
+    r.do("next_lesson", st)                               # the window's button
+    st.wait_idle()
+    assert r.lesson.id == "ideal_denoiser" and r.index == 0 and not r.finished and len(st.drawing) == 40
+    assert not st.options.field and st.playing and st.progress < 0.5    # ... is a fresh window's again
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "[x] 5. guidance" in out and "[ ] 6. ideal_denoiser" in out
+    last = LessonRunner(_passing(list(LESSONS)[-1]))       # record=False: tests and renders keep no record
+    last.start(st)
+    last.check(st)
+    assert last.next(st) and last.next_lesson_id() is None and not last.next_lesson(st)
+    assert progress.done() == {"guidance"}
+    panel.draw(pygame.Surface((500, 700)), pygame.Rect(0, 0, 400, 700), last, Theme.named("dark"))
+    assert set(panel.buttons) == {"restart"}
+
+
+def test_progress_file_faults(tmp_path, monkeypatch):
+    from lessons import progress
+
+    progress.path().parent.mkdir(parents=True, exist_ok=True)
+    progress.path().write_text("{not json")
+    assert progress.done() == set()                       # damaged: nothing done, no crash
+    assert progress.mark_done("few_steps") and progress.done() == {"few_steps"}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("DIFFUSION_SANDBOX_CACHE", str(blocker / "cache"))   # cannot be a folder
+    assert progress.mark_done("few_steps") is False and progress.done() == set()
+
+
+def test_lesson_window_never_offers_the_autosave(tmp_path):
+    from lessons.window import LessonApp
+    from sandbox.app import session
+
+    session.autosave(np.ones((5, 2), np.float32), np.zeros(5, np.int64), {"source": "drawing"})
+    assert AppState(None, load_shipped=False, auto_train=False, out_dir=tmp_path).restore_offer is not None
+    before = session.autosave_path().read_bytes()
+    app = LessonApp(LessonRunner(get_lesson("few_steps")), size=(1280, 800),
+                    settings=Settings(train=TINY, particles=500), load_shipped=False, auto_train=False,
+                    out_dir=tmp_path)
+    try:
+        app.run_frames(3)
+        assert app.state.restore_offer is None and app.state.drawing.name == "three_modes"
+    finally:
+        app.close()
+    assert session.autosave_path().read_bytes() == before  # the learner's drawing is still there, untouched
+
+
+def test_window_pick_step_takes_the_click_as_a_guess(tmp_path):
+    """In lesson 7's last step a left click on the canvas is the learner's guess (a cross), not a tool."""
+    from lessons.window import LessonApp
+
+    r = LessonRunner(get_lesson("forward_and_score"))
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY, particles=500), load_shipped=False,
+                    auto_train=False, out_dir=tmp_path)
+    try:
+        app.run_frames(2)
+        r.enter(2, app.state)
+        app.state.wait_idle()
+        app.run_frames(2)
+        n, released = len(app.state.drawing), len(app.state.released)
+        before = pygame.surfarray.array3d(app.screen).copy()
+        target = app.state.released[0][35]
+        pos = tuple(int(v) for v in app.viewport(0).to_pixels(target[None])[0])
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+        app.run_frames(2)
+        assert len(app.state.drawing) == n and len(app.state.released) == released   # no spray, no release
+        (gx, gy), = r.step.marks(app.state)
+        assert np.hypot(gx - target[0], gy - target[1]) < 2.0 / app.viewport(0).scale      # within 2 pixels
+        after = pygame.surfarray.array3d(app.screen)
+        x, y = pos
+        assert (after[x - 8:x + 9, y - 8:y + 9] != before[x - 8:x + 9, y - 8:y + 9]).any()  # the cross is drawn
+        r.do("check", app.state)
+        assert r.result.passed and app.errors == 0
+    finally:
+        app.close()
+
+
+def test_render_caption_stays_below_the_pane_headers(tmp_path):
+    """Lesson 8's three panes: the caption at the top right was drawn over the right pane's header
+    ("rectilinear tree · s 8. Reading a Tree ..."). With several panes it sits one line lower: the
+    header row is the same with and without the caption."""
+    from lessons.render import frames, make_state as render_state
+    from sandbox.view import Theme
+
+    st = render_state(tmp_path, particles=300)
+    try:
+        lesson = get_lesson("reading_a_tree")
+        LessonRunner(lesson).enter(0, st)
+        lesson.steps[0].demo(st)              # as render_lesson: waits for the lesson's paths and trees
+        st.wait_idle(600)
+        theme = Theme.named("dark").scaled(600 / 720)
+        plain, captioned = (next(frames(lesson.steps[0], st, [1.0], (960, 600), theme, c))
+                            for c in ("", "8. Reading a Tree of Diffusion Life  ·  step 1/3"))
+    finally:
+        st.close()
+    rows = np.flatnonzero((plain != captioned).any(axis=(1, 2)))
+    header = int(8 * theme.scale) + theme.font(1.0).get_linesize()
+    assert len(rows) and rows.min() >= header, (rows.min(), header)
+
+
+def test_quitting_while_lesson_8_computes_exits_cleanly(tmp_path):
+    """Ctrl+Q a few seconds into `diffusion-sandbox lesson 8` aborted Python ("terminate called without
+    an active exception", exit 134): the paths were computed in a daemon thread still inside torch."""
+    import subprocess
+    import sys
+    code = ("import pathlib, sys\n"
+            "from lessons import get_lesson\n"
+            "from lessons.render import make_state\n"
+            "from lessons.runner import LessonRunner\n"
+            "st = make_state(pathlib.Path(sys.argv[1]), particles=300)\n"
+            "LessonRunner(get_lesson('reading_a_tree')).enter(0, st)\n"    # starts the paths' thread
+            "st.close()\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
