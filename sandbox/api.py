@@ -176,6 +176,8 @@ def load(path: PathLike, device: str = "cpu") -> DiffusionModel:
     """Read a model file (.safetensors written by `save` or `diffusion-sandbox train`)."""
     from sandbox.modelio import load_model
 
+    if not Path(path).exists() and _is_preset(path):
+        raise UserError(f"model file not found: {path}; the model shipped for the preset: sandbox.shipped({path!r})")
     return load_model(path, device=device)
 
 
@@ -203,7 +205,8 @@ def sample(model: DiffusionModel, n: int = 2000, *, coords: str = "data", **opti
     from sandbox.bundle import DiffusionModel
 
     if not isinstance(model, DiffusionModel):
-        raise UserError(f"sample needs a model (from sandbox.train or sandbox.load), got {type(model).__name__}")
+        raise UserError(f"sample needs a model (from sandbox.train or sandbox.load), got {type(model).__name__}"
+                        + _shipped_hint(model))
     if "labels" in options:
         options["labels"] = _class_indices(model, options["labels"])
     from sandbox.threads import thread_policy
@@ -227,6 +230,17 @@ def _class_indices(model: DiffusionModel, labels: Any) -> Any:
     return index[0] if one else index
 
 
+def _is_preset(name: Any) -> bool:
+    from sandbox.registry import PRESETS
+
+    return isinstance(name, str) and name in PRESETS
+
+
+def _shipped_hint(source: Any) -> str:
+    """sandbox.sample("moons"): the student means the preset's model."""
+    return f" {source!r}: for the preset's shipped model, sandbox.shipped({source!r})" if _is_preset(source) else ""
+
+
 # --- pictures -----------------------------------------------------------------------------
 def animate(source: Any, n: int = 2000, *, data: Any = True, contours: bool = True, traces: int = 100,
             title: str | None = None, **options) -> Animation:
@@ -238,14 +252,22 @@ def animate(source: Any, n: int = 2000, *, data: Any = True, contours: bool = Tr
     from sandbox.animation import Animation
     from sandbox.threads import thread_policy
 
+    if _is_preset(source):
+        raise UserError(f"animate needs a model or a Trajectory, got str{_shipped_hint(source)}")
     with thread_policy():
         return Animation.of(source, n=n, data=data, contours=contours, traces=traces, title=title, **options)
 
 
 def render(source: Any, out: PathLike, n: int = 2000, **options) -> Path:
-    """`animate(source, n, ...)` written to `out` (.html, .gif, .mp4 or .png); returns the path."""
-    save_opts = {k: options.pop(k) for k in ("size", "fps", "seconds", "theme", "progress")
-                 if k in options}
+    """`animate(source, n, ...)` written to `out` (.html, .gif, .mp4 or .png); returns the path.
+    options: animate's and sample's, and save's (size, fps, seconds, theme, at, progress)."""
+    from sandbox.animation import SAVE_OPTIONS
+    from sandbox.bundle import DiffusionModel
+
+    if isinstance(source, DiffusionModel):  # a typo is matched against all three ('sizee': size)
+        source.check_sample_options({k: v for k, v in options.items() if k not in SAVE_OPTIONS}, "render",
+                                    ("n", "data", "contours", "traces", "title", *SAVE_OPTIONS))
+    save_opts = {k: options.pop(k) for k in SAVE_OPTIONS if k in options}
     return animate(source, n, **options).save(out, **save_opts)
 
 

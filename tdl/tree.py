@@ -105,8 +105,9 @@ class TreeData:
         return self.Y.shape[1]
 
     def __repr__(self) -> str:
+        source = f", source {self.source!r}" if self.source else ""
         return (f"TreeData({self.layout} tree of {self.num_steps} steps x {self.num_instances} instances, "
-                f"{len(self.prompts)} prompt(s), source {self.source!r}; .Y {self.Y.shape})")
+                f"{len(self.prompts)} prompt(s){source}; .Y {self.Y.shape})")
 
     def _repr_html_(self) -> str:
         """The interactive tree view in notebooks (tdl/webview.py); `tdl.plot(tree, traj)` adds thumbnails."""

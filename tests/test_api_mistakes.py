@@ -61,6 +61,13 @@ def test_unknown_options_name_the_nearest_keyword():
     (lambda m: sandbox.animate(m, 10, stesp=5), "(did you mean 'steps'?); animate takes n, data,"),
     (lambda m: sandbox.animate(m, 10, theme="light"), "theme is chosen when saving"),
     (lambda m: tdl.sample("digits", prompt=[3]), "unknown option 'prompt' (did you mean 'prompts'?)"),
+    # render's save options ('sizee' was matched against sample's only: "did you mean 'seed'?")
+    (lambda m: sandbox.render(m, "x.png", n=10, sizee="64x48"), "unknown option 'sizee' (did you mean 'size'?)"),
+    # a preset's name where a model goes
+    (lambda m: sandbox.sample("moons", 10), "for the preset's shipped model, sandbox.shipped('moons')"),
+    (lambda m: sandbox.animate("moons"), "for the preset's shipped model, sandbox.shipped('moons')"),
+    (lambda m: sandbox.load("moons"), "model file not found: moons; the model shipped for the preset: "
+                                      "sandbox.shipped('moons')"),
 ])
 def test_typos_in_keywords_are_one_line_with_a_suggestion(model, call, needle):
     with pytest.raises(UserError) as info:
@@ -76,6 +83,11 @@ def test_typos_in_tdl_embed_and_plot(small_tree, tmp_path):
     for out in (None, tmp_path / "t.png"):
         with pytest.raises(UserError, match=r"'thumbnail' \(did you mean 'thumbnails'\?\)"):
             tdl.plot(tree, traj, out=out, thumbnail=3)
+
+
+def test_render_takes_every_save_option(model, tmp_path):
+    out = sandbox.render(model, tmp_path / "half.png", n=50, steps=4, size="64x48", at=0.5)  # at= was refused
+    assert out.stat().st_size > 0
 
 
 def test_sample_device_and_start_points_are_checked(model):
