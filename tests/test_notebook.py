@@ -75,4 +75,6 @@ def test_mistakes_in_a_notebook_are_one_line_and_cells_run_again(tmp_path, monke
     assert "<DiffusionModel flow on 'moons', 20 steps>" in streams[6]
     assert streams[7].startswith("Trajectory(5 steps of 50 particles") and streams[7].count("\n") == 1, streams[7]
     assert "render a.gif" in streams[8] and (tmp_path / "a.gif").stat().st_size > 0
+    # a text bar stays as its last state (leave=False left a line of spaces: an empty red box in JupyterLab)
+    assert "100%" in streams[8].rstrip().split("\r")[-1], repr(streams[8][-200:])
     assert not any("IProgress" in text for text in streams.values()), streams
