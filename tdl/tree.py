@@ -105,7 +105,7 @@ class TreeData:
         return self.Y.shape[1]
 
     def __repr__(self) -> str:
-        source = f", source {self.source!r}" if self.source else ""
+        source = f", from {self.source!r}" if self.source else ""  # the trajectory file it was made from
         return (f"TreeData({self.layout} tree of {self.num_steps} steps x {self.num_instances} instances, "
                 f"{len(self.prompts)} prompt(s){source}; .Y {self.Y.shape})")
 

@@ -118,7 +118,7 @@ class TreeView:
         self.tree, self.traj, self.theme = tree, traj, theme
 
     def __repr__(self) -> str:
-        return f"TreeView({self.tree!r}, thumbnails from {'no trajectory' if self.traj is None else 'its trajectory'})"
+        return f"TreeView({self.tree!r}, {'without' if self.traj is None else 'with'} its trajectory)"
 
     def player(self):
         from sandbox.web import Player
