@@ -161,6 +161,10 @@ class DiffusionModel:
         limits.check_int("number of samples", n, *limits.SAMPLES)
         limits.check_int("steps", steps, *limits.SAMPLER_STEPS)
         limits.check_int("seed", seed, *limits.SEED)
+        guidance = limits.check_float("guidance", guidance, *limits.GUIDANCE)
+        if guidance != 1.0 and self.num_classes == 0:  # it did nothing, silently
+            raise UserError("guidance needs a class-conditional model; this one was trained without classes "
+                            "(train on labelled data with conditional=True)")
         limits.check_fits("n", int(n), 4.0 * 2 * (int(steps) + 1) + 4.0 * (128 * 5 + 66) * 2, what=f"{steps} steps")
         if device is None:
             device = self.device

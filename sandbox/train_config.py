@@ -8,6 +8,7 @@ The defaults stay literals: `--help` reads them from this file's source without 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from sandbox.errors import UserError
@@ -67,8 +68,8 @@ class TrainConfig:
             raise UserError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         for name in ("T", "steps", "batch_size", "width", "depth", "eval_samples"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise UserError(f"{name} must be a positive whole number, got {v}")
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:  # numpy's ints too
+                raise UserError(f"{name} must be a positive whole number, got {v!r}")
         from sandbox import limits
 
         for name, rng in (("T", limits.T_CHAIN), ("steps", limits.STEPS), ("batch_size", limits.BATCH),
@@ -79,8 +80,12 @@ class TrainConfig:
         limits.check_int("reference", self.reference, *limits.REFERENCE)
         for name in ("warmup", "fourier", "eval_every", "eval_steps", "patience"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise UserError(f"{name} must be a whole number >= 0, got {v}")
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise UserError(f"{name} must be a whole number >= 0, got {v!r}")
+        for name in ("lr", "ema", "label_dropout", "fourier_scale"):  # lr="0.01" was a TypeError from math
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise UserError(f"{name} must be a number, got {v!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise UserError(f"learning rate must be a positive number, got {self.lr}")
         if not 0.0 <= self.ema < 1.0:

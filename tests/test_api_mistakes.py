@@ -61,6 +61,11 @@ def test_unknown_options_name_the_nearest_keyword():
     (lambda m: sandbox.animate(m, 10, stesp=5), "(did you mean 'steps'?); animate takes n, data,"),
     (lambda m: sandbox.animate(m, 10, theme="light"), "theme is chosen when saving"),
     (lambda m: tdl.sample("digits", prompt=[3]), "unknown option 'prompt' (did you mean 'prompts'?)"),
+    # a string where a number goes: "TypeError: must be real number, not str" from math; guidance did nothing
+    (lambda m: sandbox.train("moons", lr="0.01"), "lr must be a number, got '0.01'"),
+    (lambda m: sandbox.train("moons", steps="100"), "steps must be a positive whole number, got '100'"),
+    (lambda m: sandbox.sample(m, 10, guidance="high"), "guidance must be"),
+    (lambda m: sandbox.sample(m, 10, guidance=3.0), "guidance needs a class-conditional model"),
     # render's save options ('sizee' was matched against sample's only: "did you mean 'seed'?")
     (lambda m: sandbox.render(m, "x.png", n=10, sizee="64x48"), "unknown option 'sizee' (did you mean 'size'?)"),
     # a preset's name where a model goes
@@ -83,6 +88,12 @@ def test_typos_in_tdl_embed_and_plot(small_tree, tmp_path):
     for out in (None, tmp_path / "t.png"):
         with pytest.raises(UserError, match=r"'thumbnail' \(did you mean 'thumbnails'\?\)"):
             tdl.plot(tree, traj, out=out, thumbnail=3)
+
+
+def test_numpy_numbers_are_numbers(tmp_path):
+    model = sandbox.train(sandbox.preset("moons", n=200), steps=np.int64(3), lr=np.float32(0.01))  # were refused
+    assert model.config["train"]["steps"] == 3
+    assert sandbox.load(sandbox.save(model, tmp_path / "m.safetensors")).config["train"]["steps"] == 3
 
 
 def test_render_takes_every_save_option(model, tmp_path):
