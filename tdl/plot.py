@@ -195,7 +195,8 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
         if not radial:  # the final step is one column: as many frames as it has picks fit beside it
             last = sum(s == max(p[0] for p in picks) for s, _ in picks)
             size = float(np.clip(0.95 * (H - title_h - 0.3) / max(last, 1) - 0.08, 0.4, 0.62))
-        draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, size=size, prompt_index=pidx)
+        draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, size=size, prompt_index=pidx,
+                        column=not radial)
     return fig
 
 

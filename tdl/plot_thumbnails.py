@@ -56,13 +56,13 @@ def exposed_instances(picks: list[tuple[int, int]], prompt_index: np.ndarray, px
         members = members[np.unique(np.linspace(0, len(members) - 1, min(tries, len(members))).astype(int))]
         steps = [s for s, _ in mine]
         anchors = px[steps][:, members].reshape(-1, 2)  # (steps x members, 2)
-        cost = leader_costs(anchors, spots, ink, half, blocked, reach=160)[2].min(1)
+        cost = leader_costs(anchors, spots, ink, half, blocked, reach=160, groups=np.full(len(anchors), p))[2].min(1)
         swap[mine[0][1]] = int(members[int(np.argmin(cost.reshape(len(steps), -1).sum(0)))])
     return [(s, swap.get(i, i)) for s, i in picks]
 
 
 def draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool = True, size: float = 0.62,
-                     prompt_index=None) -> list:
+                    prompt_index=None, column: bool = False) -> list:
     """Each picked (step, instance) gets its image in a framed square of `size` inches, placed by
     `place_thumbnails` in empty space (between branches or round the tree, never on the data, the
     labels or each other) and joined to its point by a thin line that crosses as little of the tree as
@@ -72,14 +72,19 @@ def draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool =
     if not picks:
         return []
     half = (size / 2 + 0.02) * fig.dpi  # the frame's pad included
-    ink = data_ink(ax, Y, lines)
+    ink = data_ink(ax, Y, lines, groups=prompt_index)
     pitch = 0.08 * fig.dpi
     if prompt_index is not None:
         picks = exposed_instances(picks, prompt_index, ax.transData.transform(Y.reshape(-1, 2)).reshape(Y.shape),
                                   free_spots(ink, half, list(blocked), pitch), ink, half, list(blocked))
     pts = np.array([Y[s, i] for s, i in picks])
     anchors = ax.transData.transform(pts)  # (n, 2) pixels
-    centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=pitch)
+    # with `column` (the rectilinear tree) the last step's frames go first, in the column beside it,
+    # and the other steps' round them
+    steps = np.array([s for s, _ in picks])
+    groups = None if prompt_index is None else np.asarray(prompt_index)[[i for _, i in picks]]
+    centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=pitch, groups=groups,
+                               stages=(steps < steps.max()) if column else None, first_column=column)
     wh = np.array([fig.bbox.width, fig.bbox.height])
     out = []
     for r, c in enumerate(centres):

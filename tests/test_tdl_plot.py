@@ -197,6 +197,33 @@ def test_final_step_thumbnails_of_many_bands_stack_beside_them_in_order():
     assert not any(segments_cross(*leaders[i], *leaders[j]) for i in range(10) for j in range(i + 1, 10))
 
 
+def test_intermediate_thumbnails_keep_the_column_and_stay_off_other_bands():
+    """Twenty thumbnails on ten funnelling bands, half at an intermediate step: the ten final frames
+    all stay in the column beside the last step, and the lines stay off the other bands (a line that
+    crosses a band seems to point at it too). Before the bands' owners were priced, 2 final frames left
+    the column, lines crossed other bands 6 times and each other 4 times."""
+    from tdl.plot_placement import segments_cross
+    tree, traj = synthetic(layout="rectilinear", P=10, per=6, S=12)
+    y = tree.Y[..., 1]
+    tree.Y[..., 1] = y.mean() + (y - y.mean()) * np.linspace(1.0, 0.4, 12)[:, None]
+    fig = make_figure(tree, traj, thumbnails=20)
+    _drawn(fig)
+    px = fig.axes[-1].transData.transform(tree.Y.reshape(-1, 2)).reshape(tree.Y.shape)
+    thumbs = _thumbs(fig)
+    assert sorted(ab.tdl_pick[0] for ab in thumbs) == [3] * 10 + [11] * 10
+    crossed = 0
+    for ab in thumbs:
+        s, i = ab.tdl_pick
+        a, e = ab.tdl_leader
+        if s == 11:  # the column: right of every final point
+            assert e[0] >= px[11, :, 0].max(), (a, e)
+        p = tree.prompt_index[i]
+        crossed += sum(points_near(px[:, tree.prompt_index == q].reshape(-1, 2), a, e) > 0 for q in range(10) if q != p)
+    assert crossed <= 1, crossed
+    leaders = [ab.tdl_leader for ab in thumbs]
+    assert not any(segments_cross(*leaders[i], *leaders[j]) for i in range(20) for j in range(i + 1, 20))
+
+
 def test_too_many_thumbnails_is_one_clear_line(tmp_path):
     tree, traj = synthetic(P=2, per=60, S=4)
     with pytest.raises(UserError, match=r"\d+ thumbnails do not fit in this figure \(about \d+ do\)"):
