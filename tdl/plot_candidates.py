@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tdl.plot_ink import (BOX_COST, CROSS_COST, free, free_spots, hits_box, integral, leader_costs, leader_ends,
+from tdl.plot_ink import (BOX_COST, CROSS_COST, free, free_spots, hits_box, integral, leader_costs, leader_end,
+                          leader_ends,
                           segment_cost, segments_cross, through_boxes)
 
 
@@ -55,6 +56,35 @@ def _straight_out(anchors: np.ndarray, c: np.ndarray, g: float, blocked: list, p
     return out
 
 
+def _lay_side(anchors: np.ndarray, d: np.ndarray, c: np.ndarray, g: float, lat: float, pitch: float, blocked: list,
+              shift: float = 0.0) -> np.ndarray | None:
+    """Centres `(m, 2)` of boxes on the side `d` (one of `SIDES`) of the tree for `anchors (m, 2)`: in their
+    order along that side (ties: the outermost first), each as near its point as the stack allows (an
+    isotonic fit), moved `shift` px along, and each straight out from its place until it is clear of the
+    ink (`c`: its `integral`) and the `blocked` boxes. None where they leave the figure."""
+    from sklearn.isotonic import isotonic_regression
+    H, W = c.shape[0] - 1, c.shape[1] - 1
+    a = 0 if d[0] == 0 else 1  # the coordinate along the side: x for rows, y for columns
+    o = 1 - a
+    size, reach = (W, H) if a == 0 else (H, W)
+    order = np.lexsort((-d[o] * anchors[:, o], anchors[:, a]))
+    m = len(order)
+    along = isotonic_regression(anchors[order, a] - lat * np.arange(m)) + lat * np.arange(m) + shift
+    along += max(0.0, g - along[0]) - max(0.0, along[-1] - (size - g))
+    if along[0] < g - 1e-6 or along[-1] > size - g + 1e-6:
+        return None
+    out = np.zeros((m, 2))
+    for j, v in zip(order, along):
+        p = np.empty(2)
+        p[a], p[o] = v, anchors[j, o] + d[o] * g
+        while g <= p[o] <= reach - g and not free(c, p[None], g, blocked)[0]:
+            p[o] += d[o] * pitch / 2
+        if not g <= p[o] <= reach - g:
+            return None
+        out[j] = p
+    return out
+
+
 def place_sides(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list, margin: float, pitch: float,
                 groups=None, skip: float = 6.0) -> np.ndarray | None:
     """Boxes round the tree, in rows above and below it and columns left and right of it: each point goes
@@ -64,7 +94,6 @@ def place_sides(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list
     its place, so the lines are short and cross each other nowhere. A rectilinear tree's intermediate
     steps, whose points share one x per step: lines fan out from the step to a row or run along their
     own band to the left column instead of across the others."""
-    from sklearn.isotonic import isotonic_regression
     H, W = ink.shape
     n, g, lat = len(anchors), half + margin, 2 * half + margin
     c = integral(ink)
@@ -84,27 +113,35 @@ def place_sides(anchors: np.ndarray, ink: np.ndarray, half: float, blocked: list
         if side[j] < 0:
             return None
     out = np.zeros((n, 2))
+    boxes = np.asarray(blocked, dtype=np.float64).reshape(-1, 4)
     for k, d in enumerate(SIDES):
         idx = np.flatnonzero(side == k)
         if not len(idx):
             continue
-        a = 0 if d[0] == 0 else 1  # the coordinate along the side: x for rows, y for columns
-        o = 1 - a
-        size = W if a == 0 else H
-        idx = idx[np.lexsort((-d[o] * anchors[idx, o], anchors[idx, a]))]  # ties: the outermost first
-        m = len(idx)
-        along = isotonic_regression(anchors[idx, a] - lat * np.arange(m)) + lat * np.arange(m)
-        along += max(0.0, g - along[0]) - max(0.0, along[-1] - (size - g))
-        if along[0] < g - 1e-6 or along[-1] > size - g + 1e-6:
+        best = None
+        for shift in pitch / 2 * np.array([0, 1, -1, 2, -2, 3, -3, 4, -4, 6, -6]):  # lines round the labels
+            at = _lay_side(anchors[idx], d, c, g, lat, pitch, blocked, shift)
+            if at is None:
+                continue
+            ends = leader_ends(anchors[idx], at, half)
+            hits = int(hits_box(anchors[idx, None], ends[:, None], boxes[None]).sum()) if len(boxes) else 0
+            if best is None or hits < best[0]:
+                best = (hits, at)
+            if hits == 0:
+                break
+        if best is None:
             return None
-        for j, v in zip(idx, along):  # straight out from its place until the box is clear of the tree
-            p = np.empty(2)
-            p[a], p[o] = v, anchors[j, o] + d[o] * g
-            while g <= p[o] <= (H if o else W) - g and not free(c, p[None], g, blocked)[0]:
-                p[o] += d[o] * pitch / 2
-            if not g <= p[o] <= (H if o else W) - g:
-                return None
-            out[j] = p
+        out[idx] = best[1]
+    moves = pitch / 2 * np.array([(u, v) for v in range(5) for u in (0, 1, -1, 2, -2, 3, -3, 4, -4)])
+    for j in range(n):  # a line through a label: its box moves along its side or further out, where there is room
+        d = SIDES[side[j]]
+        turn = np.array([[abs(d[1]), abs(d[0])], [d[0], d[1]]])  # (along, out) -> (x, y)
+        for p in out[j] + moves @ turn:
+            if len(boxes) and hits_box(anchors[j], leader_end(anchors[j], p, half), boxes).any():
+                continue
+            if free(c, p[None], g, blocked)[0] and (np.abs(np.delete(out, j, 0) - p).max(-1) >= lat - 1e-6).all():
+                out[j] = p
+                break
     for k, d in enumerate(SIDES):  # staggered boxes a line passes through: that side in one straight line
         idx = side == k
         if not idx.any() or not through_boxes(anchors, out, half):
