@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.errors import UserError
+from sandbox.errors import UserError, interruptible
 from sandbox.trajectory import Trajectory
 
 VIDEO_EXTS = (".gif", ".mp4", ".png")
@@ -90,6 +90,11 @@ class Animation:
         """Write .html (interactive page, opens offline), .gif / .mp4 (video) or .png (the frame
         at progress `at`), in `theme` ("dark", "light", "high-contrast"); returns the path."""
         out = Path(out)
+        with interruptible(f"writing {out.name}", "the file was left as it was"):  # atomic writes
+            return self._save(out, size, fps, seconds, theme, at, progress)
+
+    def _save(self, out: Path, size: Any, fps: float, seconds: float, theme: str, at: float,
+              progress: bool) -> Path:
         ext = out.suffix.lower()
         if ext in WEB_EXTS:
             return self.player(theme).save(out)

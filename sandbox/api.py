@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from sandbox.errors import UserError, unknown_options
+from sandbox.errors import Interrupted, UserError, interruptible, unknown_options
 
 if TYPE_CHECKING:  # the heavy modules load on first use
     from sandbox.animation import Animation
@@ -162,15 +162,30 @@ def train(data: Any, *, objective: str = "flow", steps: int | None = None, seed:
 
         total = _config(objective, steps, seed, config, options).steps
         with progress_bar(total=total, unit="step", desc="train", leave=False) as bar:
-            for event in events:
+            for event in _stop_cleanly(events, total):
                 bar.update(event.step - bar.n)
                 bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
     else:
-        for event in events:
+        for event in _stop_cleanly(events, _config(objective, steps, seed, config, options).steps):
             pass
     if event is None:
         raise UserError("training produced no model (0 steps?)")
     return event.model
+
+
+def _stop_cleanly(events: Iterator[TrainEvent], total: int) -> Iterator[TrainEvent]:
+    """Ctrl-C / Kernel > Interrupt: one line with the step it stopped at (not torch's frames)."""
+    step = 0
+    try:
+        for event in events:
+            step = event.step
+            yield event
+    except KeyboardInterrupt:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # the thread policy is given back now, not when the generator is collected
+        raise Interrupted(f"training interrupted at step {step} of {total}; no model was kept: "
+                          f"run the cell again (or fewer steps=)") from None
 
 
 def load(path: PathLike, device: str = "cpu") -> DiffusionModel:
@@ -212,7 +227,7 @@ def sample(model: DiffusionModel, n: int = 2000, *, coords: str = "data", **opti
         options["labels"] = _class_indices(model, options["labels"])
     from sandbox.threads import thread_policy
 
-    with thread_policy():
+    with thread_policy(), interruptible("sampling"):
         return model.sample(n, coords=coords, **options)
 
 
@@ -255,7 +270,7 @@ def animate(source: Any, n: int = 2000, *, data: Any = True, contours: bool = Tr
 
     if _is_preset(source):
         raise UserError(f"animate needs a model or a Trajectory, got str{_shipped_hint(source)}")
-    with thread_policy():
+    with thread_policy(), interruptible("sampling the animation"):
         return Animation.of(source, n=n, data=data, contours=contours, traces=traces, title=title, **options)
 
 

@@ -11,6 +11,7 @@ the full traceback back). Programming errors stay ordinary exceptions with trace
 arguments (as numpy and scikit-learn users do) catches ours too.
 """
 import os
+from contextlib import contextmanager
 
 
 class UserError(ValueError):
@@ -46,3 +47,25 @@ def unknown_options(given, known, kind: str = "option", where: str = "it takes",
         parts.append(f"{name!r} (did you mean {near[0]!r}?)" if near else repr(name))
     listing = listing or f"{where} {', '.join(known)}"
     return UserError(f"unknown {kind}{'s' if len(bad) > 1 else ''} {', '.join(parts)}; {listing}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (Jupyter's Kernel > Interrupt) inside an API call: still a KeyboardInterrupt, shown in
+    Jupyter and IPython as one line that says what stopped, not the frames of torch it stopped in."""
+
+    @property
+    def _render_traceback_(self):
+        if os.environ.get("DIFFUSION_SANDBOX_TRACEBACK", "") not in ("", "0"):
+            raise AttributeError("_render_traceback_")
+        return lambda: [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {self}"]
+
+
+@contextmanager
+def interruptible(what: str, kept: str = "nothing was kept"):
+    """Turn a KeyboardInterrupt inside the block into `Interrupted("{what} interrupted; {kept}: ...")`."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(f"{what} interrupted; {kept}: run the cell again") from None

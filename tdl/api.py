@@ -11,7 +11,7 @@ import inspect
 import os
 from typing import Any
 
-from sandbox.errors import UserError, unknown_options
+from sandbox.errors import UserError, interruptible, unknown_options
 
 
 def sample(source: str = "digits", **options: Any):
@@ -31,7 +31,8 @@ def sample(source: str = "digits", **options: Any):
         raise error
     if "progress" in params:
         options.setdefault("progress", False)
-    return fn(**options)
+    with interruptible(f"tdl.sample({source!r})"):
+        return fn(**options)
 
 
 def embed(traj, progress: bool = False, **config: Any):
@@ -52,7 +53,8 @@ def embed(traj, progress: bool = False, **config: Any):
     error = unknown_options(config, known, "embedding option", "EmbedConfig has")
     if error is not None:
         raise error
-    return embed_trajectory(traj, EmbedConfig(**config), progress=progress)
+    with interruptible("the embedding"):
+        return embed_trajectory(traj, EmbedConfig(**config), progress=progress)
 
 
 def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
@@ -87,4 +89,5 @@ def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):
         if options:
             raise UserError(f"{', '.join(options)} only apply when writing a file (out=...)")
         return view
-    return view.save(out, **options)
+    with interruptible(f"writing {out}", "the file was left as it was"):
+        return view.save(out, **options)

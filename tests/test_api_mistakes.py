@@ -176,3 +176,36 @@ def test_help_on_sandbox_train_shows_the_api():
     assert inspect.signature(sandbox.train.train).parameters["cfg"]  # the generator underneath is unchanged
     assert inspect.signature(tdl.plot) == inspect.signature(tdl.api.plot)  # the other callable module
     assert tdl.plot.__call__.__doc__ == tdl.api.plot.__doc__ and callable(tdl.plot.plot_tree)
+
+
+def test_an_interrupt_is_one_line_that_says_what_stopped(monkeypatch, tmp_path, model):
+    """Ctrl-C / Kernel > Interrupt in a long cell showed 10-19 frames ending inside torch; now one line
+    (still a KeyboardInterrupt), and torch's thread setting is given back."""
+    import sandbox.train as train_module
+    from sandbox.errors import Interrupted
+
+    real = train_module.train
+
+    def stopped(cfg, pointset, device=None, init=None):
+        for k, event in enumerate(real(cfg, pointset, device)):
+            if k == 3:
+                raise KeyboardInterrupt
+            yield event
+
+    monkeypatch.setattr(train_module, "train", stopped)
+    before = torch.get_num_threads()
+    for progress in (False, True):
+        with pytest.raises(KeyboardInterrupt) as info:
+            sandbox.train(sandbox.preset("moons", n=200), steps=50, progress=progress)
+        assert isinstance(info.value, Interrupted) and torch.get_num_threads() == before
+        assert str(info.value).startswith("training interrupted at step 3 of 50; no model was kept")
+        assert len(info.value._render_traceback_()) == 1
+
+    import sandbox.export as export
+
+    def ctrl_c(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "export_animation", ctrl_c)
+    with pytest.raises(Interrupted, match="writing a.gif interrupted; the file was left as it was"):
+        sandbox.animate(model, 20, steps=3).save(tmp_path / "a.gif")

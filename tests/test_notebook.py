@@ -69,7 +69,9 @@ def test_mistakes_in_a_notebook_are_one_line_and_cells_run_again(tmp_path, monke
                       (3, "must have 2 columns (x, y), got shape (2, 1000)"), (4, "more than this machine can spare")]:
         assert errors[k].ename == "UserError" and needle in errors[k].evalue, errors[k]
         assert len(errors[k].traceback) == 1 and needle in errors[k].traceback[0], errors[k].traceback
-    assert errors[5].ename == "KeyboardInterrupt"
+    # Ctrl-C: one line that says where training stopped (was 17 frames ending inside torch)
+    assert isinstance(errors[5].traceback, list) and len(errors[5].traceback) == 1, errors[5].traceback
+    assert errors[5].ename == "Interrupted" and "training interrupted at step" in errors[5].traceback[0]
     streams = {k: "".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
                for k, c in enumerate(nb.cells)}
     assert "<DiffusionModel flow on 'moons', 20 steps>" in streams[6]
