@@ -79,10 +79,11 @@ def draw_thumbnails(fig, ax, Y, images, picks, colors, blocked=(), lines: bool =
                                   free_spots(ink, half, list(blocked), pitch), ink, half, list(blocked))
     pts = np.array([Y[s, i] for s, i in picks])
     anchors = ax.transData.transform(pts)  # (n, 2) pixels
-    # with `column` (the rectilinear tree) the last step's frames go first, in the column beside it,
+    # with `column` (the rectilinear tree) the final step's frames go first, in the column beside it,
     # and the other steps' round them
     steps = np.array([s for s, _ in picks])
     groups = None if prompt_index is None else np.asarray(prompt_index)[[i for _, i in picks]]
+    column = column and steps.max() == Y.shape[0] - 1
     centres = place_thumbnails(anchors, ink, half, list(blocked), pitch=pitch, groups=groups,
                                stages=(steps < steps.max()) if column else None, first_column=column)
     wh = np.array([fig.bbox.width, fig.bbox.height])
