@@ -269,3 +269,17 @@ def test_score_chart_lines_follow_the_presenter_scale(monkeypatch):
         surf = pygame.Surface((900, 600))
         score_panel.draw(surf, pygame.Rect(10, 10, int(440 * scale), int(240 * scale)), theme, status, None, False)
         assert widths and min(widths) >= theme.line_px == max(1, round(scale)), (scale, widths)
+
+
+def test_score_chart_gives_way_on_a_small_canvas():
+    """At 3x on a 1024x768 projector the chart was 544x380 over a 564x459 pane (80% of it) and hid the
+    samples; where it would take over 40% of the pane's height the panel is the one-line score."""
+    from sandbox.view import score_panel
+
+    for canvas, scale in (((564, 459), 3.0), ((564, 606), 2.5), ((704, 606), 3.0)):
+        theme = Theme(scale=scale)
+        r = score_panel.panel_rect(pygame.Rect((0, 0), canvas), theme, 40, collapsed=False, history=True)
+        assert r.h <= 0.4 * canvas[1] and r.h == int(int(theme.font_px * 1.6) * 2.1), (canvas, scale, r)
+    theme = Theme(scale=2.0)                                  # room enough: the chart stays
+    r = score_panel.panel_rect(pygame.Rect(0, 0, 1320, 996), theme, 40, collapsed=False, history=True)
+    assert r.h >= 5 * int(theme.font_px * 1.6)

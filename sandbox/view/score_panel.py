@@ -1,7 +1,8 @@
 """The score panel: training loss, the quality ratio against the data-vs-data baseline, a badge.
 
 Drawn over the top right of the canvas; collapsible to its header (click it). Sizes follow the
-canvas and the presenter scale. The number in the header and badge is `metrics.split_half` of the
+canvas and the presenter scale; where the chart would take over 40% of the canvas's height (large
+presenter scales on small screens) the panel is the header and the score in one line. The number in the header and badge is `metrics.split_half` of the
 samples on screen against the drawing (the lessons' number), so it belongs to the model shown and
 disappears when that model changes. The curve is the training run's own score history as a
 ratio to its baseline, with the baseline drawn as the reference line at 1x.
@@ -16,6 +17,9 @@ from .labels import draw_text_fit
 from .theme import Theme, blend
 
 GRADE_COLORS = {"good": (0, 158, 115), "ok": (230, 159, 0), "poor": (213, 94, 0)}
+# the chart may take this much of the canvas's height; taller (3x at 1024x768 drew a 544x300 chart over
+# 63% of a 564x459 pane) it gives way to the one-line score
+CHART_MAX = 0.4
 
 
 def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool,
@@ -31,10 +35,11 @@ def panel_rect(canvas: pygame.Rect, theme: Theme, top: int, collapsed: bool,
     head = int(theme.font_px * 1.6)
     if collapsed:
         h = head
-    elif not history:
-        h = int(head * 2.1)
     else:
-        h = int(max(w * 0.55, head * 5))
+        h = int(max(w * 0.55, head * 5)) if history else 0
+        if h > canvas.h * CHART_MAX:    # no room for a chart (a large presenter scale on a small screen)
+            h = 0
+        h = h or int(head * 2.1)       # the header and the score in one line
     return pygame.Rect(canvas.right - w - 10, top, w, h)
 
 
@@ -78,7 +83,7 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
                           max(room, 1), theme, mult=0.85)
         if collapsed:
             return head
-        if not has_history(status):
+        if not has_history(status) or rect.h < 3 * head_h:     # the one-line form (see panel_rect)
             if score is not None:
                 draw_text_fit(surf, f"samples vs data {score.ratio:.2f}\u00d7  \u00b7  data vs data = 1\u00d7",
                               (head.x + pad, head.bottom + pad // 2), rect.w - 2 * pad, theme,
