@@ -421,3 +421,22 @@ def test_disabled_controls_look_disabled_in_every_theme(name):
     text = np.array(t.text)
     assert (np.abs(on - text).sum(axis=2) < 30).any()          # enabled: text-coloured pixels
     assert not (np.abs(off_px - text).sum(axis=2) < 100).any()  # disabled: none near it
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (800, 600)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_fits_older_projectors_at_every_presenter_scale(size, tmp_path):
+    """At 3x on a 1024x768 projector (2.5x at 800x600) the help ran 187 px off both sides of the
+    window (its text stopped shrinking at 0.36 of the font): it shrinks on down to 9 px."""
+    from sandbox.app.keys import PRESENTER_STEPS
+
+    app = App("smiley", size=size, settings=Settings(particles=100), load_shipped=False, auto_train=False,
+              autosave=False, out_dir=tmp_path)
+    try:
+        app.state.help_visible = True
+        for scale in PRESENTER_STEPS:
+            app.state.set_presenter_scale(scale)
+            app.run_frames(1)
+            assert _inside(app.help_rect, app.screen.get_rect(), 0), (scale, app.help_rect)
+        assert app.errors == 0
+    finally:
+        app.close()
