@@ -357,3 +357,35 @@ def test_a_model_of_older_data_says_so_in_its_pane_header(app):
     label, width, room = app.pane_headers[0]
     assert label.endswith("(data changed: T retrains)") or "(data changed: T retrains)  \u00b7  NFE" in label, label
     assert width <= room and app.errors == 0
+
+
+def test_compare_training_names_the_model_and_the_pane_waiting_for_it(app):
+    """Compare mode trains pane A's model, then pane B's: the status line said 'training 240/800' (which
+    model?) and pane B's header 'data changed: T retrains' while T had been pressed (seen at 1280x800)."""
+    from sandbox.app.timebar import status_texts
+    from sandbox.paths import DDPMPath
+    from sandbox.schedules import get_schedule
+
+    st = app.state
+    st.set_train(train_steps=100000)
+    st.use_model(exact_model())
+    norm = Normalizer(MEANS.mean(0), 1.7)
+    mc = torch.tensor(norm.forward(MEANS), dtype=torch.float32)
+    mix = GaussianMixture(torch.ones(3), mc, (0.05 / norm.scale) ** 2 * torch.eye(2).repeat(3, 1, 1))
+    st.use_model(engine.ExactModel(MixtureField(mix, DDPMPath(get_schedule("linear", 100))), norm))
+    st.set_compare(True)
+    st.set_pane(0, objective="flow")
+    st.set_pane(1, objective="ddpm", prediction="eps", schedule="linear", sampler="ddpm")
+    st.wait_idle()
+    st.spray(4.0, 2.0, radius=0.3, density=30)           # both models now of older data
+    app.run_frames(1)
+    assert app.pane_headers[1][0].endswith("(data changed: T retrains)"), app.pane_headers[1]
+    assert st.train()
+    try:
+        app.run_frames(1)
+        assert "(data changed: retraining)" in app.pane_headers[1][0], app.pane_headers[1]
+        assert status_texts(st)[0].split("  \u00b7  ")[1].startswith("training flow matching "), status_texts(st)
+    finally:
+        st.stop()
+        st.wait_idle()
+    assert app.errors == 0

@@ -69,8 +69,11 @@ def status_texts(state) -> list[str]:
     """The status line, longest first (the time bar shows the longest that fits)."""
     st = state.training
     data = f"{names.display('preset', state.drawing.name)}: {len(state.drawing)} points"
+    named = ""
     if st.running:
         model = f"training {st.step}/{st.total}"
+        # which model: in compare mode a second run follows the first under the same chart
+        named = f"{st.message} {st.step}/{st.total}" if st.message else ""
     elif state.judging:
         model = "checking the new model"
     elif state.models:
@@ -79,7 +82,9 @@ def status_texts(state) -> list[str]:
         model = "no model: T trains"
     dev = f"device {state.device}"
     sep = "  \u00b7  "
-    return [sep.join([data, model, dev]), sep.join([model, dev]), model]
+    texts = [sep.join([data, model, dev]), sep.join([model, dev]), model]
+    # while training, which model before the data's size (the first that fits is shown)
+    return [sep.join([data, named, dev]), sep.join([named, dev]), named] + texts if named else texts
 
 
 class TimeBar:

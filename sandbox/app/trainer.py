@@ -66,6 +66,10 @@ class Trainer:
     def idle(self) -> bool:
         return self._job is None
 
+    def queued_keys(self) -> list[tuple]:
+        """The models waiting to train after this run (compare mode trains pane B's next)."""
+        return [p.pane.model_key() for p in self._queue]
+
     def start(self, panes: list[PaneSettings], pointset, train: TrainSettings,
               preview: Callable[[Any, PaneSettings, int], Any], init: Any = None,
               previews: bool = True, budget_s: float | None = None) -> int:

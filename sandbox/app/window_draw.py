@@ -61,6 +61,15 @@ def draw(app: "App", dt: float = 0.0) -> None:
     draw_tooltip(app, theme, dt)
 
 
+def _stale_note(st, ps) -> str:
+    """The status line's words where the class looks: the pane's model is of older data."""
+    key = ps.model_key()
+    if key not in st.stale_keys:
+        return ""
+    retraining = st.training.running and (st.training.key == key or key in st.trainer.queued_keys())
+    return " (data changed: retraining)" if retraining else " (data changed: T retrains)"
+
+
 def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
     st = app.state
     pane = st.panes[i]
@@ -76,10 +85,9 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
         # what is shown, which during training is a shorter preview run
         tr = pane.sampled.traj
         label = f"{model_name} \u00b7 {names.display('sampler', tr.sampler)} {names.steps(tr.xs.shape[0] - 1)}"
-        if pane.sampled.source.preview_run:
-            label += " (training preview)"
-        elif ps.model_key() in st.stale_keys:   # the status line's words, where the class looks
-            label += " (data changed: T retrains)"
+    stale = _stale_note(st, ps) if pane.sampled is not None and not pane.sampled.source.preview_run else ""
+    if pane.sampled is not None:
+        label += " (training preview)" if pane.sampled.source.preview_run else stale
     variants = [label]
     if pane.sampled is not None:
         extra = f"  \u00b7  NFE {pane.sampled.nfe}"
@@ -89,7 +97,8 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
     # narrower: the sampler before the prediction and schedule (a 300 px compare pane at 1280x800 said only
     # "DDPM (eps, linear)" while lesson 3 asks about that pane's sampler)
     objective = names.display("objective", ps.objective)
-    variants += [label.replace(model_name, objective, 1), model_name, objective]
+    variants += [label.replace(model_name, objective, 1)] + ([objective + stale] if stale else []) + \
+        [model_name, objective]
     # the longest header that fits the pane (a narrow pane at a large presenter scale);
     # render_frame pads the header by 8 px x scale and its backdrop by font_px // 5
     font = theme.font(1.0, True)

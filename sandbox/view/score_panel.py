@@ -105,8 +105,10 @@ def header(status, score, eta: str = "") -> list[str]:
     """The header's wordings, longest first (the panel draws the longest that fits beside the badge)."""
     if status.running:
         run = f"training {status.step}/{status.total}"
-        return [run + f"  \u00b7  {eta}", run, f"{status.step}/{status.total}"] if eta else \
+        texts = [run + f"  \u00b7  {eta}", run, f"{status.step}/{status.total}"] if eta else \
             [run, f"{status.step}/{status.total}"]
+        named = f"{status.message} {status.step}/{status.total}"   # which model, where there is room
+        return ([named + f"  \u00b7  {eta}"] if eta else []) + [named] + texts if status.message else texts
     if score is not None:
         return [f"score {score.ratio:.2f}\u00d7", f"{score.ratio:.2f}\u00d7"]
     return ["score"]
