@@ -2,10 +2,11 @@
 
 Drawn over the top right of the canvas; collapsible to its header (click it). Sizes follow the
 canvas and the presenter scale; where the chart would take over 40% of the canvas's height (large
-presenter scales on small screens) the panel is the header and the score in one line. The number in the header and badge is `metrics.split_half` of the
-samples on screen against the drawing (the lessons' number), so it belongs to the model shown and
-disappears when that model changes. The curve is the training run's own score history as a
-ratio to its baseline, with the baseline drawn as the reference line at 1x.
+presenter scales on small screens) the panel is the header and the score in one line. The number
+in the header and badge is `metrics.split_half` of the samples on screen against the drawing (the
+lessons' number), so it belongs to the model shown and disappears when that model changes. The
+curve is the training run's own score history as a ratio to its baseline, with the baseline drawn
+as the reference line at 1x.
 """
 from __future__ import annotations
 
