@@ -108,8 +108,9 @@ def header(status, score, eta: str = "") -> list[str]:
         run = f"training {status.step}/{status.total}"
         texts = [run + f"  \u00b7  {eta}", run, f"{status.step}/{status.total}"] if eta else \
             [run, f"{status.step}/{status.total}"]
-        named = f"{status.message} {status.step}/{status.total}"   # which model, where there is room
-        return ([named + f"  \u00b7  {eta}"] if eta else []) + [named] + texts if status.message else texts
+        what = getattr(status, "message", "")      # "training DDPM (ε, linear)": which model, where there is room
+        named = f"{what} {status.step}/{status.total}"
+        return ([named + f"  \u00b7  {eta}"] if eta else []) + [named] + texts if what else texts
     if score is not None:
         return [f"score {score.ratio:.2f}\u00d7", f"{score.ratio:.2f}\u00d7"]
     return ["score"]
