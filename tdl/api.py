@@ -18,8 +18,10 @@ def sample(source: str = "digits", **options: Any):
     """Trajectories from a source (`digits`, `sandbox2d`, `diffusers`, `glide`) -> TrajectoryData.
 
     options: that source's own (e.g. prompts, instances_per_prompt, steps, seed, device, preset);
-    progress bars are off unless progress=True.
+    progress: a bar; by default in Jupyter only (the digits' defaults take a minute on a busy CPU).
     """
+    from sandbox.progress import in_notebook
+
     from tdl.sources import SOURCES
 
     if source not in SOURCES:
@@ -29,18 +31,21 @@ def sample(source: str = "digits", **options: Any):
     error = unknown_options(options, params, "option", f"the {source} source takes")
     if error is not None:
         raise error
-    if "progress" in params:
-        options.setdefault("progress", False)
+    if "progress" in params and options.get("progress") is None:
+        options["progress"] = in_notebook()
     with interruptible(f"tdl.sample({source!r})"):
         return fn(**options)
 
 
-def embed(traj, progress: bool = False, **config: Any):
+def embed(traj, progress: bool | None = None, **config: Any):
     """The evolutionary embedding of a TrajectoryData -> TreeData.
 
-    config: any `tdl.embedding.EmbedConfig` field (layout, n_iter, perplexity, seed, device, ...).
+    config: any `tdl.embedding.EmbedConfig` field (layout, n_iter, perplexity, seed, device, ...);
+    progress: a bar; None = in Jupyter only (200 instances x 21 steps: minutes on a busy CPU).
     """
     from dataclasses import fields
+
+    from sandbox.progress import in_notebook
 
     from tdl.embedding import EmbedConfig
     from tdl.pipeline import embed_trajectory
@@ -54,7 +59,7 @@ def embed(traj, progress: bool = False, **config: Any):
     if error is not None:
         raise error
     with interruptible("the embedding"):
-        return embed_trajectory(traj, EmbedConfig(**config), progress=progress)
+        return embed_trajectory(traj, EmbedConfig(**config), progress=in_notebook() if progress is None else progress)
 
 
 def plot(tree, traj=None, out: str | os.PathLike | None = None, **options: Any):

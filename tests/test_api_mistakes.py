@@ -209,3 +209,11 @@ def test_an_interrupt_is_one_line_that_says_what_stopped(monkeypatch, tmp_path, 
     monkeypatch.setattr(export, "export_animation", ctrl_c)
     with pytest.raises(Interrupted, match="writing a.gif interrupted; the file was left as it was"):
         sandbox.animate(model, 20, steps=3).save(tmp_path / "a.gif")
+
+
+def test_tdl_bars_are_off_outside_a_notebook(small_tree, capsys):
+    traj, _ = small_tree
+    tdl.embed(traj, n_iter=20)
+    assert "embedding" not in capsys.readouterr().err  # default: a bar in Jupyter only (test_notebook)
+    tdl.embed(traj, n_iter=20, progress=True)
+    assert "embedding" in capsys.readouterr().err

@@ -50,6 +50,7 @@ MISTAKES = [
     "print(sandbox.sample(m, 50, steps=5))",
     "sandbox.animate(m, 50, steps=4).save('a.gif', size='64x48', seconds=0.4, progress=True)",
     "t = tdl.sample('sandbox2d', preset='moons', instances=16, steps=3, progress=False)",
+    "tree = tdl.embed(t, n_iter=30)",  # a bar by default in a notebook: the digits' defaults take minutes
 ]
 
 
@@ -80,3 +81,4 @@ def test_mistakes_in_a_notebook_are_one_line_and_cells_run_again(tmp_path, monke
     # a text bar stays as its last state (leave=False left a line of spaces: an empty red box in JupyterLab)
     assert "100%" in streams[8].rstrip().split("\r")[-1], repr(streams[8][-200:])
     assert not any("IProgress" in text for text in streams.values()), streams
+    assert "embedding: 100%" in streams[10] and streams[9] == "", (streams[9], streams[10][-200:])
