@@ -33,7 +33,9 @@ def sample(source: str = "digits", **options: Any):
         raise error
     if "progress" in params and options.get("progress") is None:
         options["progress"] = in_notebook()
-    with interruptible(f"tdl.sample({source!r})"):
+    from tdl.threads import policy
+
+    with policy(), interruptible(f"tdl.sample({source!r})"):
         return fn(**options)
 
 
@@ -58,7 +60,9 @@ def embed(traj, progress: bool | None = None, **config: Any):
     error = unknown_options(config, known, "embedding option", "EmbedConfig has")
     if error is not None:
         raise error
-    with interruptible("the embedding"):
+    from tdl.threads import policy
+
+    with policy(), interruptible("the embedding"):
         return embed_trajectory(traj, EmbedConfig(**config), progress=in_notebook() if progress is None else progress)
 
 

@@ -217,3 +217,27 @@ def test_tdl_bars_are_off_outside_a_notebook(small_tree, capsys):
     assert "embedding" not in capsys.readouterr().err  # default: a bar in Jupyter only (test_notebook)
     tdl.embed(traj, n_iter=20, progress=True)
     assert "embedding" in capsys.readouterr().err
+
+
+def test_tdl_api_uses_the_command_lines_thread_policy(monkeypatch, small_tree):
+    """In a notebook tdl.embed ran with torch's threads = cores: 3-5 s for a digits tree on 2 busy
+    cores, 0.5 s with the policy's one thread (tdl/threads.py, what `tdl embed` applies)."""
+    import tdl.pipeline as pipeline
+    import tdl.threads as tdl_threads
+
+    traj, _ = small_tree
+    monkeypatch.setattr(tdl_threads, "auto_threads", lambda cores=None, load=None: 1)
+    real, seen = pipeline.embed_trajectory, []
+
+    def spy(*a, **k):
+        seen.append(torch.get_num_threads())
+        return real(*a, **k)
+
+    monkeypatch.setattr(pipeline, "embed_trajectory", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tdl.embed(traj, n_iter=10)
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
