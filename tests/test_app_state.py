@@ -394,3 +394,17 @@ def test_window_training_uses_engine_defaults_and_ot_switch():
     assert engine.train_config(flow, replace(ts, ot=True), False).ot is True
     assert engine.train_config(flow, ts, False).ot is False
     assert engine.train_config(ddpm, replace(ts, ot=True), False).ot is False  # OT pairs noise with data: flow only
+
+
+def test_guidance_says_why_it_is_off(tmp_path):
+    """The smiley has four colours but its shipped models none: the disabled guidance slider said
+    'Needs a drawing with several colours' over a drawing that has them (seen at 1920x1080)."""
+    from sandbox.app.panel import guidance_tip
+
+    st = AppState("smiley", auto_train=False, out_dir=tmp_path, settings=Settings(particles=100))
+    st.wait_idle()
+    assert st.drawing.num_classes > 1 and st.num_classes() == 0     # the shipped models are unconditional
+    assert "trained without the drawing's colours" in guidance_tip(st)
+    st.clear()
+    st.reset_model()
+    assert "Needs a drawing with several colours" in guidance_tip(st)

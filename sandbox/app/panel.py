@@ -25,6 +25,26 @@ from .settings import SAMPLERS_FOR
 from .widgets import Button, Cycler, Label, Row, Segmented, Slider, Swatches, Widget, row_metrics
 
 
+def guidance_tip(st) -> str:
+    """Why guidance is off, when it is: the smiley has four colours, but its shipped models were
+    trained without them (the tooltip said 'Needs a drawing with several colours')."""
+    if st.num_classes() > 0:
+        return JARGON["guidance"]
+    if st.drawing.num_classes > 1:
+        return (JARGON["guidance"] + " Off: the model shown was trained without the drawing's colours; "
+                "press Train for one that knows them.")
+    return JARGON["guidance"] + " Needs a drawing with several colours."
+
+
+class _GuidanceSlider(Slider):
+    def __init__(self, st, *args, **kw):
+        super().__init__(*args, **kw)
+        self._state = st
+
+    def tip_at(self, pos) -> str:
+        return guidance_tip(self._state)
+
+
 def build(app) -> list[Widget]:
     """The panel's rows, top to bottom (a Row or a single widget per row)."""
     st = app.state
@@ -83,9 +103,8 @@ def build(app) -> list[Widget]:
                    "slower sampling."),
         # always present (disabled without classes): a row that appeared after training used to
         # push Train/Stop/Reset down under the pointer
-        Slider("guidance", 0.0, 6.0, lambda: st.settings.guidance, st.set_guidance, fmt="{:.1f}",
-               live=False, step=0.1, enabled=lambda: classes() > 0,
-               tip=JARGON["guidance"] + " Needs a drawing with several colours."),
+        _GuidanceSlider(st, "guidance", 0.0, 6.0, lambda: st.settings.guidance, st.set_guidance, fmt="{:.1f}",
+                        live=False, step=0.1, enabled=lambda: classes() > 0),
         Swatches(classes, lambda: st.settings.cls, st.set_class, allow_all=True,
                  enabled=lambda: classes() > 0,
                  tip="Which class to sample: 'all' samples every class in proportion."),
