@@ -167,8 +167,6 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
     dash = 4 * theme.line_px
     for x0 in range(plot.x, plot.right, 2 * dash):
         pygame.draw.line(surf, theme.accent, (x0, yb), (min(x0 + dash, plot.right), yb), theme.line_px)
-    # at the left end: the score curve ends near 1x on the right, and would run through the label there
-    draw_text(surf, "data", (plot.x + 3, yb - 2), theme, mult=0.65, anchor="bottomleft", color=theme.accent)
     for tick in (1.0, 2.0, 4.0):
         draw_text(surf, f"{tick:g}\u00d7", (plot.x - 4, int(y_of(tick))), theme, mult=0.65,
                   anchor="midright", color=theme.text_dim)
@@ -199,5 +197,11 @@ def _curves(surf, plot: pygame.Rect, theme: Theme, status, score) -> None:
             pygame.draw.lines(surf, theme.particle, False, pts.tolist(), max(1, theme.line_px))
         for p in pts:
             pygame.draw.circle(surf, theme.particle, p.tolist(), max(2, theme.point_px + 1))
+    # at the left end (the score curve ends near 1x on the right), over the curves on the panel's colour:
+    # the loss falls through 1x there and crossed the word out (seen at 2x on 1920x1080)
+    label = theme.font(0.65).render("data", True, theme.accent)
+    r = label.get_rect(bottomleft=(plot.x + 3 + theme.line_px, yb - 2))
+    pygame.draw.rect(surf, blend(theme.background, theme.panel, 0.94), r.inflate(4, 0))
+    surf.blit(label, r)
     if score is not None:
         draw_text(surf, title(score, theme, plot.w - 6), (plot.x + 6, plot.y), theme, mult=0.7, color=theme.text)
