@@ -440,3 +440,16 @@ def test_help_fits_older_projectors_at_every_presenter_scale(size, tmp_path):
         assert app.errors == 0
     finally:
         app.close()
+
+
+def test_restore_banner_stays_on_the_canvas():
+    """At 3x on 1024x768 the banner went below the score panel and out of the canvas, over the time
+    bar's speed buttons (Rect(470, 282, 544, 264) in a 564x459 canvas): it overlaps the chart instead."""
+    from sandbox.app import overlays
+    from sandbox.view.theme import Theme
+
+    pygame.font.init()
+    surf = pygame.Surface((1024, 768))
+    canvas, chart = pygame.Rect(460, 0, 564, 459), pygame.Rect(470, 115, 544, 159)
+    *_, box = overlays.restore_banner(surf, canvas, Theme(scale=3.0), 1234, avoid=chart)
+    assert _inside(box, canvas, 0), box

@@ -183,6 +183,9 @@ def restore_banner(surf, rect: pygame.Rect, theme: Theme, n_points: int,
             box.right = avoid.left - 8
         else:
             box.top = avoid.bottom + 8
+    # never past the canvas (3x on 1024x768 put it over the time bar's buttons): over the chart instead
+    box.bottom = min(box.bottom, rect.bottom - 4)
+    box.top = max(box.top, rect.y)
     _box(surf, theme, box, 1.0)
     img = text_image(theme, text, theme.text, 1.0, max_w=box.w - 2 * pad)
     surf.blit(img, img.get_rect(midleft=(box.x + pad, box.y + pad + lh // 2)))
