@@ -208,6 +208,10 @@ def save(model: DiffusionModel, path: PathLike) -> Path:
     """Write `model` to `path` (.safetensors, atomically); returns the path."""
     from sandbox.modelio import save_model
 
+    path = Path(path)
+    if path.suffix.lower() != ".safetensors":  # as `train --out`: a .pt name would promise a torch pickle
+        raise UserError(f"{path}: model files are safetensors (they hold no code); "
+                        f"save to {path.with_suffix('.safetensors').name}")
     return save_model(model, path)
 
 

@@ -241,3 +241,14 @@ def test_tdl_api_uses_the_command_lines_thread_policy(monkeypatch, small_tree):
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_save_refuses_a_name_that_promises_another_format(tmp_path):
+    """`sandbox.save(model, "model.pt")` wrote safetensors under a torch-pickle name (torch.load then fails
+    far from the cause); like `train --out`, a model file is named .safetensors, and nothing is written."""
+    model = sandbox.train(sandbox.preset("moons", n=200), steps=2)
+    for name in ("model.pt", "model"):
+        with pytest.raises(UserError, match=r"save to model\.safetensors"):
+            sandbox.save(model, tmp_path / name)
+    assert not list(tmp_path.iterdir())
+    assert sandbox.save(model, tmp_path / "model.SafeTensors").exists()
