@@ -14,8 +14,9 @@ import os
 from contextlib import contextmanager
 
 
-class UserError(ValueError):
-    """A mistake in what the user asked for or gave us; the message is shown as is."""
+class _OneLineInIPython:
+    """Shown by Jupyter and IPython as `Name: message` alone (`_shown_as`, default the class's name)."""
+    _shown_as: str | None = None
 
     @property
     def _render_traceback_(self):
@@ -23,10 +24,11 @@ class UserError(ValueError):
         # of every frame down to the check that failed; an AttributeError keeps the full traceback.
         if os.environ.get("DIFFUSION_SANDBOX_TRACEBACK", "") not in ("", "0"):
             raise AttributeError("_render_traceback_")
-        return self._one_line
+        return lambda: [f"\x1b[0;31m{self._shown_as or type(self).__name__}\x1b[0m: {self}"]
 
-    def _one_line(self) -> list[str]:
-        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+class UserError(_OneLineInIPython, ValueError):
+    """A mistake in what the user asked for or gave us; the message is shown as is."""
 
 
 def unknown_options(given, known, kind: str = "option", where: str = "it takes",
@@ -49,15 +51,10 @@ def unknown_options(given, known, kind: str = "option", where: str = "it takes",
     return UserError(f"unknown {kind}{'s' if len(bad) > 1 else ''} {', '.join(parts)}; {listing}")
 
 
-class Interrupted(KeyboardInterrupt):
+class Interrupted(_OneLineInIPython, KeyboardInterrupt):
     """Ctrl-C (Jupyter's Kernel > Interrupt) inside an API call: still a KeyboardInterrupt, shown in
     Jupyter and IPython as one line that says what stopped, not the frames of torch it stopped in."""
-
-    @property
-    def _render_traceback_(self):
-        if os.environ.get("DIFFUSION_SANDBOX_TRACEBACK", "") not in ("", "0"):
-            raise AttributeError("_render_traceback_")
-        return lambda: [f"\x1b[0;31mKeyboardInterrupt\x1b[0m: {self}"]
+    _shown_as = "KeyboardInterrupt"
 
 
 @contextmanager

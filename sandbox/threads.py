@@ -34,16 +34,22 @@ def apply_thread_policy() -> int:
 
 
 @contextmanager
-def thread_policy() -> Iterator[int]:
-    """`apply_thread_policy()` for the duration of a block, then torch's thread count as it was:
-    the Python API (notebooks) gets the CLI's speed without changing the user's torch settings for
-    good (sandbox.train('moons') took 355 s wall, 100 s CPU at load 11 with torch's two threads)."""
+def torch_threads(n: int) -> Iterator[int]:
+    """torch's intra-op threads set to `n` for the duration of a block, then as they were."""
     import torch
 
     before = torch.get_num_threads()
-    n = apply_thread_policy()
+    if before != n:
+        torch.set_num_threads(n)
     try:
         yield n
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+def thread_policy():
+    """`apply_thread_policy()` for the duration of a block (`with`), then torch's thread count as it was:
+    the Python API (notebooks) gets the CLI's speed without changing the user's torch settings for
+    good (sandbox.train('moons') took 355 s wall, 100 s CPU at load 11 with torch's two threads)."""
+    return torch_threads(thread_count())

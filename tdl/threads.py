@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
-from typing import Iterator
 
 from sandbox.errors import UserError
 
@@ -35,24 +33,25 @@ def auto_threads(cores: int | None = None, load: float | None = None) -> int:
     return max(1, min(cores, math.floor(cores - load + 0.25)))
 
 
-def apply(threads: int | None) -> int:
-    """Set torch's intra-op threads to `threads` (None: `auto_threads()`); returns the number set."""
+def resolve(threads: int | None) -> int:
+    """`threads` checked, or (None) `auto_threads()`."""
     if threads is not None and threads < 1:
         raise UserError(f"--threads must be >= 1, got {threads}")
+    return auto_threads() if threads is None else threads
+
+
+def apply(threads: int | None) -> int:
+    """Set torch's intra-op threads to `resolve(threads)`; returns the number set."""
     import torch
-    n = auto_threads() if threads is None else threads
+    n = resolve(threads)
     torch.set_num_threads(n)
     return n
 
 
-@contextmanager
-def policy(threads: int | None = None) -> Iterator[int]:
-    """`apply(threads)` for a block, then torch's thread count as it was: the Python API (tdl.sample,
+def policy(threads: int | None = None):
+    """`apply(threads)` for a block (`with`), then torch's thread count as it was: the Python API (tdl.sample,
     tdl.embed in a notebook) gets the command line's speed (a digits embedding: 0.5 s with the policy's
     one thread, 3-5 s with torch's two on 2 busy cores) without changing the user's setting for good."""
-    import torch
-    before = torch.get_num_threads()
-    try:
-        yield apply(threads)
-    finally:
-        torch.set_num_threads(before)
+    from sandbox.threads import torch_threads
+
+    return torch_threads(resolve(threads))
