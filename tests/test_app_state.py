@@ -314,7 +314,7 @@ def test_record_gif_through_the_exporter(tmp_path):
     import imageio.v3 as iio
 
     st = with_model(make_state(tmp_path), exact_model())
-    st.record_size, st.record_fps, st.record_seconds = (120, 80), 5, 1.0
+    st.recording.size, st.recording.fps, st.recording.seconds = (120, 80), 5, 1.0
     out = st.record("gif")
     st.wait_idle(60)
     assert out.is_file() and any(m.text.startswith("saved") for m in st.messages)

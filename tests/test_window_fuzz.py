@@ -73,7 +73,7 @@ def test_fuzz_events_never_break_the_window(tmp_path, monkeypatch):
     app = App("moons", size=(900, 640), settings=Settings(train=tiny, particles=300),
               load_shipped=False, auto_train=False, out_dir=tmp_path / "out")
     st = app.state
-    st.record_size, st.record_fps, st.record_seconds = (96, 64), 5, 0.4
+    st.recording.size, st.recording.fps, st.recording.seconds = (96, 64), 5, 0.4
     files = junk_files(tmp_path)
     rng = np.random.default_rng(1234)
     try:

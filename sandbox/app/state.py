@@ -372,31 +372,6 @@ class AppState:
     def cycle_record_size(self) -> None:
         self.recording.cycle_size()
 
-    # back-compatible names (tests and lessons read them)
-    @property
-    def record_size(self) -> tuple[int, int]:
-        return self.recording.size
-
-    @record_size.setter
-    def record_size(self, v: tuple[int, int]) -> None:
-        self.recording.size = (int(v[0]), int(v[1]))
-
-    @property
-    def record_fps(self) -> int:
-        return self.recording.fps
-
-    @record_fps.setter
-    def record_fps(self, v: int) -> None:
-        self.recording.fps = int(v)
-
-    @property
-    def record_seconds(self) -> float:
-        return self.recording.seconds
-
-    @record_seconds.setter
-    def record_seconds(self, v: float) -> None:
-        self.recording.seconds = float(v)
-
     def close(self) -> None:
         """On quit: stop workers and autosave an unsaved drawing."""
         self.trainer.stop()
