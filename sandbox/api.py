@@ -89,8 +89,7 @@ def _config(objective: str, steps: int | None, seed: int, config: TrainConfig | 
         base["steps"] = steps
     if config is None or seed != 0:
         base["seed"] = seed
-    # numpy's numbers (steps=np.int64(300) from an array) as Python's: the model file's JSON takes no int64
-    return TrainConfig(**{k: v.item() if isinstance(v, np.generic) else v for k, v in base.items()})
+    return TrainConfig(**base)   # numpy's numbers become Python's there
 
 
 # TrainConfig fields a warm start takes over from its init model (its network and objective)

@@ -58,6 +58,14 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    def __post_init__(self) -> None:
+        # numpy's numbers (steps=np.int64(300) read from an array) as Python's: the model file's JSON
+        # takes no int64, and every path to a run (API, generator, window) builds a TrainConfig
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, numbers.Number) and type(v).__module__ == "numpy":
+                setattr(self, f.name, v.item())  # type: ignore[attr-defined]
+
     def validate(self) -> None:
         """UserError (one line) for a setting that cannot train."""
         if self.objective not in OBJECTIVES:

@@ -94,6 +94,9 @@ def test_numpy_numbers_are_numbers(tmp_path):
     model = sandbox.train(sandbox.preset("moons", n=200), steps=np.int64(3), lr=np.float32(0.01))  # were refused
     assert model.config["train"]["steps"] == 3
     assert sandbox.load(sandbox.save(model, tmp_path / "m.safetensors")).config["train"]["steps"] == 3
+    from sandbox.train import TrainConfig   # the generator's users build it themselves: the same there
+    cfg = TrainConfig(steps=np.int64(3), lr=np.float32(0.01))
+    assert type(cfg.steps) is int and type(cfg.lr) is float
 
 
 def test_render_takes_every_save_option(model, tmp_path):
