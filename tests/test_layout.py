@@ -169,6 +169,9 @@ def check_geometry(app, where: str) -> list[str]:
         r, natural = bar.status_text
         if not _inside(r, bar.status_rect) or r.w < SQUEEZE * natural:
             bad.append(f"status text {r} ({natural}px) does not fit {bar.status_rect}")
+        edge = max(8, app.theme().font_px // 2)       # text at the very edge reads as cut (was 3 px)
+        if r.right > bar.rect.right - edge or r.left < bar.rect.left + edge // 2:
+            bad.append(f"status text {r} within {edge}px of the time bar's edge {bar.rect}")
     for i, (label, width, room) in app.pane_headers.items():
         if width > room:
             bad.append(f"pane {i} header {label!r} ({width}px) wider than its pane ({room}px)")

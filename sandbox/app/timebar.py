@@ -129,6 +129,11 @@ class TimeBar:
     # add a line to the time bar and move every control above it
     STATUS_ROOM = "eight Gaussians: 2000 points  \u00b7  model ready  \u00b7  device cuda"
 
+    @classmethod
+    def status_margin(cls, theme: Theme) -> int:
+        """Pixels between the status text and the time bar's right edge."""
+        return cls._metrics(theme)[2] + theme.font_px // 2
+
     def _status_w(self, theme: Theme) -> int:
         return text_width(theme, self.STATUS_ROOM, 0.8) + 8
 
@@ -137,7 +142,7 @@ class TimeBar:
         _, _, pad = self._metrics(theme)
         buttons = sum(self._button_widths(theme)) + pad * 8 + 2 * pad
         slider_min = theme.font_px * 8
-        if buttons + slider_min + self._status_w(theme) <= width:
+        if buttons + slider_min + self._status_w(theme) + self.status_margin(theme) - pad <= width:
             return 1
         return 2 if buttons + slider_min <= width else 3
 
@@ -156,17 +161,20 @@ class TimeBar:
             w.rect = pygame.Rect(x, y + pad // 2, width, bh)
             x += width + pad
         right = rect.right - pad
+        # the status text keeps off the window's edge by more than a button's frame does: text
+        # 3 px from the edge reads as cut off, and a projector's overscan may cut it
+        text_right = rect.right - self.status_margin(theme)
         slider = self.widgets[-1]
         if n == 1:
-            status_w = min(self._status_w(theme), right - x - theme.font_px * 8)
-            slider.rect = pygame.Rect(x, y, right - x - status_w - pad, lh - pad)
-            self.status_rect = pygame.Rect(right - status_w, y, status_w, lh - pad)
+            status_w = min(self._status_w(theme), text_right - x - theme.font_px * 8)
+            slider.rect = pygame.Rect(x, y, text_right - x - status_w - pad, lh - pad)
+            self.status_rect = pygame.Rect(text_right - status_w, y, status_w, lh - pad)
         elif n == 2:
             slider.rect = pygame.Rect(x, y, right - x, lh - pad)
-            self.status_rect = pygame.Rect(rect.x + pad, y + lh, rect.w - 2 * pad, sh - pad)
+            self.status_rect = pygame.Rect(rect.x + pad, y + lh, text_right - rect.x - pad, sh - pad)
         else:
             slider.rect = pygame.Rect(rect.x + pad, y + lh, rect.w - 2 * pad, lh - pad)
-            self.status_rect = pygame.Rect(rect.x + pad, y + 2 * lh, rect.w - 2 * pad, sh - pad)
+            self.status_rect = pygame.Rect(rect.x + pad, y + 2 * lh, text_right - rect.x - pad, sh - pad)
 
     def draw(self, surf: pygame.Surface, theme: Theme) -> None:
         pygame.draw.rect(surf, theme.panel, self.rect)
