@@ -77,10 +77,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nno display ({why}): run this on a machine with a screen to follow the lesson in the window.",
                   file=sys.stderr)
             return 1
-        from lessons.runner import LessonRunner
-        from lessons.window import run
+        from sandbox.app.opening import LESSON_SIZE, fit_to_desktop, loading
 
-        return int(run(LessonRunner(lesson), fullscreen=args.fullscreen) or 0)
+        def load():
+            from lessons.window import run
+
+            return run
+
+        size = fit_to_desktop(LESSON_SIZE)
+        run = loading(load, size, f"Lesson: {lesson.title}")   # 'loading ...' while torch imports
+        if run is None:            # closed while loading
+            return 0
+        from lessons.runner import LessonRunner
+
+        return int(run(LessonRunner(lesson), size=size, fullscreen=args.fullscreen) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pygame
 
-from sandbox.app.display_actions import fit_to_desktop
+from sandbox.app.opening import LESSON_SIZE, fit_to_desktop
 from sandbox.app.lesson_panel import LessonPanel
 from sandbox.app.window import App
 
@@ -67,6 +67,6 @@ class LessonApp(App):
         self.lesson_panel.draw(self.screen, self.lesson_rect, self.runner, theme)
 
 
-def run(runner: LessonRunner, size=(1440, 860), **kw) -> int:
+def run(runner: LessonRunner, size=LESSON_SIZE, **kw) -> int:
     runner.record = True
     return LessonApp(runner, size=fit_to_desktop(size), **kw).run()

@@ -246,7 +246,7 @@ def test_the_window_fits_the_desktop_it_opens_on(monkeypatch):
     button and the control panel's left edge were off the screen."""
     import pygame
 
-    from sandbox.app.display_actions import DECORATIONS, fit_to_desktop
+    from sandbox.app.opening import DECORATIONS, fit_to_desktop
 
     monkeypatch.setattr(pygame.display, "get_driver", lambda: "x11")
     monkeypatch.setattr(pygame.display, "get_desktop_sizes", lambda: [(1280, 800)])

@@ -19,26 +19,6 @@ if TYPE_CHECKING:
     from .state import AppState
 
 
-MIN_WINDOW = (640, 480)
-DECORATIONS = 64   # pixels of height left for the title bar and a task bar
-
-
-def fit_to_desktop(size: tuple[int, int]) -> tuple[int, int]:
-    """The window size asked for, shrunk to fit the desktop it opens on (a 1440x860 lesson window
-    on a 1280x800 laptop put its Check button and the panel off the screen). Drivers without a
-    real desktop (dummy, offscreen: tests, CI) keep the size asked for."""
-    pygame.display.init()
-    try:
-        if pygame.display.get_driver() in ("dummy", "offscreen"):
-            return tuple(size)  # type: ignore[return-value]
-        dw, dh = pygame.display.get_desktop_sizes()[0]
-    except (pygame.error, IndexError):
-        return tuple(size)  # type: ignore[return-value]
-    if dw <= 0 or dh <= 0:
-        return tuple(size)  # type: ignore[return-value]
-    return (max(min(int(size[0]), dw), MIN_WINDOW[0]), max(min(int(size[1]), dh - DECORATIONS), MIN_WINDOW[1]))
-
-
 def window_position() -> tuple[int, int] | None:
     """Where the window is on the desktop (None: no window, a driver that cannot say, or a
     pygame-ce before 2.5, which has no get/set_window_position)."""

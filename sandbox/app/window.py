@@ -23,9 +23,9 @@ import pygame  # noqa: E402
 from sandbox.errors import UserError  # noqa: E402
 from sandbox.view import RenderCache, Theme, Viewport  # noqa: E402
 
-from . import window_draw, window_focus, window_input, window_layout, window_tips  # noqa: E402
+from . import opening, window_draw, window_focus, window_input, window_layout, window_tips  # noqa: E402
 from .dialog import FileDialog  # noqa: E402
-from .display_actions import DisplayActions, fit_to_desktop  # noqa: E402
+from .display_actions import DisplayActions  # noqa: E402
 from .panel import Panel  # noqa: E402
 from .state import AppState  # noqa: E402
 from .timebar import TimeBar  # noqa: E402
@@ -56,6 +56,9 @@ class App(DisplayActions):
         self.windowed_pos: tuple[int, int] | None = None    # where the window was before fullscreen
         self.screen = pygame.display.set_mode(self.windowed_size, pygame.RESIZABLE)
         pygame.display.set_caption("Diffusion sandbox")
+        if state is None:          # the model loads and samples before the first frame
+            opening.draw_loading(self.screen, "loading the model ...")
+            pygame.display.flip()
         _cap_torch_threads()
         self.state = state if state is not None else AppState(dataset, model, **state_kw)
         self.panel = Panel(self)
@@ -202,9 +205,10 @@ class App(DisplayActions):
 
 
 def run(dataset: str = "smiley", model_path=None, fullscreen: bool = False, model=None,
-        size=(1280, 800), **kw) -> int:
+        size=opening.SIZE, **kw) -> int:
     """Open the window (what `diffusion-sandbox` with no arguments calls)."""
-    app = App(dataset=dataset, model=model_path or model, size=fit_to_desktop(size), fullscreen=fullscreen, **kw)
+    app = App(dataset=dataset, model=model_path or model, size=opening.fit_to_desktop(size), fullscreen=fullscreen,
+              **kw)
     return app.run()
 
 

@@ -285,7 +285,16 @@ def window(args: argparse.Namespace) -> int:
             hint = hint.replace("smiley", str(kwargs["dataset"]))
         print(f"no display ({why}); {hint}", file=sys.stderr)
         return 1
-    from sandbox.app.window import run
+    from sandbox.app.opening import SIZE, fit_to_desktop, loading
 
+    def load():
+        from sandbox.app.window import run
+
+        return run
+
+    size = fit_to_desktop(SIZE)
+    run = loading(load, size)      # the window shows 'loading ...' while torch imports
+    if run is None:                # closed before it had loaded
+        return 0
     given: dict[str, Any] = {k: v for k, v in kwargs.items() if v is not None}
-    return int(run(fullscreen=bool(getattr(args, "fullscreen", False)), **given) or 0)
+    return int(run(size=size, fullscreen=bool(getattr(args, "fullscreen", False)), **given) or 0)
