@@ -9,7 +9,12 @@ margin is >= 0. Rows of every run go to `--out` (JSON lines) so a long sweep can
     python bench/tdl_sweep.py --digits traj.npz --layout rectilinear --seeds 10 --procs 16 \\
         --variant it1000=n_iter:1000 --variant p20=perplexity:20
     python bench/tdl_sweep.py --digits traj.npz --families --seeds 96 --variant ref+it1000=n_iter:1000
+    python bench/tdl_sweep.py --digits draws/digits_s*.npz --families --seeds 24 --procs 16
     python bench/tdl_sweep.py --summarise rows.jsonl
+
+Several `--digits` files (draws of the digits source: `tdl sample --seed K --out digits_sK.npz`) pool
+into one "digits" column, pairs matched by (draw, seed); `--data-seeds N` draws each family N times
+(data seeds 1..N); `--per-draw` counts the draws where each measure holds.
 
 A variant named "ref+..." starts from the reference's settings instead of the defaults.
 """
@@ -47,14 +52,14 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return name, over
 
 
-def load(name: str, digits: str | None, steps: int, instances: int, dim: int):
+def load(name: str, digits: str | None, steps: int, instances: int, dim: int, data_seed: int | None = None):
     import torch
     if name == "digits":
         from tdl.trajectory import TrajectoryData
         t = TrajectoryData.load(digits)
         return torch.as_tensor(t.features), np.asarray(t.prompt_index)
     from tdl.synthetic import FAMILIES
-    X, lab = FAMILIES[name](steps, instances, dim)
+    X, lab = FAMILIES[name](steps, instances, dim, **({} if data_seed is None else {"seed": data_seed}))
     return X, lab.numpy()
 
 
@@ -72,17 +77,22 @@ def run_one(task: dict) -> dict:
     torch.set_num_threads(1)
     from tdl.embedding import embed
     from tdl_fidelity import scores
-    X, lab = load(task["data"], task["digits"], task["steps"], task["instances"], task["dim"])
+    X, lab = load(task["data"], task["digits"], task["steps"], task["instances"], task["dim"], task.get("data_seed"))
     cfg = config_for(task)
     t0, c0 = time.perf_counter(), time.process_time()
     r = embed(X, cfg)
     out = {k: task[k] for k in ("data", "variant", "seed", "layout", "over")}
+    if task["data"] == "digits":
+        out["draw"] = Path(task["digits"]).name
+    elif task.get("data_seed") is not None:
+        out["draw"] = f"seed {task['data_seed']}"
     out.update(scores(r, r.Y, lab), wall=time.perf_counter() - t0, cpu=time.process_time() - c0)
     return out
 
 
 def summarise(rows: list[dict]) -> str:
-    by = {(r["layout"], r["data"], r["variant"], r["seed"]): r for r in rows}
+    # a "seed" is (draw, seed) where the data come in several draws: pairs stay within a draw
+    by = {(r["layout"], r["data"], r["variant"], (_draw(r), r["seed"])): r for r in rows}
     layouts = sorted({r["layout"] for r in rows})
     data = sorted({r["data"] for r in rows}, key=lambda d: (d != "digits", d))
     variants = list(dict.fromkeys(r["variant"] for r in rows if r["variant"] != "reference"))
@@ -114,9 +124,39 @@ def summarise(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _draw(row: dict) -> str:
+    return row.get("draw") or row.get("file") or ""
+
+
+def per_draw(rows: list[dict]) -> str:
+    """Per data set, draw and variant: mean margins display / final / purity over its seeds, and how many
+    draws hold each measure."""
+    by = {(r["layout"], r["data"], r["variant"], _draw(r), r["seed"]): r for r in rows if _draw(r)}
+    out = ["| layout | data | variant | draws | display >= 0 | final >= 0 | purity >= 0 | worst draw's margins |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for lo, d, v in sorted({k[:3] for k in by if k[2] != "reference"}):
+        per = []
+        for f in sorted({k[3] for k in by if k[:3] == (lo, d, v)}):
+            seeds = [k[4] for k in by if k[:4] == (lo, d, v, f) and (lo, d, "reference", f, k[4]) in by]
+            if seeds:
+                per.append([np.mean([by[(lo, d, v, f, s)][k] - by[(lo, d, "reference", f, s)][k] for s in seeds])
+                            for k in KEYS])
+        if not per:
+            continue
+        m = np.array(per)
+        worst = m[m.min(1).argmin()]
+        out.append(f"| {lo} | {d} | {v} | {len(m)} | " + " | ".join(str(int((m[:, i] >= 0).sum())) for i in range(3))
+                   + " | " + " / ".join(f"{x:+.4f}" for x in worst) + " |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--digits", help="a digits traj.npz (tdl sample); without it the digits are skipped")
+    ap.add_argument("--digits", nargs="+", help="digits traj.npz files (tdl sample); several: draws pooled "
+                    "into one column (pairs within a draw); without it the digits are skipped")
+    ap.add_argument("--data-seeds", type=int, default=0, help="families: this many draws (data seeds 1..N) "
+                    "instead of the one (seed 0) each family is built with")
+    ap.add_argument("--per-draw", action="store_true", help="also how many draws of each data set hold")
     ap.add_argument("--families", nargs="*", default=["branching", "drift", "many_prompts", "switches"])
     ap.add_argument("--layout", nargs="+", default=["rectilinear"])
     ap.add_argument("--variant", action="append", default=[], help="name=key:value,key:value (EmbedConfig)")
@@ -135,14 +175,18 @@ def main(argv=None) -> int:
     if args.summarise is not None:
         rows = [json.loads(line) for f in args.summarise for line in open(f) if line.strip()]
         print(summarise(rows))
+        if args.per_draw:
+            print(per_draw(rows))
         return 0
     variants = ([] if args.no_defaults else [("defaults", {})]) + [parse_variant(v) for v in args.variant]
     if not args.no_reference:
         variants.append(("reference", {}))
-    data = (["digits"] if args.digits else []) + list(args.families)
-    tasks = [{"data": d, "variant": name, "over": over, "seed": s, "layout": lo, "digits": args.digits,
+    draws = range(1, args.data_seeds + 1) if args.data_seeds else [None]
+    data = ([("digits", f, None) for f in args.digits or []]
+            + [(d, None, k) for d in args.families for k in draws])
+    tasks = [{"data": d, "variant": name, "over": over, "seed": s, "layout": lo, "digits": f, "data_seed": k,
               "steps": args.steps, "instances": args.instances, "dim": args.dim}
-             for lo in args.layout for name, over in variants for d in data
+             for lo in args.layout for name, over in variants for d, f, k in data
              for s in range(args.first_seed, args.first_seed + args.seeds)]
     tasks.sort(key=lambda t: t["variant"] != "reference")  # the longest first
     t0 = time.perf_counter()
@@ -155,6 +199,8 @@ def main(argv=None) -> int:
     print(f"{len(tasks)} runs in {time.perf_counter() - t0:.0f} s on {args.procs} processes; "
           f"load {os.getloadavg()[0]:.1f}")
     print(summarise(rows))
+    if args.per_draw:
+        print(per_draw(rows))
     return 0
 
 
