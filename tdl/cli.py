@@ -234,8 +234,9 @@ def _plot_args(p: argparse.ArgumentParser) -> None:
                    help="images drawn at chosen points (default 10)")
     g.add_argument("--thumbnail-steps", type=int, nargs="+", metavar="S",
                    help="steps the thumbnails show (default: spread from a quarter of the way to the final step)")
-    g.add_argument("--color-by", default="prompt", metavar="WHAT",
-                   help="prompt (default) or commitment (each instance's commitment step)")
+    g.add_argument("--color-by", default="auto", metavar="WHAT",
+                   help="auto (default: prompt; with a single prompt, final), prompt, final (the direction "
+                        "each final sample lies in) or commitment (each instance's commitment step)")
     g.add_argument("--no-lines", action="store_true", help="do not join each instance across steps")
     g.add_argument("--dpi", type=int, default=150, metavar="N", help="resolution of PNG figures (default 150)")
 

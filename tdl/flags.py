@@ -106,16 +106,18 @@ def figure_options(args, tree, traj) -> dict:
     steps = getattr(args, "thumbnail_steps", None)
     if steps is not None and any(s < 0 or s >= tree.num_steps for s in steps):
         raise UserError(f"--thumbnail-steps must be in 0..{tree.num_steps - 1}, got {' '.join(map(str, steps))}")
-    what = getattr(args, "color_by", "prompt") or "prompt"
-    if what == "prompt":
-        return {"thumbnail_steps": steps}
+    what = getattr(args, "color_by", "auto") or "auto"
+    if what in ("auto", "prompt", "final"):
+        if what == "final" and traj is None:
+            raise UserError("--color-by final needs the trajectory (give it with --traj)")
+        return {"thumbnail_steps": steps, "color_by": what}
     if what == "commitment":
         if traj is None:
             raise UserError("--color-by commitment needs the trajectory (give it with --traj)")
         from tdl.commitment import commitment
         c = commitment(traj.features, traj.prompt_index)
         return {"thumbnail_steps": steps, "color_by": c.instance_step, "color_label": "commitment step (-1: never)"}
-    raise UserError(f"unknown --color-by {what!r}; choose prompt or commitment")
+    raise UserError(f"unknown --color-by {what!r}; choose auto, prompt, final or commitment")
 
 
 # flags of the evolutionary embedding that the parametric one has no use for (its own weights are per

@@ -121,13 +121,16 @@ def _draw_commitment(ax, Y, tree, prompts, pidx, center) -> list:
 
 
 def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbnail_steps: list[int] | None = None,
-                color_by=None, color_label: str = ""):
+                color_by="auto", color_label: str = ""):
     """A matplotlib Figure of `tree` (a TreeData); `traj` (its TrajectoryData) gives the images
     for thumbnails and, for the 2D sandbox, the true paths drawn beside the embedding.
 
     `thumbnail_steps`: the steps thumbnails show (default: spread from a quarter of the way to the end);
-    `color_by (I,)`: colour the points by any per-instance number (`color_label` names it) instead of
-    by prompt. Each branch's commitment step (in the tree's metrics) is marked with a star."""
+    `color_by`: "auto" (prompt colours; with one prompt and `traj`, "final"), "prompt" (or None), "final"
+    (the direction each final sample lies in, `plot_colors.final_angle`) or any per-instance number
+    `(I,)` (`color_label` names it). Each branch's commitment step (in the tree's metrics) is marked
+    with a star. When the data's own neighbourhoods change a lot between steps (`crossing_note`), a
+    line under the title says that the crossing paths are the data's."""
     from matplotlib.figure import Figure
     Y = np.asarray(tree.Y, dtype=np.float64)
     prompts, pidx = list(tree.prompts), np.asarray(tree.prompt_index)
@@ -137,7 +140,8 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
     if images is not None and images.shape[:2] != Y.shape[:2]:
         images = None  # a trajectory that does not match the tree: draw no thumbnails
     side = pos2d is not None and pos2d.shape[:2] == Y.shape[:2]
-    colors, legend = point_colors(pidx, len(prompts), color_by)
+    colors, legend, color_label = _colors(pidx, prompts, traj, color_by, color_label)
+    note = crossing_note(getattr(tree, "metrics", None), traj)
 
     radial = tree.layout == "radial"
     thumbs = images is not None and thumbnails > 0
@@ -146,9 +150,9 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
     # manual layout: a margin around the tree for thumbnails, the legend on the right
     m = 0.8 if thumbs else 0.15
     W, H = fig.get_size_inches()
-    legend_w, title_h = 2.3, 0.75
+    legend_w, title_h = 2.3, 0.75 + (0.2 if note else 0.0)
     left0 = (5.0 + 0.3) / W if side else 0.0
-    left = fig.add_axes((0.3 / W, 0.6 / H, 4.6 / W, 1 - 1.5 / H)) if side else None
+    left = fig.add_axes((0.3 / W, 0.6 / H, 4.6 / W, 1 - (0.75 + title_h) / H)) if side else None
     ax = fig.add_axes((left0 + m / W, m / H, 1 - left0 - (2 * m + legend_w) / W, 1 - (2 * m + title_h) / H))
     axes = [ax]
     if side:
@@ -179,6 +183,8 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
     title = "Tree of Diffusion Life" + (f": {source}" if source and source != "unknown" else "") + f" ({tree.layout})"
     line = summary_line(getattr(tree, "metrics", None))
     fig.suptitle(title + (f"\n{line}" if line else ""), fontsize=11, y=1 - 0.12 / H, va="top")
+    if note:
+        fig.text(0.5, 1 - (0.12 + 0.5) / H, note, ha="center", va="top", fontsize=9, color="0.3")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     r = FigureCanvasAgg(fig).get_renderer()
     rad = math.sqrt(140.0) / 2 / 72 * fig.dpi  # the stars' radius in pixels (marker size 140 pt^2)
@@ -198,6 +204,49 @@ def make_figure(tree, traj=None, thumbnails: int = 6, lines: bool = True, thumbn
         draw_thumbnails(fig, ax, Y, images, picks, colors, blocked, lines, size=size, prompt_index=pidx,
                         column=not radial)
     return fig
+
+
+def _colors(pidx: np.ndarray, prompts: list, traj, color_by, color_label: str):
+    """(per-instance colours, legend, colour-bar label) for `make_figure`'s `color_by`."""
+    if isinstance(color_by, str):
+        if color_by not in ("auto", "prompt", "final"):
+            raise UserError(f"unknown colouring {color_by!r}; choose auto, prompt or final")
+        final = None
+        if traj is not None and color_by != "prompt" and (color_by == "final" or len(prompts) == 1):
+            pos = getattr(traj, "positions2d", None)
+            final = np.asarray(pos[-1] if pos is not None else traj.features[-1])
+            if len(final) != len(pidx):
+                final = None
+        if final is None:
+            if color_by == "final":
+                raise UserError("colouring by the final samples needs the trajectory (give it with --traj)")
+            return (*point_colors(pidx, len(prompts)), color_label)
+        from tdl.plot_colors import cyclic_map, final_angle
+        colors, legend = point_colors(pidx, len(prompts), final_angle(final), cyclic_map(), (-180.0, 180.0))
+        return colors, legend, color_label or "direction of the final sample from the centre (°)"
+    return (*point_colors(pidx, len(prompts), color_by), color_label)
+
+
+KEPT_NOTE = 0.8  # below this share of neighbours kept per step the figure says the paths cross in the data
+
+
+def crossing_note(metrics: dict | None, traj=None) -> str:
+    """One line for the figure when the data's own neighbourhoods change a lot between steps (tree metrics
+    `neighbours_kept` < KEPT_NOTE; `tdl.pipeline.branch_metrics`): crossing lines there are the data's, not
+    the layout's. "" otherwise (the digits keep 0.88-0.99, ODE samplers on the 2D presets 0.96-0.99)."""
+    kept = (metrics or {}).get("neighbours_kept")
+    if kept is None or kept >= KEPT_NOTE:
+        return ""
+    shown = (metrics or {}).get("neighbours_kept_display")
+    why = ""
+    sampler = ((getattr(traj, "meta", None) or {}).get("sampler")) if traj is not None else None
+    if sampler:
+        from sandbox.registry import SAMPLERS
+        info = SAMPLERS.get(str(sampler))
+        if info is not None and info.stochastic:
+            why = f"; {info.display} adds fresh noise at every step"
+    return (f"Paths cross in the data itself: per step an instance keeps {kept:.0%} of its 10 nearest neighbours"
+            + (f" (this picture: {shown:.0%})" if shown is not None else "") + why)
 
 
 def check_figure_path(out: str | os.PathLike) -> Path:
@@ -220,7 +269,7 @@ def save_figure(fig, out: str | os.PathLike, dpi: int = 150) -> Path:
 
 
 def plot_tree(tree, out: str | os.PathLike, traj=None, thumbnails: int = 6, lines: bool = True,
-              dpi: int = 150, thumbnail_steps: list[int] | None = None, color_by=None, color_label: str = "") -> Path:
+              dpi: int = 150, thumbnail_steps: list[int] | None = None, color_by="auto", color_label: str = "") -> Path:
     """Draw `tree` (with `traj` for images and true 2D paths) and save it to `out`."""
     if thumbnails < 0:
         raise UserError(f"--thumbnails must be 0 or more, got {thumbnails}")

@@ -25,9 +25,10 @@ def rgb01(c) -> tuple[float, float, float]:
     return tuple(v / 255 for v in c)
 
 
-def point_colors(prompt_index: np.ndarray, n_prompts: int, color_by=None):
+def point_colors(prompt_index: np.ndarray, n_prompts: int, color_by=None, cmap=None, limits=None):
     """Per-instance RGB `(I, 3)` in [0, 1] and a legend: `("prompt", None)` for prompt colours, or
-    `("values", (cmap, vmin, vmax))` for a numeric per-instance attribute `color_by (I,)`."""
+    `("values", (cmap, vmin, vmax))` for a numeric per-instance attribute `color_by (I,)` (colour map
+    `cmap`, default viridis; `limits` (vmin, vmax), default the values' range)."""
     if color_by is None:
         table = np.array([rgb01(c) for c in prompt_colors(n_prompts)])
         return table[np.asarray(prompt_index)], ("prompt", None)
@@ -35,9 +36,32 @@ def point_colors(prompt_index: np.ndarray, n_prompts: int, color_by=None):
     v = np.asarray(color_by, dtype=np.float64)
     if v.shape != np.asarray(prompt_index).shape:
         raise UserError(f"colour values must be one per instance ({len(prompt_index)}), got {v.shape}")
-    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
-    cmap = colormaps["viridis"]
+    lo, hi = limits if limits is not None else (float(np.nanmin(v)), float(np.nanmax(v)))
+    cmap = cmap if cmap is not None else colormaps["viridis"]
     return cmap((v - lo) / (hi - lo or 1.0))[:, :3], ("values", (cmap, lo, hi))
+
+
+def final_angle(final: np.ndarray) -> np.ndarray:
+    """`final (I, D)` finished samples -> `(I,)` degrees in [-180, 180): each one's direction from their
+    centre in their first two principal axes (for 2D samples, the plane itself, axes as drawn). Colouring
+    by it tells apart every part of the data a sample ends in (eight modes round a circle too, which one
+    axis would pair up), so paths that cross between steps show as colours mixing."""
+    f = np.asarray(final, dtype=np.float64)
+    f = f.reshape(len(f), -1) - f.reshape(len(f), -1).mean(0)
+    if f.shape[1] > 2:
+        _, _, vt = np.linalg.svd(f, full_matrices=False)
+        f = f @ vt[:2].T
+    elif f.shape[1] < 2:
+        f = np.concatenate([f, np.zeros((len(f), 2 - f.shape[1]))], 1)
+    return np.degrees(np.arctan2(f[:, 1], f[:, 0]))
+
+
+def cyclic_map():
+    """A colour map round the hue circle, dark enough to read on white (angles: -180 and 180 meet)."""
+    import colorsys
+
+    from matplotlib.colors import ListedColormap
+    return ListedColormap([colorsys.hsv_to_rgb(k / 256, 0.8, 0.85) for k in range(256)], name="tdl_hue")
 
 
 def draw_legend(fig, legend, prompts: list, stars: bool, top: float, width: float, label: str = "") -> None:
