@@ -263,3 +263,12 @@ def test_glide_adapter_on_fake_progressive_loop():
         x = a_prev ** 0.5 * ref + (1 - a_prev) ** 0.5 * eps
     torch.testing.assert_close(xt[-1], x)
     torch.testing.assert_close(x0[-1], x)
+
+
+def test_sandbox2d_ddpm_samplers_take_the_presets_ddpm_model():
+    # every preset ships a flow and a DDPM model; the DDPM-only samplers used to be refused
+    # ("does not run on a flow model") though the user had chosen no model
+    tr = SOURCES["sandbox2d"](preset="moons", sampler="ddim", instances=6, steps=3, progress=False)
+    assert tr.meta["kind"] == "ddpm" and tr.meta["sampler"] == "ddim" and "moons-ddpm" in tr.meta["model"]
+    flow = SOURCES["sandbox2d"](preset="moons", sampler="heun", instances=6, steps=2, progress=False)
+    assert flow.meta["kind"] == "flow"

@@ -17,14 +17,24 @@ from sandbox.errors import UserError
 from tdl.trajectory import TrajectoryData
 
 
-def shipped_model(preset: str) -> Path | None:
-    """The flow model for `preset` shipped in assets/models/ (sandbox.modelio), or None."""
+def shipped_model(preset: str, objective: str = "flow") -> Path | None:
+    """The `objective` model for `preset` shipped in assets/models/ (sandbox.modelio), or None."""
     from sandbox.modelio import shipped_model_path
 
     try:
-        return shipped_model_path(preset, "flow")
+        return shipped_model_path(preset, objective)
     except UserError:
         return None
+
+
+def objective_for(sampler: str | None) -> str:
+    """"flow" (the presets' default model), or "ddpm" for a sampler that runs on DDPM paths only (ddpm,
+    ddim): every preset ships both models, so `--sampler ddpm --preset moons` works as the window's does."""
+    if sampler is None:
+        return "flow"
+    from sandbox.registry import SAMPLERS
+    info = SAMPLERS.get(sampler)
+    return "ddpm" if info is not None and "flow" not in info.paths else "flow"
 
 
 def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str = "cpu", progress: bool = False):
@@ -49,10 +59,12 @@ def quick_model(preset: str, train_steps: int = 600, seed: int = 0, device: str 
     return ev.model
 
 
-def load(model_path: str | None, preset: str | None, seed: int, device: str, progress: bool, train_steps: int):
-    """(DiffusionModel, where it came from): the file, else the shipped preset model, else a quick one."""
+def load(model_path: str | None, preset: str | None, seed: int, device: str, progress: bool, train_steps: int,
+         sampler: str | None = None):
+    """(DiffusionModel, where it came from): the file, else the shipped preset model (DDPM for a sampler
+    of DDPM paths only, `objective_for`), else a quick one."""
     name = preset or "moons"
-    path = Path(model_path) if model_path else shipped_model(name)
+    path = Path(model_path) if model_path else shipped_model(name, objective_for(sampler))
     if path is not None:
         from sandbox.modelio import load_model
         return load_model(path), str(path)
@@ -75,7 +87,7 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
         raise UserError(f"capture must be 'xt' or 'x0', got {capture!r}")
     if isinstance(instances, bool) or int(instances) < 1:
         raise UserError(f"instances must be a positive integer, got {instances}")
-    model, origin = load(model_path, preset, seed, device, progress, train_steps)
+    model, origin = load(model_path, preset, seed, device, progress, train_steps, sampler)
     model.to(device)
     n = int(instances)
     if model.num_classes > 0:
