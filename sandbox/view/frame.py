@@ -113,9 +113,8 @@ def _static_layer(cache: RenderCache, vp: Viewport, theme: Theme, data, options:
             pygame.draw.line(layer, theme.grid, (0, float(p[1])), (w, float(p[1])), 1)
     if options.data and pts is not None and len(pts):
         if labels is not None and len(labels) == len(pts):
-            c = np.asarray(class_color_array(labels, theme, theme.data), dtype=np.float32)
-            bg = np.array(theme.background, dtype=np.float32)
-            cols: np.ndarray | tuple = (bg + (c - bg) * theme.data_strength).round().astype(np.uint8)
+            pal = np.array(theme.data_class_colors, dtype=np.uint8)
+            cols: np.ndarray | tuple = pal[np.mod(np.asarray(labels).reshape(-1).astype(np.int64), len(pal))]
         else:
             cols = blend(theme.background, theme.data, theme.data_strength)
         draw_points(layer, local.to_pixels(pts), cols, max(theme.point_px, 1))

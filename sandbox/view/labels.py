@@ -22,8 +22,8 @@ def draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
     items = []
     if data:
         if data_labels is not None and len(data_labels):
-            c = class_color_array(np.asarray(data_labels)[:1], theme, theme.data)[0]
-            col = blend(theme.background, (int(c[0]), int(c[1]), int(c[2])), theme.data_strength)
+            pal = theme.data_class_colors
+            col = pal[int(np.asarray(data_labels).reshape(-1)[0]) % len(pal)]
         else:
             col = blend(theme.background, theme.data, theme.data_strength)
         items.append(("data", col))
