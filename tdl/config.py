@@ -50,8 +50,9 @@ PCA_ANGLE_MIN = {"radial": 200}
 ALIGN_SCALES = ("auto", "constant", "persistence")
 # The "auto" values of the fields that differ by layout. Rectilinear bands need more iterations, a smaller
 # perplexity and a lighter alignment than radial rings to be as faithful as the reference's settings
-# (50 x 200 x 512-d, paired seeds, fresh seeds for the check: 14 of 15 cells against 8-9 of 15 with the
-# radial values; trustworthiness at 1M points +0.002 to +0.026; bench/tdl_sweep.py, docs/BENCHMARKS.md)
+# (50 x 200 x 512-d, paired seeds: 14 of 15 cells on the default digits draw against 8-9 of 15 with the
+# radial values, 15 of 15 over 17 draws of the digits and 16 of each family; trustworthiness at 1M points
+# +0.002 to +0.026; bench/tdl_sweep.py, docs/BENCHMARKS.md)
 LAYOUT_DEFAULTS = {"radial": {"n_iter": 500, "perplexity": 30.0, "align_weight": 0.2},
                    "rectilinear": {"n_iter": 1000, "perplexity": 25.0, "align_weight": 0.1}}
 
