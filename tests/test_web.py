@@ -74,7 +74,7 @@ def test_render_and_tdl_plot_write_pages(tmp_path, monkeypatch, capsys):
 
 def test_window_shares_a_web_page(tmp_path):
     """The window's "share as web page" action (Ctrl+E) writes the animation it shows."""
-    from test_app_state import exact_model, make_state, with_model
+    from app_kit import exact_model, make_state, with_model
 
     st = with_model(make_state(tmp_path), exact_model())
     out = st.record("html")
