@@ -76,31 +76,62 @@ def start_on_mixture(state, preset: str, sampler: str, steps: int) -> None:
     state.say(f"{names.display('preset', preset)}: the exact denoiser of its Gaussian mixture (no training)")
 
 
-def marginal_peaks(spec, t: float, extent: float = 3.5, side: int = 141, floor: float = 1e-3) -> int:
-    """Number of local maxima of the density of x_t = (1 - t) x0 + t eps (the flow path's forward
-    process) for the Gaussian mixture `spec` (a MixtureSpec, canonical coordinates), on a side x side
-    grid over [-extent, extent]^2; bumps below `floor` x the highest are ignored. Closed form:
+def _density(spec, t: float, extent: float, side: int) -> np.ndarray:
+    """(side, side) closed-form density of x_t = (1 - t) x0 + t eps for the Gaussian mixture `spec`
+    (canonical coordinates) on a grid over [-extent, extent]^2:
     p_t = sum_k w_k N((1 - t) mu_k, (1 - t)^2 C_k + t^2 I)."""
     g = np.linspace(-extent, extent, side)
     xx, yy = np.meshgrid(g, g)
     x = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float64)
     mix = spec.oracle()
     logp = mix.log_prob(x.to(mix.means.dtype), alpha=1.0 - float(t), sigma=max(float(t), 1e-4))
-    p = logp.exp().reshape(side, side).numpy()
+    return logp.exp().reshape(side, side).numpy()
+
+
+def marginal_peaks(spec, t: float, extent: float = 3.5, side: int = 141, floor: float = 1e-3) -> int:
+    """Number of local maxima of the density of x_t = (1 - t) x0 + t eps (the flow path's forward
+    process) for the Gaussian mixture `spec` (a MixtureSpec, canonical coordinates), on a side x side
+    grid over [-extent, extent]^2; bumps below `floor` x the highest are ignored."""
+    return _peaks(_density(spec, t, extent, side), floor)
+
+
+def ring_pieces(spec, t: float, extent: float = 3.5, side: int = 141) -> int:
+    """Most separate pieces any of the window's contour rings has at time t, for the closed-form
+    density: the regions of highest density holding 25/50/75/90% of the mass (`sandbox.view.density`'s
+    levels, what the contours draw), each counted as connected regions of the grid. 1 = every ring is
+    one ring. The density can still have a second, weaker peak once the rings have joined: that peak
+    lies inside a ring, which then looks like a peanut."""
+    return _rings(_density(spec, t, extent, side))
+
+
+def _peaks(p: np.ndarray, floor: float = 1e-3) -> int:
+    side = p.shape[0]
     inner = p[1:-1, 1:-1]
     neigh = np.stack([p[1 + dy: side - 1 + dy, 1 + dx: side - 1 + dx]
                       for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
-    peak = (inner > neigh.max(0)) & (inner >= floor * p.max())
-    return int(peak.sum())
+    return int(((inner > neigh.max(0)) & (inner >= floor * p.max())).sum())
 
 
-def merge_time(spec, resolution: float = 0.01) -> float:
-    """The smallest t (on a grid of `resolution`) at which the forward-process density of `spec`
-    (canonical coordinates) has a single peak: the modes have merged into one blob."""
+def _rings(p: np.ndarray) -> int:
+    from scipy import ndimage
+
+    from sandbox.view.density import MASS_LEVELS, mass_thresholds
+
+    return max(int(ndimage.label(p >= level)[1]) for level in mass_thresholds(p, MASS_LEVELS))
+
+
+def merge_times(spec, resolution: float = 0.01) -> tuple[float, float]:
+    """(rings, peak): the smallest t (on a grid of `resolution`) at which every contour ring of the
+    forward-process density of `spec` (canonical coordinates) is one piece, and at which the density
+    has a single peak. The rings join first: for three_modes 0.38 and 0.40."""
+    rings = None
     for t in np.arange(0.0, 1.0 + 1e-9, resolution):
-        if marginal_peaks(spec, float(t)) <= 1:
-            return float(round(t, 6))
-    return 1.0
+        p = _density(spec, float(t), 3.5, 141)
+        if rings is None and _rings(p) <= 1:
+            rings = float(round(t, 6))
+        if rings is not None and _peaks(p) <= 1:
+            return rings, float(round(t, 6))
+    return (1.0 if rings is None else rings), 1.0
 
 
 def canonical_spec(preset: str, points: np.ndarray):

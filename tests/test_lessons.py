@@ -269,6 +269,9 @@ def test_forward_and_score(tmp_path):
     st.set_progress(1.0 - tm)
     res = check(r, st)
     assert res.passed and abs(res.measured["t"] - tm) < 1e-6
+    # the rings join (the instruction) before the second peak goes: a peak inside one ring, a peanut
+    assert res.measured["rings"] == 1 and res.measured["peaks"] == 2 and tm < res.measured["peak_merge_t"]
+    assert "peanut" in res.feedback
     # the particle cloud's size follows the closed form of the forward process
     assert abs(res.measured["radius"] - res.measured["radius_formula"]) < 0.1 * res.measured["radius_formula"]
     advance(r, st)
