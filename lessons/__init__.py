@@ -1,10 +1,11 @@
 """Self-guided lessons: each sets the sandbox window up, asks the learner to do one thing at a
 time, and checks what they did and saw in the window's state (`sandbox.app.state.AppState`).
 
-    from lessons import LESSONS, get_lesson
-    lesson = get_lesson("ddpm_vs_flow")          # a fresh Lesson (its checks keep their own notes)
-    python -m lessons                            # list them
-    python -m lessons few_steps                  # open the window on one
+    import lessons
+    lessons.run()                                # list them (also in a notebook cell)
+    lessons.run(3)                               # open the window on one; returns when it is closed
+    lesson = lessons.get_lesson("ddpm_vs_flow")  # a fresh Lesson (its checks keep their own notes)
+    python -m lessons few_steps                  # the same from a terminal (diffusion-sandbox lesson)
 
 `LESSONS` maps each lesson's id to the function that builds it, in teaching order.
 """
@@ -40,4 +41,38 @@ def get_lesson(name: str) -> Lesson:
     return LESSONS[key]()
 
 
-__all__ = ["LESSONS", "get_lesson", "Lesson", "Step", "CheckResult"]
+def run(name: str | int | None = None, *, fullscreen: bool = False) -> None:
+    """What `diffusion-sandbox lesson [NAME]` does, for Python and Jupyter: no name prints the list;
+    a lesson id or number opens the window on it and returns when the learner closes it (a notebook
+    cell stays busy until then). With no display (a remote kernel, SDL_VIDEODRIVER=dummy) it prints
+    the lesson and the commands that show it without a window. Unknown names raise UserError (one
+    line in Jupyter); Kernel > Interrupt closes the window (Interrupted, one line)."""
+    import sys
+
+    from sandbox.errors import Interrupted
+
+    from .__main__ import list_lessons
+
+    if name is None:
+        print(list_lessons())
+        return
+    lesson = get_lesson(str(name))
+    from sandbox.cli.commands import display_available
+
+    ok, why = display_available()
+    if not ok:
+        print(lesson.text())
+        print(f"\nno display ({why}): run this where a window can open to follow the lesson in it.", file=sys.stderr)
+        return
+    from .runner import LessonRunner
+    from .window import run as run_window
+
+    try:
+        run_window(LessonRunner(lesson), fullscreen=fullscreen)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted("lesson window closed; finished lessons stay recorded: run the cell again") from None
+
+
+__all__ = ["LESSONS", "get_lesson", "run", "Lesson", "Step", "CheckResult"]

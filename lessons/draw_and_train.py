@@ -73,7 +73,10 @@ def lesson() -> Lesson:
                  None, check_trained,
                  hint="Thin or very spread-out drawings need more training steps.", demo=train_if_missing),
         ),
-        render="diffusion-sandbox train --data my_points.csv --out mine.safetensors && "
+        render="diffusion-sandbox lesson draw_and_train --render lesson2/\n"
+               "# your own shape: draw it on paper and save a photo of it as my_drawing.jpg (dark pixels become\n"
+               "# points; a CSV of x,y lines works too, and the window's Ctrl+Shift+S saves a drawing as one):\n"
+               "diffusion-sandbox train --data my_drawing.jpg --out mine.safetensors && "
                "diffusion-sandbox render --model mine.safetensors --out mine.gif",
     )
 

@@ -190,7 +190,7 @@ def lesson() -> Lesson:
                  before_guess, check_guess, pick=pick, marks=marks,
                  demo=lambda st: _demo_guess(st, memo, pick)),
         ),
-        render="diffusion-sandbox lesson forward_and_score --render DIR",
+        render="diffusion-sandbox lesson forward_and_score --render lesson7/",
     )
 
 

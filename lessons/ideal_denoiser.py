@@ -85,5 +85,5 @@ def lesson() -> Lesson:
             Step(f"Press Train: a network learns the same {POINTS} points with the same loss. Do its samples "
                  "copy the points too?", None, check_trained, demo=lambda st: st.train()),
         ),
-        render="",
+        render="diffusion-sandbox lesson ideal_denoiser --render lesson6/",
     )

@@ -44,7 +44,8 @@ class Step:
 @dataclass(frozen=True)
 class Lesson:
     """id: the name on the command line (`python -m lessons ID`); goal: one sentence, what the
-    learner will understand; render: a command that shows the same thing with no window."""
+    learner will understand; render: commands that show the same thing with no window, one a line,
+    runnable as printed ('# ' lines say how to make a file that a command reads)."""
 
     id: str
     title: str
@@ -63,7 +64,8 @@ class Lesson:
         for i, s in enumerate(self.steps, 1):
             out.append(f"{i}. {s.instructions}")
         if self.render:
-            out += ["", "Without a window, render a related animation:", f"  {self.render}"]
+            out += ["", "Without a window, render a related animation:"]
+            out += [f"  {line}" for line in self.render.splitlines()]
         return "\n".join(out)
 
 

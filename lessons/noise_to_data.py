@@ -29,14 +29,15 @@ def lesson() -> Lesson:
             return failed("The animation is still playing: pause it first (Space), then drag the time slider.",
                           playing=True, progress=state.progress)
         p = state.progress
-        if abs(p - 0.5) > MID_TOLERANCE:
-            where = "towards the noise" if p < 0.5 else "towards the data"
-            return failed(f"You stopped at progress {p:.2f}, {where}. Drag the slider to the middle (0.50).",
-                          progress=p)
         s, why = measure.pane_result(state)
         if s is None:
             return failed(why, progress=p)
         traj = s.traj
+        if abs(p - 0.5) > MID_TOLERANCE:
+            # in the words on screen (the canvas's 't = 0.09 · step 46/50'), not the slider's fraction
+            where = "towards the noise" if p < 0.5 else "towards the data"
+            return failed(f"You stopped at t = {traj.time_at(p):.2f}, {where}. Drag the slider to the middle "
+                          f"(t = {traj.time_at(0.5):.2f}, step {traj.steps // 2}/{traj.steps}).", progress=p)
         x0, xp, x1 = traj.at(0.0).float(), traj.at(p).float(), traj.at(1.0).float()
         # how much of each particle's way (noise -> its sample) is still ahead of it, on average
         way = float((xp - x1).norm(dim=1).mean() / (x0 - x1).norm(dim=1).mean().clamp(min=1e-12))
@@ -65,27 +66,33 @@ def lesson() -> Lesson:
         size = measure.rms_radius(state.drawing.points)
         lengths = [float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum()) for p in paths]
         chords = [float(np.linalg.norm(p[-1] - p[0])) for p in paths]
-        gap_start = float(np.linalg.norm(starts[:, None] - starts[None], axis=-1).max())
+        gaps = np.linalg.norm(starts[:, None] - starts[None], axis=-1)
+        gap_start = float(gaps.max())
         gap_end = float(np.linalg.norm(ends[:, None] - ends[None], axis=-1).max())
+        # the two that started closest: the question below is about them
+        i, j = divmod(int(np.argmin(gaps + np.diag(np.full(len(gaps), np.inf)))), len(gaps))
+        pair = (float(gaps[i, j]), float(np.linalg.norm(ends[i] - ends[j])))
         return passed(
             f"Your {RELEASES} particles travelled {', '.join(f'{l:.2f}' for l in lengths)} (straight-line "
             f"distance {', '.join(f'{c:.2f}' for c in chords)}) and ended {float(dist.max()) / size:.0%} of the "
-            f"face's size or less from a data point. They started at most {gap_start:.2f} apart and ended "
-            f"{gap_end:.2f} apart: release two particles close together \u2014 do they end close together?",
+            f"face's size or less from a data point. The two that started closest ({pair[0]:.2f} apart) ended "
+            f"{pair[1]:.2f} apart. Release two particles very close together \u2014 do they always end close "
+            "together?",
             released=got, path_lengths=lengths, chords=chords, end_to_data=dist.tolist(),
-            start_spread=gap_start, end_spread=gap_end)
+            start_spread=gap_start, end_spread=gap_end, closest_start=pair[0], closest_end=pair[1])
 
     def check_field(state):
         if not state.options.field:
             return failed("Turn on the vector field view (key 4, or the field button).", field=False)
         p = state.progress
-        if p > NEAR_NOISE:
-            how = "pause (Space) and drag" if state.playing else "drag"   # playing, the check hits any time
-            return failed(f"The arrows are shown at progress {p:.2f}; {how} the slider close to the noise "
-                          f"(progress {NEAR_NOISE} or less) to see what the model does there.", progress=p)
         s, why = measure.pane_result(state)
         if s is None:
             return failed(why, progress=p)
+        if p > NEAR_NOISE:
+            how = "pause (Space) and drag" if state.playing else "drag"   # playing, the check hits any time
+            return failed(f"The arrows are shown at t = {s.traj.time_at(p):.2f}; {how} the slider close to the "
+                          f"noise (t = {s.traj.time_at(NEAR_NOISE):.1f} or more, the left end) to see what the "
+                          "model does there.", progress=p)
         guess = denoiser_spread(state, s, p)
         late = denoiser_spread(state, s, 0.95)
         return passed(

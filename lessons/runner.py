@@ -156,11 +156,14 @@ class LessonRunner:
 
 def _fresh_view(state) -> None:
     """A lesson begins with the view of a freshly opened window (the calm layers, playing from the
-    noise), not where the last lesson left it: after lesson 1, lesson 2's training preview stayed
+    noise) and the release tool, not where the last lesson left it: after lesson 1, lesson 2's training preview stayed
     paused at t = 0.92 under lesson 1's arrows. The lesson's own setup then changes what it needs."""
     from sandbox.view.options import ViewOptions
 
     state.options = ViewOptions()
+    # a click on the canvas drops a particle, never sprays 30 points into the lesson's data (which
+    # made lesson 1's model stale at its first step); the lesson that asks for drawing picks the spray
+    state.set_tool("release")
     state.clear_released()
     state.set_progress(0.0)
     state.play(True)

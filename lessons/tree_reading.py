@@ -281,7 +281,7 @@ def lesson() -> Lesson:
                  scene=scene_digits, demo=lambda st: demo_commit(st, digits_for(wait=True)),
                  web=lambda st, title: tree_player(digits_for(wait=True), title)),
         ),
-        render="diffusion-sandbox lesson reading_a_tree --render DIR",
+        render="diffusion-sandbox lesson reading_a_tree --render lesson8/",
     )
 
 

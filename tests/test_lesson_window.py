@@ -121,6 +121,73 @@ def test_window_shows_lesson_and_clicks_check(tmp_path):
         app.close()
 
 
+def test_a_click_on_the_canvas_leaves_the_lessons_data_alone(tmp_path):
+    """Lesson 1 asks for no drawing: a left click on its canvas (to pause, to focus) sprayed 30 points
+    into the smiley and made its model stale; lesson 2, which asks for drawing, still sprays."""
+    from lessons.window import LessonApp
+
+    r = LessonRunner(get_lesson("noise_to_data"))
+    app = LessonApp(r, size=(1280, 800), settings=Settings(train=TINY, particles=300), load_shipped=False,
+                    auto_train=False, autosave=False, out_dir=tmp_path)
+    try:
+        app.run_frames(2)
+
+        def click() -> None:
+            pos = app.canvas.center
+            pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=pos))
+            pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=pos))
+            app.run_frames(2)
+
+        n = len(app.state.drawing)
+        click()
+        assert len(app.state.drawing) == n and app.state.drawing.name == "smiley"
+        r.lesson = get_lesson("draw_and_train")
+        r.start(app.state)
+        app.run_frames(1)
+        assert len(app.state.drawing) == 0
+        click()
+        assert len(app.state.drawing) > 0                # lesson 2 asks for drawing: the click sprays
+    finally:
+        app.close()
+
+
+def test_run_from_python_opens_the_window_and_returns(tmp_path, monkeypatch, capsys):
+    """lessons.run (a notebook's entry point): a list, the window until it is closed, one-line faults."""
+    import threading
+
+    import lessons
+    import lessons.window
+    import sandbox.cli.commands
+    from sandbox.errors import Interrupted
+
+    lessons.run()
+    assert "1. noise_to_data" in capsys.readouterr().out
+    lessons.run("few_steps")                               # SDL_VIDEODRIVER=dummy: no display, the text
+    out = capsys.readouterr()
+    assert "Few-step sampling" in out.out and "no display" in out.err
+    with pytest.raises(UserError, match="unknown lesson 'nine'"):
+        lessons.run("nine")
+    monkeypatch.setattr(sandbox.cli.commands, "display_available", lambda: (True, ""))
+    seen = []
+    real = lessons.window.LessonApp.frame
+
+    def frame(app, dt):                                     # the learner closes the window
+        seen.append(app.runner.lesson.id)
+        if len(seen) == 3:
+            threading.Thread(target=pygame.event.post, args=(pygame.event.Event(pygame.QUIT),)).start()
+        real(app, dt)
+
+    monkeypatch.setattr(lessons.window.LessonApp, "frame", frame)
+    assert lessons.run(4) is None and seen[0] == "few_steps" and len(seen) >= 3
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lessons.window, "run", interrupted)
+    with pytest.raises(Interrupted, match="lesson window closed"):
+        lessons.run(4)
+
+
 # ---- headless rendering of every lesson ----------------------------------------------------------
 def _frames_of(path):
     import imageio.v2 as imageio

@@ -69,7 +69,9 @@ def test_noise_to_data(tmp_path):
     assert st.drawing.name == "smiley" and st.models
     assert not check(r, st).passed                        # playing
     st.play(False)
-    assert not check(r, st).passed                        # paused, but at the start
+    res = check(r, st)
+    assert not res.passed                                 # paused, but at the start
+    assert "t = 1.00" in res.feedback and "progress" not in res.feedback   # the words on screen
     st.set_progress(0.5)
     res = check(r, st)
     assert res.passed and abs(res.measured["t"] - 0.5) < 0.05 and 0 < res.measured["remaining"] < 1
@@ -81,6 +83,7 @@ def test_noise_to_data(tmp_path):
     st.wait_idle()
     res = check(r, st)
     assert res.passed and res.measured["released"] == 3
+    assert res.measured["closest_start"] == pytest.approx(0.02, abs=1e-4)     # the pair the question is about
     advance(r, st)
     assert not check(r, st).passed                        # field view off
     st.toggle("field")
@@ -349,3 +352,31 @@ def test_lesson_tree_lines_read_as_density():
     assert (img[50, 10] - bg)[0] > 2 * (img[50, 40] - bg)[0] > 0
     assert (img[50, 25] == bg).all()
     assert img[50, 10, 1] <= bg[1] + 1  # red lines stay red
+
+
+def test_render_commands_run_as_printed():
+    """The no-window commands a lesson prints parse, and read only files that an earlier command writes
+    or a '#' line tells how to make (lesson 2 named a my_points.csv the learner never had)."""
+    import shlex
+
+    from sandbox.cli.parser import build_parser
+
+    parser = build_parser()
+    for name in LESSONS:
+        text = get_lesson(name).render
+        assert text, name
+        made: set[str] = set()
+        told = ""
+        for line in text.splitlines():
+            if line.startswith("#"):
+                told += line
+                continue
+            for cmd in line.split("&&"):
+                words = shlex.split(cmd)
+                assert words[0] == "diffusion-sandbox", (name, cmd)
+                args = parser.parse_args(words[1:])               # exits (fails) on a wrong option
+                for key in ("data", "model", "init"):
+                    path = None if getattr(args, key, None) is None else str(getattr(args, key))
+                    assert path is None or path in made or path in told, (name, key, path)
+                if getattr(args, "out", None):
+                    made.add(str(args.out))

@@ -51,6 +51,8 @@ MISTAKES = [
     "sandbox.animate(m, 50, steps=4).save('a.gif', size='64x48', seconds=0.4, progress=True)",
     "t = tdl.sample('sandbox2d', preset='moons', instances=16, steps=3, progress=False)",
     "tree = tdl.embed(t, n_iter=30)",  # a bar by default in a notebook: the digits' defaults take minutes
+    "import lessons\nlessons.run('nine')",                     # a lesson that does not exist
+    "lessons.run(7)",                                          # no display here: the lesson as text
 ]
 
 
@@ -65,9 +67,10 @@ def test_mistakes_in_a_notebook_are_one_line_and_cells_run_again(tmp_path, monke
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = {k: o for k, c in enumerate(nb.cells) for o in c.outputs if o.output_type == "error"}
-    assert sorted(errors) == [1, 2, 3, 4, 5], {k: o.ename for k, o in errors.items()}
+    assert sorted(errors) == [1, 2, 3, 4, 5, 11], {k: o.ename for k, o in errors.items()}
     for k, needle in [(1, "neither a file nor a preset"), (2, "did you mean 'steps'?"),
-                      (3, "must have 2 columns (x, y), got shape (2, 1000)"), (4, "more than this machine can spare")]:
+                      (3, "must have 2 columns (x, y), got shape (2, 1000)"), (4, "more than this machine can spare"),
+                      (11, "unknown lesson 'nine'")]:
         assert errors[k].ename == "UserError" and needle in errors[k].evalue, errors[k]
         assert len(errors[k].traceback) == 1 and needle in errors[k].traceback[0], errors[k].traceback
     # Ctrl-C: one line that says where training stopped (was 17 frames ending inside torch)
@@ -82,3 +85,4 @@ def test_mistakes_in_a_notebook_are_one_line_and_cells_run_again(tmp_path, monke
     assert "100%" in streams[8].rstrip().split("\r")[-1], repr(streams[8][-200:])
     assert not any("IProgress" in text for text in streams.values()), streams
     assert "embedding: 100%" in streams[10] and streams[9] == "", (streams[9], streams[10][-200:])
+    assert "7. The forward process and the score" in streams[12] and "no display" in streams[12], streams[12]
