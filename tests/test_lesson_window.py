@@ -201,6 +201,14 @@ def _frames_of(path):
     return [imageio.imread(path)[..., :3]]
 
 
+def _colours(frame) -> int:
+    """The number of distinct RGB colours in an (H, W, 3) uint8 frame: np.unique(rows, axis=0) counts the
+    same, 15x slower (it was a quarter of this file's time over ~900 frames)."""
+    assert frame.dtype == np.uint8, frame.dtype
+    f = frame.astype(np.uint32)
+    return len(np.unique((f[..., 0] << 16) | (f[..., 1] << 8) | f[..., 2]))
+
+
 def test_render_every_lesson(tmp_path):
     """`lesson --render`: every step of every lesson, set up as in the window and acted on by its demo,
     becomes a GIF, an MP4 and a PNG whose frames are not blank and (animations) change over time, and a
@@ -225,7 +233,7 @@ def test_render_every_lesson(tmp_path):
         frames = _frames_of(path)
         assert frames and frames[0].shape[:2] == (100, 160), path
         for f in frames:
-            assert f.std() > 3 and len(np.unique(f.reshape(-1, 3), axis=0)) > 8, f"blank frame in {path.name}"
+            assert f.std() > 3 and _colours(f) > 8, f"blank frame in {path.name}"
         if path.suffix != ".png":
             moved = [(a != b).any(-1).mean() for a, b in zip(frames, frames[1:])]   # share of pixels changed
             assert len(frames) >= 3 and max(moved) > 0.01, f"{path.name} does not move"
