@@ -317,3 +317,39 @@ def test_restore_banner_stays_on_the_canvas():
     canvas, chart = pygame.Rect(460, 0, 564, 459), pygame.Rect(470, 115, 544, 159)
     *_, box = overlays.restore_banner(surf, canvas, Theme(scale=3.0), 1234, avoid=chart)
     assert _inside(box, canvas, 0), box
+
+
+def test_compare_fits_an_older_projector(tmp_path, monkeypatch):
+    """At 2.5-3x on a 1024x768 projector (the window opens 1024x704) compare mode's pane A said
+    'flow matchi...' in a shrunk font beside pane B's full-size 'DDPM', and its score read '0....'
+    beside the badge: every header and score text now fits whole ('flow', '0.99x' with the grade
+    in words below)."""
+    from sandbox.view import score_panel
+
+    cut: list[str] = []
+    real = score_panel.draw_text_fit
+
+    def fit(surface, text, pos, width, theme, *a, mult=1.0, **k):
+        if theme.font(mult, k.get("bold", False)).size(text)[0] > width:
+            cut.append(text)
+        return real(surface, text, pos, width, theme, *a, mult=mult, **k)
+
+    monkeypatch.setattr(score_panel, "draw_text_fit", fit)
+    app = App("smiley", size=(1024, 704), settings=Settings(particles=200), auto_train=False, autosave=False,
+              out_dir=tmp_path)
+    problems: list[str] = []
+    try:
+        app.state.wait_idle()
+        app.state.set_compare(True)
+        for scale in (2.5, 3.0):
+            app.state.set_presenter_scale(scale)
+            app.state.wait_idle()
+            app.run_frames(2)
+            app.draw()
+            problems += check_geometry(app, f"1024x704-{scale}x-compare")
+            assert app.state.score is not None
+        assert app.errors == 0
+    finally:
+        app.close()
+    assert not problems, "\n".join(problems)
+    assert not cut, cut

@@ -97,8 +97,13 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
     # narrower: the sampler before the prediction and schedule (a 300 px compare pane at 1280x800 said only
     # "DDPM (eps, linear)" while lesson 3 asks about that pane's sampler)
     objective = names.display("objective", ps.objective)
-    variants += [label.replace(model_name, objective, 1)] + ([objective + stale] if stale else []) + \
-        [model_name, objective]
+    variants += [label.replace(model_name, objective, 1)] + ([objective + stale] if stale else [])
+    # narrower still (a compare pane at 2.5-3x on 1024x768): the objective's first word, and the
+    # sampler as long as it fits (what a sampler comparison is about), rather than a shrunk
+    # 'flow matchi...' beside the other pane's full-size 'DDPM'
+    short = objective.split()[0] if objective.split() else objective
+    sampler = names.display("sampler", pane.sampled.traj.sampler if pane.sampled is not None else ps.sampler)
+    variants += [f"{short} \u00b7 {sampler}", model_name, objective, short]
     # the longest header that fits the pane (a narrow pane at a large presenter scale);
     # render_frame pads the header by 8 px x scale and its backdrop by font_px // 5
     font = theme.font(1.0, True)

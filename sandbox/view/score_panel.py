@@ -70,13 +70,20 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
                else [(cx - tri, cy - tri // 2), (cx + tri, cy - tri // 2), (cx, cy + tri // 2 + 1)])
         pygame.draw.polygon(surf, theme.text_dim, pts)
         right = head.right - pad
+        font = theme.font(0.85)
         if score is not None:
-            right = _badge(surf, theme, score.grade, (head.right - pad, head.centery)).x - pad
+            right = _badge_rect(theme, score.grade, (head.right - pad, head.centery)).x - pad
+            if not status.running and font.size(heads[-1])[0] > right - (cx + 2 * tri):
+                # no room for the number beside the badge (3x in a compare pane on 1024x768 drew
+                # '0....'): the grade in words after the number, no badge
+                heads, right = [f"{score.ratio:.2f}\u00d7 {score.grade}", heads[-1]], head.right - pad
+            else:
+                _badge(surf, theme, score.grade, (head.right - pad, head.centery))
         # the longest wording that fits between the triangle and the badge (presenter scale in a
         # compare pane leaves little room), never drawn under the badge
         room = right - (cx + 2 * tri)
-        font = theme.font(0.85)
         text = next((h for h in heads if font.size(h)[0] <= room), heads[-1])
+        graded = score is None or right < head.right - pad or score.grade in text   # the grade is shown
         if font.size(text)[0] <= room:
             draw_text(surf, text, (cx + 2 * tri, head.centery), theme, mult=0.85, anchor="midleft")
         else:
@@ -86,8 +93,15 @@ def draw(surf: pygame.Surface, rect: pygame.Rect, theme: Theme, status, score, c
             return head
         if not has_history(status) or rect.h < 3 * head_h:     # the one-line form (see panel_rect)
             if score is not None:
-                draw_text_fit(surf, f"samples vs data {score.ratio:.2f}\u00d7  \u00b7  data vs data = 1\u00d7",
-                              (head.x + pad, head.bottom + pad // 2), rect.w - 2 * pad, theme,
+                r = f"{score.ratio:.2f}\u00d7"
+                lines = [f"samples vs data {r}  \u00b7  data vs data = 1\u00d7", f"samples vs data {r}",
+                         f"vs data {r}"]
+                if not graded:      # the header had room for the number only
+                    g = score.grade
+                    lines = [f"{g}: samples vs data {r}", f"{g} (data = 1\u00d7)", g]
+                small = theme.font(0.7)
+                line = next((t for t in lines if small.size(t)[0] <= rect.w - 2 * pad), lines[-1])
+                draw_text_fit(surf, line, (head.x + pad, head.bottom + pad // 2), rect.w - 2 * pad, theme,
                               mult=0.7)
             return head
         plot = pygame.Rect(rect.x + int(theme.font_px * 2.6), head.bottom + pad,
@@ -116,11 +130,17 @@ def header(status, score, eta: str = "") -> list[str]:
     return ["score"]
 
 
+def _badge_rect(theme: Theme, grade: str, right_mid) -> pygame.Rect:
+    w, h = theme.font(0.75, bold=True).size(grade)
+    r = pygame.Rect(0, 0, w + int(10 * theme.scale), h + int(4 * theme.scale))
+    r.midright = right_mid
+    return r
+
+
 def _badge(surf, theme: Theme, grade: str, right_mid) -> pygame.Rect:
     font = theme.font(0.75, bold=True)
     img = font.render(grade, True, (255, 255, 255))
-    r = img.get_rect(midright=right_mid).inflate(int(10 * theme.scale), int(4 * theme.scale))
-    r.midright = right_mid
+    r = _badge_rect(theme, grade, right_mid)
     pygame.draw.rect(surf, GRADE_COLORS.get(grade, theme.text_dim), r, border_radius=r.h // 2)
     surf.blit(img, img.get_rect(center=r.center))
     return r
