@@ -82,19 +82,24 @@ def lesson() -> Lesson:
         pa, pb = state.panes[0].settings, state.panes[1].settings
         for side, p in (("left", pa), ("right", pb)):
             if p.steps > FEW_STEPS:
+                # the Down key steps pane A only: the right pane has its own slider, low in the panel
+                how = ("Down arrow key, or the steps slider" if side == "left" else
+                       "the 'B steps' slider below 'B sampler' in the panel; scroll the panel with the mouse wheel")
                 return failed(f"The {side} pane still uses {p.steps} steps; set it to {FEW_STEPS} or fewer "
-                              "(Down arrow key, or the steps slider).", **{f"{side}_steps": p.steps})
+                              f"({how}).", **{f"{side}_steps": p.steps})
             if measure.is_stochastic(p.sampler):
                 return failed(f"Use deterministic samplers in both panes ({side}: {_name(p.sampler)}).")
         qa = measure.quality(measure.final(a), state.drawing.points)["ratio"]
         qb = measure.quality(measure.final(b), state.drawing.points)["ratio"]
         la, lb = memo.get("late") or (measure.late_share(a), measure.late_share(b))
         better = "flow matching" if qa < qb else "DDPM"
+        # 7 steps against 1 decides nothing about the two objectives
+        fair = "" if pa.steps == pb.steps else " (at different step counts: give both the same for a fair comparison)"
         at = (f"{names.steps(pa.steps)} each" if pa.steps == pb.steps    # was 'At 1 and 1 steps'
               else f"{names.steps(pa.steps)} (flow matching) and {names.steps(pb.steps)} (DDPM)")
         return passed(
             f"At {at}: flow matching's samples are {measure.times(qa)} the data-vs-data "
-            f"distance, DDPM's {measure.times(qb)}: {better} holds up better here. A clue: flow matching's "
+            f"distance, DDPM's {measure.times(qb)}: {better} holds up better here{fair}. A clue: flow matching's "
             f"particles cover {la:.0%} of their way in the second half of the time, DDPM's {lb:.0%}. Steps are "
             "spread evenly in time, so the model whose particles move evenly wastes fewer of them.",
             flow_ratio=qa, ddpm_ratio=qb, flow_late_share=la, ddpm_late_share=lb,

@@ -148,11 +148,16 @@ def test_ddpm_vs_flow(tmp_path):
     advance(r, st)
     assert not check(r, st).passed                        # 50 steps
     st.set_pane(0, steps=8)
-    assert not check(r, st).passed                        # right pane still 50
+    res = check(r, st)
+    assert not res.passed                                 # right pane still 50
+    assert "B steps" in res.feedback and "Down" not in res.feedback   # the Down key steps the left pane only
+    st.set_pane(1, steps=1)
+    res = check(r, st)
+    assert res.passed and "fair comparison" in res.feedback     # 8 against 1 step: said so
     st.set_pane(1, steps=8)
     res = check(r, st)
     assert res.passed and res.measured["flow_steps"] == res.measured["ddpm_steps"] == 8
-    assert res.feedback.startswith("At 8 steps each:"), res.feedback
+    assert res.feedback.startswith("At 8 steps each:") and "fair" not in res.feedback, res.feedback
     assert 0 < res.measured["flow_late_share"] < 1 and 0 < res.measured["ddpm_late_share"] < 1
 
 
