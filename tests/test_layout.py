@@ -179,6 +179,10 @@ def check_geometry(app, where: str) -> list[str]:
         if not _inside(r, app.toast_area(app.theme())):     # clear of headers, time label, legend
             bad.append(f"toast {r} outside the toast area {app.toast_area(app.theme())}")
     for r in app.toast_rects:
+        for i, lab in app.pane_labels.items():
+            if lab is not None and r.colliderect(lab):
+                bad.append(f"toast {r} covers pane {i}'s time label or key {lab}")
+    for r in app.toast_rects:
         if app.chart_rect is not None and r.colliderect(app.chart_rect):
             bad.append(f"toast {r} covers the score panel {app.chart_rect}")
     for a, b in itertools.combinations(app.toast_rects, 2):
@@ -272,7 +276,7 @@ def test_every_presenter_scale_keeps_the_layout(size, tmp_path):
     problems: list[str] = []
     try:
         app.state.wait_idle()
-        for scale, name in itertools.product((1.25, 1.55, 1.75, 2.25, 2.5),
+        for scale, name in itertools.product((1.25, 1.55, 1.75, 2.25, 2.5, 3.0),
                                              ("advanced", "compare", "toasts", "help")):
             _reset(app)
             app.state.set_presenter_scale(scale)

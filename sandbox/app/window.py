@@ -77,6 +77,7 @@ class App(DisplayActions):
         self.toast_rects: list[pygame.Rect] = []
         self.help_rect: pygame.Rect | None = None
         self.pane_headers: dict[int, tuple[str, int, int]] = {}   # pane: (header, width, room)
+        self.pane_labels: dict[int, pygame.Rect | None] = {}       # pane: its time label and key
         self.chart_rect: pygame.Rect | None = None
         self.banner_rect: pygame.Rect | None = None
         self._score_head: pygame.Rect | None = None     # click: collapse / expand the score panel

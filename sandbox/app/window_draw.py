@@ -30,6 +30,7 @@ def draw(app: "App", dt: float = 0.0) -> None:
     d = st.drawing
     multi = d.num_classes > 1 or bool(d.class_names)   # drawn points keep their colour
     app.pane_headers = {}
+    app.pane_labels = {}
     app.chart_rect = None
     for i in range(len(app.pane_rects)):
         draw_pane(app, i, theme, d, multi)
@@ -103,7 +104,7 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
     # 'flow matchi...' beside the other pane's full-size 'DDPM'
     short = objective.split()[0] if objective.split() else objective
     sampler = names.display("sampler", pane.sampled.traj.sampler if pane.sampled is not None else ps.sampler)
-    variants += [f"{short} \u00b7 {sampler}", model_name, objective, short]
+    variants += [f"{objective} \u00b7 {sampler}", f"{short} \u00b7 {sampler}", model_name, objective, short]
     # the longest header that fits the pane (a narrow pane at a large presenter scale);
     # render_frame pads the header by 8 px x scale and its backdrop by font_px // 5
     font = theme.font(1.0, True)
@@ -111,7 +112,7 @@ def draw_pane(app: "App", i: int, theme: Theme, d, multi: bool) -> None:
     label = next((v for v in variants if font.size(v)[0] <= room), variants[-1])
     app.pane_headers[i] = (label, font.size(label)[0], room)
     fld = pane.field if st.options.field else None
-    render_frame(app.screen, vp, traj, st.progress, data=d.points,
+    app.pane_labels[i] = render_frame(app.screen, vp, traj, st.progress, data=d.points,
                  data_labels=d.labels if multi else None, options=st.options, theme=theme,
                  label=label, traces=120, field=fld, field_kind=engine.field_kind(pane.settings),
                  field_labels=getattr(fld, "label", None), mesh=pane.mesh,

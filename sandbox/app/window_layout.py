@@ -69,11 +69,15 @@ def pane_at(app: "App", pos) -> int | None:
 
 def toast_area(app: "App", theme: Theme) -> pygame.Rect:
     """Where toasts stack: under the pane headers, above the time label and legend (which
-    render_frame draws 8 px x scale above the canvas's bottom)."""
+    render_frame draws 8 px x scale above the canvas's bottom, the legend on a line of its own
+    above the time label in a narrow pane: at 3x on 1280x800 a toast covered it)."""
     top = int(theme.font_px * 2.2)
-    bottom = int(8 * theme.scale) + int(theme.font(1.0).get_linesize() * 1.2)
     c = app.canvas
-    return pygame.Rect(c.x, c.y + top, c.w, max(1, c.h - top - bottom))
+    bottom = c.bottom - int(8 * theme.scale) - int(theme.font(1.0).get_linesize() * 1.2)
+    for r in app.pane_labels.values():
+        if r is not None and r.colliderect(c):
+            bottom = min(bottom, r.top - 2)
+    return pygame.Rect(c.x, c.y + top, c.w, max(1, bottom - c.y - top))
 
 
 def resize(app: "App", size) -> None:

@@ -206,13 +206,15 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
                  options: ViewOptions = ViewOptions(), theme: Theme = Theme(),
                  label: str | None = None, traces: int = 200, data_labels=None, field=None,
                  field_kind: str = "velocity", field_labels=None, mesh: Mesh | None = None,
-                 highlights=(), cache: RenderCache | None = None) -> None:
+                 highlights=(), cache: RenderCache | None = None) -> pygame.Rect | None:
     """Draw the whole frame into `vp.rect` of `surface`.
 
     traj: a Trajectory (xs (S+1,N,2), ts (S+1,), labels) or None (data only); progress in [0, 1]
     (0 = noise, 1 = data); data: (M, 2) points or a PointSet drawn faintly behind; field: a Field
     for the arrows layer; mesh: a Mesh (grid carried by the sampler); highlights: world paths
     (S+1, 2) of released particles on the same time grid as traj; label: a title (top left).
+    Returns the area the time label and the key took at the bottom (None: neither drawn), which
+    the window's toasts keep clear of.
     """
     cache = _DEFAULT_CACHE if cache is None else cache
     if cache._traj is not traj and traj is not None:
@@ -268,8 +270,11 @@ def render_frame(surface: pygame.Surface, vp: Viewport, traj, progress: float, *
             dpts, dlab = _data_arrays(data)
             has_data = options.data and dpts is not None and len(dpts) > 0
             if has_data or xs is not None:
-                draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
-                             labels, xs is not None and options.particles and xs.shape[1] > 0,
-                             has_data, avoid=time_rect)
+                key = draw_legend(surface, vp, theme, data_labels if data_labels is not None else dlab,
+                                  labels, xs is not None and options.particles and xs.shape[1] > 0,
+                                  has_data, avoid=time_rect)
+                if key is not None:
+                    time_rect = key if time_rect is None else time_rect.union(key)
+        return time_rect
     finally:
         surface.set_clip(prev_clip)

@@ -12,9 +12,9 @@ from .viewport import Viewport
 
 
 def draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
-                 samples: bool, data: bool, avoid: pygame.Rect | None = None) -> None:
+                 samples: bool, data: bool, avoid: pygame.Rect | None = None) -> pygame.Rect | None:
     """A small key at the bottom right: which dots are data and which are samples (above the
-    time label `avoid` when the pane is too narrow for both on one line)."""
+    time label `avoid` when the pane is too narrow for both on one line); returns where it went."""
     x, y, w, h = vp.rect
     font = theme.font(0.8)
     r = max(2, theme.point_px + 1)
@@ -34,7 +34,7 @@ def draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
         else:
             items.append(("samples", theme.particle))
     if not items:
-        return
+        return None
     widths = [font.size(t)[0] + 2 * r + gap for t, _ in items]
     total = sum(widths) + gap * (len(items) + 1)
     lh = font.get_linesize()
@@ -42,7 +42,7 @@ def draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
     if avoid is not None and box.colliderect(avoid.inflate(gap, 0)):
         box.bottom = avoid.top - 2
     if box.x < x or box.y < y:
-        return
+        return None
     pygame.draw.rect(surface, theme.background, box)
     cx = box.x + gap
     for (text, col), wd in zip(items, widths):
@@ -50,6 +50,7 @@ def draw_legend(surface, vp: Viewport, theme: Theme, data_labels, sample_labels,
         img = font.render(text, True, theme.text_dim)
         surface.blit(img, img.get_rect(midleft=(cx + 2 * r + gap // 2, box.centery)))
         cx += wd + gap
+    return box
 
 
 def draw_text_fit(surface, text: str, pos, width: int, theme: Theme, bold: bool = False,
