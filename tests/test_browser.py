@@ -82,6 +82,20 @@ def test_animation_page_plays_offline(browser, tmp_path):
     page.close()
 
 
+def test_player_decodes_the_particles_as_python_does(browser, tmp_path):
+    from sandbox.web import dequantize
+    from sandbox.web.player import trajectory_player
+    traj = sandbox.shipped("moons").sample(100, sampler="euler_maruyama", steps=20, seed=0)
+    player = trajectory_player(traj)
+    q = player.payload["xs"]
+    assert len(q["esc"]) > 4  # noisy steps: escapes exercised
+    page, errors, _ = _open(browser, player.save(tmp_path / "p.html"))
+    js = np.asarray(page.evaluate("q => Array.from(DSW.unsteps(q))", q))
+    assert np.allclose(js, dequantize(q).reshape(-1), atol=1e-5)
+    assert errors == []
+    page.close()
+
+
 def test_tree_page_hover_shows_the_thumbnail(browser, tmp_path):
     tree, traj = synthetic(S=6, P=3, per=4, H=16)
     out = sandbox.web.Player("tree", __import__("tdl.webview").webview.tree_payload(tree, traj)).save(

@@ -21,6 +21,26 @@ def test_quantize_round_trip_error_is_below_its_bound():
     assert np.isfinite(dequantize(bad)).all()
 
 
+def test_quantize_steps_round_trip_is_exact_to_half_a_unit_at_half_the_bytes():
+    import base64
+
+    from sandbox.web.encode import quantize_steps
+    rng = np.random.default_rng(0)
+    a = np.cumsum(rng.normal(0, 0.01, size=(51, 400, 2)), axis=0) + [10.0, -2.0]  # paths, small steps
+    a[20, :5] += 3.0  # a few jumps that no int8 change holds: escapes
+    a[30, 7] = [10.0 + 1e6, np.nan]  # far off any picture (clamped) and not a number (finite)
+    q = quantize_steps(a, 1e-3, (10.0, -2.0))
+    back = dequantize(q)
+    ok = np.ones(a.shape[:2], bool)
+    ok[30, 7] = False
+    assert np.abs(back - a)[ok].max() <= 0.5e-3 + 1e-9  # no drift from summing the changes
+    assert np.isfinite(back).all() and back[30, 7, 0] == 10.0 + 32.767
+    assert len(base64.b64decode(q["esc"])) // 2 >= 10  # the jumps went to the escapes, in and out
+    size = lambda q: sum(len(q[k]) for k in ("b64", "first", "delta", "esc") if k in q)  # noqa: E731
+    assert size(q) < 0.56 * size(quantize(a))
+    assert np.allclose(dequantize(quantize_steps(a[:1], 1e-3, (0, 0))), a[:1], atol=0.5e-3)  # one step
+
+
 def test_payload_json_cannot_close_its_script():
     page = Player("animation", {"title": "</script><script>alert(1)</script>"}).page()
     assert page.count("</script>") == page.count("<script>") == 1 + 0  # only the player's own
@@ -38,7 +58,7 @@ def test_animation_page_size_and_content(tmp_path):
     traj = model.sample(2000, steps=50, seed=0)
     out = sandbox.animate(traj, data=model.data_sample()).save(tmp_path / "a.html")
     size = out.stat().st_size
-    assert 300_000 < size < 1_500_000, size  # 2000 particles x 51 steps, int16 + base64: ~0.6 MB
+    assert 150_000 < size < 800_000, size  # 2000 particles x 51 steps, int8 changes + base64: ~0.3 MB
     _self_contained(out.read_text(encoding="utf-8"))
 
 

@@ -3,7 +3,7 @@
    written by sandbox/web (coordinates quantised to int16, base64). No network, no libraries. */
 (function () {
   "use strict";
-  var VERSION = 3;  // a notebook that ran an older player redefines it
+  var VERSION = 4;  // a notebook that ran an older player redefines it
   if (window.DSW && window.DSW.version === VERSION) return;
   var DSW = (window.DSW = { version: VERSION });
 
@@ -20,6 +20,22 @@
     for (var k = 0; k < n; k++) {
       var d = k % D;
       out[k] = q.lo[d] + ((v.getInt16(2 * k, true) + 32768) / 65535) * (q.hi[d] - q.lo[d]);
+    }
+    return out;
+  }
+  // {first, delta, esc, shape (S, N, D), origin, unit} (encode.quantize_steps) -> Float32Array (flat):
+  // step 0 as int16, then int8 changes per step; -128 = this step's value is the next int16 of esc
+  function unsteps(q) {
+    var S = q.shape[0], D = q.shape[q.shape.length - 1], ND = q.shape[1] * D;
+    var f = new DataView(bytes(q.first).buffer), d = bytes(q.delta), e = new DataView(bytes(q.esc).buffer);
+    var cur = new Int32Array(ND), out = new Float32Array(S * ND), j = 0, k, s, v;
+    for (k = 0; k < ND; k++) { cur[k] = f.getInt16(2 * k, true); out[k] = q.origin[k % D] + cur[k] * q.unit; }
+    for (s = 1; s < S; s++) {
+      for (k = 0; k < ND; k++) {
+        v = d[(s - 1) * ND + k];
+        if (v === 128) { cur[k] = e.getInt16(2 * j, true); j++; } else cur[k] += v > 127 ? v - 256 : v;
+        out[s * ND + k] = q.origin[k % D] + cur[k] * q.unit;
+      }
     }
     return out;
   }
@@ -105,7 +121,7 @@
 
   // ---- the animation player -----------------------------------------------------------------
   DSW.animation = function (root, P) {
-    var S = P.xs.shape[0] - 1, N = P.xs.shape[1], xs = dequant(P.xs), th = P.theme;
+    var S = P.xs.shape[0] - 1, N = P.xs.shape[1], xs = P.xs.delta ? unsteps(P.xs) : dequant(P.xs), th = P.theme;
     var data = P.data ? dequant(P.data) : null, M = data ? P.data.shape[0] : 0;
     var W = 640, H = Math.round(W / (P.aspect || 4 / 3));
     if (P.title) el("div", "dsw-title", root, P.title);
@@ -487,6 +503,7 @@
     };
   };
 
+  DSW.unsteps = unsteps;  // tests compare it with encode.dequantize
   DSW.mount = function (root, P) {
     if (!root) return null;
     try {
