@@ -3,7 +3,8 @@
 `LessonApp` is the window's `App` plus small overrides (right column, mouse, draw) that give the
 panel its column, its clicks and its pixels; everything else is the ordinary window, driven by
 the same AppState the lesson sets up and checks. A step with `pick` takes the canvas's left clicks
-(a guess, shown as a cross from `marks`); a step with `scene` draws its own picture over the canvas.
+(a guess, shown as a cross from `marks`); a step with `scene` draws its own picture over the canvas,
+which then takes no clicks.
 Lessons never autosave the drawing nor offer to restore one: a lesson's data is the lesson's.
 """
 from __future__ import annotations
@@ -42,6 +43,11 @@ class LessonApp(App):
             self.runner.do(self.lesson_panel.handle_event(ev), self.state)
             return
         step = None if self.runner.finished else self.runner.step
+        if step is not None and step.scene is not None and self.drag is None and self.pane_at(
+                getattr(ev, "pos", None)) is not None:
+            # the step's picture covers the canvas: a click there neither sprays into the hidden data nor
+            # drops a particle (which restarted the animation and lost the learner's step in lesson 8)
+            return
         if (step is not None and step.pick is not None and getattr(ev, "type", None) == pygame.MOUSEBUTTONDOWN
                 and getattr(ev, "button", 0) == 1 and self.pane_at(getattr(ev, "pos", None)) == 0):
             x, y = self.viewport(0).to_world([ev.pos])[0]

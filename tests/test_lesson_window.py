@@ -151,6 +151,36 @@ def test_a_click_on_the_canvas_leaves_the_lessons_data_alone(tmp_path):
         app.close()
 
 
+def test_a_scene_step_takes_no_clicks_on_its_picture(tmp_path):
+    """Lesson 8's trees cover the canvas: a click on them started the animation from the noise (release)
+    or sprayed into the hidden data; the learner's chosen step must stay."""
+    from lessons import exact
+    from lessons.window import LessonApp
+
+    def setup(st):
+        exact.start_on_mixture(st, "three_modes", "euler", 10)
+        st.set_tool("spray")
+        st.play(False)
+        st.set_progress(0.5)
+
+    lesson = Lesson("scene", "Scene", "a picture over the canvas",
+                    (Step("look", setup, lambda s: CheckResult(True, "ok"), scene=lambda *a: None),))
+    app = LessonApp(LessonRunner(lesson), size=(1280, 800), settings=Settings(train=TINY, particles=300),
+                    load_shipped=False, auto_train=False, autosave=False, out_dir=tmp_path)
+    try:
+        app.run_frames(2)
+        st, n = app.state, len(app.state.drawing)
+        for button in (1, 3):
+            pos = app.canvas.center
+            pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=button, pos=pos))
+            pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=button, pos=pos))
+            app.run_frames(2)
+            st.wait_idle()
+            assert len(st.drawing) == n and not st.released and not st.playing and st.progress == 0.5, button
+    finally:
+        app.close()
+
+
 def test_run_from_python_opens_the_window_and_returns(tmp_path, monkeypatch, capsys):
     """lessons.run (a notebook's entry point): a list, the window until it is closed, one-line faults."""
     import threading
