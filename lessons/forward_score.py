@@ -73,8 +73,9 @@ def lesson() -> Lesson:
         tm, tp = merges(state)
         seen = dict(t=t, peaks=peaks, rings=rings, merge_t=tm, peak_merge_t=tp)
         if rings > 1 and t < tm - EARLY:
-            return failed(f"At t = {t:.2f} the density's contour rings are still in {rings} separate pieces. Drag "
-                          "further towards the noise (left) and watch the rings join.", **seen)
+            return failed(f"At t = {t:.2f} the density's contour rings are still in separate pieces ({rings} in the "
+                          "closed form; the estimate on screen, from the particles, can show more). Drag further "
+                          "towards the noise (left) and watch the rings join.", **seen)
         if t > tm + MERGE_SLACK:
             return failed(f"At t = {t:.2f} everything is one blob, but it became one much earlier. Come back "
                           "towards the data (right) and find the first moment the rings join.", **seen)
