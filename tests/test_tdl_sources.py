@@ -272,3 +272,5 @@ def test_sandbox2d_ddpm_samplers_take_the_presets_ddpm_model():
     assert tr.meta["kind"] == "ddpm" and tr.meta["sampler"] == "ddim" and "moons-ddpm" in tr.meta["model"]
     flow = SOURCES["sandbox2d"](preset="moons", sampler="heun", instances=6, steps=2, progress=False)
     assert flow.meta["kind"] == "flow"
+    with pytest.raises(UserError, match="needs a class-conditional model"):  # ignored before, recorded as 3
+        SOURCES["sandbox2d"](preset="moons", guidance=3.0, instances=6, steps=2, progress=False)
