@@ -77,6 +77,7 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
         "prompts": list(tree.prompts),
         "prompt_index": [int(p) for p in tree.prompt_index],
         "colors": [list(c) for c in prompt_colors(len(tree.prompts))],
+        "paint": paint_by_final(tree, traj),
         "layout": tree.layout,
         "guides": {"kind": guides.kind, "values": [float(v) for v in guides.values],
                    "center": [float(c) for c in guides.center]},
@@ -88,6 +89,25 @@ def tree_payload(tree, traj=None, theme: str = "dark") -> dict:
         "aspect": 1.15 if tree.layout == "radial" else 1.8,
         "theme": theme_colors(theme),
     }
+
+
+HUE_BINS = 24  # the page paints a single-prompt tree in this many hues (one fill style each: fast)
+
+
+def paint_by_final(tree, traj) -> dict | None:
+    """A single-prompt tree with its trajectory: `{"group": (I,) hue bin, "colors": (HUE_BINS, 3) 0-255}`,
+    each instance's colour the direction its final sample lies in (`tdl.plot_colors.final_angle`, the
+    static figure's colours in 15-degree steps), so crossings show; None otherwise (prompt colours)."""
+    if traj is None or len(tree.prompts) != 1:
+        return None
+    import colorsys
+
+    from tdl.plot_colors import final_angle
+    pos = getattr(traj, "positions2d", None)
+    final = np.asarray(pos[-1] if pos is not None else traj.features[-1])
+    group = np.floor((final_angle(final) + 180.0) / 360.0 * HUE_BINS).astype(int) % HUE_BINS
+    colors = [[int(255 * c) for c in colorsys.hsv_to_rgb((b + 0.5) / HUE_BINS, 0.8, 0.85)] for b in range(HUE_BINS)]
+    return {"group": group.tolist(), "colors": colors}
 
 
 def step_labels(Y: np.ndarray, guides, times) -> dict:

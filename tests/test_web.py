@@ -140,3 +140,14 @@ def test_ctrl_e_is_the_windows_share_as_web_page_key():
     shortcut.action(App())
     assert asked == ["html"]
     assert any("web page" in what for _, what in help_rows())
+
+
+def test_a_single_prompt_tree_page_is_painted_by_where_each_sample_ends():
+    from tdl.webview import HUE_BINS, tree_payload
+    tree, traj = synthetic(S=4, P=1, per=12, positions2d=True)
+    a = np.linspace(-np.pi, np.pi, 12, endpoint=False)
+    traj.positions2d[-1] = np.stack([np.cos(a), np.sin(a)], 1)  # final samples round a circle
+    paint = tree_payload(tree, traj)["paint"]
+    assert len(paint["colors"]) == HUE_BINS and len(set(paint["group"])) == 12  # twelve directions, twelve hues
+    assert tree_payload(tree, None)["paint"] is None
+    assert tree_payload(*synthetic(S=4, P=3, per=4))["paint"] is None  # prompts keep their colours

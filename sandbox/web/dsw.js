@@ -290,11 +290,14 @@
     P.prompts.forEach(function (name, p) {
       var l = el("label", "dsw-chip", chips), c = el("input", "", l);
       c.type = "checkbox"; c.checked = true;
-      var sw = el("span", "dsw-swatch", l); sw.style.background = rgba(cols[p]);
+      var sw = el("span", "dsw-swatch", l);
+      sw.style.background = P.paint ? "conic-gradient(" + P.paint.colors.map(function (c) { return rgba(c); }).join(",") +
+        ")" : rgba(cols[p]);
       l.appendChild(document.createTextNode(name));
       c.addEventListener("change", function () { shown[p] = c.checked; dirty = true; draw(); });
     });
-    el("div", "dsw-note", root, "hover a point: that step's " + (P.thumbs ? "image" : "2D position") +
+    el("div", "dsw-note", root, (P.paint ? "colour: the direction of each final sample from the samples' centre \u00b7 " : "") +
+       "hover a point: that step's " + (P.thumbs ? "image" : "2D position") +
        " \u00b7 click: the instance's path across steps \u00b7 slider: steps shown");
     var tip = el("div", "dsw-tip", root), tipCanvas = el("canvas", "", tip), tipText = el("div", "", tip);
     tipCanvas.width = 96; tipCanvas.height = 96;
@@ -378,7 +381,10 @@
     layer.width = cv.canvas.width; layer.height = cv.canvas.height;
     var lctx = layer.getContext("2d"), members = P.prompts.map(function () { return []; });
     lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    for (k = 0; k < I; k++) members[pidx[k]].push(k);
+    // a single-prompt tree comes with hue groups (tdl/webview.paint_by_final): painted by those
+    var paint = P.paint, groupOf = paint ? paint.group : pidx, gcols = paint ? paint.colors : cols;
+    if (paint) members = paint.colors.map(function () { return []; });
+    for (k = 0; k < I; k++) members[groupOf[k]].push(k);
     function paintLayer() {
       var s, j, p, c = lctx;
       c.fillStyle = rgba(th.background); c.fillRect(0, 0, W, H);
@@ -399,10 +405,12 @@
       }
       for (s = 0; s <= upto; s++) {
         var now = s === upto, r = now ? 3.2 : 2;
-        for (var q = 0; q < members.length; q++) {  // one fill style per prompt and step
-          if (!shown[q]) continue;
-          c.fillStyle = rgba(cols[q], now ? 0.95 : 0.5);
-          for (j = 0; j < members[q].length; j++) { p = px(s, members[q][j]); c.fillRect(p[0] - r / 2, p[1] - r / 2, r, r); }
+        for (var q = 0; q < members.length; q++) {  // one fill style per prompt (or hue) and step
+          c.fillStyle = rgba(gcols[q], now ? 0.95 : 0.5);
+          for (j = 0; j < members[q].length; j++) {
+            if (!shown[pidx[members[q][j]]]) continue;
+            p = px(s, members[q][j]); c.fillRect(p[0] - r / 2, p[1] - r / 2, r, r);
+          }
         }
       }
       c.font = FONT; c.textAlign = "center"; c.textBaseline = "middle"; c.fillStyle = rgba(th.dim);
@@ -422,7 +430,7 @@
         for (s = 0; s < S; s++) { p = px(s, selected); if (s) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); }
         ctx.stroke();
         for (s = 0; s < S; s++) {
-          p = px(s, selected); ctx.fillStyle = rgba(cols[pidx[selected]]);
+          p = px(s, selected); ctx.fillStyle = rgba(gcols[groupOf[selected]]);
           ctx.beginPath(); ctx.arc(p[0], p[1], 3.5, 0, 2 * Math.PI); ctx.fill();
         }
       }
@@ -455,7 +463,7 @@
         var q = function (j) { var o = 2 * (s * I + j); return [48 + (pos[o] - v.cx) * f, 48 - (pos[o + 1] - v.cy) * f]; };
         t.fillStyle = "rgba(160,170,190,0.6)";
         for (var j = 0; j < I; j++) { var a = q(j); t.fillRect(a[0] - 1, a[1] - 1, 2, 2); }
-        var me = q(i); t.fillStyle = rgba(cols[pidx[i]]);
+        var me = q(i); t.fillStyle = rgba(gcols[groupOf[i]]);
         t.beginPath(); t.arc(me[0], me[1], 4, 0, 2 * Math.PI); t.fill();
       }
     }
