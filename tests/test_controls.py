@@ -144,3 +144,22 @@ def test_disabled_controls_look_disabled_in_every_theme(name):
     text = np.array(t.text)
     assert (np.abs(on - text).sum(axis=2) < 30).any()          # enabled: text-coloured pixels
     assert not (np.abs(off_px - text).sum(axis=2) < 100).any()  # disabled: none near it
+
+
+def test_the_guidance_key_says_why_guidance_is_off(tmp_path):
+    """G on the smiley's shipped model (trained without its colours) moved the greyed slider to 1.5
+    and nothing else happened: a teacher pressing it saw no change and no reason."""
+    app = App("smiley", size=(1280, 800), settings=Settings(particles=200), auto_train=False,
+              autosave=False, out_dir=tmp_path)
+    try:
+        st = app.state
+        st.wait_idle()
+        assert st.num_classes() == 0 and st.drawing.num_classes > 1
+        before = st.settings.guidance
+        _post(pygame.KEYDOWN, key=pygame.K_g, mod=0, unicode="g", scancode=0)
+        app.run_frames(1)
+        assert st.settings.guidance == before
+        assert any("trained without the drawing's colours" in m.text for m in st.messages)
+        assert app.errors == 0
+    finally:
+        app.close()

@@ -25,6 +25,18 @@ def _steps(app, factor: float) -> None:
     app.state.set_pane(0, steps=new if new != s else s + (1 if factor > 1 else -1))
 
 
+def _guidance(app, delta: float) -> None:
+    """G / Shift+G, as the slider does: where guidance is off (the slider greyed), say why rather
+    than move the greyed value with nothing else changing (G on the smiley's shipped model)."""
+    from .panel import guidance_off
+
+    off = guidance_off(app.state)
+    if off:
+        app.state.say("guidance: " + off[0].lower() + off[1:])
+    else:
+        app.state.set_guidance(app.state.settings.guidance + delta)
+
+
 # presenter scale steps for the keyboard: fixed values, so stepping down always lands on 1.00x
 # (multiplying by 1.25 and dividing again drifted to 0.99999x)
 PRESENTER_STEPS = (0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0)
@@ -91,9 +103,8 @@ SHORTCUTS: list[Shortcut] = [
     S("F", "fit the view to the data and samples", (pygame.K_f,), lambda a: a.fit_view(samples=True)),
     S("X", "forget released particles", (pygame.K_x,), lambda a: a.state.clear_released()),
     S("C", "compare two panes", (pygame.K_c,), lambda a: a.state.set_compare()),
-    S("G / Shift+G", "more / less guidance", (pygame.K_g,),
-      lambda a: a.state.set_guidance(a.state.settings.guidance + 0.5), shift=False),
-    S("", "", (pygame.K_g,), lambda a: a.state.set_guidance(a.state.settings.guidance - 0.5), shift=True),
+    S("G / Shift+G", "more / less guidance", (pygame.K_g,), lambda a: _guidance(a, 0.5), shift=False),
+    S("", "", (pygame.K_g,), lambda a: _guidance(a, -0.5), shift=True),
     S("Ctrl+O", "open points / picture / model / session", (pygame.K_o,), lambda a: a.open_dialog(), ctrl=True),
     S("Ctrl+S", "save session (Shift: drawing as CSV)", (pygame.K_s,), lambda a: a.state.save_session(),
       ctrl=True, shift=False),

@@ -25,15 +25,19 @@ from .settings import SAMPLERS_FOR
 from .widgets import Button, Cycler, Label, Row, Segmented, Slider, Swatches, Widget, row_metrics
 
 
-def guidance_tip(st) -> str:
-    """Why guidance is off, when it is: the smiley has four colours, but its shipped models were
-    trained without them (the tooltip said 'Needs a drawing with several colours')."""
+def guidance_off(st) -> str:
+    """Why guidance is off ('' when it is on): the smiley has four colours, but its shipped models
+    were trained without them (the tooltip said 'Needs a drawing with several colours')."""
     if st.num_classes() > 0:
-        return JARGON["guidance"]
+        return ""
     if st.drawing.num_classes > 1:
-        return (JARGON["guidance"] + " Off: the model shown was trained without the drawing's colours; "
-                "press Train for one that knows them.")
-    return JARGON["guidance"] + " Needs a drawing with several colours."
+        return "Off: the model shown was trained without the drawing's colours; press Train for one that knows them."
+    return "Needs a drawing with several colours."
+
+
+def guidance_tip(st) -> str:
+    off = guidance_off(st)
+    return JARGON["guidance"] + (" " + off if off else "")
 
 
 class _GuidanceSlider(Slider):
