@@ -96,7 +96,8 @@ def sandbox2d(model_path: str | None = None, preset: str | None = None, instance
         labels = torch.as_tensor(prompt_index, dtype=torch.long)
     else:
         if float(guidance) != 1.0:  # was ignored, and the file said guidance 3
-            raise UserError(f"guidance needs a class-conditional model; {origin} has no classes (leave it at 1)")
+            raise UserError(f"guidance needs a class-conditional model; {Path(origin).name} has no classes "
+                            "(leave it at 1)")
         names, prompt_index, labels = ["all"], np.zeros(n, dtype=np.int64), None
     traj = model.sample(n, sampler, steps, labels=labels, guidance=guidance if labels is not None else 1.0,
                         seed=seed, device=device, coords="canonical")
