@@ -83,8 +83,8 @@ def lesson() -> Lesson:
         m.update(guidance=w, cls=state.settings.cls, spread_at_1=one["spread"], outward_at_1=one["outward"])
         return passed(
             f"At guidance {w:g} the mode is {m['spread']:.0%} as wide as the data's (at w = 1: {one['spread']:.0%}) "
-            f"and its centre moved {m['outward']:+.2f} data radii away from the other classes (w = 1: "
-            f"{one['outward']:+.2f}). Guidance above 1 steps past the conditional model: samples become more "
+            f"and its centre moved {_signed(m['outward'])} data radii away from the other classes (w = 1: "
+            f"{_signed(one['outward'])}). Guidance above 1 steps past the conditional model: samples become more "
             "typical of their class and less varied, and can leave the data altogether.", **m)
 
     return Lesson(
@@ -102,6 +102,11 @@ def lesson() -> Lesson:
         render="diffusion-sandbox train --dataset eight_gaussians --conditional --out eg.safetensors && "
                "diffusion-sandbox render --model eg.safetensors --label 2 --guidance 4 --out guided.gif",
     )
+
+
+def _signed(x: float) -> str:
+    """+0.17, and +0.00 for a shift that rounds to zero (seen: 'w = 1: -0.00')."""
+    return f"{round(x, 2) + 0.0:+.2f}"
 
 
 def class_mask(state, x: torch.Tensor) -> torch.Tensor:

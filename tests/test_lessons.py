@@ -240,6 +240,7 @@ def test_guidance(tmp_path):
     assert res.passed
     assert res.measured["spread"] < 0.75 * res.measured["spread_at_1"]
     assert res.measured["outward"] > res.measured["outward_at_1"] + 0.05
+    assert "-0.00" not in res.feedback                    # seen in the window: '(w = 1: -0.00)'
 
 
 def test_ideal_denoiser(tmp_path):
