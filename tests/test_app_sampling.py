@@ -110,3 +110,33 @@ def test_record_gif_through_the_exporter(tmp_path):
     assert frames.shape[1:3] == (80, 120) and len(frames) >= 5
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # it moves
     assert st.errors == 0
+
+
+def test_a_recording_in_compare_mode_holds_both_panes(tmp_path, monkeypatch):
+    """Compare mode, Ctrl+G: the GIF held pane A alone (seen under Xvfb), while the teacher was
+    comparing samplers; it now draws pane B beside it, as `render --compare` does."""
+    import sandbox.export
+
+    drawn = []
+    real = sandbox.export.export_animation
+    monkeypatch.setattr(sandbox.export, "export_animation",
+                        lambda traj, *a, **k: drawn.append((traj, k["label"])) or real(traj, *a, **k))
+    st = make_state(tmp_path)
+    st.set_pane(0, objective="flow", sampler="euler", steps=4)
+    st.set_pane(1, objective="flow", sampler="heun", steps=4)
+    st.set_compare(True)
+    with_model(st, exact_model())
+    st.recording.size, st.recording.fps, st.recording.seconds = (240, 80), 4, 0.5
+    out = st.record("gif")
+    st.wait_idle(60)
+    (traj, labels), = drawn
+    assert out.is_file() and traj == [st.panes[0].sampled.traj, st.panes[1].sampled.traj]
+    assert "Euler" in labels[0] and "Heun" in labels[1]
+    page = st.record("html")
+    st.wait_idle(60)
+    assert 'id="dsw-1"' in page.read_text()                # the second player
+    st.set_compare(False)
+    st.record("gif")
+    st.wait_idle(60)
+    assert drawn[-1][0] is st.panes[0].sampled.traj        # one pane outside compare mode
+    assert st.errors == 0

@@ -32,7 +32,8 @@ def _guidance(app, delta: float) -> None:
 
     off = guidance_off(app.state)
     if off:
-        app.state.say("guidance: " + off[0].lower() + off[1:])
+        app.state.say("guidance is off: " + off.removeprefix("Off: ") if off.startswith("Off: ")
+                      else "guidance " + off[0].lower() + off[1:])
     else:
         app.state.set_guidance(app.state.settings.guidance + delta)
 

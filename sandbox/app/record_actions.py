@@ -115,10 +115,20 @@ def _export_inputs(st: "AppState"):
     return sampled, data, st.options, Theme.named(st.theme_name), st.panes[0].settings.title()
 
 
+def _beside(st: "AppState", traj, label):
+    """In compare mode, pane B beside pane A as the window shows them (a recording of a sampler
+    comparison held pane A alone): ([traj A, traj B], [title A, title B]); otherwise as given."""
+    b = st.panes[1].sampled if st.compare and len(st.panes) > 1 else None
+    if traj is None or b is None or b.source.preview_run:
+        return traj, label
+    return [traj, b.traj], [label, st.panes[1].settings.title()]
+
+
 def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None,
            fps: int | None = None, seconds: float | None = None) -> Path | None:
-    """Write the current animation (pane A) to GIF/MP4 (sandbox.export) or, kind "html", to one
-    self-contained web page to share (sandbox.web), in the worker."""
+    """Write the current animation (pane A, and pane B beside it in compare mode) to GIF/MP4
+    (sandbox.export) or, kind "html", to one self-contained web page to share (sandbox.web), in the
+    worker."""
     if kind not in ("gif", "mp4", "html"):
         raise UserError(f"record as gif, mp4 or html, not {kind!r}")
     sampled, data, options, theme, label = _export_inputs(st)
@@ -132,15 +142,18 @@ def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None
     size = parse_size(size or st.recording.size)
     fps = fps or st.recording.fps
     seconds = seconds or st.recording.seconds
-    traj = sampled.traj
+    traj, label = _beside(st, sampled.traj, label)
 
     def job():
         if kind == "html":  # share as web page: the notebook player, in one offline file
             from sandbox.web import trajectory_player
+            from sandbox.web.page import PlayerRow
 
-            return trajectory_player(traj, data=None if data is None else data.points, contours=options.contours,
-                                     traces=100 if options.trajectories else 0, title=label,
-                                     theme=theme.name).save(out)
+            panes, titles = (traj, label) if isinstance(traj, list) else ([traj], [label])
+            players = [trajectory_player(t, data=None if data is None else data.points, contours=options.contours,
+                                         traces=100 if options.trajectories else 0, title=lab, theme=theme.name)
+                       for t, lab in zip(panes, titles)]
+            return (players[0] if len(players) == 1 else PlayerRow(players, " | ".join(titles))).save(out)
         return export_animation(traj, out, size=size, fps=fps, seconds=seconds, data=data,
                                 options=options, theme=theme, label=label, traces=100,
                                 progress_bar=False)
@@ -151,7 +164,8 @@ def record(st: "AppState", kind: str = "gif", path: Any = None, size: Any = None
 
 
 def save_canvas(st: "AppState", path: Any = None, size: Any = None) -> Path | None:
-    """Pane A as it is now (same progress, layers, class colours), no panel, as a PNG."""
+    """Pane A as it is now (same progress, layers, class colours; pane B beside it in compare mode),
+    no panel, as a PNG."""
     sampled, data, options, theme, label = _export_inputs(st)
     from sandbox.export import export_frame, parse_size
     from sandbox.view import render_frame  # noqa: F401 - fail early without pygame
@@ -159,7 +173,7 @@ def save_canvas(st: "AppState", path: Any = None, size: Any = None) -> Path | No
     out = (Path(path) if path else st.out_dir / f"canvas-{_stamp()}.png").resolve()
     check_writable(out)
     size = parse_size(size or st.recording.size)
-    traj = None if sampled is None else sampled.traj
+    traj, label = _beside(st, None if sampled is None else sampled.traj, label)
     if traj is None and data is None:
         st.say("nothing to save yet: draw, pick a preset or train", "warn")
         return None
