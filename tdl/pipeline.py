@@ -101,9 +101,11 @@ def branch_metrics(x, Y, traj, layout: str, stretch: float, radius: float = 20.0
     pidx = np.asarray(traj.prompt_index)
     out = {}
     if x.shape[0] > 1 and x.shape[1] > 2:  # 300 query instances: the mean is good to about 0.01
+        # on the features' device: at 50 x 20,000 the CPU takes 14 + 8 s for the two (2 busy cores)
+        dev = x.device if isinstance(x, torch.Tensor) else torch.device("cpu")
         for key, z in (("neighbours_kept", x), ("neighbours_kept_display", Y)):
             z = torch.as_tensor(np.asarray(z, dtype=np.float32)) if not isinstance(z, torch.Tensor) else z
-            out[key] = float(neighbour_persistence(z.detach().float().cpu(), queries=300)[:-1].mean())
+            out[key] = float(neighbour_persistence(z.detach().float().to(dev), queries=300)[:-1].mean())
     if len(np.unique(pidx)) >= 2:
         c = commitment(x, pidx)
         out.update(c.as_metrics([traj.prompts[p] for p in np.unique(pidx)]))
