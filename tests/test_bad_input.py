@@ -156,8 +156,10 @@ def test_window_gets_the_arguments(monkeypatch, tmp_path):
     (tmp_path / "m.safetensors").write_bytes(b"x")
     assert main(["window", "--dataset", "Two-Moons", "--model", str(tmp_path / "m.safetensors")]) == 0
     assert main([]) == 0
-    assert calls == [{"dataset": "moons", "model_path": tmp_path / "m.safetensors", "fullscreen": False},
-                     {"fullscreen": False}]
+    from sandbox.app.opening import SIZE, fit_to_desktop
+    size = fit_to_desktop(SIZE)  # the size the loading window opened at, which the App keeps
+    assert calls == [{"dataset": "moons", "model_path": tmp_path / "m.safetensors", "fullscreen": False,
+                      "size": size}, {"fullscreen": False, "size": size}]
 
 
 def test_huge_counts_through_the_python_api_are_one_line(tmp_path):
