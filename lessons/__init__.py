@@ -15,30 +15,47 @@ from typing import Callable
 
 from sandbox.errors import UserError
 
-from . import (ddpm_vs_flow, draw_and_train, few_steps, forward_score, guidance, ideal_denoiser, noise_to_data,
-               tree_reading)
 from .lesson import CheckResult, Lesson, Step
 
+
+def _lazy(module: str) -> Callable[[], Lesson]:
+    """The lesson's builder, its module imported on first use: the lessons import torch (3-10 s),
+    and `diffusion-sandbox lesson NAME` opens its window, saying it is loading, before that."""
+    def make() -> Lesson:
+        import importlib
+
+        return importlib.import_module(f"lessons.{module}").lesson()
+
+    make.__name__ = f"{module}.lesson"
+    return make
+
+
 LESSONS: dict[str, Callable[[], Lesson]] = {
-    "noise_to_data": noise_to_data.lesson,
-    "draw_and_train": draw_and_train.lesson,
-    "ddpm_vs_flow": ddpm_vs_flow.lesson,
-    "few_steps": few_steps.lesson,
-    "guidance": guidance.lesson,
-    "ideal_denoiser": ideal_denoiser.lesson,
-    "forward_and_score": forward_score.lesson,
-    "reading_a_tree": tree_reading.lesson,
+    "noise_to_data": _lazy("noise_to_data"),
+    "draw_and_train": _lazy("draw_and_train"),
+    "ddpm_vs_flow": _lazy("ddpm_vs_flow"),
+    "few_steps": _lazy("few_steps"),
+    "guidance": _lazy("guidance"),
+    "ideal_denoiser": _lazy("ideal_denoiser"),
+    "forward_and_score": _lazy("forward_score"),
+    "reading_a_tree": _lazy("tree_reading"),
 }
 
 
-def get_lesson(name: str) -> Lesson:
-    """A fresh Lesson by id, or by its number in the list (1-based); UserError if unknown."""
+def lesson_id(name: str) -> str:
+    """The lesson's id for an id or its number in the list (1-based); UserError if unknown. Imports
+    no lesson."""
     key = str(name).strip().lower().replace("-", "_")
     if key.isdigit() and 1 <= int(key) <= len(LESSONS):
         key = list(LESSONS)[int(key) - 1]
     if key not in LESSONS:
         raise UserError(f"unknown lesson {name!r}; lessons: {', '.join(LESSONS)}")
-    return LESSONS[key]()
+    return key
+
+
+def get_lesson(name: str) -> Lesson:
+    """A fresh Lesson by id, or by its number in the list (1-based); UserError if unknown."""
+    return LESSONS[lesson_id(name)]()
 
 
 def run(name: str | int | None = None, *, fullscreen: bool = False) -> None:
@@ -75,4 +92,4 @@ def run(name: str | int | None = None, *, fullscreen: bool = False) -> None:
         raise Interrupted("lesson window closed; finished lessons stay recorded: run the cell again") from None
 
 
-__all__ = ["LESSONS", "get_lesson", "run", "Lesson", "Step", "CheckResult"]
+__all__ = ["LESSONS", "get_lesson", "lesson_id", "run", "Lesson", "Step", "CheckResult"]

@@ -63,33 +63,37 @@ def main(argv: list[str] | None = None) -> int:
         if not args.name:
             print(list_lessons())
             return 0
-        from lessons import get_lesson
-
-        lesson = get_lesson(args.name)
-        if args.print_only:
-            print(lesson.text())
-            return 0
+        from lessons import lesson_id
         from sandbox.cli.commands import display_available
 
-        ok, why = display_available()
+        lesson_id(args.name)       # an unknown name: one line, and no window
+        # the lessons import torch (3-10 s): where a window can open, it opens first and says so
+        ok, why = (False, "") if args.print_only else display_available()
         if not ok:
+            from lessons import get_lesson
+
+            lesson = get_lesson(args.name)
             print(lesson.text())
+            if args.print_only:
+                return 0
             print(f"\nno display ({why}): run this on a machine with a screen to follow the lesson in the window.",
                   file=sys.stderr)
             return 1
         from sandbox.app.opening import LESSON_SIZE, fit_to_desktop, loading
 
         def load():
+            from lessons import get_lesson
             from lessons.window import run
 
-            return run
+            return get_lesson(args.name), run
 
         size = fit_to_desktop(LESSON_SIZE)
-        run = loading(load, size, f"Lesson: {lesson.title}")   # 'loading ...' while torch imports
-        if run is None:            # closed while loading
+        loaded = loading(load, size, "Diffusion sandbox: lesson")
+        if loaded is None:         # closed while loading
             return 0
         from lessons.runner import LessonRunner
 
+        lesson, run = loaded
         return int(run(LessonRunner(lesson), size=size, fullscreen=args.fullscreen) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -94,3 +94,28 @@ def test_the_command_opens_the_window_through_loading(monkeypatch):
     args = argparse.Namespace(dataset=None, model=None, fullscreen=False)
     assert commands.window(args) == 0
     assert calls == ["loading", f"run {opening.fit_to_desktop(opening.SIZE)}"]
+
+
+def test_a_lesson_opens_through_loading_before_the_lessons_import(monkeypatch, capsys):
+    """`diffusion-sandbox lesson NAME` imported every lesson (and so torch) before its window
+    opened: 20 s of nothing under Xvfb on the busy machine. An unknown name is still one line."""
+    import lessons
+    import lessons.__main__ as lesson_cli
+    import lessons.window
+    import sandbox.cli.commands as commands
+
+    calls: list[str] = []
+
+    def loading(load, size, what="Diffusion sandbox"):
+        calls.append("loading")
+        return load()
+
+    monkeypatch.setattr(commands, "display_available", lambda: (True, ""))
+    monkeypatch.setattr(opening, "loading", loading)
+    monkeypatch.setattr(lessons.window, "run", lambda runner, **kw: calls.append(runner.lesson.id) or 0)
+    real_get = lessons.get_lesson
+    monkeypatch.setattr(lessons, "get_lesson", lambda name: calls.append("get_lesson") or real_get(name))
+    assert lesson_cli.main(["few_steps"]) == 0
+    assert calls == ["loading", "get_lesson", "few_steps"]
+    assert lesson_cli.main(["no_such_lesson"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

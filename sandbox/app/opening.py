@@ -97,7 +97,8 @@ def loading(load: Callable[[], T], size: tuple[int, int], what: str = "Diffusion
             draw_loading(screen, f"loading PyTorch ...  {int(time.monotonic() - start)} s", what)
             pygame.display.flip()
         thread.join(0.1)
-    if "error" in out:
+    if "error" in out:          # the caller says what went wrong in one line: no window left behind
+        pygame.display.quit()
         raise out["error"]  # type: ignore[misc]
     if closed:
         return None
