@@ -127,3 +127,20 @@ def test_guidance_says_why_it_is_off(tmp_path):
     st.clear()
     st.reset_model()
     assert "Needs a drawing with several colours" in guidance_tip(st)
+
+
+def test_a_finished_job_is_not_settled_until_collected():
+    """`busy()` turns False the moment a job finishes; `wait_idle` must also see its result collected
+    (a judged model's samples were left waiting: the pane showed none after `wait_idle`)."""
+    import threading
+
+    from sandbox.app.tasks import Tasks
+    t, ran = Tasks(), threading.Event()
+    try:
+        t.submit("pane0", ran.set)
+        ran.wait(5)
+        t.wait(5)
+        assert not t.busy() and not t.settled()
+        assert [d.tag for d in t.poll()] == ["pane0"] and t.settled()
+    finally:
+        t.shutdown()

@@ -45,6 +45,7 @@ def wait_idle(st: "AppState", timeout: float = 60.0) -> None:
         st._tasks.wait(timeout)
         st.trainer.join(max(0.0, deadline - time.monotonic()))
         st._poll()
-        if not st.busy() and not st._live_pending:
+        if st._tasks.settled() and st.trainer.idle and not st._live_pending:  # busy() is False while a
+            # result that the poll above started (a judged model's samples) waits to be collected
             return
     raise TimeoutError("background work did not finish")

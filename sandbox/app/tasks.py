@@ -41,6 +41,11 @@ class Tasks:
     def busy(self, tag: str | None = None) -> bool:
         return any(not f.done() and (tag is None or t == tag) for t, _, f in self._pending)
 
+    def settled(self) -> bool:
+        """Nothing running and nothing finished that `poll()` has not collected: a job can finish between
+        a poll and a `busy()` check, and its result would wait uncollected (`results.wait_idle`)."""
+        return not self._pending
+
     def poll(self) -> list[Done]:
         out, keep = [], []
         for tag, g, fut in self._pending:
