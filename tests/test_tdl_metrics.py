@@ -87,6 +87,26 @@ def test_evaluate_display_reports_everything():
     assert len(m["trustworthiness_per_step"]) == 3
 
 
+def test_large_steps_estimate_trust_and_continuity_from_queries(monkeypatch):
+    """Beyond EXACT_METRICS_MAX instances per step the I x I ranks give way to the sampled estimate: the
+    same numbers where the queries cover every point, close to them where they do not."""
+    from tdl import metrics
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(2, 120, 6, generator=g)
+    Y_opt = X[..., :2] + 0.3 * torch.randn(2, 120, 2, generator=g)
+    Y = lay.stretch(Y_opt, "rectilinear")
+    exact = evaluate_display(X, Y, Y_opt, "rectilinear")
+    monkeypatch.setattr(metrics, "EXACT_METRICS_MAX", 100)
+    monkeypatch.setattr(metrics, "QUERIES", 500)       # every point a query: the exact measure
+    every = evaluate_display(X, Y, Y_opt, "rectilinear")
+    monkeypatch.setattr(metrics, "QUERIES", 60)        # half of them: an estimate
+    half = evaluate_display(X, Y, Y_opt, "rectilinear")
+    assert exact["metric_queries"] == 120 and half["metric_queries"] == 60
+    for key in ("trustworthiness", "continuity", "trustworthiness_opt", "continuity_opt"):
+        assert every[key] == pytest.approx(exact[key], abs=1e-12), key
+        assert half[key] == pytest.approx(exact[key], abs=0.03) and half[key] != exact[key], key
+
+
 def make_tree(S=3, I=5):
     return TreeData(Y=np.random.default_rng(0).normal(size=(S, I, 2)), layout="radial",
                     times=np.linspace(1, 0, S), prompts=["a cat", "a dog"], prompt_index=np.arange(I) % 2,
