@@ -213,8 +213,8 @@ def _colors(pidx: np.ndarray, prompts: list, traj, color_by, color_label: str):
             raise UserError(f"unknown colouring {color_by!r}; choose auto, prompt or final")
         final = None
         if traj is not None and color_by != "prompt" and (color_by == "final" or len(prompts) == 1):
-            pos = getattr(traj, "positions2d", None)
-            final = np.asarray(pos[-1] if pos is not None else traj.features[-1])
+            from tdl.plot_colors import final_samples
+            final = final_samples(traj)
             if len(final) != len(pidx):
                 final = None
         if final is None:

@@ -56,12 +56,24 @@ def final_angle(final: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(f[:, 1], f[:, 0]))
 
 
-def cyclic_map():
-    """A colour map round the hue circle, dark enough to read on white (angles: -180 and 180 meet)."""
+def final_samples(traj) -> np.ndarray:
+    """`(I, D)`: where each instance of a trajectory ends, its true 2D position where it has one (the 2D
+    sandbox) and its features otherwise."""
+    pos = getattr(traj, "positions2d", None)
+    return np.asarray(pos[-1] if pos is not None else traj.features[-1])
+
+
+def hue_rgb(fraction: float) -> tuple[float, float, float]:
+    """RGB in [0, 1] at `fraction` of the way round the hue circle, dark enough to read on white."""
     import colorsys
 
+    return colorsys.hsv_to_rgb(fraction, 0.8, 0.85)
+
+
+def cyclic_map():
+    """A colour map round the hue circle (`hue_rgb`; angles: -180 and 180 meet)."""
     from matplotlib.colors import ListedColormap
-    return ListedColormap([colorsys.hsv_to_rgb(k / 256, 0.8, 0.85) for k in range(256)], name="tdl_hue")
+    return ListedColormap([hue_rgb(k / 256) for k in range(256)], name="tdl_hue")
 
 
 def draw_legend(fig, legend, prompts: list, stars: bool, top: float, width: float, label: str = "") -> None:

@@ -100,13 +100,9 @@ def paint_by_final(tree, traj) -> dict | None:
     static figure's colours in 15-degree steps), so crossings show; None otherwise (prompt colours)."""
     if traj is None or len(tree.prompts) != 1:
         return None
-    import colorsys
-
-    from tdl.plot_colors import final_angle
-    pos = getattr(traj, "positions2d", None)
-    final = np.asarray(pos[-1] if pos is not None else traj.features[-1])
-    group = np.floor((final_angle(final) + 180.0) / 360.0 * HUE_BINS).astype(int) % HUE_BINS
-    colors = [[int(255 * c) for c in colorsys.hsv_to_rgb((b + 0.5) / HUE_BINS, 0.8, 0.85)] for b in range(HUE_BINS)]
+    from tdl.plot_colors import final_angle, final_samples, hue_rgb
+    group = np.floor((final_angle(final_samples(traj)) + 180.0) / 360.0 * HUE_BINS).astype(int) % HUE_BINS
+    colors = [[int(255 * c) for c in hue_rgb((b + 0.5) / HUE_BINS)] for b in range(HUE_BINS)]
     return {"group": group.tolist(), "colors": colors}
 
 
